@@ -160,6 +160,97 @@ def fixtures(ctx: click.Context, scale: float, seed: int, v2_baseline: bool,
             click.echo(line)
 
 
+# -- discover ----------------------------------------------------------------------------------
+@cli.command()
+@click.option("--table", "tables", multiple=True, metavar="NAME",
+              help="Scan only this V1 table (repeatable); default: every registered table.")
+@click.pass_context
+def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
+    """Profile every key of the V1 tables and write seeds/xano_v1_*_inventory.csv."""
+    from generator import discover as disc
+    from generator import inventory as inv
+    from generator.progress import table_progress
+    from generator.registry import V1_TABLES, v1_table
+
+    try:
+        chosen = [v1_table(t) for t in tables] if tables else list(V1_TABLES)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    root = dbmod.project_root()
+    patterns = disc.load_sensitive_patterns(root)
+    old_keys, old_tables = disc.read_committed(root)
+    scanned = {t.name for t in chosen}
+    keys = [k for k in _profiles_from_rows(old_keys) if k.v1_table not in scanned]
+    table_rows = [inv.TableProfile(r["v1_table"], r["relation"], int(r["xano_table_id"]),
+                                   int(r["rows"]), int(r["xdo_null"]), int(r["xdo_not_object"]),
+                                   int(r["keys"]))
+                  for r in old_tables if r["v1_table"] not in scanned]
+    missing: list[str] = []
+    changes = []
+    target = dbmod.resolve(ctx.obj["dsn"])
+    with dbmod.connect(target) as conn, table_progress() as progress:
+        for t in chosen:
+            if not disc.table_exists(conn, t):
+                missing.append(f"{t.name} ({t.relation})")
+                keys += [k for k in _profiles_from_rows(old_keys) if k.v1_table == t.name]
+                table_rows += [inv.TableProfile(r["v1_table"], r["relation"],
+                                                int(r["xano_table_id"]), int(r["rows"]),
+                                                int(r["xdo_null"]), int(r["xdo_not_object"]),
+                                                int(r["keys"]))
+                               for r in old_tables if r["v1_table"] == t.name]
+                continue
+            bar = progress(t.name, 1, 0)
+            state = {"done": 0}
+
+            def advance(done: int, total: int, bar=bar, state=state) -> None:
+                bar(done / total - state["done"])
+                state["done"] = done / total
+
+            result = disc.scan_table(conn, t, patterns, on_progress=advance)
+            keys += result.keys
+            table_rows.append(result.table)
+            changes.append((result.table, disc.compare(old_keys, result.keys, t.name)))
+    disc.write_inventory(root, keys, table_rows)
+    for tp, ch in changes:
+        line = (f"{tp.v1_table:<17} {tp.rows:>10,} rows  {ch.keys:>3} keys  "
+                f"{len(ch.new)} new, {len(ch.gone)} gone, {len(ch.retyped)} retyped")
+        if tp.xdo_null or tp.xdo_not_object:
+            line += f"  (xdo null: {tp.xdo_null}, not an object: {tp.xdo_not_object})"
+        click.echo(line)
+        for k in ch.new[:20]:
+            click.echo(f"  + {k}")
+        for k in ch.gone[:20]:
+            click.echo(f"  - {k}")
+        for k, a, b in ch.retyped[:20]:
+            click.echo(f"  ~ {k}: {a} -> {b}")
+    click.echo(f"wrote {inv.INVENTORY_FILE} ({len(keys)} key paths) and {inv.TABLES_FILE}")
+    if missing:
+        raise click.ClickException("V1 table(s) missing on the server, kept their previous "
+                                   "inventory: " + ", ".join(missing))
+
+
+def _profiles_from_rows(rows: list[dict[str, str]]) -> list:
+    from generator import inventory as inv
+
+    out = []
+    for r in rows:
+        p = inv.KeyProfile(r["v1_table"], r["key_path"], r["kind"])
+        for name in inv.CSV_FIELDS[3:]:
+            raw = r.get(name, "")
+            cur = getattr(p, name)
+            if isinstance(cur, bool):
+                val = raw == "true"
+            elif isinstance(cur, float):
+                val = float(raw or 0)
+            elif isinstance(cur, str):
+                val = raw
+            else:
+                val = int(raw) if raw != "" else None if cur is None else 0
+            setattr(p, name, val)
+        out.append(p)
+    return out
+
+
 def main() -> None:
     """Entry point for ``python -m generator``."""
     try:

@@ -1,0 +1,82 @@
+"""Shared fixtures: one real PostgreSQL server per test session, a fresh database per test.
+
+The server is the embedded PostgreSQL 18 by default; ``XANO_TEST_PG_BIN`` names another bin dir
+(CI: Debian's /usr/lib/postgresql/15/bin); libpq env (``PGHOST``) uses an existing server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from generator import db as dbmod
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A running server for the whole session; yields a Target to its maintenance db."""
+    if os.environ.get("PGHOST") and not os.environ.get("XANO_TEST_PG_BIN"):
+        yield dbmod.Target(dbmod._fill_from_env({}))
+        return
+    bin_dir = os.environ.get("XANO_TEST_PG_BIN")
+    base = Path(tempfile.mkdtemp(prefix="xano-test-pg-"))
+    server = dbmod.LocalServer(base / "data", Path(bin_dir) if bin_dir else None,
+                               settings={"fsync": "off", "synchronous_commit": "off",
+                                         "full_page_writes": "off"})
+    target = server.start()
+    try:
+        yield target
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def server_version(pg_server) -> int:
+    with dbmod.connect(pg_server) as conn:
+        return conn.info.server_version // 10000
+
+
+@pytest.fixture
+def fresh_db(pg_server):
+    """A new empty database; yields its Target and drops it afterwards."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    with dbmod.connect(pg_server) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    params = dict(pg_server.params, dbname=name)
+    target = dbmod.Target(params, embedded=pg_server.embedded)
+    yield target
+    with dbmod.connect(pg_server) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+
+
+@pytest.fixture
+def conn(fresh_db):
+    with dbmod.connect(fresh_db) as c:
+        yield c
+
+
+def run_cli(*args: str, target: dbmod.Target | None = None, cwd: Path = ROOT,
+            env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m generator ...`` as a user would; returns the completed process."""
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith("PG") and k != "XANO_DSN"}
+    if target is not None:
+        full_env.update(target.dbt_env(ROOT))
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def scalar(conn: psycopg.Connection, query, params=None):
+    return conn.execute(query, params).fetchone()[0]
