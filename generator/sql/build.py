@@ -1,0 +1,311 @@
+"""sqlglot builders for every generated statement (all identifiers quoted, keys as literals).
+
+A V1 key never reaches SQL as text: it becomes a quoted identifier (jsonb_to_record column, only
+when it fits Postgres' 63-byte limit) or a string literal (``xdo -> 'key'``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from generator import inventory as inv
+from generator.spec import ARRAY_ID_FACTOR, UNMAPPED_COLUMN, Column, Table
+
+FN_SCHEMA = "xano_fn"
+TRANSFORM_FN = {
+    "bigint": "to_bigint",
+    "numeric": "to_numeric",
+    "boolean": "to_boolean",
+    "epoch_ms": "epoch_ms_to_timestamptz",
+    "date": "to_date",
+    "text": "to_text",
+    "trim": "trim_text",
+    "lower_trim": "lower_trim",
+    "image_url": "image_url",
+    "jsonb": "to_jsonb_value",
+}
+"""Transform -> function in schema xano_fn (macros/xano_functions.sql)."""
+THIS = "__dbt_this__"
+"""Placeholder table name, replaced by ``{{ this }}`` in the template."""
+MAX_IDENT = 63
+MASK = "***masked***"
+RAW_MAX = 200
+
+
+def ident(name: str) -> exp.Identifier:
+    """Always-quoted identifier."""
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """Quoted column reference."""
+    return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
+def lit(value: str) -> exp.Literal:
+    """String literal (quotes escaped by sqlglot)."""
+    return exp.Literal.string(value)
+
+
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    """Call ``xano_fn.<name>(args)``."""
+    return exp.Dot(this=exp.to_identifier(FN_SCHEMA),
+                   expression=exp.Anonymous(this=name, expressions=list(args)))
+
+
+def call(name: str, *args: exp.Expression) -> exp.Anonymous:
+    """Call a built-in function."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def arrow(value: exp.Expression, key: str) -> exp.Expression:
+    """``value -> 'key'`` (jsonb field access)."""
+    return exp.JSONExtract(this=value, expression=lit(key))
+
+
+def is_object(value: exp.Expression, kind: str = "object") -> exp.Expression:
+    return exp.EQ(this=call("jsonb_typeof", value), expression=lit(kind))
+
+
+def render(expression: exp.Expression) -> str:
+    """Postgres, pretty, every identifier quoted."""
+    return expression.sql(dialect="postgres", pretty=True, identify=True)
+
+
+def fits_record(key: str) -> bool:
+    """Keys that can be a jsonb_to_record column (Postgres truncates longer identifiers)."""
+    return 0 < len(key.encode()) <= MAX_IDENT
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """How the top-level keys of one V1 table are read in one pass."""
+
+    record_keys: tuple[str, ...]
+    """Keys read through jsonb_to_record (one detoast of xdo)."""
+
+    def top(self, key: str) -> exp.Expression:
+        """jsonb value of a top-level key."""
+        if key in self.record_keys:
+            return col(key, "r")
+        return arrow(col("xdo", "v1"), key)
+
+    def join(self) -> exp.Join | None:
+        """LEFT JOIN LATERAL jsonb_to_record(...) AS r(...) ON TRUE."""
+        if not self.record_keys:
+            return None
+        xdo = col("xdo", "v1")
+        arg = exp.Case(ifs=[exp.If(this=is_object(xdo), true=xdo)])
+        alias = exp.TableAlias(this=ident("r"), columns=[
+            exp.ColumnDef(this=ident(k), kind=exp.DataType.build("jsonb"))
+            for k in self.record_keys])
+        lateral = exp.Lateral(this=call("jsonb_to_record", arg), alias=alias)
+        return exp.Join(this=lateral, side="LEFT", on=exp.true())
+
+
+def extraction_for(keys: list[str]) -> Extraction:
+    """Record keys in first-seen order (deterministic), long keys left to ``->``."""
+    seen: list[str] = []
+    for k in keys:
+        if fits_record(k) and k not in seen:
+            seen.append(k)
+    return Extraction(tuple(seen))
+
+
+def value_of(c: Column, ex: Extraction, element: exp.Expression | None = None) -> exp.Expression:
+    """jsonb value a column reads (element = current array element for array grain)."""
+    if element is not None:
+        if c.v1_path.endswith("[]") and not c.v1_path.endswith("\\[]"):
+            return element
+        _, sub, _ = c.path_parts()
+        return arrow(element, sub)
+    key, sub, _ = c.path_parts()
+    value = ex.top(key)
+    return arrow(value, sub) if sub is not None else value
+
+
+def transformed(c: Column, value: exp.Expression) -> exp.Expression:
+    """The V2 value of a column: ``xano_fn.<transform>(value)``."""
+    return fn(TRANSFORM_FN[c.transform], value)
+
+
+def rejected(c: Column, value: exp.Expression) -> exp.Expression:
+    """True when the V1 value is meaningful but its transform gives NULL."""
+    return exp.and_(fn("has_value", value), exp.Is(this=transformed(c, value), expression=exp.null()))
+
+
+def raw_text(c: Column, value: exp.Expression) -> exp.Expression:
+    """What a reject shows of the raw value: masked when sensitive, else the first 200 chars."""
+    if c.sensitive:
+        return lit(MASK)
+    return call("left", exp.cast(value, "text"), exp.Literal.number(RAW_MAX))
+
+
+def top_keys(table: Table) -> list[str]:
+    """Top-level V1 keys a V2 table reads."""
+    if table.grain == "array":
+        return [table.array_path]
+    return [c.path_parts()[0] for c in table.columns if not c.special]
+
+
+# -- models -----------------------------------------------------------------------------------
+def row_model(table: Table, unmapped_keys: list[str]) -> exp.Select:
+    """SELECT of a row-grain V2 table over CTE ``v1`` (id, xdo)."""
+    ex = extraction_for(top_keys(table) + unmapped_keys)
+    select = exp.select().from_(exp.to_table("v1").as_("v1", quoted=True))
+    for c in table.columns:
+        value = col("id", "v1") if c.special else transformed(c, value_of(c, ex))
+        select = select.select(exp.alias_(value, ident(c.name)))
+    if unmapped_keys:
+        pairs: list[exp.Expression] = []
+        for k in unmapped_keys:
+            pairs += [lit(k), ex.top(k)]
+        obj = _build_object(pairs)
+        unmapped = call("nullif", call("jsonb_strip_nulls", obj), exp.cast(lit("{}"), "jsonb"))
+        select = select.select(exp.alias_(unmapped, ident(UNMAPPED_COLUMN)))
+    join = ex.join()
+    if join is not None:
+        select = select.join(join)
+    return select
+
+
+def _element_source(table: Table) -> tuple[exp.Expression, exp.Join]:
+    arr = arrow(col("xdo", "v1"), table.array_path)
+    guarded = exp.Case(ifs=[exp.If(this=is_object(arr, "array"), true=arr)])
+    func = call("jsonb_array_elements", guarded)
+    alias = exp.TableAlias(this=ident("e"), columns=[ident("val"), ident("ord")])
+    lateral = exp.Lateral(this=func, alias=alias, ordinality=True)
+    return col("val", "e"), exp.Join(this=lateral, kind="CROSS")
+
+
+def array_model(table: Table) -> exp.Select:
+    """SELECT of an array-grain V2 table: one row per element of ``xdo -> array_path``."""
+    element, join = _element_source(table)
+    ord_ = col("ord", "e")
+    special = {
+        "$element_id": exp.Add(this=exp.Mul(this=col("id", "v1"),
+                                            expression=exp.Literal.number(ARRAY_ID_FACTOR)),
+                               expression=ord_),
+        "$parent_id": col("id", "v1"),
+        "$id": col("id", "v1"),
+        "$position": ord_,
+    }
+    select = exp.select().from_(exp.to_table("v1").as_("v1", quoted=True)).join(join)
+    for c in table.columns:
+        value = special[c.v1_path] if c.special else transformed(c, value_of(c, None, element))
+        select = select.select(exp.alias_(value, ident(c.name)))
+    return select.where(exp.LT(this=ord_, expression=exp.Literal.number(ARRAY_ID_FACTOR)))
+
+
+def diff_condition(table: Table, extra: list[str]) -> exp.Expression:
+    """NOT EXISTS an identical row in the current table: only new or changed rows pass."""
+    names = [c.name for c in table.columns] + extra
+    cur = exp.Tuple(expressions=[col(n, "cur") for n in names])
+    new = exp.Tuple(expressions=[col(n, "extracted") for n in names])
+    sub = (exp.select(exp.Literal.number(1))
+           .from_(exp.to_table(THIS).as_("cur", quoted=True))
+           .where(exp.and_(exp.EQ(this=col("id", "cur"), expression=col("id", "extracted")),
+                           exp.NullSafeEQ(this=cur, expression=new))))
+    return exp.Not(this=exp.Exists(this=sub))
+
+
+def array_prune(table: Table, source_sql: str) -> exp.Expression:
+    """DELETE elements whose position no longer exists in V1 (array shrank)."""
+    arr = arrow(col("xdo", "v1"), table.array_path)
+    length = call("coalesce", call("jsonb_array_length", exp.Case(
+        ifs=[exp.If(this=is_object(arr, "array"), true=arr)])), exp.Literal.number(0))
+    return exp.Delete(
+        this=exp.to_table(THIS).as_("t", quoted=True),
+        using=[exp.Table(this=exp.to_identifier("__source__"), alias=exp.TableAlias(
+            this=ident("v1")))],
+        where=exp.Where(this=exp.and_(
+            exp.EQ(this=col(table.parent_column, "t"), expression=col("id", "v1")),
+            exp.GT(this=col("position", "t"), expression=length))),
+    )
+
+
+def _build_object(pairs: list[exp.Expression]) -> exp.Expression:
+    """jsonb_build_object in chunks of 50 pairs (Postgres allows 100 arguments)."""
+    chunks = [pairs[i:i + 100] for i in range(0, len(pairs), 100)] or [[]]
+    objs = [call("jsonb_build_object", *chunk) for chunk in chunks]
+    out = objs[0]
+    for o in objs[1:]:
+        out = exp.DPipe(this=out, expression=o)
+    return out
+
+
+# -- rejects ----------------------------------------------------------------------------------
+REJECT_COLUMNS = ("v1_table", "v1_id", "key_path", "element_position", "v2_table", "v2_column",
+                  "raw_value", "target_type", "reason")
+
+
+def rejects_select(v1_table: str, tables: list[Table], cte: str = "v1") -> list[exp.Select]:
+    """Selects (one pass each) listing every rejected value of one V1 table."""
+    out: list[exp.Select] = []
+    row_tables = [t for t in tables if t.grain == "row"]
+    cols = [(t, c) for t in row_tables for c in t.columns if not c.special]
+    keys = [c.path_parts()[0] for _, c in cols]
+    ex = extraction_for(keys)
+    xdo = col("xdo", "v1")
+    rows: list[exp.Expression] = [exp.Tuple(expressions=[
+        lit("$xdo"), exp.null(), lit(tables[0].name if tables else ""), lit(""),
+        call("left", exp.cast(xdo, "text"), exp.Literal.number(RAW_MAX)), lit("object"),
+        exp.Case(ifs=[exp.If(this=exp.and_(exp.Not(this=exp.Is(this=xdo, expression=exp.null())),
+                                           exp.NEQ(this=call("jsonb_typeof", xdo),
+                                                   expression=lit("object"))),
+                             true=lit("xdo is not a JSON object"))])])]
+    for t, c in cols:
+        value = value_of(c, ex)
+        rows.append(_reject_tuple(t, c, value, lit(c.v1_path), exp.null()))
+    select = exp.select(*[_alias_col(n) for n in REJECT_COLUMNS[2:]],
+                        exp.alias_(lit(v1_table), ident("v1_table")),
+                        exp.alias_(col("id", "v1"), ident("v1_id")))
+    select = select.from_(exp.to_table(cte).as_("v1", quoted=True))
+    join = ex.join()
+    if join is not None:
+        select = select.join(join)
+    select = select.join(_values_join(rows))
+    out.append(select.where(exp.Not(this=exp.Is(this=col("reason", "j"), expression=exp.null()))))
+    for t in tables:
+        if t.grain != "array":
+            continue
+        element, join = _element_source(t)
+        rows = [_reject_tuple(t, c, value_of(c, None, element), lit(c.v1_path), col("ord", "e"))
+                for c in t.columns if not c.special]
+        if not rows:
+            continue
+        sel = (exp.select(*[_alias_col(n) for n in REJECT_COLUMNS[2:]],
+                          exp.alias_(lit(v1_table), ident("v1_table")),
+                          exp.alias_(col("id", "v1"), ident("v1_id")))
+               .from_(exp.to_table(cte).as_("v1", quoted=True)).join(join)
+               .join(_values_join(rows))
+               .where(exp.Not(this=exp.Is(this=col("reason", "j"), expression=exp.null()))))
+        out.append(sel)
+    return out
+
+
+def _values_join(rows: list[exp.Expression]) -> exp.Join:
+    """CROSS JOIN LATERAL (VALUES ...) AS j(<reject columns>): one candidate per mapped value."""
+    alias = exp.TableAlias(this=ident("j"), columns=[ident(n) for n in REJECT_COLUMNS[2:]])
+    lateral = exp.Lateral(this=exp.Subquery(this=exp.Values(expressions=rows)), alias=alias)
+    return exp.Join(this=lateral, kind="CROSS")
+
+
+def _alias_col(name: str) -> exp.Expression:
+    return exp.alias_(col(name, "j"), ident(name))
+
+
+def _reject_tuple(t: Table, c: Column, value: exp.Expression, path: exp.Expression,
+                  position: exp.Expression) -> exp.Tuple:
+    target = TRANSFORM_TYPES_LABEL.get(c.transform, c.v2_type)
+    reason = exp.Case(ifs=[exp.If(this=rejected(c, value),
+                                  true=fn("reject_reason", value, lit(target)))])
+    return exp.Tuple(expressions=[path, exp.cast(position, "bigint"), lit(t.name), lit(c.name),
+                                  exp.Case(ifs=[exp.If(this=fn("has_value", value),
+                                                       true=raw_text(c, value))]),
+                                  lit(target), reason])
+
+
+TRANSFORM_TYPES_LABEL = {"epoch_ms": "timestamptz (epoch ms)", "image_url": "text (image path)"}
