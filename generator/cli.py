@@ -229,6 +229,114 @@ def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
                                    "inventory: " + ", ".join(missing))
 
 
+# -- sync / status / demo ------------------------------------------------------------------------
+@cli.command()
+@click.option("--select", "select", default=None, metavar="DOMAIN|TABLE",
+              help="Sync one domain (user, agent, ...) or one V2 table (table+ adds its splits).")
+@click.option("--full", is_flag=True, help="Pass --full-refresh to dbt (V2 tables stay protected).")
+@click.option("--prune", is_flag=True, help="Also delete V2 rows whose V1 row was deleted.")
+@click.pass_context
+def sync(ctx: click.Context, select: str | None, full: bool, prune: bool) -> None:
+    """Bring V2 up to V1: preflight, dbt build (models + tests), audit, summary."""
+    from generator import sync as syncmod
+    from generator.progress import sync_view
+
+    target = dbmod.resolve(ctx.obj["dsn"])
+    root = dbmod.project_root()
+    with sync_view() as on_event:
+        run_id, states = syncmod.run_sync(target, root, select=select, full=full, prune=prune,
+                                          on_event=on_event)
+    _print_run(run_id, states)
+
+
+def _print_run(run_id: int, states: list) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"sync run {run_id}", show_lines=False)
+    for col in ("V2 table", "V1 expects", "before", "after", "inserted", "updated", "tests",
+                "status"):
+        table.add_column(col, justify="left" if col in ("V2 table", "status") else "right")
+    for s in states:
+        ins = (s.after or 0) - (s.before or 0)
+        upd = (s.rows_affected - max(ins, 0)) if s.rows_affected is not None else None
+        tests = f"{s.tests['pass']}/{s.tests['warn']}/{s.tests['fail']}"
+        table.add_row(s.name, _n(s.v1), _n(s.before), _n(s.after), _n(ins), _n(upd), tests,
+                      s.status)
+    Console(width=120).print(table)
+    click.echo("tests: pass/warn/fail. V2-only rows are kept; V1 orphans are reported as "
+               "warnings.")
+
+
+def _n(v) -> str:
+    return "-" if v is None else f"{v:,}"
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Counts of every V1 and V2 table, gaps and last sync; exit 1 if a main table is off >5%."""
+    import json
+
+    from generator import sync as syncmod
+
+    rows = syncmod.status_rows(dbmod.resolve(ctx.obj["dsn"]), dbmod.project_root())
+    bad = [r for r in rows if r["layer"] == "v2" and r["main"] and not r["within_tolerance"]]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title="xano V1 -> V2")
+        for col in ("layer", "table", "count", "expected", "gap", "%", "rejects", "last sync"):
+            t.add_column(col, justify="right" if col not in ("layer", "table") else "left")
+        for r in rows:
+            colour = "" if r["layer"] == "v1" else ("green" if r["within_tolerance"] else "red")
+            t.add_row(r["layer"], r["table"] + ("" if r.get("main", True) else "  (split)"),
+                      _n(r["count"]), _n(r.get("expected")), _n(r.get("gap")),
+                      "-" if r.get("pct") is None else f"{r['pct']:.1f}",
+                      _n(r.get("rejects")), str(r.get("last_sync") or "-")[:19],
+                      style=colour)
+        Console(width=130).print(t)
+    if bad:
+        raise click.ClickException(
+            f"{len(bad)} main table(s) outside the 5% tolerance: "
+            + ", ".join(f"{r['table']} ({_n(r['count'])} of {_n(r['expected'])})" for r in bad))
+
+
+@cli.command()
+@click.option("--scale", type=float, default=1.0, show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, scale: float) -> None:
+    """From nothing: server, fixtures + V2 baseline, status, discover, generate, sync, status."""
+    steps = [
+        ("db start", ["db", "start"]),
+        ("fixtures with the production-like V2 baseline",
+         ["fixtures", "--scale", str(scale), "--v2-baseline"]),
+        ("status before the sync (the gaps)", ["status"]),
+        ("discover the V1 key inventory", ["discover"]),
+        ("generate the dbt models", []),
+        ("sync", ["sync"]),
+        ("status after the sync", ["status"]),
+    ]
+    for label, args in steps:
+        click.echo(f"\n== {label}: python -m generator {' '.join(args)}".rstrip())
+        try:
+            ctx.invoke(cli, dsn=ctx.obj["dsn"]) if not args else None
+            if args:
+                cli.main(args=([f"--dsn={ctx.obj['dsn']}"] if ctx.obj["dsn"] else []) + args,
+                         prog_name="python -m generator", standalone_mode=False)
+        except click.ClickException as exc:
+            if label.startswith("status before"):
+                click.echo(f"(expected before the sync) {exc.format_message()}")
+                continue
+            raise
+    click.echo("\nDashboard: not built yet (issue 7). dbt docs: eval \"$(python -m generator db "
+               "env)\" && dbt docs generate && dbt docs serve")
+
+
 def _profiles_from_rows(rows: list[dict[str, str]]) -> list:
     from generator import inventory as inv
 

@@ -24,3 +24,19 @@ def table_progress() -> Iterator[Callable[[str, int, int], Callable[[int], None]
 
     with progress:
         yield start
+
+
+@contextmanager
+def sync_view() -> Iterator[Callable[[object], None]]:
+    """Yield ``on_event(state)`` that prints one line per model as it starts and finishes."""
+    console = Console(stderr=True)
+
+    def on_event(state) -> None:
+        if state.status == "running":
+            console.print(f"  building {state.name} ...", highlight=False)
+        else:
+            console.print(f"  {state.name:<26} {state.status:<8} "
+                          f"{(state.after or 0):>10,} rows  {state.duration:6.1f}s",
+                          highlight=False)
+
+    yield on_event

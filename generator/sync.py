@@ -1,0 +1,366 @@
+"""The sync: preflight, one-at-a-time lock, dbt build through dbtRunner, audit, status."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from generator import db as dbmod
+from generator import discover as disc
+from generator import spec as specmod
+from generator.errors import SyncError
+from generator.registry import AUDIT_SCHEMA, V1_SCHEMA, V2_SCHEMA, v1_table
+
+LOCK_KEY = 0x58414E4F  # "XANO": advisory lock id of the sync
+TOLERANCE = 0.05
+
+AUDIT_DDL = f"""
+create schema if not exists {AUDIT_SCHEMA};
+create table if not exists {AUDIT_SCHEMA}.sync_runs (
+    run_id bigserial primary key,
+    started_at timestamptz not null default now(),
+    ended_at timestamptz,
+    selector text not null,
+    who text not null,
+    host text not null,
+    pid integer not null,
+    status text not null default 'running',
+    reason text
+);
+create table if not exists {AUDIT_SCHEMA}.sync_run_tables (
+    run_id bigint not null references {AUDIT_SCHEMA}.sync_runs (run_id),
+    v2_table text not null,
+    v1_count bigint,
+    v2_before bigint,
+    v2_after bigint,
+    inserted bigint,
+    updated bigint,
+    unchanged bigint,
+    rejected bigint,
+    tests_passed integer default 0,
+    tests_warned integer default 0,
+    tests_failed integer default 0,
+    status text,
+    message text,
+    duration_s numeric,
+    primary key (run_id, v2_table)
+);
+"""
+
+
+def ensure_audit(conn: psycopg.Connection) -> None:
+    """Create the audit tables if missing."""
+    conn.execute(AUDIT_DDL)
+
+
+def dbt_invoke(target: dbmod.Target, root: Path, args: list[str], callbacks=()) -> object:
+    """Run dbt in-process with the profile env of ``target``; returns the dbtRunnerResult."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(target.dbt_env(root))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    full = [*args, "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
+    return dbtRunner(callbacks=list(callbacks)).invoke(full)
+
+
+@contextmanager
+def sync_lock(conn: psycopg.Connection):
+    """Hold the sync advisory lock, or fail with who holds it."""
+    got = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]
+    if not got:
+        row = conn.execute(
+            f"select started_at, pid, host from {AUDIT_SCHEMA}.sync_runs "
+            "where status = 'running' order by run_id desc limit 1").fetchone()
+        since = f"{row[0]:%Y-%m-%d %H:%M:%S %Z} (pid {row[1]} on {row[2]})" if row else "?"
+        raise SyncError(f"sync already running since {since}")
+    try:
+        yield
+    finally:
+        conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def _exists(conn, schema: str, name: str) -> bool:
+    return conn.execute("select to_regclass(format('%%I.%%I', %s::text, %s::text)) is not null",
+                        (schema, name)).fetchone()[0]
+
+
+def count(conn, schema: str, name: str) -> int | None:
+    """Row count, or None when the table does not exist."""
+    if not _exists(conn, schema, name):
+        return None
+    return conn.execute(sql.SQL("select count(*) from {}").format(
+        sql.Identifier(schema, name))).fetchone()[0]
+
+
+def preflight(conn: psycopg.Connection, root: Path, spec: specmod.Spec) -> None:
+    """Stop before building when V1 changed shape or the committed models are stale."""
+    from generator.emit import generate_project
+
+    stale = generate_project(root, check=True).stale
+    if stale:
+        raise SyncError(f"generated files are stale ({', '.join(stale[:5])}); run "
+                        "`python -m generator` and commit")
+    keys, _ = disc.read_committed(root)
+    known: dict[str, set[str]] = {}
+    for r in keys:
+        if r["kind"] == "top":
+            known.setdefault(r["v1_table"], set()).add(r["key_path"])
+    new: list[str] = []
+    from generator.inventory import encode_path
+
+    for name in spec.v1_tables():
+        rel = v1_table(name).relation
+        if not _exists(conn, V1_SCHEMA, rel):
+            raise SyncError(f"V1 table {name} ({V1_SCHEMA}.{rel}) is missing on the server")
+        cur = conn.execute(sql.SQL(
+            "select distinct jsonb_object_keys(xdo) from {} where jsonb_typeof(xdo) = 'object'"
+        ).format(sql.Identifier(V1_SCHEMA, rel)))
+        for (k,) in cur:
+            if encode_path(k) not in known.get(name, set()):
+                new.append(f"{name}.{encode_path(k)}")
+    if new:
+        raise SyncError("V1 has keys the inventory does not know; run `python -m generator "
+                        "discover`, map them, regenerate: " + ", ".join(sorted(new)[:20]))
+
+
+@dataclass
+class TableState:
+    """Per-table figures of a run."""
+
+    name: str
+    v1: int | None = None
+    before: int | None = None
+    after: int | None = None
+    rows_affected: int | None = None
+    status: str = "pending"
+    message: str = ""
+    duration: float = 0.0
+    tests: dict = field(default_factory=lambda: {"pass": 0, "warn": 0, "fail": 0})
+
+
+def expected_counts(conn: psycopg.Connection, spec: specmod.Spec) -> dict[str, int]:
+    """What each V2 table's grain implies from V1 (V1 rows, or summed array lengths)."""
+    out: dict[str, int] = {}
+    for t in spec.tables:
+        rel = sql.Identifier(V1_SCHEMA, v1_table(t.v1_table).relation)
+        if not _exists(conn, V1_SCHEMA, v1_table(t.v1_table).relation):
+            continue
+        if t.grain == "row":
+            q = sql.SQL("select count(*) from {}").format(rel)
+        else:
+            q = sql.SQL("select coalesce(sum(least(jsonb_array_length(xdo -> {k}), {m})), 0) "
+                        "from {r} where jsonb_typeof(xdo -> {k}) = 'array'").format(
+                k=sql.Literal(t.array_path), r=rel, m=sql.Literal(specmod.ARRAY_ID_FACTOR - 1))
+        out[t.name] = int(conn.execute(q).fetchone()[0])
+    return out
+
+
+def selected_tables(spec: specmod.Spec, select: str | None) -> list[specmod.Table]:
+    """V2 tables a selector touches (a domain name, a table name, or None for all)."""
+    if not select:
+        return list(spec.tables)
+    name = select.rstrip("+").lstrip("+")
+    doms = [t for t in spec.tables if t.domain == name]
+    if doms:
+        return doms
+    tabs = [t for t in spec.tables if t.name == name]
+    if tabs:
+        return tabs + ([t for t in spec.tables if t.parent == name] if select.endswith("+")
+                       else [])
+    raise SyncError(f"unknown selector {select!r}: use a domain "
+                    f"({', '.join(sorted({t.domain for t in spec.tables}))}) or a V2 table name")
+
+
+def dbt_selector(spec: specmod.Spec, select: str | None) -> list[str]:
+    """dbt --select for a sync selector (domain -> its tables with their tests)."""
+    if not select:
+        return []
+    tables = selected_tables(spec, select)
+    return ["--select", " ".join(t.name for t in tables)]
+
+
+def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: bool = False,
+             prune: bool = False, on_event=None) -> tuple[int, list[TableState]]:
+    """One audited sync. Returns (run_id, per-table states); raises SyncError on failure."""
+    spec = specmod.load_spec(root)
+    tables = selected_tables(spec, select)
+    with dbmod.connect(target) as lock_conn, dbmod.connect(target) as conn:
+        ensure_audit(conn)
+        with sync_lock(lock_conn):
+            preflight(conn, root, spec)
+            run_id = conn.execute(
+                f"insert into {AUDIT_SCHEMA}.sync_runs (selector, who, host, pid) "
+                "values (%s, %s, %s, %s) returning run_id",
+                (select or "all", getpass.getuser(), socket.gethostname(), os.getpid()),
+            ).fetchone()[0]
+            states = {t.name: TableState(t.name) for t in tables}
+            exp = expected_counts(conn, spec)
+            for s in states.values():
+                s.v1 = exp.get(s.name)
+                s.before = count(conn, V2_SCHEMA, s.name) or 0
+            failure = ""
+            try:
+                failure = _build(target, root, spec, select, full, conn, run_id, states,
+                                 on_event)
+                if prune and not failure:
+                    _prune(conn, spec, tables)
+            except Exception as exc:  # recorded, then re-raised as one line
+                failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            rejected = _rejects_by_table(conn)
+            for s in states.values():
+                s.after = count(conn, V2_SCHEMA, s.name)
+                _record(conn, run_id, s, rejected.get(s.name, 0))
+            conn.execute(f"update {AUDIT_SCHEMA}.sync_runs set ended_at = now(), status = %s, "
+                         "reason = %s where run_id = %s",
+                         ("failed" if failure else "success", failure or None, run_id))
+            if failure:
+                raise SyncError(f"sync run {run_id} failed: {failure}")
+            return run_id, list(states.values())
+
+
+def _build(target, root, spec, select, full, conn, run_id, states, on_event) -> str:
+    seed = dbt_invoke(target, root, ["seed", "--quiet"])
+    if not seed.success:
+        return f"dbt seed failed: {seed.exception or 'see logs'}"
+    started: dict[str, float] = {}
+
+    def callback(event) -> None:
+        try:
+            _on_dbt_event(event)
+        except Exception as exc:  # a progress hiccup must never break the build
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    errors: list[str] = []
+
+    def _on_dbt_event(event) -> None:
+        name = event.info.name
+        if name == "NodeStart":
+            node = event.data.node_info
+            started[node.node_name] = time.monotonic()
+            if node.node_name in states:
+                states[node.node_name].status = "running"
+                if on_event:
+                    on_event(states[node.node_name])
+        elif name == "NodeFinished":
+            node = event.data.node_info
+            res = event.data.run_result
+            if node.resource_type == "test":
+                owner = _test_owner(node.node_name, states)
+                if owner:
+                    key = {"pass": "pass", "warn": "warn"}.get(res.status, "fail")
+                    states[owner].tests[key] += 1
+                return
+            if node.node_name not in states:
+                return
+            s = states[node.node_name]
+            s.status = res.status
+            s.message = res.message or ""
+            s.duration = time.monotonic() - started.get(node.node_name, time.monotonic())
+            from google.protobuf.json_format import MessageToDict
+
+            rows = MessageToDict(res.adapter_response).get("rows_affected")
+            rows = int(rows) if isinstance(rows, (int, float)) else None
+            s.rows_affected = rows if isinstance(rows, int) and rows >= 0 else None
+            s.after = count(conn, V2_SCHEMA, s.name)
+            _record(conn, run_id, s, None)
+            if on_event:
+                on_event(s)
+
+    args = ["build", "--quiet", *dbt_selector(spec, select)]
+    if full:
+        args.append("--full-refresh")
+    res = dbt_invoke(target, root, args, callbacks=[callback])
+    if res.exception:
+        return f"dbt error: {str(res.exception).splitlines()[0]}"
+    if not res.success:
+        bad = [s.name for s in states.values() if s.status not in ("success", "pass")]
+        failed_tests = sum(s.tests["fail"] for s in states.values())
+        return (f"models not built: {', '.join(bad)}" if bad else
+                f"{failed_tests} error-severity test(s) failed")
+    return ""
+
+
+def _test_owner(test_name: str, states: dict[str, TableState]) -> str | None:
+    best = None
+    for name in states:
+        if f"_{name}_" in f"_{test_name}_" and (best is None or len(name) > len(best)):
+            best = name
+    return best
+
+
+def _record(conn, run_id: int, s: TableState, rejected: int | None) -> None:
+    inserted = (s.after - s.before) if s.after is not None and s.before is not None else None
+    updated = (s.rows_affected - max(inserted or 0, 0)) if s.rows_affected is not None else None
+    unchanged = None
+    if s.after is not None and updated is not None:
+        unchanged = max(s.after - max(inserted or 0, 0) - max(updated, 0), 0)
+    conn.execute(f"""
+        insert into {AUDIT_SCHEMA}.sync_run_tables as t (run_id, v2_table, v1_count, v2_before,
+            v2_after, inserted, updated, unchanged, rejected, tests_passed, tests_warned,
+            tests_failed, status, message, duration_s)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        on conflict (run_id, v2_table) do update set v2_after = excluded.v2_after,
+            inserted = excluded.inserted, updated = excluded.updated,
+            unchanged = excluded.unchanged, rejected = coalesce(excluded.rejected, t.rejected),
+            tests_passed = excluded.tests_passed, tests_warned = excluded.tests_warned,
+            tests_failed = excluded.tests_failed, status = excluded.status,
+            message = excluded.message, duration_s = excluded.duration_s""",
+        (run_id, s.name, s.v1, s.before, s.after, inserted, updated, unchanged, rejected,
+         s.tests["pass"], s.tests["warn"], s.tests["fail"], s.status, s.message[:500],
+         round(s.duration, 3)))
+
+
+def _rejects_by_table(conn) -> dict[str, int]:
+    if not _exists(conn, AUDIT_SCHEMA, "xano_rejects"):
+        return {}
+    return dict(conn.execute(f"select v2_table, count(*) from {AUDIT_SCHEMA}.xano_rejects "
+                             "group by 1").fetchall())
+
+
+def _prune(conn, spec: specmod.Spec, tables: list[specmod.Table]) -> None:
+    """Delete V2 rows whose V1 row was deleted (only when asked: --prune)."""
+    raise SyncError("--prune is not implemented yet: V1-deleted rows are reported by "
+                    "`status`, never removed")
+
+
+# -- status -----------------------------------------------------------------------------------
+def status_rows(target: dbmod.Target, root: Path) -> list[dict]:
+    """Every V1 and V2 table with counts, expected counts, gap and last sync."""
+    spec = specmod.load_spec(root)
+    out: list[dict] = []
+    with dbmod.connect(target) as conn:
+        exp = expected_counts(conn, spec)
+        rejected = _rejects_by_table(conn)
+        last = {}
+        if _exists(conn, AUDIT_SCHEMA, "sync_run_tables"):
+            last = {r[0]: (r[1], r[2]) for r in conn.execute(
+                f"select distinct on (t.v2_table) t.v2_table, r.ended_at, r.status "
+                f"from {AUDIT_SCHEMA}.sync_run_tables t join {AUDIT_SCHEMA}.sync_runs r "
+                "using (run_id) order by t.v2_table, r.run_id desc")}
+        for name in spec.v1_tables():
+            rel = v1_table(name).relation
+            out.append({"layer": "v1", "table": name, "relation": f"{V1_SCHEMA}.{rel}",
+                        "count": count(conn, V1_SCHEMA, rel)})
+        for t in spec.tables:
+            n = count(conn, V2_SCHEMA, t.name)
+            e = exp.get(t.name)
+            gap = (n or 0) - e if e is not None else None
+            pct = (100.0 * (n or 0) / e) if e else None
+            ok = e is None or (e == 0 and not n) or (
+                e and abs((n or 0) - e) / e <= TOLERANCE)
+            ended, st = last.get(t.name, (None, None))
+            out.append({"layer": "v2", "table": t.name, "domain": t.domain,
+                        "main": t.is_main, "count": n, "expected": e, "gap": gap,
+                        "pct": round(pct, 2) if pct is not None else None,
+                        "within_tolerance": bool(ok), "rejects": rejected.get(t.name, 0),
+                        "last_sync": ended.isoformat() if ended else None,
+                        "last_status": st})
+    return out
