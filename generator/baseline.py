@@ -61,6 +61,6 @@ def lay_baseline(target: dbmod.Target, root: Path, scale: float = 1.0) -> list[s
         lines.append(f"xano_v2 {net:<18} {extra:>8,} V2-only rows (must survive every sync)")
         user = spec.main_table("user").name
         stale = q(sql.SQL("update {} set first_name = first_name || ' (old)' "
-                          "where id % 50 = 0").format(sql.Identifier(V2_SCHEMA, user))).rowcount
+                          "where id %% 50 = 0").format(sql.Identifier(V2_SCHEMA, user))).rowcount
         lines.append(f"xano_v2 {user:<18} {stale:>8,} rows with stale values")
     return lines

@@ -1,0 +1,182 @@
+"""The whole path through the real CLI and real dbt: baseline -> sync -> rerun -> change."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from generator import db as dbmod
+from generator.sync import LOCK_KEY
+
+from .conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.integration
+SCALE = "0.02"
+
+
+@pytest.fixture(scope="module")
+def synced(pg_server):
+    """A database with fixtures + baseline, then one sync."""
+    name = "pipe_" + uuid.uuid4().hex[:10]
+    with dbmod.connect(pg_server) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    target = dbmod.Target(dict(pg_server.params, dbname=name))
+    res = run_cli("fixtures", "--scale", SCALE, "--v2-baseline", target=target)
+    assert res.returncode == 0, res.stderr
+    before = _counts(target)
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+    yield target, before, res
+    with dbmod.connect(pg_server) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+
+
+def _counts(target):
+    with dbmod.connect(target) as conn:
+        names = [r[0] for r in conn.execute(
+            "select tablename from pg_tables where schemaname = 'xano_v2'")]
+        return {n: conn.execute(sql.SQL("select count(*) from {}").format(
+            sql.Identifier("xano_v2", n))).fetchone()[0] for n in names}
+
+
+def _writes(target, table=None):
+    with dbmod.connect(target) as conn:
+        q = ("select coalesce(sum(n_tup_ins), 0), coalesce(sum(n_tup_upd), 0), "
+             "coalesce(sum(n_tup_del), 0) from pg_stat_user_tables where schemaname = 'xano_v2'")
+        if table:
+            q += f" and relname = '{table}'"
+        return tuple(int(x) for x in conn.execute(q).fetchone())
+
+
+def test_sync_closes_every_gap_and_keeps_v2_only_rows(synced):
+    target, before, res = synced
+    after = _counts(target)
+    with dbmod.connect(target) as conn:
+        v1 = {t: conn.execute(f"select count(*) from xano_v1.{rel}").fetchone()[0]
+              for t, rel in (("user", "mvpw1_41"), ("agent", "mvpw1_52"),
+                             ("transaction", "mvpw1_57"), ("participant", "mvpw1_61"),
+                             ("network", "mvpw1_48"))}
+        v2_only = conn.execute("select count(*) from xano_v2.network_member n where not exists "
+                               "(select 1 from xano_v1.mvpw1_48 v where v.id = n.id)").fetchone()[0]
+        run = conn.execute("select status, selector from xano_audit.sync_runs "
+                           "order by run_id desc limit 1").fetchone()
+        per_table = conn.execute("select count(*) from xano_audit.sync_run_tables t join "
+                                 "xano_audit.sync_runs r using (run_id) where r.status = "
+                                 "'success'").fetchone()[0]
+    assert before["agent"] < v1["agent"] and before["participant"] < v1["participant"]
+    assert before["user_credentials"] == 0
+    for t in ("user", "agent", "transaction", "participant", "user_credentials", "agent_rezen"):
+        assert after[t] == v1[t.split("_")[0] if t.startswith(("user_", "agent_")) else t]
+    assert v2_only >= 1
+    assert after["network_member"] == v1["network"] + v2_only
+    assert run == ("success", "all") and per_table == 23
+    res = run_cli("status", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_rerun_on_unchanged_v1_writes_zero_rows(synced):
+    target, _, _ = synced
+    before = _writes(target)
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stderr
+    assert _writes(target) == before
+
+
+def test_changed_v1_row_writes_only_its_v2_rows(synced):
+    target, _, _ = synced
+    before_user = _writes(target, "user")
+    before_all = _writes(target)
+    with dbmod.connect(target) as conn:
+        conn.execute("update xano_v1.mvpw1_41 set xdo = jsonb_set(xdo, '{first_name}', "
+                     "'\"Renamed\"') where id = 2")
+    res = run_cli("sync", "--select", "user", target=target)
+    assert res.returncode == 0, res.stderr
+    after_user = _writes(target, "user")
+    after_all = _writes(target)
+    assert (after_user[0] - before_user[0], after_user[1] - before_user[1]) == (0, 1)
+    assert tuple(a - b for a, b in zip(after_all, before_all)) == (0, 1, 0)
+    with dbmod.connect(target) as conn:
+        assert conn.execute('select first_name from xano_v2."user" where id = 2').fetchone()[0] \
+            == "Renamed"
+
+
+def test_second_sync_is_refused_while_one_runs(synced):
+    target, _, _ = synced
+    with dbmod.connect(target) as holder:
+        holder.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+        holder.execute("insert into xano_audit.sync_runs (selector, who, host, pid) "
+                       "values ('all', 'other', 'elsewhere', 4242)")
+        res = run_cli("sync", target=target)
+        holder.execute("delete from xano_audit.sync_runs where pid = 4242")
+    assert res.returncode == 1
+    assert "sync already running since" in res.stderr and "pid 4242" in res.stderr
+
+
+def test_wrong_selector_is_one_line(synced):
+    target, _, _ = synced
+    res = run_cli("sync", "--select", "nosuch", target=target)
+    assert res.returncode == 1
+    assert "unknown selector 'nosuch'" in res.stderr and "Traceback" not in res.stderr
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "proj"
+    for name in ("models", "macros", "seeds", "profiles"):
+        shutil.copytree(ROOT / name, dst / name)
+    (dst / "tests" / "dbt").mkdir(parents=True)
+    shutil.copy(ROOT / "dbt_project.yml", dst / "dbt_project.yml")
+    return dst
+
+
+def test_check_passes_on_main_and_fails_after_hand_edit(tmp_path):
+    proj = _project_copy(tmp_path)
+    assert run_cli("--check", cwd=proj).returncode == 0
+    model = proj / "models" / "v2" / "user" / "user_roles.sql"
+    model.write_text(model.read_text() + "\n-- hand edit\n")
+    res = run_cli("--check", cwd=proj)
+    assert res.returncode == 1
+    assert "stale: models/v2/user/user_roles.sql" in res.stderr
+
+
+def test_check_fails_after_editing_a_mapping_row(tmp_path):
+    proj = _project_copy(tmp_path)
+    cols = proj / "seeds" / "xano_v2_columns.csv"
+    cols.write_text(cols.read_text().replace("Last completed onboarding step",
+                                             "Last finished onboarding step"))
+    res = run_cli("--check", cwd=proj)
+    assert res.returncode == 1 and "_user__models.yml" in res.stderr
+
+
+def test_unclaimed_key_stops_generation(tmp_path):
+    proj = _project_copy(tmp_path)
+    inv = proj / "seeds" / "xano_v1_key_inventory.csv"
+    lines = inv.read_text().splitlines()
+    extra = lines[1].split(",")
+    extra[0], extra[1] = "user", "favourite_colour"
+    inv.write_text("\n".join(lines + [",".join(extra)]) + "\n")
+    res = run_cli(cwd=proj)
+    assert res.returncode == 1
+    assert "user.favourite_colour" in res.stderr and "unclaimed" in res.stderr
+    res = run_cli("--allow-unmapped", cwd=proj)
+    assert res.returncode == 0, res.stderr
+    assert "_v1_unmapped" in (proj / "models/v2/user/user.sql").read_text()
+
+
+def test_spec_errors_name_file_and_row(tmp_path):
+    proj = _project_copy(tmp_path)
+    cols = proj / "seeds" / "xano_v2_columns.csv"
+    text = cols.read_text().replace("user_settings,privacy_mode,privacy_mode,boolean",
+                                    "user_settings,privacy_mode,privacy_mode,frobnicate")
+    text = text.replace("user_roles,is_mentor,", "user_roles,is_leader,")
+    cols.write_text(text)
+    res = run_cli(cwd=proj)
+    assert res.returncode == 1
+    assert "unknown transform 'frobnicate'" in res.stderr
+    assert "column 'is_leader' appears twice in user_roles" in res.stderr
+    assert "seeds/xano_v2_columns.csv:" in res.stderr and "Traceback" not in res.stderr
