@@ -181,10 +181,7 @@ def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
     old_keys, old_tables = disc.read_committed(root)
     scanned = {t.name for t in chosen}
     keys = [k for k in _profiles_from_rows(old_keys) if k.v1_table not in scanned]
-    table_rows = [inv.TableProfile(r["v1_table"], r["relation"], int(r["xano_table_id"]),
-                                   int(r["rows"]), int(r["xdo_null"]), int(r["xdo_not_object"]),
-                                   int(r["keys"]))
-                  for r in old_tables if r["v1_table"] not in scanned]
+    table_rows = _tables_from_rows([r for r in old_tables if r["v1_table"] not in scanned])
     missing: list[str] = []
     changes = []
     target = dbmod.resolve(ctx.obj["dsn"])
@@ -193,11 +190,8 @@ def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
             if not disc.table_exists(conn, t):
                 missing.append(f"{t.name} ({t.relation})")
                 keys += [k for k in _profiles_from_rows(old_keys) if k.v1_table == t.name]
-                table_rows += [inv.TableProfile(r["v1_table"], r["relation"],
-                                                int(r["xano_table_id"]), int(r["rows"]),
-                                                int(r["xdo_null"]), int(r["xdo_not_object"]),
-                                                int(r["keys"]))
-                               for r in old_tables if r["v1_table"] == t.name]
+                table_rows += _tables_from_rows([r for r in old_tables
+                                                 if r["v1_table"] == t.name])
                 continue
             bar = progress(t.name, 1, 0)
             state = {"done": 0}
@@ -335,6 +329,14 @@ def demo(ctx: click.Context, scale: float) -> None:
             raise
     click.echo("\nDashboard: not built yet (issue 7). dbt docs: eval \"$(python -m generator db "
                "env)\" && dbt docs generate && dbt docs serve")
+
+
+def _tables_from_rows(rows: list[dict[str, str]]) -> list:
+    from generator import inventory as inv
+
+    return [inv.TableProfile(r["v1_table"], r["relation"], int(r["xano_table_id"]),
+                             int(r["rows"]), int(r["xdo_null"]), int(r["xdo_not_object"]),
+                             int(r["keys"])) for r in rows]
 
 
 def _profiles_from_rows(rows: list[dict[str, str]]) -> list:

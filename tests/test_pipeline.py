@@ -6,7 +6,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 from psycopg import sql
 

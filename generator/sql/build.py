@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from generator import inventory as inv
 from generator.spec import ARRAY_ID_FACTOR, UNMAPPED_COLUMN, Column, Table
 
 FN_SCHEMA = "xano_fn"
