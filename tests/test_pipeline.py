@@ -179,3 +179,35 @@ def test_spec_errors_name_file_and_row(tmp_path):
     assert "unknown transform 'frobnicate'" in res.stderr
     assert "column 'is_leader' appears twice in user_roles" in res.stderr
     assert "seeds/xano_v2_columns.csv:" in res.stderr and "Traceback" not in res.stderr
+
+
+def _dbt(target, *args):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("PG")}
+    env.update(target.dbt_env(ROOT))
+    return subprocess.run([sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args,
+                           "--project-dir", str(ROOT)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_planted_missing_rows_are_caught_by_the_right_tests(synced):
+    target, _, _ = synced
+    with dbmod.connect(target) as conn:
+        conn.execute("delete from xano_v2.participant where id in (3, 5)")
+        conn.execute("delete from xano_v2.agent_rezen where id = 2")
+    res = _dbt(target, "test", "--select", "participant agent_rezen")
+    assert res.returncode == 1
+    out = res.stdout
+    assert "FAIL 2 xano_covers_v1_ids_participant_id" in out
+    assert "FAIL 1 xano_split_count_matches_grain_agent_rezen" in out
+    with dbmod.connect(target) as conn:
+        table = conn.execute("select tablename from pg_tables where schemaname = 'xano_audit' "
+                             "and tablename like 'xano_covers_v1_ids_participant_id%'").fetchone()[0]
+        missing = [r[0] for r in conn.execute(sql.SQL("select missing_v1_id from {} order by 1")
+                                              .format(sql.Identifier("xano_audit", table)))]
+    assert missing == [3, 5]
+    res = run_cli("sync", target=target)  # the next sync repairs the planted damage
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert _dbt(target, "test", "--select", "participant agent_rezen").returncode == 0

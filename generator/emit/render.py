@@ -153,8 +153,21 @@ def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]])
                     f"one row per element of `{t.array_path}[]`" if t.grain == "array"
                     else "one row per V1 row") +
                 (f"; split from `{t.parent}`." if t.parent else "; main table of the domain."))
+        source = f"{{{{ source('xano_v1', '{t.v1_table}') }}}}"
+        if t.is_main:
+            for c in columns:
+                if c["name"] == "id":
+                    c["data_tests"].append({"xano_covers_v1_ids": {"arguments": {
+                        "v1_source": source}}})
+            model_tests: list = [{"xano_count_within_tolerance": {"arguments": {
+                "v1_source": source}}}]
+        else:
+            args = {"v1_source": source}
+            if t.grain == "array":
+                args["array_key"] = t.array_path
+            model_tests = [{"xano_split_count_matches_grain": {"arguments": args}}]
         models.append({"name": t.name, "description": _jinja_literal(desc), "config": config,
-                       "columns": columns})
+                       "data_tests": model_tests, "columns": columns})
     return _yaml({"version": 2, "models": models})
 
 
