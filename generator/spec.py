@@ -182,7 +182,8 @@ def load_spec(root: Path) -> Spec:
     cols_by_table: dict[str, list[Column]] = {}
     for line, r in crows:
         try:
-            c = Column(r["v2_table"].strip(), r["column"].strip(), r["v1_path"].strip(),
+            # key paths are taken verbatim: V1 keys may begin or end with whitespace
+            c = Column(r["v2_table"].strip(), r["column"].strip(), r["v1_path"],
                        r["transform"].strip(), r["v2_type"].strip().lower(),
                        _flag(r.get("nullable", "true")), _flag(r.get("sensitive", "false")),
                        (r.get("references") or "").strip(), (r.get("description") or "").strip(),
@@ -196,14 +197,14 @@ def load_spec(root: Path) -> Spec:
         try:
             name = r["v2_table"].strip()
             t = Table(name, r["v2_id"].strip(), r["domain"].strip(), r["v1_table"].strip(),
-                      r["grain"].strip(), r["array_path"].strip(), r["parent"].strip(),
+                      r["grain"].strip(), r["array_path"], r["parent"].strip(),
                       r["parent_column"].strip(), r["description"].strip(),
                       tuple(cols_by_table.get(name, [])), line)
         except (KeyError, AttributeError):
             problems.append(f"{TABLES_FILE}:{line}: missing field(s)")
             continue
         tables.append(t)
-    ignored = tuple(Ignored(r["v1_table"].strip(), r["key_path"].strip(), r["reason"].strip(), i)
+    ignored = tuple(Ignored(r["v1_table"].strip(), r["key_path"], r["reason"].strip(), i)
                     for i, r in irows)
     patterns = tuple(r["pattern"].strip() for _, r in srows if r.get("pattern", "").strip())
     spec = Spec(tuple(tables), ignored, patterns)
@@ -275,6 +276,8 @@ def _check_column(t: Table, c: Column, seen: set[str], names: list[str]) -> list
     if c.name in seen:
         out.append(f"{where}: column {c.name!r} appears twice in {t.name}")
     seen.add(c.name)
+    if any(tok in c.name for tok in ("{{", "{%", "{#", "}}", "%}", "#}")):
+        out.append(f"{where}: column name {c.name!r} contains Jinja delimiters")
     if not c.name or len(c.name.encode()) > MAX_IDENT or c.name == UNMAPPED_COLUMN:
         out.append(f"{where}: column name must be 1-{MAX_IDENT} bytes and not {UNMAPPED_COLUMN}")
     if c.transform not in TRANSFORMS:

@@ -114,3 +114,16 @@ def test_inference_prefers_specific_types():
     assert inv.infer_type(p) == ("timestamptz", 0.1)
     p = inv.KeyProfile("t", "k", "top", occurrences=10, n_string=5, n_object=5)
     assert inv.infer_type(p) == ("jsonb", 0.0)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                min_size=1, max_size=40)
+
+
+@given(key=_KEYS, sub=st.one_of(st.none(), _KEYS), kind=st.sampled_from(["object", "array"]))
+def test_any_key_path_encodes_and_decodes_exactly(key, sub, kind):
+    kind = "top" if sub is None else kind
+    assert inv.decode_path(inv.encode_path(key, sub, kind)) == (key, sub, kind)

@@ -26,16 +26,23 @@ def _yaml(doc: dict) -> str:
     return f"# {HEADER}\n" + body
 
 
+def _has_jinja(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
 def _jinja_literal(text: str) -> str:
     """Keep V1-derived text from being read as Jinja by dbt."""
-    if "{{" in text or "{%" in text or "{#" in text:
-        return "{% raw %}" + text + "{% endraw %}"
+    if _has_jinja(text):
+        return "{% raw %}" + text.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}"
+                                          "{% raw %}") + "{% endraw %}"
     return text
 
 
 def _indent(sql: str, n: int = 4) -> str:
     pad = " " * n
-    return "\n".join(pad + ln if ln else ln for ln in sql.splitlines())
+    # split on "\n" only: str.splitlines() also splits on \x1c-\x1e, \x85, \u2028 ... which
+    # may stand inside a quoted key
+    return "\n".join(pad + ln if ln else ln for ln in sql.split("\n"))
 
 
 def _this(sql: str) -> str:
@@ -82,7 +89,7 @@ def model_sql(t: specmod.Table, unmapped: list[str]) -> str:
         + f"    select id, xdo from {{{{ source('xano_v1', '{t.v1_table}') }}}}\n"
         + "),\n\n"
         + "extracted as (\n"
-        + _indent(build.render(select)) + "\n"
+        + _indent(_jinja_literal(build.render(select))) + "\n"
         + ")\n\n"
         + "select * from extracted\n"
         + "{% if is_incremental() %}\n"
@@ -94,8 +101,7 @@ def model_sql(t: specmod.Table, unmapped: list[str]) -> str:
 
 def _array_prune_hook(t: specmod.Table) -> str:
     sql = build.render(build.array_prune(t, ""))
-    sql = _this(sql).replace('"__source__"', f"{{{{ source('xano_v1', '{t.v1_table}') }}}}")
-    return " ".join(sql.split())
+    return _this(sql).replace('"__source__"', f"{{{{ source('xano_v1', '{t.v1_table}') }}}}")
 
 
 def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]]) -> str:
@@ -129,7 +135,7 @@ def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]])
                 entry["constraints"] = constraints
             if tests:
                 entry["data_tests"] = tests
-            entry["meta"] = {"v1_path": c.v1_path, "transform": c.transform,
+            entry["meta"] = {"v1_path": _jinja_literal(c.v1_path), "transform": c.transform,
                              "sensitive": c.sensitive}
             columns.append(entry)
         if t.is_main and unmapped.get(t.v1_table):
@@ -208,7 +214,7 @@ def rejects_sql(spec: specmod.Spec) -> str:
         cte = f"v1_{name}"
         ctes.append(f"{cte} as (\n    select id, xdo from {{{{ source('xano_v1', '{name}') }}}}\n)")
         for sel in build.rejects_select(name, spec.for_v1(name), cte=cte):
-            selects.append(build.render(sel))
+            selects.append(_jinja_literal(build.render(sel)))
     body = "\n\nunion all\n\n".join(selects)
     return (_sql_header("quarantine: one row per (V1 table, id, key[, element]) whose value "
                         "did not fit its V2 type; the V2 column holds NULL")
