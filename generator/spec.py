@@ -8,6 +8,7 @@ column), ``xano_ignored_keys.csv`` (V1 keys deliberately not migrated, with a re
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,8 +230,9 @@ def validate(spec: Spec, orphan_tables: set[str] = frozenset(),
         if t.name in seen:
             out.append(f"{where}: V2 table {t.name!r} defined twice")
         seen.add(t.name)
-        if not t.name or len(t.name.encode()) > MAX_IDENT:
-            out.append(f"{where}: V2 table name must be 1-{MAX_IDENT} bytes")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", t.name):
+            out.append(f"{where}: V2 table name {t.name!r} must be a plain identifier "
+                       f"(letters, digits, _; at most {MAX_IDENT} bytes): it is a dbt model name")
         if t.v1_table not in known_v1:
             out.append(f"{where}: unknown V1 table {t.v1_table!r}")
         if t.grain not in GRAINS:

@@ -126,9 +126,8 @@ def test_wrong_selector_is_one_line(synced):
 
 def _project_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "proj"
-    for name in ("models", "macros", "seeds", "profiles"):
+    for name in ("models", "macros", "seeds", "profiles", "tests/dbt"):
         shutil.copytree(ROOT / name, dst / name)
-    (dst / "tests" / "dbt").mkdir(parents=True)
     shutil.copy(ROOT / "dbt_project.yml", dst / "dbt_project.yml")
     return dst
 
@@ -211,3 +210,66 @@ def test_planted_missing_rows_are_caught_by_the_right_tests(synced):
     res = run_cli("sync", target=target)  # the next sync repairs the planted damage
     assert res.returncode == 0, res.stdout + res.stderr
     assert _dbt(target, "test", "--select", "participant agent_rezen").returncode == 0
+
+
+def _stored(conn, prefix):
+    table = conn.execute("select tablename from pg_tables where schemaname = 'xano_audit' "
+                         "and tablename like %s order by length(tablename) limit 1",
+                         (prefix + "%",)).fetchone()[0]
+    return conn.execute(sql.SQL("select * from {}").format(
+        sql.Identifier("xano_audit", table))).fetchall()
+
+
+def test_planted_value_fk_and_duplicate_defects_fail_the_right_tests(synced):
+    target, _, _ = synced
+    with dbmod.connect(target) as conn:
+        conn.execute("update xano_v2.agent_commission set commission_plan = 'tampered' "
+                     "where id = 3")
+        fk = conn.execute("select conname from pg_constraint where contype = 'f' and "
+                          "conrelid = 'xano_v2.user_roles'::regclass").fetchone()[0]
+        conn.execute(sql.SQL("alter table xano_v2.user_roles drop constraint {}").format(
+            sql.Identifier(fk)))
+        conn.execute("update xano_v2.user_roles set user_id = 999999 where id = 2")
+        pk = conn.execute("select conname from pg_constraint where contype = 'p' and "
+                          "conrelid = 'xano_v2.network_user_prefs'::regclass").fetchone()[0]
+        conn.execute(sql.SQL("alter table xano_v2.network_user_prefs drop constraint {}")
+                     .format(sql.Identifier(pk)))
+        conn.execute("insert into xano_v2.network_user_prefs select * from "
+                     "xano_v2.network_user_prefs where id = 4")
+    try:
+        res = _dbt(target, "test", "--select", "agent_commission user_roles network_user_prefs")
+        out = res.stdout
+        assert res.returncode == 1
+        assert "FAIL 1 xano_reconcile__agent_commission" in out
+        assert "FAIL 1 relationships_user_roles_user_id__id__ref_user_" in out
+        assert "FAIL 1 xano_has_foreign_key_user_roles_user_id__ref_user_" in out
+        assert "FAIL 1 unique_network_user_prefs_id" in out
+        with dbmod.connect(target) as conn:
+            assert _stored(conn, "xano_reconcile__agent_commission")[0][1:] == (
+                3, ["commission_plan"])
+            assert _stored(conn, "relationships_user_roles_user_id")[0][0] == 999999
+            assert _stored(conn, "unique_network_user_prefs_id")[0][0] == 4
+    finally:
+        with dbmod.connect(target) as conn:
+            conn.execute("delete from xano_v2.network_user_prefs a using "
+                         "xano_v2.network_user_prefs b where a.id = 4 and b.id = 4 "
+                         "and a.ctid > b.ctid")
+            conn.execute(sql.SQL("alter table xano_v2.network_user_prefs add constraint {} "
+                                 "primary key (id)").format(sql.Identifier(pk)))
+            conn.execute("update xano_v2.user_roles set user_id = 2 where id = 2")
+            conn.execute(sql.SQL("alter table xano_v2.user_roles add constraint {} foreign key "
+                                 '(user_id) references xano_v2."user" (id)').format(
+                sql.Identifier(fk)))
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_rejects_above_the_configured_share_fail(synced):
+    target, _, _ = synced
+    res = _dbt(target, "test", "--select", "xano_accounting__participant",
+               "--vars", "{xano_reject_fail_share: 0}")
+    assert res.returncode == 1
+    assert "FAIL" in res.stdout and "xano_reject_share_below_xano_accounting__participant" \
+        in res.stdout
+    res = _dbt(target, "test", "--select", "xano_accounting__participant")
+    assert res.returncode == 0 and "WARN" in res.stdout

@@ -49,6 +49,59 @@ def _this(sql: str) -> str:
     return sql.replace(f'"{build.THIS}"', "{{ this }}")
 
 
+def _refs(sql: str, names: list[str]) -> str:
+    """Replace ``"__ref__<name>"`` placeholders by ``{{ ref('<name>') }}`` (validated names)."""
+    for n in sorted(names, key=len, reverse=True):
+        sql = sql.replace(f'"{build.ref_placeholder(n)}"', f"{{{{ ref('{n}') }}}}")
+    return sql
+
+
+def accounting_sql(spec: specmod.Spec, v1: str) -> str:
+    """Audit model: per mapped column of V1 `v1`, V1 values = V2 present + rejected."""
+    tables = spec.for_v1(v1)
+    body = _jinja_literal(build.render(build.accounting(v1, tables)))
+    body = _refs(body, [t.name for t in tables] + ["xano_rejects"])
+    body = body.replace("WITH ", "", 1)
+    return (_sql_header(f"value accounting of V1 {v1}: every non-null mapped V1 value is "
+                        "present in V2 or in xano_rejects")
+            + f"with v1 as (\n    select id, xdo from {{{{ source('xano_v1', '{v1}') }}}}\n),\n\n"
+            + body + "\n")
+
+
+def reconcile_sql(t: specmod.Table) -> str:
+    """Singular test: every V2 value equals the transform of its V1 value (one pass)."""
+    select = build.array_model(t) if t.grain == "array" else build.row_model(t, [])
+    return (_sql_header(f"value reconciliation of V2 {t.name}: rows whose values differ from "
+                        "the transform of V1 (returns id + mismatched columns)")
+            + f"with v1 as (\n    select id, xdo from {{{{ source('xano_v1', '{t.v1_table}') }}}}\n),\n\n"
+            + "expected as (\n" + _indent(_jinja_literal(build.render(select))) + "\n),\n\n"
+            + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"
+            + _jinja_literal(build.render(build.reconcile(t))) + "\n")
+
+
+def accounting_yaml(spec: specmod.Spec) -> list[dict]:
+    """YAML entries of the accounting models with their tests."""
+    out = []
+    for v1 in spec.v1_tables():
+        out.append({
+            "name": f"xano_accounting__{v1}",
+            "description": f"Value accounting of V1 `{v1}`: per mapped V2 column, the V1 values "
+                           "(non-null, non-blank), the V2 values present for those rows, and "
+                           "the rejects. v1_values = v2_present + rejected must hold.",
+            "data_tests": [
+                "xano_accounting_balances",
+                "xano_reject_share_below",
+                {"xano_rejects_absent": {"config": {"severity": "warn"}}},
+            ],
+            "columns": [{"name": n, "description": d} for n, d in (
+                ("v1_table", "V1 table"), ("v2_table", "V2 table"), ("v2_column", "V2 column"),
+                ("key_path", "V1 key path"), ("v1_values", "Non-null, non-blank V1 values"),
+                ("v2_present", "V2 values present for rows that exist in V1"),
+                ("rejected", "Values quarantined in xano_rejects"))],
+        })
+    return out
+
+
 def column_doc(t: specmod.Table, c: specmod.Column) -> str:
     """Column description: the spec's text plus V1 origin and transform."""
     if c.v1_path == "$id":
@@ -125,6 +178,8 @@ def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]])
             if t.parent and c.name == t.parent_column:
                 constraints.append({"type": "foreign_key", "to": f"ref('{t.parent}')",
                                     "to_columns": ["id"]})
+                tests.append({"xano_has_foreign_key": {"arguments": {
+                    "to": f"ref('{t.parent}')"}}})
                 tests.append({"relationships": {"arguments": {
                     "to": f"ref('{t.parent}')", "field": "id"}}})
             elif c.references:
@@ -221,7 +276,7 @@ def rejects_sql(spec: specmod.Spec) -> str:
             + "with " + ",\n\n".join(ctes) + "\n\n" + body + "\n")
 
 
-def audit_yaml() -> str:
+def audit_yaml(spec: specmod.Spec) -> str:
     cols = {
         "v1_table": "V1 table of the value", "v1_id": "V1 row id",
         "key_path": "V1 key path ($xdo: the whole record is not a JSON object)",
@@ -230,7 +285,7 @@ def audit_yaml() -> str:
         "raw_value": "The V1 value as JSON text (first 200 chars; masked when sensitive)",
         "target_type": "Type the value had to fit", "reason": "Why it did not fit",
     }
-    return _yaml({"version": 2, "models": [{
+    return _yaml({"version": 2, "models": accounting_yaml(spec) + [{
         "name": "xano_rejects",
         "description": "Quarantine of V1 values that could not be cast to their V2 type. "
                        "Computed with the same xano_fn functions as the V2 models, so the two "
@@ -276,7 +331,7 @@ def render_all(spec: specmod.Spec, keys: list[dict[str, str]], tables: list[dict
     files: dict[str, str] = {
         "models/sources/_v1__sources.yml": sources_yaml(spec, tables),
         "models/audit/xano_rejects.sql": rejects_sql(spec),
-        "models/audit/_audit__models.yml": audit_yaml(),
+        "models/audit/_audit__models.yml": audit_yaml(spec),
         "seeds/_seeds.yml": seeds_yaml(),
     }
     for domain in dict.fromkeys(t.domain for t in spec.tables):
@@ -284,6 +339,9 @@ def render_all(spec: specmod.Spec, keys: list[dict[str, str]], tables: list[dict
     for t in spec.tables:
         un = unmapped.get(t.v1_table, []) if t.is_main else []
         files[f"models/v2/{t.domain}/{t.name}.sql"] = model_sql(t, un)
+        files[f"tests/dbt/generated/xano_reconcile__{t.name}.sql"] = reconcile_sql(t)
+    for v1 in spec.v1_tables():
+        files[f"models/audit/xano_accounting__{v1}.sql"] = accounting_sql(spec, v1)
     return files
 
 

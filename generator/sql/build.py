@@ -308,3 +308,112 @@ def _reject_tuple(t: Table, c: Column, value: exp.Expression, path: exp.Expressi
 
 
 TRANSFORM_TYPES_LABEL = {"epoch_ms": "timestamptz (epoch ms)", "image_url": "text (image path)"}
+
+
+# -- integrity ---------------------------------------------------------------------------------
+def reconcile(table: Table, model_cte: str = "model") -> exp.Select:
+    """Rows whose V2 values differ from the transform of their V1 values (one pass).
+
+    ``expected`` is the table's extraction over V1; the result lists each differing id with the
+    names of the columns that differ.
+    """
+    names = [c.name for c in table.columns]
+    mismatch = [exp.Case(ifs=[exp.If(this=exp.NullSafeNEQ(this=col(n, "e"), expression=col(n, "m")),
+                                     true=lit(n))]) for n in names]
+    cols = exp.Anonymous(this="array_remove", expressions=[
+        exp.Array(expressions=mismatch), exp.null()])
+    return (exp.select(exp.alias_(lit(table.name), ident("v2_table")),
+                       exp.alias_(col("id", "e"), ident("id")),
+                       exp.alias_(cols, ident("mismatched_columns")))
+            .from_(exp.to_table("expected").as_("e", quoted=True))
+            .join(exp.to_table(model_cte).as_("m", quoted=True),
+                  on=exp.EQ(this=col("id", "m"), expression=col("id", "e")))
+            .where(exp.NullSafeNEQ(
+                this=exp.Tuple(expressions=[col(n, "e") for n in names]),
+                expression=exp.Tuple(expressions=[col(n, "m") for n in names]))))
+
+
+def _count_if(cond: exp.Expression, alias: str) -> exp.Expression:
+    return exp.alias_(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond)),
+                      ident(alias))
+
+
+def ref_placeholder(name: str) -> str:
+    """Placeholder table name for ``{{ ref(name) }}`` (replaced in the template)."""
+    return f"__ref__{name}"
+
+
+def accounting(v1_name: str, tables: list[Table], cte: str = "v1") -> exp.Select:
+    """Per mapped column of one V1 table: V1 values, V2 values present, rejects.
+
+    One pass over V1 for the row-grain keys, one per array table, one per V2 table; V2 rows
+    are counted only where their V1 row exists (V2-only rows are not V1 values).
+    """
+    ctes: list[tuple[str, exp.Select]] = []
+    rows: list[exp.Tuple] = []
+    v1_src = exp.to_table(cte).as_("v1", quoted=True)
+    row_cols = [(t, c) for t in tables if t.grain == "row" for c in t.columns if not c.special]
+    ex = extraction_for([c.path_parts()[0] for _, c in row_cols])
+    v1_exprs, n = [], 0
+    labels: dict[tuple[str, str], str] = {}
+    for t, c in row_cols:
+        labels[(t.name, c.name)] = f"c{n}"
+        v1_exprs.append(_count_if(fn("has_value", value_of(c, ex)), f"c{n}"))
+        n += 1
+    if v1_exprs:
+        sel = exp.select(*v1_exprs).from_(v1_src)
+        if ex.join() is not None:
+            sel = sel.join(ex.join())
+        ctes.append(("v1_values", sel))
+    for k, t in enumerate(tables):
+        if t.grain != "array":
+            continue
+        element, join = _element_source(t)
+        exprs = []
+        for c in t.columns:
+            if c.special:
+                continue
+            labels[(t.name, c.name)] = f"c{n}"
+            exprs.append(_count_if(fn("has_value", value_of(c, None, element)), f"c{n}"))
+            n += 1
+        if exprs:
+            ctes.append((f"v1_array_{k}", exp.select(*exprs).from_(v1_src).join(join).where(
+                exp.LT(this=col("ord", "e"), expression=exp.Literal.number(ARRAY_ID_FACTOR)))))
+    for k, t in enumerate(tables):
+        owner = "id" if t.grain == "row" else t.parent_column
+        exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(
+            exp.to_table(cte).as_("x", quoted=True)).where(
+            exp.EQ(this=col("id", "x"), expression=col(owner, "m"))))
+        exprs = [_count_if(fn("has_value", call("to_jsonb", col(c.name, "m"))), f"p{k}_{c.name}")
+                 for c in t.columns if not c.special]
+        if exprs:
+            ctes.append((f"v2_{k}", exp.select(*exprs).from_(
+                exp.to_table(ref_placeholder(t.name)).as_("m", quoted=True)).where(exists)))
+    rej = (exp.select(col("v2_table"), col("v2_column"),
+                      exp.alias_(exp.Count(this=exp.Star()), ident("n")))
+           .from_(exp.to_table(ref_placeholder("xano_rejects")))
+           .where(exp.EQ(this=col("v1_table"), expression=lit(v1_name)))
+           .group_by(col("v2_table"), col("v2_column")))
+    ctes.append(("rejected", rej))
+    for k, t in enumerate(tables):
+        src = "v1_values" if t.grain == "row" else f"v1_array_{k}"
+        for c in t.columns:
+            if c.special:
+                continue
+            v1_count = exp.Subquery(this=exp.select(col(labels[(t.name, c.name)])).from_(src))
+            v2_count = exp.Subquery(this=exp.select(col(f"p{k}_{c.name}")).from_(f"v2_{k}"))
+            rows.append(exp.Tuple(expressions=[
+                lit(v1_name), lit(t.name), lit(c.name), lit(c.v1_path), v1_count, v2_count]))
+    names = ["v1_table", "v2_table", "v2_column", "key_path", "v1_values", "v2_present"]
+    values = exp.Subquery(this=exp.Values(expressions=rows), alias=exp.TableAlias(
+        this=ident("a"), columns=[ident(x) for x in names]))
+    final = (exp.select(*[col(x, "a") for x in names],
+                        exp.alias_(call("coalesce", col("n", "r"), exp.Literal.number(0)),
+                                   ident("rejected")))
+             .from_(values)
+             .join(exp.to_table("rejected").as_("r", quoted=True), join_type="left", on=exp.and_(
+                 exp.EQ(this=col("v2_table", "r"), expression=col("v2_table", "a")),
+                 exp.EQ(this=col("v2_column", "r"), expression=col("v2_column", "a")))))
+    for name, sel in ctes:
+        final = final.with_(ident(name), as_=sel)
+    return final

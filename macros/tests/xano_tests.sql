@@ -63,3 +63,51 @@ where expected.n <> actual.n
 {% macro xano_literal(text) -%}
     '{{ text | replace("'", "''") }}'
 {%- endmacro %}
+
+
+{% test xano_accounting_balances(model) %}
+{#- every non-null mapped V1 value is present in V2 or quarantined in rejects -#}
+select *
+from {{ model }}
+where v1_values <> v2_present + rejected
+{% endtest %}
+
+
+{% test xano_reject_share_below(model, share=none) %}
+{#- rejects above the share of a key's values (var xano_reject_fail_share) fail the build -#}
+{%- set limit = share if share is not none else var('xano_reject_fail_share', 0.05) -%}
+select *, round(rejected::numeric / nullif(v1_values, 0), 4) as reject_share
+from {{ model }}
+where rejected > {{ limit }} * v1_values
+{% endtest %}
+
+
+{% test xano_rejects_absent(model) %}
+{#- any reject at all: attached with severity warn, so rejects below the share only warn -#}
+select *
+from {{ model }}
+where rejected > 0
+{% endtest %}
+
+
+{% test xano_has_foreign_key(model, column_name, to) %}
+{#- the database constraint from model.column_name to `to` exists (a full refresh of the
+    parent drops it with cascade: this test notices) -#}
+select
+    '{{ model.identifier }}' as table_name,
+    '{{ column_name }}' as column_name,
+    'foreign key to {{ to.identifier }} is missing' as problem
+where not exists (
+    select 1
+    from pg_constraint as c
+    inner join pg_class as t on t.oid = c.conrelid
+    inner join pg_namespace as n on n.oid = t.relnamespace
+    inner join pg_class as r on r.oid = c.confrelid
+    inner join pg_attribute as a on a.attrelid = t.oid and a.attnum = any(c.conkey)
+    where c.contype = 'f'
+        and n.nspname = '{{ model.schema }}'
+        and t.relname = '{{ model.identifier }}'
+        and r.relname = '{{ to.identifier }}'
+        and a.attname = '{{ column_name }}'
+)
+{% endtest %}

@@ -146,19 +146,18 @@ CROSS JOIN LATERAL (
       END
     ),
     (
-      'avatar.path',
+      'avatar',
       CAST(NULL AS BIGINT),
       'user',
       'avatar_url',
       CASE
-        WHEN "xano_fn".has_value("r"."avatar" -> 'path')
-        THEN LEFT(CAST("r"."avatar" -> 'path' AS TEXT), 200)
+        WHEN "xano_fn".has_value("r"."avatar")
+        THEN LEFT(CAST("r"."avatar" AS TEXT), 200)
       END,
       'text (image path)',
       CASE
-        WHEN "xano_fn".has_value("r"."avatar" -> 'path')
-        AND "xano_fn".image_url("r"."avatar" -> 'path') IS NULL
-        THEN "xano_fn".reject_reason("r"."avatar" -> 'path', 'text (image path)')
+        WHEN "xano_fn".has_value("r"."avatar") AND "xano_fn".image_url("r"."avatar") IS NULL
+        THEN "xano_fn".reject_reason("r"."avatar", 'text (image path)')
       END
     ),
     (
@@ -1285,19 +1284,18 @@ CROSS JOIN LATERAL (
       END
     ),
     (
-      'photo.path',
+      'photo',
       CAST(NULL AS BIGINT),
       'agent',
       'photo_url',
       CASE
-        WHEN "xano_fn".has_value("r"."photo" -> 'path')
-        THEN LEFT(CAST("r"."photo" -> 'path' AS TEXT), 200)
+        WHEN "xano_fn".has_value("r"."photo")
+        THEN LEFT(CAST("r"."photo" AS TEXT), 200)
       END,
       'text (image path)',
       CASE
-        WHEN "xano_fn".has_value("r"."photo" -> 'path')
-        AND "xano_fn".image_url("r"."photo" -> 'path') IS NULL
-        THEN "xano_fn".reject_reason("r"."photo" -> 'path', 'text (image path)')
+        WHEN "xano_fn".has_value("r"."photo") AND "xano_fn".image_url("r"."photo") IS NULL
+        THEN "xano_fn".reject_reason("r"."photo", 'text (image path)')
       END
     ),
     (

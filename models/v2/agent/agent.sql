@@ -15,7 +15,7 @@ extracted as (
       "xano_fn".to_text("r"."status") AS "status",
       "xano_fn".to_date("r"."join_date") AS "join_date",
       "xano_fn".to_jsonb_value("r"."photo") AS "photo",
-      "xano_fn".image_url("r"."photo" -> 'path') AS "photo_url",
+      "xano_fn".image_url("r"."photo") AS "photo_url",
       "xano_fn".to_text("r"."notes") AS "notes",
       "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
       "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "updated_at",

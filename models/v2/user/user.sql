@@ -13,7 +13,7 @@ extracted as (
       "xano_fn".trim_text("r"."cell_phone") AS "cell_phone",
       "xano_fn".to_jsonb_value("r"."avatar") AS "avatar",
       "xano_fn".to_boolean("r"."active") AS "active",
-      "xano_fn".image_url("r"."avatar" -> 'path') AS "avatar_url",
+      "xano_fn".image_url("r"."avatar") AS "avatar_url",
       "xano_fn".to_date("r"."birthday") AS "birthday",
       "xano_fn".epoch_ms_to_timestamptz("r"."last_login") AS "last_login",
       "xano_fn".to_bigint("r"."team_id") AS "team_id",
