@@ -1,0 +1,173 @@
+"""Benchmark report: every promised ratio, measured against its baseline in the same run.
+
+For each --scale: a scratch database and a scratch copy of the project; each step runs as its
+own process (wall time, rows/s, peak client RSS from wait4). Writes benchmarks/README.md with
+--write; numbers only ever come from this script's measurements.
+
+Usage: python benchmarks/run.py --scale 1 --scale 10 [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator import db as dbmod  # noqa: E402
+from generator.registry import V1_TABLES  # noqa: E402
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    rows: int | None = None
+    peak_mb: float | None = None
+
+
+def _run(argv: list[str], env: dict, cwd: Path) -> tuple[float, float]:
+    """Run a process; returns (wall seconds, its peak RSS in MB, from wait4)."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            out.seek(0)
+            tail = out.read().decode(errors="replace")[-3000:]
+            raise SystemExit(f"step failed: {' '.join(argv)}\n{tail}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def _writes(conn) -> int:
+    row = conn.execute("select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+                       "from pg_stat_user_tables where schemaname = 'xano_v2'").fetchone()
+    return int(row[0])
+
+
+def bench_scale(base: dbmod.Target, scale: float) -> tuple[list[Step], dict]:
+    name = "bench_" + uuid.uuid4().hex[:8]
+    with dbmod.connect(base) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    target = dbmod.Target(dict(base.params, dbname=name))
+    proj = Path(tempfile.mkdtemp(prefix="xano-bench-")) / "proj"
+    for d in ("models", "macros", "seeds", "profiles", "tests/dbt"):
+        shutil.copytree(ROOT / d, proj / d)
+    shutil.copy(ROOT / "dbt_project.yml", proj)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(target.dbt_env(proj))
+    py = [sys.executable, "-m", "generator"]
+    dbt = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
+    steps: list[Step] = []
+    ratios: dict = {}
+
+    def step(label, argv, rows=None):
+        wall, peak = _run(argv, env, proj)
+        steps.append(Step(label, wall, rows, peak))
+        return wall
+
+    try:
+        step("fixtures", py + ["fixtures", "--scale", str(scale)])
+        with dbmod.connect(target) as conn:
+            v1_rows = sum(conn.execute(sql.SQL("select count(*) from {}").format(
+                sql.Identifier("xano_v1", t.relation))).fetchone()[0] for t in V1_TABLES)
+        steps[-1].rows = v1_rows
+        step("discover", py + ["discover"], v1_rows)
+        step("generate", py, None)
+        step("dbt seed", dbt + ["seed", "--quiet"])
+        t_run = step("dbt run (23 V2 tables, from empty)", dbt + ["run", "--quiet"])
+        with dbmod.connect(target) as conn:
+            v2_rows = int(conn.execute("select sum(n_live_tup) from pg_stat_user_tables "
+                                       "where schemaname = 'xano_v2'").fetchone()[0] or 0)
+        steps[-1].rows = v2_rows
+        t_hand = step("hand-written SQL (same extraction, no dbt)",
+                      ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                       str(ROOT / "benchmarks" / "handwritten.sql")], v2_rows)
+        ratios["dbt run / hand-written SQL (issue 4, <= 1.5)"] = t_run / t_hand
+        t_test = step("dbt test", dbt + ["test", "--quiet", "--exclude", "test_type:unit"])
+        ratios["dbt test / dbt run (issue 5, <= 1.5)"] = t_test / t_run
+        with dbmod.connect(target) as conn:
+            conn.execute("drop schema xano_v2 cascade; drop schema if exists xano_audit cascade")
+        t_full = step("full sync (from empty V2)", py + ["sync"], v2_rows)
+        with dbmod.connect(target) as conn:
+            before = _writes(conn)
+        t_noop = step("no-op resync (V1 unchanged)", py + ["sync"])
+        with dbmod.connect(target) as conn:
+            steps[-1].rows = _writes(conn) - before
+            ratios["no-op resync / full sync (issue 6, <= 0.5)"] = t_noop / t_full
+            ratios["rows written by the no-op resync (must be 0)"] = steps[-1].rows
+            changed = 0
+            for t in V1_TABLES:
+                changed += conn.execute(sql.SQL(
+                    "update {} set xdo = jsonb_set(xdo, '{{updated_by_user_id}}', "
+                    "to_jsonb(coalesce(xano_fn.to_bigint(xdo -> 'updated_by_user_id'), 0) + 1)) "
+                    "where id % 100 = 0 and jsonb_typeof(xdo) = 'object'").format(
+                    sql.Identifier("xano_v1", t.relation))).rowcount
+            before = _writes(conn)
+        t_one = step("1%-change resync", py + ["sync"])
+        with dbmod.connect(target) as conn:
+            written = _writes(conn) - before
+        steps[-1].rows = written
+        ratios["1%-change resync / full sync (issue 6, <= 0.6)"] = t_one / t_full
+        ratios["V1 rows changed / V2 rows written by the 1% resync"] = f"{changed} / {written}"
+    finally:
+        with dbmod.connect(base) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(name)))
+        shutil.rmtree(proj.parent, ignore_errors=True)
+    return steps, ratios
+
+
+def render(results: list[tuple[float, list[Step], dict]], server: str) -> str:
+    lines = ["# Benchmarks", "",
+             "Produced by `python benchmarks/run.py --scale 1 --scale 10 --scale 20 --write` "
+             f"against {server}; every number below is a measurement of that run. Peak memory is "
+             "the client process (Python/dbt), not the server.", ""]
+    for scale, steps, ratios in results:
+        lines += [f"## scale {scale:g}", "", "| step | wall s | rows | rows/s | peak client MB |",
+                  "|---|---:|---:|---:|---:|"]
+        for s in steps:
+            rate = f"{s.rows / s.seconds:,.0f}" if s.rows and s.seconds else ""
+            lines.append(f"| {s.name} | {s.seconds:.2f} | "
+                         f"{'' if s.rows is None else f'{s.rows:,}'} | {rate} | "
+                         f"{'' if s.peak_mb is None else f'{s.peak_mb:,.0f}'} |")
+        lines += ["", "| ratio (target) | measured |", "|---|---:|"]
+        for k, v in ratios.items():
+            lines.append(f"| {k} | {v:.2f} |" if isinstance(v, float) else f"| {k} | {v} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, action="append")
+    ap.add_argument("--dsn")
+    ap.add_argument("--write", action="store_true", help="write benchmarks/README.md")
+    args = ap.parse_args()
+    base = dbmod.resolve(args.dsn)
+    with dbmod.connect(base) as conn:
+        server = "PostgreSQL " + conn.execute("show server_version").fetchone()[0]
+    results = []
+    for scale in args.scale or [1.0]:
+        steps, ratios = bench_scale(base, scale)
+        results.append((scale, steps, ratios))
+        print(render([(scale, steps, ratios)], server), flush=True)
+    if args.write:
+        (ROOT / "benchmarks" / "README.md").write_text(render(results, server) + "\n")
+
+
+if __name__ == "__main__":
+    main()
