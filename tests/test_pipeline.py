@@ -273,3 +273,42 @@ def test_rejects_above_the_configured_share_fail(synced):
         in res.stdout
     res = _dbt(target, "test", "--select", "xano_accounting__participant")
     assert res.returncode == 0 and "WARN" in res.stdout
+
+
+def test_dbt_docs_describe_every_v2_model_and_column(synced):
+    import json
+
+    target, _, _ = synced
+    res = _dbt(target, "docs", "generate")
+    assert res.returncode == 0, res.stdout[-2000:]
+    manifest = json.loads((ROOT / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values()
+              if n["resource_type"] == "model" and n["fqn"][1] == "v2"]
+    assert len(models) == 23
+    assert [m["name"] for m in models if not m["description"].strip()] == []
+    empty = [f"{m['name']}.{c}" for m in models for c, col in m["columns"].items()
+             if not col["description"].strip()]
+    assert empty == []
+    subs = next(m for m in models if m["name"] == "user_subscriptions")
+    assert "From V1 `user.stripe_customer_id`" in subs["columns"]["stripe_customer_id"][
+        "description"]
+    assert "splits into 7 V2 table(s)" in subs["description"]
+    assert "exposure.xano_v2_sync.trust_dashboard" in manifest["exposures"]
+    sources = [s for s in manifest["sources"].values() if s["source_name"] == "xano_v1"]
+    assert {s["meta"]["xano_table_id"] for s in sources} >= {41, 48}
+
+
+def test_guide_is_rendered_from_the_spec_and_check_catches_staleness(tmp_path):
+    proj = _project_copy(tmp_path)
+    shutil.copy(ROOT / "V2_SYNC_PIPELINE_GUIDE.md", proj)
+    guide = (proj / "V2_SYNC_PIPELINE_GUIDE.md").read_text()
+    assert "| `stripe_customer_id` | `stripe_customer_id` | `text` | `text` |" in guide
+    assert run_cli("--check", cwd=proj).returncode == 0
+    (proj / "V2_SYNC_PIPELINE_GUIDE.md").write_text(guide.replace(
+        "Stripe customer id; never displayed", "edited by hand"))
+    res = run_cli("--check", cwd=proj)
+    assert res.returncode == 1 and "stale: V2_SYNC_PIPELINE_GUIDE.md" in res.stderr
+    prose = guide.replace("## Architecture", "## Architecture (hand-edited prose)")
+    (proj / "V2_SYNC_PIPELINE_GUIDE.md").write_text(prose)
+    assert run_cli(cwd=proj).returncode == 0
+    assert "## Architecture (hand-edited prose)" in (proj / "V2_SYNC_PIPELINE_GUIDE.md").read_text()

@@ -46,6 +46,7 @@ def build_files(root: Path, allow_unmapped: bool = False,
         warn(f"warning: {len(lst)} unclaimed key(s) of V1 {v1} preserved in "
              f"{spec.main_table(v1).name}.{specmod.UNMAPPED_COLUMN}")
     files = render.render_all(spec, keys, tables, cov, unmapped)
+    files.update(render.render_guide(root, spec, keys, tables, cov))
     return files, len(spec.tables)
 
 
@@ -68,7 +69,6 @@ def generate_project(root: Path, allow_unmapped: bool = False, check: bool = Fal
                      warn: Callable[[str], None] = lambda _: None) -> Result:
     """Write (or with ``check`` compare) every generated file."""
     files, n_tables = build_files(root, allow_unmapped, warn)
-    files.update(render.render_guide(root, files))
     result = Result(total=len(files), tables=n_tables)
     obsolete = generated_on_disk(root) - set(files)
     for rel, text in sorted(files.items()):

@@ -214,6 +214,7 @@ def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]])
                     f"one row per element of `{t.array_path}[]`" if t.grain == "array"
                     else "one row per V1 row") +
                 (f"; split from `{t.parent}`." if t.parent else "; main table of the domain."))
+        desc = _jinja_literal(desc) + f"\n\n{{{{ doc('xano_domain_{t.domain}') }}}}"
         source = f"{{{{ source('xano_v1', '{t.v1_table}') }}}}"
         if t.is_main:
             for c in columns:
@@ -227,7 +228,7 @@ def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]])
             if t.grain == "array":
                 args["array_key"] = t.array_path
             model_tests = [{"xano_split_count_matches_grain": {"arguments": args}}]
-        models.append({"name": t.name, "description": _jinja_literal(desc), "config": config,
+        models.append({"name": t.name, "description": desc, "config": config,
                        "data_tests": model_tests, "columns": columns})
     return _yaml({"version": 2, "models": models})
 
@@ -325,6 +326,12 @@ def seeds_yaml() -> str:
     return _yaml({"version": 2, "seeds": seeds})
 
 
+def _domain_docs(spec: specmod.Spec) -> str:
+    from generator.emit import guide
+
+    return guide.domain_docs(spec)
+
+
 def render_all(spec: specmod.Spec, keys: list[dict[str, str]], tables: list[dict[str, str]],
                cov: specmod.Coverage, unmapped: dict[str, list[str]]) -> dict[str, str]:
     """Every generated file of the dbt project section."""
@@ -333,6 +340,7 @@ def render_all(spec: specmod.Spec, keys: list[dict[str, str]], tables: list[dict
         "models/audit/xano_rejects.sql": rejects_sql(spec),
         "models/audit/_audit__models.yml": audit_yaml(spec),
         "seeds/_seeds.yml": seeds_yaml(),
+        "models/docs/_domains.md": _domain_docs(spec),
     }
     for domain in dict.fromkeys(t.domain for t in spec.tables):
         files[f"models/v2/{domain}/_{domain}__models.yml"] = domain_yaml(spec, domain, unmapped)
@@ -345,6 +353,16 @@ def render_all(spec: specmod.Spec, keys: list[dict[str, str]], tables: list[dict
     return files
 
 
-def render_guide(root: Path, files: dict[str, str]) -> dict[str, str]:
-    """Generated blocks of V2_SYNC_PIPELINE_GUIDE.md (none yet)."""
-    return {}
+def render_guide(root: Path, spec: specmod.Spec, keys: list[dict[str, str]],
+                 tables: list[dict[str, str]], cov: specmod.Coverage) -> dict[str, str]:
+    """V2_SYNC_PIPELINE_GUIDE.md with its generated blocks refreshed (prose kept as is)."""
+    from generator.emit import guide
+
+    path = root / guide.GUIDE
+    if not path.exists():
+        return {}
+    blocks = {"scale": guide.scale_block(spec, keys, tables),
+              "mapping": guide.mapping_block(spec),
+              "ignored": guide.ignored_block(spec, cov),
+              "transforms": guide.transforms_block()}
+    return {guide.GUIDE: guide.fill(path.read_text(encoding="utf-8"), blocks)}

@@ -1,0 +1,125 @@
+"""Generated blocks of V2_SYNC_PIPELINE_GUIDE.md and the dbt doc blocks (from spec + inventory).
+
+The guide is hand-written prose with marked blocks: ``<!-- BEGIN GENERATED: name -->`` ...
+``<!-- END GENERATED: name -->``; only the blocks are rewritten, the prose is kept as is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator import spec as specmod
+from generator.registry import v1_table
+
+GUIDE = "V2_SYNC_PIPELINE_GUIDE.md"
+BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<name>[a-z_]+) -->\n)(?P<body>.*?)"
+                   r"(<!-- END GENERATED: (?P=name) -->)", re.S)
+
+
+def _cell(text: str) -> str:
+    """Markdown table cell: pipes and newlines escaped, backticks kept readable."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    text = str(text)
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{_cell(text)}{fence}"
+
+
+def scale_block(spec: specmod.Spec, keys: list[dict], tables: list[dict]) -> str:
+    by_table = {r["v1_table"]: r for r in tables}
+    lines = ["| V1 table (Xano id) | rows | JSONB key paths | → V2 tables | typed V2 columns |",
+             "|---|---:|---:|---|---:|"]
+    tot_rows = tot_keys = tot_cols = 0
+    for name in spec.v1_tables():
+        t = v1_table(name)
+        rows = int(by_table.get(name, {}).get("rows") or 0)
+        n_keys = sum(1 for k in keys if k["v1_table"] == name)
+        v2 = spec.for_v1(name)
+        n_cols = sum(len(x.columns) for x in v2)
+        tot_rows, tot_keys, tot_cols = tot_rows + rows, tot_keys + n_keys, tot_cols + n_cols
+        lines.append(f"| `{name}` (`{t.relation}`) | {rows:,} | {n_keys} | "
+                     f"{len(v2)}: {', '.join(f'`{x.name}`' for x in v2)} | {n_cols} |")
+    lines.append(f"| **total** | **{tot_rows:,}** | **{tot_keys}** | **{len(spec.tables)}** | "
+                 f"**{tot_cols}** |")
+    return "\n".join(lines) + "\n"
+
+
+def mapping_block(spec: specmod.Spec) -> str:
+    out = []
+    for domain in dict.fromkeys(t.domain for t in spec.tables):
+        out.append(f"### Domain `{domain}`\n")
+        for t in [x for x in spec.tables if x.domain == domain]:
+            grain = (f"one row per element of `{t.v1_table}.{t.array_path}[]`"
+                     if t.grain == "array" else f"one row per V1 `{t.v1_table}` row")
+            out.append(f"#### `{t.name}` (V2 id {t.v2_id or 'n/a'})\n")
+            out.append(f"{_cell(t.description)}. Source: V1 `{t.v1_table}` "
+                       f"(`{v1_table(t.v1_table).relation}`); grain: {grain}; key: `id`; "
+                       + (f"parent: `{t.parent}` via `{t.parent_column}`." if t.parent
+                          else "main table of the domain.") + "\n")
+            out.append("| column | V1 key path | transform | type | notes |")
+            out.append("|---|---|---|---|---|")
+            for c in t.columns:
+                notes = [_cell(c.description)]
+                if c.sensitive:
+                    notes.append("**sensitive** (masked everywhere)")
+                if c.references:
+                    notes.append(f"→ `{c.references}.id`")
+                if t.parent and c.name == t.parent_column:
+                    notes.append(f"FK → `{t.parent}.id`")
+                out.append(f"| `{c.name}` | {_code(c.v1_path)} | `{c.transform}` | "
+                           f"`{c.v2_type}` | {'; '.join(notes)} |")
+            out.append("")
+    return "\n".join(out)
+
+
+def ignored_block(spec: specmod.Spec, cov: specmod.Coverage) -> str:
+    lines = ["| V1 table | key path | reason |", "|---|---|---|"]
+    for i in spec.ignored:
+        lines.append(f"| `{i.v1_table}` | {_code(i.key_path)} | {_cell(i.reason)} |")
+    inside = sorted((k, v[0]) for k, v in cov.claimed.items() if v and v[0].startswith("(inside"))
+    lines += ["", "Keys kept inside a `jsonb` column (claimed by their parent key):", ""]
+    lines += [f"- `{t}`.{_code(p)} {where}" for (t, p), where in inside]
+    return "\n".join(lines) + "\n"
+
+
+def transforms_block() -> str:
+    lines = ["| transform | V2 type | behaviour |", "|---|---|---|"]
+    for name, typ in specmod.TRANSFORMS.items():
+        lines.append(f"| `{name}` | `{typ}` | {_cell(specmod.TRANSFORM_DOCS[name])} |")
+    return "\n".join(lines) + "\n"
+
+
+def fill(text: str, blocks: dict[str, str]) -> str:
+    """Replace the body of every known generated block in ``text``."""
+    def sub(m: re.Match) -> str:
+        name = m.group("name")
+        if name not in blocks:
+            return m.group(0)
+        return m.group(1) + blocks[name] + m.group(4)
+
+    return BLOCK.sub(sub, text)
+
+
+def domain_docs(spec: specmod.Spec) -> str:
+    """dbt doc blocks: the 1 -> N split of each domain."""
+    from generator.emit.render import HEADER
+
+    parts = [f"{{# {HEADER} #}}\n"]
+    for domain in dict.fromkeys(t.domain for t in spec.tables):
+        tables = [t for t in spec.tables if t.domain == domain]
+        parts.append(f"{{% docs xano_domain_{domain} %}}")
+        for v1 in dict.fromkeys(t.v1_table for t in tables):
+            ts = [t for t in tables if t.v1_table == v1]
+            parts.append(f"V1 `{v1}` (Xano table {v1_table(v1).table_id}, one JSONB `xdo` per "
+                         f"row) splits into {len(ts)} V2 table(s):\n")
+            for t in ts:
+                kind = ("main table, one row per V1 row" if t.is_main else
+                        f"one row per element of `{t.array_path}[]`" if t.grain == "array" else
+                        "one row per V1 row (1:1 split)")
+                parts.append(f"- `{t.name}` (V2 id {t.v2_id or 'n/a'}): {kind}, "
+                             f"{len(t.columns)} typed columns")
+            parts.append("")
+        parts.append("{% enddocs %}\n")
+    return "\n".join(parts)
