@@ -69,6 +69,7 @@ def bench_scale(base: dbmod.Target, scale: float) -> tuple[list[Step], dict]:
     shutil.copy(ROOT / "dbt_project.yml", proj)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(target.dbt_env(proj))
+    env["PYTHONPATH"] = str(ROOT)  # the generator of this checkout, not an installed one
     py = [sys.executable, "-m", "generator"]
     dbt = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
     steps: list[Step] = []
