@@ -56,7 +56,8 @@ def lay_baseline(target: dbmod.Target, root: Path, scale: float = 1.0) -> list[s
         net = spec.main_table("network").name
         extra = max(1, round(V2_ONLY_NETWORK * scale))
         q(sql.SQL("insert into {t} (id, status, created_at) select coalesce(max(id), 0) + g, "
-                  "'active', now() from {t}, generate_series(1, {n}) g group by g").format(
+                  "'active', timestamptz '2024-01-01 00:00:00+00' from {t}, "
+                  "generate_series(1, {n}) g group by g").format(
             t=sql.Identifier(V2_SCHEMA, net), n=sql.Literal(extra)))
         lines.append(f"xano_v2 {net:<18} {extra:>8,} V2-only rows (must survive every sync)")
         user = spec.main_table("user").name

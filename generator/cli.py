@@ -284,14 +284,16 @@ def status(ctx: click.Context, as_json: bool) -> None:
         from rich.table import Table
 
         t = Table(title="xano V1 -> V2")
-        for col in ("layer", "table", "count", "expected", "gap", "%", "rejects", "last sync"):
+        for col in ("layer", "table", "count", "expected", "gap", "%", "rejects", "V1-deleted",
+                    "last sync"):
             t.add_column(col, justify="right" if col not in ("layer", "table") else "left")
         for r in rows:
             colour = "" if r["layer"] == "v1" else ("green" if r["within_tolerance"] else "red")
             t.add_row(r["layer"], r["table"] + ("" if r.get("main", True) else "  (split)"),
                       _n(r["count"]), _n(r.get("expected")), _n(r.get("gap")),
                       "-" if r.get("pct") is None else f"{r['pct']:.1f}",
-                      _n(r.get("rejects")), str(r.get("last_sync") or "-")[:19],
+                      _n(r.get("rejects")), _n(r.get("deleted_in_v1")),
+                      str(r.get("last_sync") or "-")[:19],
                       style=colour)
         Console(width=130).print(t)
     if bad:

@@ -53,6 +53,11 @@ create table if not exists {AUDIT_SCHEMA}.sync_run_tables (
     duration_s numeric,
     primary key (run_id, v2_table)
 );
+create table if not exists {AUDIT_SCHEMA}.v1_synced_ids (
+    v1_table text not null,
+    id bigint not null,
+    primary key (v1_table, id)
+);
 """
 
 
@@ -195,6 +200,11 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
     with dbmod.connect(target) as lock_conn, dbmod.connect(target) as conn:
         ensure_audit(conn)
         with sync_lock(lock_conn):
+            # holding the lock proves no other sync runs: older 'running' rows were killed
+            conn.execute(f"update {AUDIT_SCHEMA}.sync_runs set status = 'interrupted', "
+                         "ended_at = coalesce(ended_at, now()), reason = 'process ended "
+                         "without finishing (killed or server restarted)' "
+                         "where status = 'running'")
             preflight(conn, root, spec)
             run_id = conn.execute(
                 f"insert into {AUDIT_SCHEMA}.sync_runs (selector, who, host, pid) "
@@ -210,8 +220,11 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
             try:
                 failure = _build(target, root, spec, select, full, conn, run_id, states,
                                  on_event)
-                if prune and not failure:
-                    _prune(conn, spec, tables)
+                if not failure:
+                    v1_names = list(dict.fromkeys(t.v1_table for t in tables))
+                    if prune:
+                        _prune(conn, spec, v1_names)
+                    _remember_ids(conn, v1_names)
             except Exception as exc:  # recorded, then re-raised as one line
                 failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             rejected = _rejects_by_table(conn)
@@ -325,10 +338,44 @@ def _rejects_by_table(conn) -> dict[str, int]:
                              "group by 1").fetchall())
 
 
-def _prune(conn, spec: specmod.Spec, tables: list[specmod.Table]) -> None:
-    """Delete V2 rows whose V1 row was deleted (only when asked: --prune)."""
-    raise SyncError("--prune is not implemented yet: V1-deleted rows are reported by "
-                    "`status`, never removed")
+def _remember_ids(conn, v1_names: list[str]) -> None:
+    """Record the V1 ids this sync brought to V2 (only new ids: a no-op run writes nothing)."""
+    for name in v1_names:
+        rel = sql.Identifier(V1_SCHEMA, v1_table(name).relation)
+        conn.execute(sql.SQL(
+            "insert into {a} (v1_table, id) select {n}, v.id from {r} v where not exists "
+            "(select 1 from {a} s where s.v1_table = {n} and s.id = v.id)").format(
+            a=sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids"), n=sql.Literal(name), r=rel))
+
+
+def deleted_in_v1(conn, name: str) -> int:
+    """V1 ids synced before that V1 no longer has (V2-only rows are never counted)."""
+    if not _exists(conn, AUDIT_SCHEMA, "v1_synced_ids"):
+        return 0
+    return conn.execute(sql.SQL(
+        "select count(*) from {a} s where s.v1_table = {n} and not exists "
+        "(select 1 from {r} v where v.id = s.id)").format(
+        a=sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids"), n=sql.Literal(name),
+        r=sql.Identifier(V1_SCHEMA, v1_table(name).relation))).fetchone()[0]
+
+
+def _prune(conn, spec: specmod.Spec, v1_names: list[str]) -> None:
+    """Delete V2 rows whose V1 row was deleted (--prune): splits first, then the main table."""
+    with conn.transaction():
+        for name in v1_names:
+            gone = sql.SQL(
+                "select s.id from {a} s where s.v1_table = {n} and not exists "
+                "(select 1 from {r} v where v.id = s.id)").format(
+                a=sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids"), n=sql.Literal(name),
+                r=sql.Identifier(V1_SCHEMA, v1_table(name).relation))
+            tables = spec.for_v1(name)
+            for t in sorted(tables, key=lambda x: x.is_main):
+                column = "id" if t.is_main else t.parent_column
+                conn.execute(sql.SQL("delete from {t} where {c} in ({g})").format(
+                    t=sql.Identifier(V2_SCHEMA, t.name), c=sql.Identifier(column), g=gone))
+            conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
+                         .format(a=sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids"),
+                                 n=sql.Literal(name), g=gone))
 
 
 # -- status -----------------------------------------------------------------------------------
@@ -357,7 +404,10 @@ def status_rows(target: dbmod.Target, root: Path) -> list[dict]:
             ok = e is None or (e == 0 and not n) or (
                 e and abs((n or 0) - e) / e <= TOLERANCE)
             ended, st = last.get(t.name, (None, None))
-            out.append({"layer": "v2", "table": t.name, "domain": t.domain,
+            extra = {}
+            if t.is_main:
+                extra["deleted_in_v1"] = deleted_in_v1(conn, t.v1_table)
+            out.append({"layer": "v2", "table": t.name, "domain": t.domain, **extra,
                         "main": t.is_main, "count": n, "expected": e, "gap": gap,
                         "pct": round(pct, 2) if pct is not None else None,
                         "within_tolerance": bool(ok), "rejects": rejected.get(t.name, 0),

@@ -312,3 +312,30 @@ def test_guide_is_rendered_from_the_spec_and_check_catches_staleness(tmp_path):
     (proj / "V2_SYNC_PIPELINE_GUIDE.md").write_text(prose)
     assert run_cli(cwd=proj).returncode == 0
     assert "## Architecture (hand-edited prose)" in (proj / "V2_SYNC_PIPELINE_GUIDE.md").read_text()
+
+
+def test_v1_deletions_are_reported_and_pruned_only_when_asked(synced):
+    import json
+
+    target, _, _ = synced
+    with dbmod.connect(target) as conn:
+        conn.execute("delete from xano_v1.mvpw1_57 where id = 6")  # a transaction with splits
+        v2_only = conn.execute("select count(*) from xano_v2.network_member n where not exists "
+                               "(select 1 from xano_v1.mvpw1_48 v where v.id = n.id)").fetchone()[0]
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = run_cli("status", "--json", target=target)
+    rows = {r["table"]: r for r in json.loads(res.stdout) if r["layer"] == "v2"}
+    assert rows["transaction"]["deleted_in_v1"] == 1
+    with dbmod.connect(target) as conn:
+        assert conn.execute("select count(*) from xano_v2.transaction where id = 6").fetchone()[0]
+    res = run_cli("sync", "--prune", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+    with dbmod.connect(target) as conn:
+        for t, c in (("transaction", "id"), ("transaction_financials", "transaction_id"),
+                     ("transaction_history", "transaction_id")):
+            assert conn.execute(sql.SQL("select count(*) from {} where {} = 6").format(
+                sql.Identifier("xano_v2", t), sql.Identifier(c))).fetchone()[0] == 0
+        assert conn.execute("select count(*) from xano_v2.network_member n where not exists "
+                            "(select 1 from xano_v1.mvpw1_48 v where v.id = n.id)"
+                            ).fetchone()[0] == v2_only

@@ -224,7 +224,7 @@ def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]])
             model_tests: list = [{"xano_count_within_tolerance": {"arguments": {
                 "v1_source": source}}}]
         else:
-            args = {"v1_source": source}
+            args = {"v1_source": source, "parent_column": t.parent_column}
             if t.grain == "array":
                 args["array_key"] = t.array_path
             model_tests = [{"xano_split_count_matches_grain": {"arguments": args}}]
