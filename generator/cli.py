@@ -329,8 +329,8 @@ def demo(ctx: click.Context, scale: float) -> None:
                 click.echo(f"(expected before the sync) {exc.format_message()}")
                 continue
             raise
-    click.echo("\nDashboard: not built yet (issue 7). dbt docs: eval \"$(python -m generator db "
-               "env)\" && dbt docs generate && dbt docs serve")
+    click.echo("\nDashboard: python -m generator dashboard  (http://127.0.0.1:8765/), or "
+               "python -m generator dashboard --out report.html")
 
 
 def _tables_from_rows(rows: list[dict[str, str]]) -> list:
@@ -339,6 +339,28 @@ def _tables_from_rows(rows: list[dict[str, str]]) -> list:
     return [inv.TableProfile(r["v1_table"], r["relation"], int(r["xano_table_id"]),
                              int(r["rows"]), int(r["xdo_null"]), int(r["xdo_not_object"]),
                              int(r["keys"])) for r in rows]
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="Write one self-contained HTML file instead of serving.")
+@click.pass_context
+def dashboard(ctx: click.Context, host: str, port: int, out: str | None) -> None:
+    """Trust dashboard: live web app (127.0.0.1:8765) or a self-contained --out report.html."""
+    from generator.dashboard import app
+
+    target = dbmod.resolve(ctx.obj["dsn"])
+    root = dbmod.project_root()
+    if out:
+        from pathlib import Path
+
+        Path(out).write_text(app.render_report(target, root), encoding="utf-8")
+        click.echo(f"wrote {out}")
+        return
+    click.echo(f"dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
+    app.serve(target, root, host, port)
 
 
 def _profiles_from_rows(rows: list[dict[str, str]]) -> list:

@@ -381,36 +381,40 @@ def _prune(conn, spec: specmod.Spec, v1_names: list[str]) -> None:
 # -- status -----------------------------------------------------------------------------------
 def status_rows(target: dbmod.Target, root: Path) -> list[dict]:
     """Every V1 and V2 table with counts, expected counts, gap and last sync."""
-    spec = specmod.load_spec(root)
-    out: list[dict] = []
     with dbmod.connect(target) as conn:
-        exp = expected_counts(conn, spec)
-        rejected = _rejects_by_table(conn)
-        last = {}
-        if _exists(conn, AUDIT_SCHEMA, "sync_run_tables"):
-            last = {r[0]: (r[1], r[2]) for r in conn.execute(
-                f"select distinct on (t.v2_table) t.v2_table, r.ended_at, r.status "
-                f"from {AUDIT_SCHEMA}.sync_run_tables t join {AUDIT_SCHEMA}.sync_runs r "
-                "using (run_id) order by t.v2_table, r.run_id desc")}
-        for name in spec.v1_tables():
-            rel = v1_table(name).relation
-            out.append({"layer": "v1", "table": name, "relation": f"{V1_SCHEMA}.{rel}",
-                        "count": count(conn, V1_SCHEMA, rel)})
-        for t in spec.tables:
-            n = count(conn, V2_SCHEMA, t.name)
-            e = exp.get(t.name)
-            gap = (n or 0) - e if e is not None else None
-            pct = (100.0 * (n or 0) / e) if e else None
-            ok = e is None or (e == 0 and not n) or (
-                e and abs((n or 0) - e) / e <= TOLERANCE)
-            ended, st = last.get(t.name, (None, None))
-            extra = {}
-            if t.is_main:
-                extra["deleted_in_v1"] = deleted_in_v1(conn, t.v1_table)
-            out.append({"layer": "v2", "table": t.name, "domain": t.domain, **extra,
-                        "main": t.is_main, "count": n, "expected": e, "gap": gap,
-                        "pct": round(pct, 2) if pct is not None else None,
-                        "within_tolerance": bool(ok), "rejects": rejected.get(t.name, 0),
-                        "last_sync": ended.isoformat() if ended else None,
-                        "last_status": st})
+        return collect_status(conn, specmod.load_spec(root))
+
+
+def collect_status(conn: psycopg.Connection, spec: specmod.Spec) -> list[dict]:
+    """Status rows read over an existing (possibly read-only) connection."""
+    out: list[dict] = []
+    exp = expected_counts(conn, spec)
+    rejected = _rejects_by_table(conn)
+    last = {}
+    if _exists(conn, AUDIT_SCHEMA, "sync_run_tables"):
+        last = {r[0]: (r[1], r[2]) for r in conn.execute(
+            f"select distinct on (t.v2_table) t.v2_table, r.ended_at, r.status "
+            f"from {AUDIT_SCHEMA}.sync_run_tables t join {AUDIT_SCHEMA}.sync_runs r "
+            "using (run_id) order by t.v2_table, r.run_id desc")}
+    for name in spec.v1_tables():
+        rel = v1_table(name).relation
+        out.append({"layer": "v1", "table": name, "relation": f"{V1_SCHEMA}.{rel}",
+                    "count": count(conn, V1_SCHEMA, rel)})
+    for t in spec.tables:
+        n = count(conn, V2_SCHEMA, t.name)
+        e = exp.get(t.name)
+        gap = (n or 0) - e if e is not None else None
+        pct = (100.0 * (n or 0) / e) if e else None
+        ok = e is None or (e == 0 and not n) or (
+            e and abs((n or 0) - e) / e <= TOLERANCE)
+        ended, st = last.get(t.name, (None, None))
+        extra = {}
+        if t.is_main:
+            extra["deleted_in_v1"] = deleted_in_v1(conn, t.v1_table)
+        out.append({"layer": "v2", "table": t.name, "domain": t.domain, **extra,
+                    "main": t.is_main, "count": n, "expected": e, "gap": gap,
+                    "pct": round(pct, 2) if pct is not None else None,
+                    "within_tolerance": bool(ok), "rejects": rejected.get(t.name, 0),
+                    "last_sync": ended.isoformat() if ended else None,
+                    "last_status": st})
     return out

@@ -1,0 +1,1 @@
+"""Trust dashboard: live web app and self-contained report."""

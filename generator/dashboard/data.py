@@ -1,0 +1,163 @@
+"""What the dashboard shows, read over one read-only connection (shared by pages and JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from generator import discover as disc
+from generator import inventory as inv
+from generator import spec as specmod
+from generator.registry import AUDIT_SCHEMA, v1_table
+from generator.sync import LOCK_KEY, TOLERANCE, _exists, collect_status
+
+AUDIT_TABLES = {"sync_runs", "sync_run_tables", "v1_synced_ids", "xano_rejects"}
+SAMPLE = 5
+
+
+def read_only(conn: psycopg.Connection) -> psycopg.Connection:
+    """Make every transaction of this connection read-only."""
+    conn.execute("set default_transaction_read_only = on")
+    return conn
+
+
+def counts(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
+    """Every V1 and V2 table with live and expected counts."""
+    keys = ("layer", "table", "count", "expected", "gap", "pct", "rejects", "deleted_in_v1",
+            "main", "within_tolerance", "domain", "last_sync", "last_status", "relation")
+    rows = [{k: r.get(k) for k in keys} for r in collect_status(conn, spec)]
+    return {"tolerance": TOLERANCE, "tables": rows}
+
+
+def story(conn: psycopg.Connection, spec: specmod.Spec, status: list[dict],
+          inventory: list[dict[str, str]]) -> dict:
+    """Per domain the 1 -> N flow; headline figures of the whole workspace."""
+    v2_counts = {r["table"]: r["count"] or 0 for r in status if r["layer"] == "v2"}
+    v1_counts = {r["table"]: r["count"] or 0 for r in status if r["layer"] == "v1"}
+    keys_by_table: dict[str, int] = {}
+    for k in inventory:
+        keys_by_table[k["v1_table"]] = keys_by_table.get(k["v1_table"], 0) + 1
+    domains = []
+    for domain in dict.fromkeys(t.domain for t in spec.tables):
+        flows = []
+        for v1 in dict.fromkeys(t.v1_table for t in spec.tables if t.domain == domain):
+            targets = [{"table": t.name, "v2_id": t.v2_id, "rows": v2_counts.get(t.name, 0),
+                        "columns": len(t.columns), "grain": t.grain, "main": t.is_main}
+                       for t in spec.for_v1(v1)]
+            flows.append({"v1_table": v1, "relation": v1_table(v1).relation,
+                          "rows": v1_counts.get(v1, 0), "keys": keys_by_table.get(v1, 0),
+                          "targets": targets})
+        domains.append({"domain": domain, "flows": flows})
+    used = spec.v1_tables()
+    return {
+        "headline": {
+            "v1_tables": len(used),
+            "v2_tables": len(spec.tables),
+            "jsonb_keys": sum(keys_by_table.get(t, 0) for t in used),
+            "typed_columns": sum(len(t.columns) for t in spec.tables),
+            "v1_rows": sum(v1_counts.get(t, 0) for t in used),
+            "v2_rows": sum(v2_counts.values()),
+        },
+        "domains": domains,
+    }
+
+
+def runs(conn: psycopg.Connection, limit: int = 20) -> dict:
+    """Sync history and the per-table progress of the latest run (live while it runs)."""
+    if not _exists(conn, AUDIT_SCHEMA, "sync_runs"):
+        return {"runs": [], "latest": None, "tables": [], "running": False}
+    cur = conn.execute(f"""
+        select run_id, started_at, ended_at, selector, who, host, pid, status, reason
+        from {AUDIT_SCHEMA}.sync_runs order by run_id desc limit %s""", (limit,))
+    cols = [d.name for d in cur.description]
+    history = [dict(zip(cols, r)) for r in cur]
+    latest = history[0]["run_id"] if history else None
+    tables = []
+    if latest is not None:
+        cur = conn.execute(f"""
+            select v2_table, v1_count, v2_before, v2_after, inserted, updated, unchanged,
+                rejected, tests_passed, tests_warned, tests_failed, status, duration_s
+            from {AUDIT_SCHEMA}.sync_run_tables where run_id = %s order by v2_table""",
+                           (latest,))
+        cols = [d.name for d in cur.description]
+        tables = [dict(zip(cols, r)) for r in cur]
+    held = conn.execute("select count(*) from pg_locks where locktype = 'advisory' "
+                        "and objid = %s", (LOCK_KEY & 0xFFFFFFFF,)).fetchone()[0]
+    return {"runs": history, "latest": latest, "tables": tables, "running": bool(held)}
+
+
+def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
+    """Last test results per V2 table and a sample of failing rows of every stored test."""
+    per_table: dict[str, dict] = {}
+    if _exists(conn, AUDIT_SCHEMA, "sync_run_tables"):
+        for row in conn.execute(f"""
+                select distinct on (v2_table) v2_table, tests_passed, tests_warned,
+                    tests_failed, run_id
+                from {AUDIT_SCHEMA}.sync_run_tables order by v2_table, run_id desc"""):
+            per_table[row[0]] = {"pass": row[1], "warn": row[2], "fail": row[3], "run_id": row[4]}
+    names = [t.name for t in spec.tables]
+    secret = {c.name for t in spec.tables for c in t.columns if c.sensitive}
+    patterns = list(spec.sensitive_patterns)
+    failures = []
+    stored = [r[0] for r in conn.execute(
+        "select tablename from pg_tables where schemaname = %s order by 1", (AUDIT_SCHEMA,))]
+    for name in stored:
+        if name in AUDIT_TABLES or name.startswith("xano_accounting__"):
+            continue
+        n = conn.execute(sql.SQL("select count(*) from {}").format(
+            sql.Identifier(AUDIT_SCHEMA, name))).fetchone()[0]
+        if not n:
+            continue
+        cur = conn.execute(sql.SQL("select * from {} limit {}").format(
+            sql.Identifier(AUDIT_SCHEMA, name), sql.Literal(SAMPLE)))
+        cols = [d.name for d in cur.description]
+        hidden = [c in secret or inv.is_sensitive(inv.encode_path(c), patterns) for c in cols]
+        owner = max((t for t in names if t in name), key=len, default="")
+        sample = [[inv.mask(str(v)) if h and v is not None else _cell(v)
+                   for v, h in zip(r, hidden)] for r in cur]
+        failures.append({"test": name, "v2_table": owner, "rows": n,
+                         "columns": cols, "sample": sample})
+    return {"tables": per_table, "failures": failures}
+
+
+def coverage(root: Path, spec: specmod.Spec) -> dict:
+    """Per V1 table every inventory key: mapped (to where), ignored (why) or unclaimed."""
+    keys, _ = disc.read_committed(root)
+    cov = specmod.coverage(spec, keys)
+    out: dict[str, list[dict]] = {}
+    for k in keys:
+        ident = (k["v1_table"], k["key_path"])
+        if ident in cov.claimed:
+            state, where = "mapped", ", ".join(cov.claimed[ident])
+        elif ident in cov.ignored:
+            state, where = "ignored", cov.ignored[ident]
+        else:
+            state, where = "unclaimed", ""
+        out.setdefault(k["v1_table"], []).append({
+            "key_path": k["key_path"], "type": k["inferred_type"], "drift": k["drift_share"],
+            "rows_with_key": k["rows_with_key"], "state": state, "where": where,
+            "example": k["example"]})  # examples are masked by discover when sensitive
+    summary = {t: {s: sum(1 for x in rows if x["state"] == s)
+                   for s in ("mapped", "ignored", "unclaimed")} for t, rows in out.items()}
+    return {"tables": out, "summary": summary}
+
+
+def rejects(conn: psycopg.Connection) -> dict:
+    """Reject counts by table, key and reason, with one (already masked) example each."""
+    if not _exists(conn, AUDIT_SCHEMA, "xano_rejects"):
+        return {"total": 0, "groups": []}
+    cur = conn.execute(f"""
+        select v1_table, key_path, v2_table, v2_column, target_type, reason, count(*) as n,
+            min(raw_value) as example, min(v1_id) as example_id
+        from {AUDIT_SCHEMA}.xano_rejects
+        group by 1, 2, 3, 4, 5, 6 order by n desc, 1, 2""")
+    cols = [d.name for d in cur.description]
+    groups = [dict(zip(cols, r)) for r in cur]
+    return {"total": sum(g["n"] for g in groups), "groups": groups}
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= 120 else text[:119] + "…"
