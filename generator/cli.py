@@ -227,7 +227,9 @@ def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
 @cli.command()
 @click.option("--select", "select", default=None, metavar="DOMAIN|TABLE",
               help="Sync one domain (user, agent, ...) or one V2 table (table+ adds its splits).")
-@click.option("--full", is_flag=True, help="Pass --full-refresh to dbt (V2 tables stay protected).")
+@click.option("--full", is_flag=True,
+              help="Re-check every V1 row, not only those changed since the last sync "
+                   "(repairs V2 rows edited outside the sync).")
 @click.option("--prune", is_flag=True, help="Also delete V2 rows whose V1 row was deleted.")
 @click.pass_context
 def sync(ctx: click.Context, select: str | None, full: bool, prune: bool) -> None:

@@ -53,6 +53,20 @@ create table if not exists {AUDIT_SCHEMA}.sync_run_tables (
     duration_s numeric,
     primary key (run_id, v2_table)
 );
+create table if not exists {AUDIT_SCHEMA}.v1_row_hashes (
+    v1_table text not null,
+    id bigint not null,
+    h bigint,
+    primary key (v1_table, id)
+);
+create table if not exists {AUDIT_SCHEMA}.v1_changes (
+    v1_table text not null,
+    id bigint not null,
+    primary key (v1_table, id)
+);
+create table if not exists {AUDIT_SCHEMA}.seed_state (
+    digest text not null
+);
 create table if not exists {AUDIT_SCHEMA}.v1_synced_ids (
     v1_table text not null,
     id bigint not null,
@@ -189,7 +203,9 @@ def dbt_selector(spec: specmod.Spec, select: str | None) -> list[str]:
     if not select:
         return []
     tables = selected_tables(spec, select)
-    return ["--select", " ".join(t.name for t in tables)]
+    audit = ["xano_rejects"] + [f"xano_accounting__{v1}"
+                                for v1 in dict.fromkeys(t.v1_table for t in tables)]
+    return ["--select", " ".join([t.name for t in tables] + audit)]
 
 
 def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: bool = False,
@@ -217,13 +233,16 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
                 s.v1 = exp.get(s.name)
                 s.before = count(conn, V2_SCHEMA, s.name) or 0
             failure = ""
+            v1_names = list(dict.fromkeys(t.v1_table for t in tables))
             try:
+                if not full:
+                    detect_changes(conn, v1_names)
                 failure = _build(target, root, spec, select, full, conn, run_id, states,
                                  on_event)
                 if not failure:
-                    v1_names = list(dict.fromkeys(t.v1_table for t in tables))
                     if prune:
                         _prune(conn, spec, v1_names)
+                    remember_hashes(conn, v1_names, full)
                     _remember_ids(conn, v1_names)
             except Exception as exc:  # recorded, then re-raised as one line
                 failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -240,9 +259,16 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
 
 
 def _build(target, root, spec, select, full, conn, run_id, states, on_event) -> str:
-    seed = dbt_invoke(target, root, ["seed", "--quiet"])
-    if not seed.success:
-        return f"dbt seed failed: {seed.exception or 'see logs'}"
+    digest = seeds_digest(root)
+    stored = conn.execute(f"select digest from {AUDIT_SCHEMA}.seed_state").fetchone()
+    if full or not stored or stored[0] != digest or not _exists(conn, "xano_spec",
+                                                                "xano_v2_columns"):
+        seed = dbt_invoke(target, root, ["seed", "--quiet"])
+        if not seed.success:
+            return f"dbt seed failed: {seed.exception or 'see logs'}"
+        with conn.transaction():
+            conn.execute(f"delete from {AUDIT_SCHEMA}.seed_state")
+            conn.execute(f"insert into {AUDIT_SCHEMA}.seed_state values (%s)", (digest,))
     started: dict[str, float] = {}
 
     def callback(event) -> None:
@@ -288,8 +314,9 @@ def _build(target, root, spec, select, full, conn, run_id, states, on_event) -> 
                 on_event(s)
 
     args = ["build", "--quiet", *dbt_selector(spec, select)]
-    if full:
-        args.append("--full-refresh")
+    if not full:
+        # models read only the V1 rows detect_changes() listed; --full re-checks every row
+        args += ["--vars", "{xano_changed_only: true}"]
     res = dbt_invoke(target, root, args, callbacks=[callback])
     if res.exception:
         return f"dbt error: {str(res.exception).splitlines()[0]}"
@@ -338,6 +365,49 @@ def _rejects_by_table(conn) -> dict[str, int]:
                              "group by 1").fetchall())
 
 
+def detect_changes(conn, v1_names: list[str]) -> dict[str, int]:
+    """One pass per V1 table: ids whose xdo hash differs from the last successful sync."""
+    out = {}
+    for name in v1_names:
+        rel = sql.Identifier(V1_SCHEMA, v1_table(name).relation)
+        with conn.transaction():
+            conn.execute(sql.SQL("delete from {c} where v1_table = {n}").format(
+                c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name)))
+            out[name] = conn.execute(sql.SQL(
+                "insert into {c} (v1_table, id) select {n}, v.id from {r} v "
+                "left join {h} s on s.v1_table = {n} and s.id = v.id "
+                "where s.id is null or s.h is distinct from jsonb_hash_extended(v.xdo, 0)").format(
+                c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name), r=rel,
+                h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"))).rowcount
+    conn.execute(sql.SQL("analyze {}").format(sql.Identifier(AUDIT_SCHEMA, "v1_changes")))
+    return out
+
+
+def remember_hashes(conn, v1_names: list[str], full: bool) -> None:
+    """After a successful build: the processed rows' hashes become the new snapshot."""
+    for name in v1_names:
+        only = sql.SQL("") if full else sql.SQL(
+            " where v.id in (select c.id from {c} c where c.v1_table = {n})").format(
+            c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name))
+        conn.execute(sql.SQL(
+            "insert into {h} as s (v1_table, id, h) select {n}, v.id, "
+            "jsonb_hash_extended(v.xdo, 0) from {r} v{only} on conflict (v1_table, id) do update "
+            "set h = excluded.h where s.h is distinct from excluded.h").format(
+            h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"), n=sql.Literal(name),
+            r=sql.Identifier(V1_SCHEMA, v1_table(name).relation), only=only))
+
+
+def seeds_digest(root: Path) -> str:
+    """Digest of the seed files: `dbt seed` runs only when they changed."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((root / "seeds").glob("*")):
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def _remember_ids(conn, v1_names: list[str]) -> None:
     """Record the V1 ids this sync brought to V2 (only new ids: a no-op run writes nothing)."""
     for name in v1_names:
@@ -373,9 +443,10 @@ def _prune(conn, spec: specmod.Spec, v1_names: list[str]) -> None:
                 column = "id" if t.is_main else t.parent_column
                 conn.execute(sql.SQL("delete from {t} where {c} in ({g})").format(
                     t=sql.Identifier(V2_SCHEMA, t.name), c=sql.Identifier(column), g=gone))
-            conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
-                         .format(a=sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids"),
-                                 n=sql.Literal(name), g=gone))
+            for audit in ("v1_row_hashes", "v1_synced_ids"):
+                conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
+                             .format(a=sql.Identifier(AUDIT_SCHEMA, audit),
+                                     n=sql.Literal(name), g=gone))
 
 
 # -- status -----------------------------------------------------------------------------------

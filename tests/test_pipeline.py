@@ -207,7 +207,7 @@ def test_planted_missing_rows_are_caught_by_the_right_tests(synced):
         missing = [r[0] for r in conn.execute(sql.SQL("select missing_v1_id from {} order by 1")
                                               .format(sql.Identifier("xano_audit", table)))]
     assert missing == [3, 5]
-    res = run_cli("sync", target=target)  # the next sync repairs the planted damage
+    res = run_cli("sync", "--full", target=target)  # a full sync repairs V2 edits
     assert res.returncode == 0, res.stdout + res.stderr
     assert _dbt(target, "test", "--select", "participant agent_rezen").returncode == 0
 
@@ -260,7 +260,7 @@ def test_planted_value_fk_and_duplicate_defects_fail_the_right_tests(synced):
             conn.execute(sql.SQL("alter table xano_v2.user_roles add constraint {} foreign key "
                                  '(user_id) references xano_v2."user" (id)').format(
                 sql.Identifier(fk)))
-    res = run_cli("sync", target=target)
+    res = run_cli("sync", "--full", target=target)
     assert res.returncode == 0, res.stdout + res.stderr
 
 

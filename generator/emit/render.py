@@ -140,6 +140,7 @@ def model_sql(t: specmod.Table, unmapped: list[str]) -> str:
         + depends
         + "with v1 as (\n"
         + f"    select id, xdo from {{{{ source('xano_v1', '{t.v1_table}') }}}}\n"
+        + _changed_only_filter(t.v1_table)
         + "),\n\n"
         + "extracted as (\n"
         + _indent(_jinja_literal(build.render(select))) + "\n"
@@ -152,9 +153,22 @@ def model_sql(t: specmod.Table, unmapped: list[str]) -> str:
     )
 
 
+CHANGES = "xano_audit.v1_changes"
+
+
+def _changed_only_filter(v1: str, alias: str = "") -> str:
+    """Jinja block: when the sync says so, read only V1 rows changed since the last sync."""
+    col = f"{alias}.id" if alias else "id"
+    return ("    {% if is_incremental() and var('xano_changed_only', false) %}\n"
+            f"    {'and' if alias else 'where'} {col} in (select c.id from {CHANGES} as c "
+            f"where c.v1_table = '{v1}')\n"
+            "    {% endif %}\n")
+
+
 def _array_prune_hook(t: specmod.Table) -> str:
     sql = build.render(build.array_prune(t, ""))
-    return _this(sql).replace('"__source__"', f"{{{{ source('xano_v1', '{t.v1_table}') }}}}")
+    sql = _this(sql).replace('"__source__"', f"{{{{ source('xano_v1', '{t.v1_table}') }}}}")
+    return sql + "\n" + _changed_only_filter(t.v1_table, alias='"v1"')
 
 
 def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]]) -> str:
@@ -268,12 +282,22 @@ def rejects_sql(spec: specmod.Spec) -> str:
     selects = []
     for name in spec.v1_tables():
         cte = f"v1_{name}"
-        ctes.append(f"{cte} as (\n    select id, xdo from {{{{ source('xano_v1', '{name}') }}}}\n)")
+        ctes.append(f"{cte} as (\n    select id, xdo from {{{{ source('xano_v1', '{name}') }}}}\n"
+                    + _changed_only_filter(name) + ")")
         for sel in build.rejects_select(name, spec.for_v1(name), cte=cte):
             selects.append(_jinja_literal(build.render(sel)))
     body = "\n\nunion all\n\n".join(selects)
     return (_sql_header("quarantine: one row per (V1 table, id, key[, element]) whose value "
                         "did not fit its V2 type; the V2 column holds NULL")
+            + "{{ config(materialized='incremental', incremental_strategy='append', "
+            "on_schema_change='append_new_columns', pre_hook=[\"\n"
+            "    {% if is_incremental() %}\n"
+            "    delete from {{ this }}\n"
+            "    {% if var('xano_changed_only', false) %}\n"
+            f"    where (v1_table, v1_id) in (select c.v1_table, c.id from {CHANGES} as c)\n"
+            "    {% endif %}\n"
+            "    {% endif %}\n"
+            "\"]) }}\n"
             + "with " + ",\n\n".join(ctes) + "\n\n" + body + "\n")
 
 

@@ -255,9 +255,13 @@ def rejects_select(v1_table: str, tables: list[Table], cte: str = "v1") -> list[
                                            exp.NEQ(this=call("jsonb_typeof", xdo),
                                                    expression=lit("object"))),
                              true=lit("xdo is not a JSON object"))])])]
+    conditions: list[exp.Expression] = [exp.and_(
+        exp.Not(this=exp.Is(this=xdo, expression=exp.null())),
+        exp.NEQ(this=call("jsonb_typeof", xdo), expression=lit("object")))]
     for t, c in cols:
         value = value_of(c, ex)
         rows.append(_reject_tuple(t, c, value, lit(c.v1_path), exp.null()))
+        conditions.append(rejected(c, value))
     select = exp.select(*[_alias_col(n) for n in REJECT_COLUMNS[2:]],
                         exp.alias_(lit(v1_table), ident("v1_table")),
                         exp.alias_(col("id", "v1"), ident("v1_id")))
@@ -266,7 +270,11 @@ def rejects_select(v1_table: str, tables: list[Table], cte: str = "v1") -> list[
     if join is not None:
         select = select.join(join)
     select = select.join(_values_join(rows))
-    out.append(select.where(exp.Not(this=exp.Is(this=col("reason", "j"), expression=exp.null()))))
+    # the OR of all reject conditions sits at the (v1, r) join level: only rows with a reject
+    # expand into one candidate tuple per mapped value
+    out.append(select.where(exp.and_(
+        exp.Paren(this=exp.or_(*conditions)),
+        exp.Not(this=exp.Is(this=col("reason", "j"), expression=exp.null())))))
     for t in tables:
         if t.grain != "array":
             continue
@@ -275,12 +283,15 @@ def rejects_select(v1_table: str, tables: list[Table], cte: str = "v1") -> list[
                 for c in t.columns if not c.special]
         if not rows:
             continue
+        conds = [rejected(c, value_of(c, None, element)) for c in t.columns if not c.special]
         sel = (exp.select(*[_alias_col(n) for n in REJECT_COLUMNS[2:]],
                           exp.alias_(lit(v1_table), ident("v1_table")),
                           exp.alias_(col("id", "v1"), ident("v1_id")))
                .from_(exp.to_table(cte).as_("v1", quoted=True)).join(join)
                .join(_values_join(rows))
-               .where(exp.Not(this=exp.Is(this=col("reason", "j"), expression=exp.null()))))
+               .where(exp.and_(exp.Paren(this=exp.or_(*conds)),
+                               exp.Not(this=exp.Is(this=col("reason", "j"),
+                                                   expression=exp.null())))))
         out.append(sel)
     return out
 
@@ -302,7 +313,7 @@ def _reject_tuple(t: Table, c: Column, value: exp.Expression, path: exp.Expressi
     reason = exp.Case(ifs=[exp.If(this=rejected(c, value),
                                   true=fn("reject_reason", value, lit(target)))])
     return exp.Tuple(expressions=[path, exp.cast(position, "bigint"), lit(t.name), lit(c.name),
-                                  exp.Case(ifs=[exp.If(this=fn("has_value", value),
+                                  exp.Case(ifs=[exp.If(this=rejected(c, value),
                                                        true=raw_text(c, value))]),
                                   lit(target), reason])
 

@@ -2,6 +2,9 @@
 -- V2 network_member (Xano table 698) from V1 network (mvpw1_48), grain: row
 with v1 as (
     select id, xdo from {{ source('xano_v1', 'network') }}
+    {% if is_incremental() and var('xano_changed_only', false) %}
+    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'network')
+    {% endif %}
 ),
 
 extracted as (

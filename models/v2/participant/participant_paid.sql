@@ -2,6 +2,9 @@
 -- V2 participant_paid (Xano table n/a) from V1 participant_paid (mvpw1_62), grain: row
 with v1 as (
     select id, xdo from {{ source('xano_v1', 'participant_paid') }}
+    {% if is_incremental() and var('xano_changed_only', false) %}
+    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'participant_paid')
+    {% endif %}
 ),
 
 extracted as (
