@@ -344,6 +344,46 @@ def _tables_from_rows(rows: list[dict[str, str]]) -> list:
 
 
 @cli.command()
+@click.option("--source-dsn", envvar="XANO_SOURCE_DSN", required=True, metavar="URL",
+              help="libpq URL of the Xano database (Direct Database Connector; the read-only "
+                   "credentials suffice). Better passed as XANO_SOURCE_DSN, with the password "
+                   "in ~/.pgpass or PGPASSFILE, so it never shows in `ps`.")
+@click.option("--tables", default=None, metavar="NAME,...",
+              help="Comma-separated V1 tables (default: every registered table).")
+@click.option("--workspace", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Xano workspace id: source tables are public.mvpw<workspace>_<table id>.")
+@click.pass_context
+def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: int) -> None:
+    """Copy V1 tables from a live Xano database into xano_v1 of the local mirror.
+
+    Never writes to the source: it reads in one read-only, repeatable-read transaction (a
+    consistent snapshot of all tables). Each table is verified (rows and checksum) and swapped
+    in atomically; a failed or interrupted mirror leaves the previous copy intact.
+    """
+    from dataclasses import replace
+
+    from generator import mirror as mirrormod
+    from generator.progress import bytes_progress
+    from generator.registry import V1_TABLES, v1_table
+
+    try:
+        chosen = ([v1_table(t.strip()) for t in tables.split(",") if t.strip()] if tables
+                  else list(V1_TABLES))
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    chosen = [replace(t, workspace=workspace) for t in chosen]
+    target = dbmod.resolve(ctx.obj["dsn"])
+    with bytes_progress() as progress:
+        result = mirrormod.mirror(target, source_dsn, chosen, on_progress=progress)
+    for r in result.tables:
+        rate = r.bytes / r.seconds / 1e6 if r.seconds else 0
+        click.echo(f"{r.table:<18} {r.rows:>10,} rows  {r.bytes / 1e6:8.1f} MB  "
+                   f"{rate:6.1f} MB/s  checksum {r.checksum}")
+    click.echo(f"mirror run {result.run_id}: {len(result.tables)} table(s) from "
+               f"{mirrormod.source_label(source_dsn)} verified and swapped in")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--out", type=click.Path(dir_okay=False, writable=True),

@@ -39,3 +39,21 @@ def sync_view() -> Iterator[Callable[[object], None]]:
                           highlight=False)
 
     yield on_event
+
+
+@contextmanager
+def bytes_progress() -> Iterator[Callable[[str, int, int], Callable[[int], None]]]:
+    """Yield ``start(label, rows, 0) -> advance(bytes)``: MB moved and MB/s per table."""
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    console = Console(stderr=True)
+    progress = Progress(TextColumn("{task.description:<24}"), DownloadColumn(),
+                        TransferSpeedColumn(), TimeElapsedColumn(), console=console,
+                        disable=not console.is_terminal)
+
+    def start(label: str, rows: int = 0, done: int = 0) -> Callable[[int], None]:
+        task = progress.add_task(label, total=None)
+        return lambda n: progress.advance(task, n)
+
+    with progress:
+        yield start

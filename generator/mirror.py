@@ -1,0 +1,217 @@
+"""Mirror a live Xano database (JSONB tables ``public.mvpw<ws>_<id>``) into local ``xano_v1``.
+
+Reads only: one read-only, repeatable-read transaction on the source (a consistent snapshot of
+every table). Each table streams with binary COPY into a fresh load table, is verified (row
+count and an order-independent checksum against the same snapshot) and swapped in within one
+transaction; a failure leaves the previous copy intact.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from generator import db as dbmod
+from generator.errors import GeneratorError
+from generator.registry import AUDIT_SCHEMA, V1_SCHEMA, V1Table
+
+SOURCE_SCHEMA = "public"
+# Order-independent checksums: a sum of per-row hashes (numeric, so no overflow). The jsonb
+# hash is cheaper (no text rendering) but only comparable between servers of one major
+# version; across versions the md5 of the canonical text is used.
+CHECKSUM = sql.SQL(
+    "select count(*), coalesce(sum(('x' || substr(md5(id::text || ':' || coalesce(xdo::text, "
+    "'<null>')), 1, 15))::bit(60)::bigint::numeric), 0)::text from {}")
+CHECKSUM_SAME_MAJOR = sql.SQL(
+    "select count(*), coalesce(sum(coalesce(jsonb_hash_extended(xdo, id), id)::numeric), 0)"
+    "::text from {}")
+
+MIRROR_DDL = f"""
+create schema if not exists {AUDIT_SCHEMA};
+create table if not exists {AUDIT_SCHEMA}.mirror_runs (
+    run_id bigserial primary key,
+    started_at timestamptz not null default now(),
+    ended_at timestamptz,
+    source text not null,
+    tables jsonb not null default '{{}}'::jsonb,
+    status text not null default 'running',
+    reason text,
+    duration_s numeric
+);
+"""
+
+
+class MirrorError(GeneratorError):
+    """The mirror failed (per-table problems listed)."""
+
+
+def source_label(dsn_or_params: str | dict) -> str:
+    """host:port/db of a source without any credential."""
+    p = conninfo_to_dict(dsn_or_params) if isinstance(dsn_or_params, str) else dsn_or_params
+    return f"{p.get('host') or 'localhost'}:{p.get('port') or 5432}/{p.get('dbname') or ''}"
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+@dataclass
+class TableResult:
+    """Outcome of one table."""
+
+    table: str
+    rows: int = 0
+    bytes: int = 0
+    checksum: str = ""
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class MirrorResult:
+    """Outcome of a mirror run."""
+
+    run_id: int
+    tables: list[TableResult] = field(default_factory=list)
+
+
+def connect_source(dsn: str) -> psycopg.Connection:
+    """Connect to the source; errors never contain the password."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise MirrorError("invalid --source-dsn: " + str(exc).splitlines()[0]) from None
+    secret = params.get("password")
+    params.setdefault("connect_timeout", 10)
+    params.setdefault("application_name", "xano-v2-sync mirror (read-only)")
+    try:
+        conn = psycopg.connect(**params, autocommit=False)
+    except psycopg.OperationalError as exc:
+        msg = _scrub((str(exc).strip().splitlines() or ["connection failed"])[0], secret)
+        raise MirrorError(f"cannot connect to source {source_label(params)}: {msg}") from None
+    conn.execute("set transaction isolation level repeatable read, read only")
+    return conn
+
+
+def mirror(
+    target: dbmod.Target,
+    source_dsn: str,
+    tables: list[V1Table],
+    on_progress: Callable[[str, int, int], Callable[[int], None]] | None = None,
+) -> MirrorResult:
+    """Copy ``tables`` from the source snapshot into ``xano_v1``; raises MirrorError on any
+    table problem (after finishing the others)."""
+    secret = conninfo_to_dict(source_dsn).get("password") if source_dsn else None
+    label = source_label(source_dsn)
+    started = time.monotonic()
+    with dbmod.connect(target) as dst_meta:
+        dst_meta.execute(MIRROR_DDL)
+        run_id = dst_meta.execute(
+            f"insert into {AUDIT_SCHEMA}.mirror_runs (source) values (%s) returning run_id",
+            (label,)).fetchone()[0]
+    result = MirrorResult(run_id)
+    try:
+        src = connect_source(source_dsn)
+    except MirrorError as exc:
+        _finish(target, run_id, result, "failed", str(exc), started)
+        raise
+    with src, dbmod.connect(target, autocommit=False) as dst:
+        same = src.info.server_version // 10000 == dst.info.server_version // 10000
+        checksum = CHECKSUM_SAME_MAJOR if same else CHECKSUM
+        snapshot = src.execute("select pg_export_snapshot()").fetchone()[0]
+        helper = connect_source(source_dsn)  # same snapshot: checksums run beside the copy
+        helper.execute("set transaction snapshot %s" % sql.quote(snapshot))
+        for t in tables:
+            res = TableResult(t.name)
+            t0 = time.monotonic()
+            try:
+                _copy_table(src, dst, t, res, on_progress, helper, checksum)
+            except (psycopg.Error, MirrorError) as exc:
+                dst.rollback()
+                res.error = _scrub((str(exc).strip().splitlines() or [type(exc).__name__])[0],
+                                   secret)
+                if src.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                    src.rollback()  # keep going with the next table (new snapshot)
+                    src.execute("set transaction isolation level repeatable read, read only")
+                    helper.close()
+                    snapshot = src.execute("select pg_export_snapshot()").fetchone()[0]
+                    helper = connect_source(source_dsn)
+                    helper.execute("set transaction snapshot %s" % sql.quote(snapshot))
+                if src.closed or src.broken:
+                    result.tables.append(res)
+                    break
+            res.seconds = time.monotonic() - t0
+            result.tables.append(res)
+        if not src.closed:
+            src.rollback()  # read-only: nothing to commit
+        helper.close()
+    failed = [r for r in result.tables if r.error]
+    missing = [t.name for t in tables if t.name not in {r.table for r in result.tables}]
+    reason = "; ".join([f"{r.table}: {r.error}" for r in failed] +
+                       [f"{m}: not attempted (source lost)" for m in missing])
+    _finish(target, run_id, result, "failed" if reason else "success", reason or None, started)
+    if reason:
+        raise MirrorError(f"mirror run {run_id} failed ({len(failed) + len(missing)} of "
+                          f"{len(tables)} tables; the others were mirrored): {reason}")
+    return result
+
+
+def _copy_table(src, dst, t: V1Table, res: TableResult, on_progress, helper,
+                checksum: sql.SQL) -> None:
+    import concurrent.futures
+
+    src_rel = sql.Identifier(SOURCE_SCHEMA, t.relation)
+    exists = src.execute("select to_regclass(%s) is not null",
+                         (f'{SOURCE_SCHEMA}."{t.relation}"',)).fetchone()[0]
+    if not exists:
+        raise MirrorError(f"table {SOURCE_SCHEMA}.{t.relation} does not exist on the source")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    src_check = pool.submit(lambda: helper.execute(checksum.format(src_rel)).fetchone())
+    pool.shutdown(wait=False)
+    load = t.relation + "__mirror"
+    load_rel = sql.Identifier(V1_SCHEMA, load)
+    final = sql.Identifier(V1_SCHEMA, t.relation)
+    advance = on_progress(t.name, 0, 0) if on_progress else None
+    with dst.cursor() as cur:
+        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(V1_SCHEMA)))
+        cur.execute(sql.SQL("drop table if exists {}").format(load_rel))
+        cur.execute(sql.SQL("create table {} (id bigint not null, xdo jsonb)").format(load_rel))
+        copy_out = sql.SQL("copy (select id::bigint, xdo::jsonb from {}) to stdout "
+                           "(format binary)").format(src_rel)
+        copy_in = sql.SQL("copy {} (id, xdo) from stdin (format binary)").format(load_rel)
+        with src.cursor() as scur, scur.copy(copy_out) as out, cur.copy(copy_in) as inp:
+            for chunk in out:
+                inp.write(chunk)
+                res.bytes += len(chunk)
+                if advance:
+                    advance(len(chunk))
+        cur.execute(sql.SQL("alter table {} add primary key (id)").format(load_rel))
+        count, sum_ = cur.execute(checksum.format(load_rel)).fetchone()
+        src_count, src_sum = src_check.result()
+        if (count, sum_) != (src_count, src_sum):
+            raise MirrorError(f"verification failed: source {src_count} rows / checksum {src_sum}"
+                              f", mirror {count} rows / checksum {sum_}")
+        cur.execute(sql.SQL("drop table if exists {}").format(final))
+        cur.execute(sql.SQL("alter table {} rename to {}").format(
+            load_rel, sql.Identifier(t.relation)))
+        cur.execute(sql.SQL("alter index {} rename to {}").format(
+            sql.Identifier(V1_SCHEMA, load + "_pkey"), sql.Identifier(t.relation + "_pkey")))
+    dst.commit()  # statistics: autovacuum analyzes the fresh table shortly after
+    res.rows, res.checksum = count, sum_
+
+
+def _finish(target, run_id, result: MirrorResult, status: str, reason, started) -> None:
+    tables = {r.table: {"rows": r.rows, "bytes": r.bytes, "checksum": r.checksum,
+                        "seconds": round(r.seconds, 3), "error": r.error or None}
+              for r in result.tables}
+    with dbmod.connect(target) as conn:
+        conn.execute(f"update {AUDIT_SCHEMA}.mirror_runs set ended_at = now(), status = %s, "
+                     "reason = %s, tables = %s::jsonb, duration_s = %s where run_id = %s",
+                     (status, reason, json.dumps(tables), round(time.monotonic() - started, 3),
+                      run_id))
