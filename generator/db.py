@@ -290,9 +290,10 @@ def _tail(path: Path) -> str:
 
 
 def default_server(root: Path | None = None) -> LocalServer:
-    """The project's embedded server in ``<root>/.pgdata``."""
+    """The project's embedded server in ``<root>/.pgdata`` (or ``$XANO_PGDATA``)."""
     root = root or project_root()
-    return LocalServer(root / ".pgdata", settings={"synchronous_commit": "off"})
+    data = Path(os.environ["XANO_PGDATA"]) if os.environ.get("XANO_PGDATA") else root / ".pgdata"
+    return LocalServer(data, settings={"synchronous_commit": "off"})
 
 
 def resolve(dsn: str | None = None, *, start: bool = True) -> Target:

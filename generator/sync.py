@@ -223,12 +223,18 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
                          "ended_at = coalesce(ended_at, now()), reason = 'process ended "
                          "without finishing (killed or server restarted)' "
                          "where status = 'running'")
-            preflight(conn, root, spec)
             run_id = conn.execute(
                 f"insert into {AUDIT_SCHEMA}.sync_runs (selector, who, host, pid) "
                 "values (%s, %s, %s, %s) returning run_id",
                 (select or "all", getpass.getuser(), socket.gethostname(), os.getpid()),
             ).fetchone()[0]
+            try:
+                preflight(conn, root, spec)
+            except SyncError as exc:
+                conn.execute(f"update {AUDIT_SCHEMA}.sync_runs set ended_at = now(), "
+                             "status = 'failed', reason = %s where run_id = %s",
+                             (f"preflight: {exc}", run_id))
+                raise
             states = {t.name: TableState(t.name) for t in tables}
             exp = expected_counts(conn, spec)
             for s in states.values():

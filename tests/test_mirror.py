@@ -140,3 +140,11 @@ def test_source_killed_mid_copy_leaves_previous_mirror_intact(source, fresh_db):
     with dbmod.connect(fresh_db) as conn:
         assert conn.execute("select status from xano_audit.mirror_runs order by run_id desc "
                             "limit 1").fetchone()[0] == "failed"
+
+
+def test_wrong_password_for_dsn_is_one_line(source):
+    server, _ = source
+    res = run_cli("--dsn", _dsn(server, "n0tTheP4ss"), "db", "status")
+    assert res.returncode == 1
+    assert "password authentication failed" in res.stderr
+    assert "n0tTheP4ss" not in res.stdout + res.stderr and "Traceback" not in res.stderr

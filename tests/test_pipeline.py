@@ -339,3 +339,20 @@ def test_v1_deletions_are_reported_and_pruned_only_when_asked(synced):
         assert conn.execute("select count(*) from xano_v2.network_member n where not exists "
                             "(select 1 from xano_v1.mvpw1_48 v where v.id = n.id)"
                             ).fetchone()[0] == v2_only
+
+
+def test_v1_table_dropped_since_discover_fails_clearly_and_is_recorded(synced):
+    target, _, _ = synced
+    with dbmod.connect(target) as conn:
+        conn.execute("alter table xano_v1.mvpw1_62 rename to mvpw1_62_away")
+    try:
+        res = run_cli("sync", target=target)
+    finally:
+        with dbmod.connect(target) as conn:
+            conn.execute("alter table xano_v1.mvpw1_62_away rename to mvpw1_62")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "V1 table participant_paid (xano_v1.mvpw1_62) is missing on the server" in res.stderr
+    with dbmod.connect(target) as conn:
+        status, reason = conn.execute("select status, reason from xano_audit.sync_runs "
+                                      "order by run_id desc limit 1").fetchone()
+    assert status == "failed" and "mvpw1_62" in reason
