@@ -33,11 +33,12 @@ from generator.registry import V1_TABLES  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=10)
+    ap.add_argument("--dsn", default=None, help="target server (default: the embedded one)")
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="xano-mirror-bench-"))
     src_server = dbmod.LocalServer(base / "src", settings={"synchronous_commit": "off"})
     src = src_server.start()
-    dst_base = dbmod.resolve(None)
+    dst_base = dbmod.resolve(args.dsn)
     dbs = ["mb_" + uuid.uuid4().hex[:8], "md_" + uuid.uuid4().hex[:8]]
     try:
         with dbmod.connect(src) as conn:
@@ -76,11 +77,13 @@ def main() -> None:
               f"({size / 1e6 / t_dump:,.1f} MB/s)")
         print(f"throughput ratio mirror / pg_dump|psql: {t_dump / t_mirror:.2f} (target >= 0.7)")
     finally:
-        with dbmod.connect(dst_base) as conn:
-            for d in dbs:
-                conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-                    sql.Identifier(d)))
-        src_server.destroy()
+        try:
+            with dbmod.connect(dst_base) as conn:
+                for d in dbs:
+                    conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+                        sql.Identifier(d)))
+        finally:
+            src_server.destroy()
         shutil.rmtree(base, ignore_errors=True)
         os.environ.pop("PGPASSWORD", None)
 
