@@ -26,7 +26,7 @@ from generator.errors import DatabaseError
 
 SYSTEM_USER = "xano_pg"
 """System user the server runs as when we are root (PostgreSQL refuses to run as root)."""
-LIBPQ_TRIGGERS = ("PGHOST", "PGHOSTADDR", "PGSERVICE")
+LIBPQ_TRIGGERS = ("PGHOST", "PGHOSTADDR")
 """Env vars whose presence means "use that server, not the embedded one"."""
 
 
@@ -92,7 +92,7 @@ class Target:
         """Environment for dbt (profiles/profiles.yml reads these with env_var())."""
         p = self.params
         env = {
-            "PGHOST": p.get("host") or "localhost",
+            "PGHOST": p.get("host") or p.get("hostaddr") or "localhost",
             "PGPORT": str(p.get("port") or 5432),
             "PGUSER": p.get("user") or os.environ.get("USER", "postgres"),
             "PGDATABASE": p.get("dbname") or "postgres",
@@ -301,9 +301,14 @@ def resolve(dsn: str | None = None, *, start: bool = True) -> Target:
     if dsn:
         try:
             params = conninfo_to_dict(dsn)
-        except psycopg.ProgrammingError as exc:
-            raise DatabaseError(f"invalid --dsn: {_first_line(exc)}") from None
+        except psycopg.ProgrammingError:
+            # libpq's message may quote the offending token (a password): never echo it
+            raise DatabaseError("invalid --dsn: not a libpq URL or key=value string") from None
+        if params.get("service") or (os.environ.get("PGSERVICE") and not params.get("host")):
+            raise DatabaseError(_SERVICE_MSG)
         return Target(_fill_from_env(params))
+    if os.environ.get("PGSERVICE"):
+        raise DatabaseError(_SERVICE_MSG)
     if any(os.environ.get(k) for k in LIBPQ_TRIGGERS):
         return Target(_fill_from_env({}))
     server = default_server()
@@ -312,6 +317,10 @@ def resolve(dsn: str | None = None, *, start: bool = True) -> Target:
     if not server.running():
         raise DatabaseError("embedded server is not running (python -m generator db start)")
     return server.target()
+
+
+_SERVICE_MSG = ("PGSERVICE / service= is not supported (dbt could not follow it to the same "
+                "server): give --dsn or PGHOST/PGPORT/PGUSER/PGDATABASE")
 
 
 def _fill_from_env(params: dict) -> dict:

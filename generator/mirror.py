@@ -53,7 +53,11 @@ class MirrorError(GeneratorError):
 
 def source_label(dsn_or_params: str | dict) -> str:
     """host:port/db of a source without any credential."""
-    p = conninfo_to_dict(dsn_or_params) if isinstance(dsn_or_params, str) else dsn_or_params
+    try:
+        p = (conninfo_to_dict(dsn_or_params) if isinstance(dsn_or_params, str)
+             else dsn_or_params)
+    except psycopg.ProgrammingError:
+        raise MirrorError("invalid --source-dsn: not a libpq URL or key=value string") from None
     return f"{p.get('host') or 'localhost'}:{p.get('port') or 5432}/{p.get('dbname') or ''}"
 
 
@@ -85,8 +89,9 @@ def connect_source(dsn: str) -> psycopg.Connection:
     """Connect to the source; errors never contain the password."""
     try:
         params = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError as exc:
-        raise MirrorError("invalid --source-dsn: " + str(exc).splitlines()[0]) from None
+    except psycopg.ProgrammingError:
+        # libpq's message may quote the offending token (a password): never echo it
+        raise MirrorError("invalid --source-dsn: not a libpq URL or key=value string") from None
     secret = params.get("password")
     params.setdefault("connect_timeout", 10)
     params.setdefault("application_name", "xano-v2-sync mirror (read-only)")
@@ -107,8 +112,21 @@ def mirror(
 ) -> MirrorResult:
     """Copy ``tables`` from the source snapshot into ``xano_v1``; raises MirrorError on any
     table problem (after finishing the others)."""
+    from generator.sync import LOCK_KEY
+
+    lock = dbmod.connect(target)
+    if not lock.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+        lock.close()
+        raise MirrorError("a sync or mirror is running on the local mirror; try again later")
+    try:
+        return _mirror(target, source_dsn, tables, on_progress)
+    finally:
+        lock.close()  # releases the advisory lock
+
+
+def _mirror(target, source_dsn, tables, on_progress) -> MirrorResult:
+    label = source_label(source_dsn)  # validates the DSN without echoing it
     secret = conninfo_to_dict(source_dsn).get("password") if source_dsn else None
-    label = source_label(source_dsn)
     started = time.monotonic()
     with dbmod.connect(target) as dst_meta:
         dst_meta.execute(MIRROR_DDL)

@@ -40,7 +40,8 @@ TRANSFORM_DOCS: dict[str, str] = {
     "bigint": "JSON integer or integer string -> bigint; fractions, overflow, text -> reject",
     "numeric": "JSON number or numeric string (\"1,234.50\" accepted) -> numeric",
     "boolean": "true/false, 1/0, \"true\"/\"yes\"/\"1\"/... -> boolean",
-    "epoch_ms": "Unix epoch milliseconds -> timestamptz (values < 1e11 are read as seconds)",
+    "epoch_ms": "Unix epoch milliseconds -> timestamptz (values < 1e11 are read as seconds; "
+                "exact to the microsecond for years 1827-2112, within 30 µs up to 9999)",
     "date": "\"YYYY-MM-DD\" -> date (impossible dates like 2023-02-30 -> reject)",
     "text": "scalar -> text as is",
     "trim": "scalar -> text with surrounding whitespace (incl. NBSP) removed",
@@ -233,6 +234,9 @@ def validate(spec: Spec, orphan_tables: set[str] = frozenset(),
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", t.name):
             out.append(f"{where}: V2 table name {t.name!r} must be a plain identifier "
                        f"(letters, digits, _; at most {MAX_IDENT} bytes): it is a dbt model name")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", t.domain):
+            out.append(f"{where}: domain {t.domain!r} must be a plain identifier (it names a "
+                       "folder and a doc block)")
         if t.v1_table not in known_v1:
             out.append(f"{where}: unknown V1 table {t.v1_table!r}")
         if t.grain not in GRAINS:

@@ -62,7 +62,12 @@ create table if not exists {AUDIT_SCHEMA}.v1_row_hashes (
 create table if not exists {AUDIT_SCHEMA}.v1_changes (
     v1_table text not null,
     id bigint not null,
+    h bigint,
     primary key (v1_table, id)
+);
+alter table {AUDIT_SCHEMA}.v1_changes add column if not exists h bigint;
+create table if not exists {AUDIT_SCHEMA}.model_state (
+    digest text not null
 );
 create table if not exists {AUDIT_SCHEMA}.seed_state (
     digest text not null
@@ -194,8 +199,9 @@ def selected_tables(spec: specmod.Spec, select: str | None) -> list[specmod.Tabl
         return doms
     tabs = [t for t in spec.tables if t.name == name]
     if tabs:
-        return tabs + ([t for t in spec.tables if t.parent == name] if select.endswith("+")
-                       else [])
+        # every V2 table of that V1 table: they share one change detection, so syncing one
+        # of them alone would mark the V1 changes as done for the others
+        return spec.for_v1(tabs[0].v1_table)
     raise SyncError(f"unknown selector {select!r}: use a domain "
                     f"({', '.join(sorted({t.domain for t in spec.tables}))}) or a V2 table name")
 
@@ -242,6 +248,10 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
                 s.before = count(conn, V2_SCHEMA, s.name) or 0
             failure = ""
             v1_names = list(dict.fromkeys(t.v1_table for t in tables))
+            digest = models_digest(root)
+            stored = conn.execute(f"select digest from {AUDIT_SCHEMA}.model_state").fetchone()
+            if not stored or stored[0] != digest:
+                full = True  # new models or transforms: every row is checked again
             try:
                 if not full:
                     detect_changes(conn, v1_names)
@@ -252,6 +262,11 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
                         _prune(conn, spec, v1_names)
                     remember_hashes(conn, v1_names, full)
                     _remember_ids(conn, v1_names)
+                    if select is None:  # a full-scope run confirms the models' digest
+                        with conn.transaction():
+                            conn.execute(f"delete from {AUDIT_SCHEMA}.model_state")
+                            conn.execute(f"insert into {AUDIT_SCHEMA}.model_state values (%s)",
+                                         (digest,))
             except Exception as exc:  # recorded, then re-raised as one line
                 failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             rejected = _rejects_by_table(conn)
@@ -382,8 +397,8 @@ def detect_changes(conn, v1_names: list[str]) -> dict[str, int]:
             conn.execute(sql.SQL("delete from {c} where v1_table = {n}").format(
                 c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name)))
             out[name] = conn.execute(sql.SQL(
-                "insert into {c} (v1_table, id) select {n}, v.id from {r} v "
-                "left join {h} s on s.v1_table = {n} and s.id = v.id "
+                "insert into {c} (v1_table, id, h) select {n}, v.id, jsonb_hash_extended(v.xdo, 0) "
+                "from {r} v left join {h} s on s.v1_table = {n} and s.id = v.id "
                 "where s.id is null or s.h is distinct from jsonb_hash_extended(v.xdo, 0)").format(
                 c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name), r=rel,
                 h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"))).rowcount
@@ -392,17 +407,35 @@ def detect_changes(conn, v1_names: list[str]) -> dict[str, int]:
 
 
 def remember_hashes(conn, v1_names: list[str], full: bool) -> None:
-    """After a successful build: the processed rows' hashes become the new snapshot."""
+    """After a successful build: the hashes seen at detection become the new snapshot.
+
+    The hash stored is the one detect_changes() computed, not V1 as it is now: a row that
+    changed again during the build is detected again next time.
+    """
     for name in v1_names:
-        only = sql.SQL("") if full else sql.SQL(
-            " where v.id in (select c.id from {c} c where c.v1_table = {n})").format(
-            c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name))
+        if full:
+            src = sql.SQL("select {n}, v.id, jsonb_hash_extended(v.xdo, 0) from {r} v").format(
+                n=sql.Literal(name), r=sql.Identifier(V1_SCHEMA, v1_table(name).relation))
+        else:
+            src = sql.SQL("select c.v1_table, c.id, c.h from {c} c where c.v1_table = {n}").format(
+                c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name))
         conn.execute(sql.SQL(
-            "insert into {h} as s (v1_table, id, h) select {n}, v.id, "
-            "jsonb_hash_extended(v.xdo, 0) from {r} v{only} on conflict (v1_table, id) do update "
+            "insert into {h} as s (v1_table, id, h) {src} on conflict (v1_table, id) do update "
             "set h = excluded.h where s.h is distinct from excluded.h").format(
-            h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"), n=sql.Literal(name),
-            r=sql.Identifier(V1_SCHEMA, v1_table(name).relation), only=only))
+            h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"), src=src))
+
+
+def models_digest(root: Path) -> str:
+    """Digest of everything that decides V2 values: models, macros, seeds, dbt_project.yml."""
+    import hashlib
+
+    h = hashlib.sha256()
+    paths = [root / "dbt_project.yml"]
+    for base in ("models", "macros", "seeds"):
+        paths += sorted(p for p in (root / base).rglob("*") if p.is_file())
+    for path in paths:
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def seeds_digest(root: Path) -> str:

@@ -38,6 +38,8 @@ language sql immutable parallel safe as $fn$
     select case jsonb_typeof(v)
         when 'number' then (v)::numeric
         when 'string' then case
+            -- numeric input beyond ~16k digits of scale overflows: longer strings are rejects
+            when length(v #>> '{}') > 1000 then null
             when btrim(v #>> '{}') ~ '^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?$'
                 then btrim(v #>> '{}')::numeric
             when btrim(v #>> '{}') ~ '^[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
@@ -76,9 +78,10 @@ language sql immutable parallel safe as $fn$
         when xano_fn.to_numeric(v) is null then null
         when abs(xano_fn.to_numeric(v)) < 100000000000 then
             case when xano_fn.to_numeric(v) between -62135596800 and 253402300799
-                then to_timestamp(xano_fn.to_numeric(v)::float8) end
+                then to_timestamp(round(xano_fn.to_numeric(v), 6)::float8) end
+        -- rounded to microseconds before float8: 1e-400 would underflow float8 and raise
         when xano_fn.to_numeric(v) between -62135596800000 and 253402300799999
-            then to_timestamp(xano_fn.to_numeric(v)::float8 / 1000)
+            then to_timestamp(round(xano_fn.to_numeric(v) / 1000, 6)::float8)
     end
 $fn$;
 

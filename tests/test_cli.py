@@ -41,10 +41,16 @@ def test_unreachable_dsn_is_one_line():
     assert "s3cretpw" not in res.stderr + res.stdout
 
 
-def test_invalid_dsn_is_one_line():
-    res = run_cli("--dsn", "host=x port=notanumber = =", "db", "status")
+def test_invalid_dsn_is_one_line_and_does_not_echo_it():
+    res = run_cli("--dsn", "postgresql://u:p%ZZass@h/db", "db", "status")
     assert res.returncode == 1
-    assert "Traceback" not in res.stderr
+    assert "Traceback" not in res.stderr and "p%ZZass" not in res.stderr
+    assert "invalid --dsn" in res.stderr
+
+
+def test_pgservice_is_refused_clearly():
+    res = run_cli("db", "status", env={"PGSERVICE": "prod"})
+    assert res.returncode == 1 and "PGSERVICE" in res.stderr
 
 
 def test_unknown_table_for_discover_is_usage_error():

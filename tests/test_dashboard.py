@@ -150,6 +150,8 @@ def test_sync_endpoint_token_and_one_at_a_time(synced_db):
                             "limit 1").fetchone()[0] == "success"
     for part in ("counts", "story", "runs", "integrity", "coverage", "rejects"):
         assert client.get(f"/api/{part}").status_code == 200
+    # DNS rebinding: a foreign Host header is refused
+    assert client.get("/api/counts", headers={"Host": "evil.example"}).status_code == 400
 
 
 def test_dashboard_binds_to_loopback_by_default():

@@ -80,7 +80,8 @@ def prop_db(pg_server):
 @given(keys=st.lists(KEY, min_size=1, max_size=6, unique=True),
        values=st.lists(VALUE, min_size=6, max_size=6))
 @example(keys=["a'b", 'q"uote', "x; drop table y; --", "spa ce", "dot.ted", "br[ack]et",
-               "🎉 emoji", "k" * 70 + "A", "k" * 70 + "B", "Case", "case", "{{ jinja }}"],
+               "🎉 emoji", "k" * 70 + "A", "k" * 70 + "B", "Case", "case", "{{ jinja }}",
+               "x{%endraw%}{{ 7 * 6 }}{%raw%}", "{%- endraw %}{# c #}"],
          values=["v", 1, True, None, 1.5, "<script>x</script>"])
 def test_any_key_round_trips_through_generate_and_dbt_run(prop_db, tmp_path_factory, keys,
                                                            values):

@@ -118,7 +118,8 @@ class SyncLauncher:
             return 202, {"started": True, "pid": self.proc.pid}
 
 
-def build_app(target: dbmod.Target, root: Path, token: str | None = None) -> Starlette:
+def build_app(target: dbmod.Target, root: Path, token: str | None = None,
+              host: str = "127.0.0.1") -> Starlette:
     """The ASGI app. ``token`` (else env XANO_DASHBOARD_TOKEN) enables POST /api/sync."""
     dash = Dashboard(target, root)
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
@@ -155,12 +156,19 @@ def build_app(target: dbmod.Target, root: Path, token: str | None = None) -> Sta
     routes = [Route("/", page), Route("/static/plotly.min.js", plotly_js),
               Route("/api/sync", sync, methods=["POST"])]
     routes += [Route(f"/api/{p}", api(p)) for p in ALL]
-    return Starlette(routes=routes, exception_handlers={Exception: error})
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    # Host header check: a page on another origin cannot reach this server through DNS
+    # rebinding (names that resolve to 127.0.0.1 but are not ours are refused)
+    hosts = sorted({"127.0.0.1", "localhost", "testserver", host})
+    return Starlette(routes=routes, exception_handlers={Exception: error},
+                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
 
 
 def serve(target: dbmod.Target, root: Path, host: str, port: int) -> None:
     """Run the dashboard with uvicorn (blocking)."""
     import uvicorn
 
-    uvicorn.run(build_app(target, root), host=host, port=port, log_level="warning",
+    uvicorn.run(build_app(target, root, host=host), host=host, port=port, log_level="warning",
                 access_log=False)

@@ -113,7 +113,8 @@ def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
         cur = conn.execute(sql.SQL("select * from {} limit {}").format(
             sql.Identifier(AUDIT_SCHEMA, name), sql.Literal(SAMPLE)))
         cols = [d.name for d in cur.description]
-        hidden = [c in secret or inv.is_sensitive(inv.encode_path(c), patterns) for c in cols]
+        hidden = [c in secret or c == specmod.UNMAPPED_COLUMN
+                  or inv.is_sensitive(inv.encode_path(c), patterns) for c in cols]
         owner = max((t for t in names if t in name), key=len, default="")
         sample = [[inv.mask(str(v)) if h and v is not None else _cell(v)
                    for v, h in zip(r, hidden)] for r in cur]

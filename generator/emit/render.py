@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -31,11 +32,15 @@ def _has_jinja(text: str) -> bool:
 
 
 def _jinja_literal(text: str) -> str:
-    """Keep V1-derived text from being read as Jinja by dbt."""
-    if _has_jinja(text):
-        return "{% raw %}" + text.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}"
-                                          "{% raw %}") + "{% endraw %}"
-    return text
+    """Keep V1-derived text from being read as Jinja by dbt.
+
+    Every ``{`` that could open a Jinja construct (``{{``, ``{%``, ``{#``) is written as
+    ``{{ '{' }}``, which renders back to ``{``: no raw block for a key to close early.
+
+    >>> _jinja_literal("a{{ x }}{%endraw%}")
+    "a{{ '{' }}{ x }}{{ '{' }}%endraw%}"
+    """
+    return re.sub(r"\{(?=[{%#])", "{{ '{' }}", text)
 
 
 def _indent(sql: str, n: int = 4) -> str:
@@ -166,7 +171,7 @@ def _changed_only_filter(v1: str, alias: str = "") -> str:
 
 
 def _array_prune_hook(t: specmod.Table) -> str:
-    sql = build.render(build.array_prune(t, ""))
+    sql = _jinja_literal(build.render(build.array_prune(t, "")))
     sql = _this(sql).replace('"__source__"', f"{{{{ source('xano_v1', '{t.v1_table}') }}}}")
     return sql + "\n" + _changed_only_filter(t.v1_table, alias='"v1"')
 
@@ -240,7 +245,7 @@ def domain_yaml(spec: specmod.Spec, domain: str, unmapped: dict[str, list[str]])
         else:
             args = {"v1_source": source, "parent_column": t.parent_column}
             if t.grain == "array":
-                args["array_key"] = t.array_path
+                args["array_key"] = _jinja_literal(t.array_path)
             model_tests = [{"xano_split_count_matches_grain": {"arguments": args}}]
         models.append({"name": t.name, "description": desc, "config": config,
                        "data_tests": model_tests, "columns": columns})
@@ -292,10 +297,13 @@ def rejects_sql(spec: specmod.Spec) -> str:
             + "{{ config(materialized='incremental', incremental_strategy='append', "
             "on_schema_change='append_new_columns', pre_hook=[\"\n"
             "    {% if is_incremental() %}\n"
-            "    delete from {{ this }}\n"
+            "    delete from {{ this }} as r\n"
             "    {% if var('xano_changed_only', false) %}\n"
-            f"    where (v1_table, v1_id) in (select c.v1_table, c.id from {CHANGES} as c)\n"
-            "    {% endif %}\n"
+            f"    where (r.v1_table, r.v1_id) in (select c.v1_table, c.id from {CHANGES} as c)\n"
+            + "".join(f"    or (r.v1_table = '{name}' and not exists (select 1 from "
+                      f"{{{{ source('xano_v1', '{name}') }}}} as s where s.id = r.v1_id))\n"
+                      for name in spec.v1_tables())
+            + "    {% endif %}\n"
             "    {% endif %}\n"
             "\"]) }}\n"
             + "with " + ",\n\n".join(ctes) + "\n\n" + body + "\n")

@@ -250,7 +250,12 @@ def rejects_select(v1_table: str, tables: list[Table], cte: str = "v1") -> list[
     xdo = col("xdo", "v1")
     rows: list[exp.Expression] = [exp.Tuple(expressions=[
         lit("$xdo"), exp.null(), lit(tables[0].name if tables else ""), lit(""),
-        call("left", exp.cast(xdo, "text"), exp.Literal.number(RAW_MAX)), lit("object"),
+        # a whole record may hold secrets under any key: only its shape is shown
+        exp.DPipe(this=exp.DPipe(this=call("jsonb_typeof", xdo), expression=lit(" of ")),
+                  expression=exp.DPipe(this=exp.cast(call("length", exp.cast(xdo, "text")),
+                                                     "text"),
+                                       expression=lit(" chars"))),
+        lit("object"),
         exp.Case(ifs=[exp.If(this=exp.and_(exp.Not(this=exp.Is(this=xdo, expression=exp.null())),
                                            exp.NEQ(this=call("jsonb_typeof", xdo),
                                                    expression=lit("object"))),

@@ -99,7 +99,7 @@ where rejected > 0
     parent drops it with cascade: this test notices) -#}
 select
     '{{ model.identifier }}' as table_name,
-    '{{ column_name }}' as column_name,
+    '{{ column_name | replace("'", "''") }}' as column_name,
     'foreign key to {{ to.identifier }} is missing' as problem
 where not exists (
     select 1
@@ -112,6 +112,6 @@ where not exists (
         and n.nspname = '{{ model.schema }}'
         and t.relname = '{{ model.identifier }}'
         and r.relname = '{{ to.identifier }}'
-        and a.attname = '{{ column_name }}'
+        and a.attname = '{{ column_name | replace("'", "''") }}'
 )
 {% endtest %}

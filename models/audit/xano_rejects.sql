@@ -2,9 +2,15 @@
 -- quarantine: one row per (V1 table, id, key[, element]) whose value did not fit its V2 type; the V2 column holds NULL
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns', pre_hook=["
     {% if is_incremental() %}
-    delete from {{ this }}
+    delete from {{ this }} as r
     {% if var('xano_changed_only', false) %}
-    where (v1_table, v1_id) in (select c.v1_table, c.id from xano_audit.v1_changes as c)
+    where (r.v1_table, r.v1_id) in (select c.v1_table, c.id from xano_audit.v1_changes as c)
+    or (r.v1_table = 'user' and not exists (select 1 from {{ source('xano_v1', 'user') }} as s where s.id = r.v1_id))
+    or (r.v1_table = 'network' and not exists (select 1 from {{ source('xano_v1', 'network') }} as s where s.id = r.v1_id))
+    or (r.v1_table = 'agent' and not exists (select 1 from {{ source('xano_v1', 'agent') }} as s where s.id = r.v1_id))
+    or (r.v1_table = 'transaction' and not exists (select 1 from {{ source('xano_v1', 'transaction') }} as s where s.id = r.v1_id))
+    or (r.v1_table = 'participant' and not exists (select 1 from {{ source('xano_v1', 'participant') }} as s where s.id = r.v1_id))
+    or (r.v1_table = 'participant_paid' and not exists (select 1 from {{ source('xano_v1', 'participant_paid') }} as s where s.id = r.v1_id))
     {% endif %}
     {% endif %}
 "]) }}
@@ -70,7 +76,7 @@ CROSS JOIN LATERAL (
       NULL,
       'user',
       '',
-      LEFT(CAST("v1"."xdo" AS TEXT), 200),
+      JSONB_TYPEOF("v1"."xdo") || ' of ' || CAST(LENGTH(CAST("v1"."xdo" AS TEXT)) AS TEXT) || ' chars',
       'object',
       CASE
         WHEN NOT "v1"."xdo" IS NULL AND JSONB_TYPEOF("v1"."xdo") <> 'object'
@@ -957,7 +963,7 @@ CROSS JOIN LATERAL (
       NULL,
       'network_member',
       '',
-      LEFT(CAST("v1"."xdo" AS TEXT), 200),
+      JSONB_TYPEOF("v1"."xdo") || ' of ' || CAST(LENGTH(CAST("v1"."xdo" AS TEXT)) AS TEXT) || ' chars',
       'object',
       CASE
         WHEN NOT "v1"."xdo" IS NULL AND JSONB_TYPEOF("v1"."xdo") <> 'object'
@@ -1499,7 +1505,7 @@ CROSS JOIN LATERAL (
       NULL,
       'agent',
       '',
-      LEFT(CAST("v1"."xdo" AS TEXT), 200),
+      JSONB_TYPEOF("v1"."xdo") || ' of ' || CAST(LENGTH(CAST("v1"."xdo" AS TEXT)) AS TEXT) || ' chars',
       'object',
       CASE
         WHEN NOT "v1"."xdo" IS NULL AND JSONB_TYPEOF("v1"."xdo") <> 'object'
@@ -2305,7 +2311,7 @@ CROSS JOIN LATERAL (
       NULL,
       'transaction',
       '',
-      LEFT(CAST("v1"."xdo" AS TEXT), 200),
+      JSONB_TYPEOF("v1"."xdo") || ' of ' || CAST(LENGTH(CAST("v1"."xdo" AS TEXT)) AS TEXT) || ' chars',
       'object',
       CASE
         WHEN NOT "v1"."xdo" IS NULL AND JSONB_TYPEOF("v1"."xdo") <> 'object'
@@ -3166,7 +3172,7 @@ CROSS JOIN LATERAL (
       NULL,
       'participant',
       '',
-      LEFT(CAST("v1"."xdo" AS TEXT), 200),
+      JSONB_TYPEOF("v1"."xdo") || ' of ' || CAST(LENGTH(CAST("v1"."xdo" AS TEXT)) AS TEXT) || ' chars',
       'object',
       CASE
         WHEN NOT "v1"."xdo" IS NULL AND JSONB_TYPEOF("v1"."xdo") <> 'object'
@@ -3708,7 +3714,7 @@ CROSS JOIN LATERAL (
       NULL,
       'participant_paid',
       '',
-      LEFT(CAST("v1"."xdo" AS TEXT), 200),
+      JSONB_TYPEOF("v1"."xdo") || ' of ' || CAST(LENGTH(CAST("v1"."xdo" AS TEXT)) AS TEXT) || ' chars',
       'object',
       CASE
         WHEN NOT "v1"."xdo" IS NULL AND JSONB_TYPEOF("v1"."xdo") <> 'object'
