@@ -89,15 +89,20 @@ def bench_scale(base: dbmod.Target, scale: float) -> tuple[list[Step], dict]:
         step("discover", py + ["discover"], v1_rows)
         step("generate", py, None)
         step("dbt seed", dbt + ["seed", "--quiet"])
-        t_run = step("dbt run (23 V2 tables, from empty)", dbt + ["run", "--quiet"])
+        t_v2 = step("dbt run, the 23 V2 tables only (from empty)",
+                    dbt + ["run", "--quiet", "--select", "path:models/v2"])
         with dbmod.connect(target) as conn:
             v2_rows = int(conn.execute("select sum(n_live_tup) from pg_stat_user_tables "
                                        "where schemaname = 'xano_v2'").fetchone()[0] or 0)
         steps[-1].rows = v2_rows
-        t_hand = step("hand-written SQL (same extraction, no dbt)",
+        t_hand = step("hand-written SQL, the same 23 tables (no dbt)",
                       ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-f",
                        str(ROOT / "benchmarks" / "handwritten.sql")], v2_rows)
-        ratios["dbt run / hand-written SQL (issue 4, <= 1.5)"] = t_run / t_hand
+        ratios["dbt run of the V2 tables / hand-written SQL (issue 4, <= 1.5)"] = t_v2 / t_hand
+        with dbmod.connect(target) as conn:
+            conn.execute("drop schema xano_v2 cascade; drop schema if exists xano_audit cascade")
+        t_run = step("dbt run, all models incl. rejects + accounting (from empty)",
+                     dbt + ["run", "--quiet"], v2_rows)
         t_test = step("dbt test", dbt + ["test", "--quiet", "--exclude", "test_type:unit"])
         ratios["dbt test / dbt run (issue 5, <= 1.5)"] = t_test / t_run
         with dbmod.connect(target) as conn:

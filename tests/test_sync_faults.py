@@ -20,7 +20,7 @@ from .conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
 SCALE = "0.02"
-SEEDS = int(os.environ.get("XANO_KILL_SEEDS", "3"))  # 10 in the closing note's run
+SEEDS = int(os.environ.get("XANO_KILL_SEEDS", "2"))  # XANO_KILL_SEEDS=10 for the full run
 
 
 def _new_db(pg_server):
