@@ -208,9 +208,13 @@ def selected_tables(spec: specmod.Spec, select: str | None) -> list[specmod.Tabl
 
 def dbt_selector(spec: specmod.Spec, select: str | None) -> list[str]:
     """dbt --select for a sync selector (domain -> its tables with their tests)."""
-    if not select:
+    return dbt_selector_for(selected_tables(spec, select) if select else None)
+
+
+def dbt_selector_for(tables: list[specmod.Table] | None) -> list[str]:
+    """dbt --select for these V2 tables plus the audit models of their V1 tables."""
+    if tables is None:
         return []
-    tables = selected_tables(spec, select)
     audit = ["xano_rejects"] + [f"xano_accounting__{v1}"
                                 for v1 in dict.fromkeys(t.v1_table for t in tables)]
     return ["--select", " ".join([t.name for t in tables] + audit)]
@@ -253,10 +257,19 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
             if not stored or stored[0] != digest:
                 full = True  # new models or transforms: every row is checked again
             try:
+                build_tables: list[specmod.Table] | None = None if select is None else tables
                 if not full:
-                    detect_changes(conn, v1_names)
-                failure = _build(target, root, spec, select, full, conn, run_id, states,
-                                 on_event)
+                    changes = detect_changes(conn, v1_names)
+                    # only V1 tables with changes are built and tested: the others keep the
+                    # state (and the passed tests) of their last sync; --full re-checks all
+                    active = [n for n in v1_names if changes.get(n)]
+                    build_tables = [t for t in tables if t.v1_table in active]
+                    for s_ in states.values():
+                        if spec.table(s_.name).v1_table not in active:
+                            s_.status, s_.message = "unchanged", "no V1 changes"
+                            s_.rows_affected = 0
+                failure = (_build(target, root, spec, build_tables, full, conn, run_id, states,
+                                  on_event) if build_tables is None or build_tables else "")
                 if not failure:
                     if prune:
                         _prune(conn, spec, v1_names)
@@ -281,7 +294,7 @@ def run_sync(target: dbmod.Target, root: Path, select: str | None = None, full: 
             return run_id, list(states.values())
 
 
-def _build(target, root, spec, select, full, conn, run_id, states, on_event) -> str:
+def _build(target, root, spec, build_tables, full, conn, run_id, states, on_event) -> str:
     digest = seeds_digest(root)
     stored = conn.execute(f"select digest from {AUDIT_SCHEMA}.seed_state").fetchone()
     if full or not stored or stored[0] != digest or not _exists(conn, "xano_spec",
@@ -336,7 +349,7 @@ def _build(target, root, spec, select, full, conn, run_id, states, on_event) -> 
             if on_event:
                 on_event(s)
 
-    args = ["build", "--quiet", *dbt_selector(spec, select)]
+    args = ["build", "--quiet", *dbt_selector_for(build_tables)]
     if not full:
         # models read only the V1 rows detect_changes() listed; --full re-checks every row
         args += ["--vars", "{xano_changed_only: true}"]
@@ -402,6 +415,12 @@ def detect_changes(conn, v1_names: list[str]) -> dict[str, int]:
                 "where s.id is null or s.h is distinct from jsonb_hash_extended(v.xdo, 0)").format(
                 c=sql.Identifier(AUDIT_SCHEMA, "v1_changes"), n=sql.Literal(name), r=rel,
                 h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"))).rowcount
+            # a V1 deletion is a change too (rejects and counts of that table move)
+            out[name] += conn.execute(sql.SQL(
+                "select count(*) from {h} s where s.v1_table = {n} and not exists "
+                "(select 1 from {r} v where v.id = s.id)").format(
+                h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"), n=sql.Literal(name),
+                r=rel)).fetchone()[0]
     conn.execute(sql.SQL("analyze {}").format(sql.Identifier(AUDIT_SCHEMA, "v1_changes")))
     return out
 
@@ -423,6 +442,11 @@ def remember_hashes(conn, v1_names: list[str], full: bool) -> None:
             "insert into {h} as s (v1_table, id, h) {src} on conflict (v1_table, id) do update "
             "set h = excluded.h where s.h is distinct from excluded.h").format(
             h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"), src=src))
+        conn.execute(sql.SQL(
+            "delete from {h} s where s.v1_table = {n} and not exists "
+            "(select 1 from {r} v where v.id = s.id)").format(
+            h=sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes"), n=sql.Literal(name),
+            r=sql.Identifier(V1_SCHEMA, v1_table(name).relation)))
 
 
 def models_digest(root: Path) -> str:

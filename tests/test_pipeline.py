@@ -85,6 +85,11 @@ def test_rerun_on_unchanged_v1_writes_zero_rows(synced):
     res = run_cli("sync", target=target)
     assert res.returncode == 0, res.stderr
     assert _writes(target) == before
+    with dbmod.connect(target) as conn:  # nothing changed in V1: nothing built, all recorded
+        statuses = {r[0] for r in conn.execute(
+            "select status from xano_audit.sync_run_tables where run_id = "
+            "(select max(run_id) from xano_audit.sync_runs)")}
+    assert statuses == {"unchanged"}
 
 
 def test_changed_v1_row_writes_only_its_v2_rows(synced):
