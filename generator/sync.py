@@ -211,12 +211,18 @@ def dbt_selector(spec: specmod.Spec, select: str | None) -> list[str]:
     return dbt_selector_for(selected_tables(spec, select) if select else None)
 
 
-def dbt_selector_for(tables: list[specmod.Table] | None) -> list[str]:
-    """dbt --select for these V2 tables plus the audit models of their V1 tables."""
+def dbt_selector_for(tables: list[specmod.Table] | None, full: bool = True) -> list[str]:
+    """dbt --select for these V2 tables plus the audit models of their V1 tables.
+
+    A changed-only sync leaves out the accounting models (whole-table passes): it verifies
+    the rows it wrote through the reconciliation tests; full syncs and plain `dbt build`
+    check the accounting identity over everything.
+    """
     if tables is None:
-        return []
-    audit = ["xano_rejects"] + [f"xano_accounting__{v1}"
-                                for v1 in dict.fromkeys(t.v1_table for t in tables)]
+        return [] if full else ["--exclude", "xano_accounting__*"]
+    audit = ["xano_rejects"]
+    if full:
+        audit += [f"xano_accounting__{v1}" for v1 in dict.fromkeys(t.v1_table for t in tables)]
     return ["--select", " ".join([t.name for t in tables] + audit)]
 
 
@@ -349,7 +355,7 @@ def _build(target, root, spec, build_tables, full, conn, run_id, states, on_even
             if on_event:
                 on_event(s)
 
-    args = ["build", "--quiet", *dbt_selector_for(build_tables)]
+    args = ["build", "--quiet", *dbt_selector_for(build_tables, full)]
     if not full:
         # models read only the V1 rows detect_changes() listed; --full re-checks every row
         args += ["--vars", "{xano_changed_only: true}"]

@@ -78,7 +78,9 @@ def reconcile_sql(t: specmod.Table) -> str:
     select = build.array_model(t) if t.grain == "array" else build.row_model(t, [])
     return (_sql_header(f"value reconciliation of V2 {t.name}: rows whose values differ from "
                         "the transform of V1 (returns id + mismatched columns)")
-            + f"with v1 as (\n    select id, xdo from {{{{ source('xano_v1', '{t.v1_table}') }}}}\n),\n\n"
+            + f"with v1 as (\n    select id, xdo from {{{{ source('xano_v1', '{t.v1_table}') }}}}\n"
+            + _changed_only_filter(t.v1_table, incremental=False)
+            + "),\n\n"
             + "expected as (\n" + _indent(_jinja_literal(build.render(select))) + "\n),\n\n"
             + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"
             + _jinja_literal(build.render(build.reconcile(t))) + "\n")
@@ -161,10 +163,11 @@ def model_sql(t: specmod.Table, unmapped: list[str]) -> str:
 CHANGES = "xano_audit.v1_changes"
 
 
-def _changed_only_filter(v1: str, alias: str = "") -> str:
+def _changed_only_filter(v1: str, alias: str = "", incremental: bool = True) -> str:
     """Jinja block: when the sync says so, read only V1 rows changed since the last sync."""
     col = f"{alias}.id" if alias else "id"
-    return ("    {% if is_incremental() and var('xano_changed_only', false) %}\n"
+    cond = "is_incremental() and " if incremental else ""
+    return (f"    {{% if {cond}var('xano_changed_only', false) %}}\n"
             f"    {'and' if alias else 'where'} {col} in (select c.id from {CHANGES} as c "
             f"where c.v1_table = '{v1}')\n"
             "    {% endif %}\n")
