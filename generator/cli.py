@@ -322,10 +322,8 @@ def demo(ctx: click.Context, scale: float) -> None:
     for label, args in steps:
         click.echo(f"\n== {label}: python -m generator {' '.join(args)}".rstrip())
         try:
-            ctx.invoke(cli, dsn=ctx.obj["dsn"]) if not args else None
-            if args:
-                cli.main(args=([f"--dsn={ctx.obj['dsn']}"] if ctx.obj["dsn"] else []) + args,
-                         prog_name="python -m generator", standalone_mode=False)
+            dsn = [f"--dsn={ctx.obj['dsn']}"] if ctx.obj["dsn"] else []
+            cli.main(args=dsn + args, prog_name="python -m generator", standalone_mode=False)
         except click.ClickException as exc:
             if label.startswith("status before"):
                 click.echo(f"(expected before the sync) {exc.format_message()}")

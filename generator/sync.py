@@ -206,11 +206,6 @@ def selected_tables(spec: specmod.Spec, select: str | None) -> list[specmod.Tabl
                     f"({', '.join(sorted({t.domain for t in spec.tables}))}) or a V2 table name")
 
 
-def dbt_selector(spec: specmod.Spec, select: str | None) -> list[str]:
-    """dbt --select for a sync selector (domain -> its tables with their tests)."""
-    return dbt_selector_for(selected_tables(spec, select) if select else None)
-
-
 def dbt_selector_for(tables: list[specmod.Table] | None, full: bool = True) -> list[str]:
     """dbt --select for these V2 tables plus the audit models of their V1 tables.
 

@@ -174,7 +174,7 @@ def _changed_only_filter(v1: str, alias: str = "", incremental: bool = True) -> 
 
 
 def _array_prune_hook(t: specmod.Table) -> str:
-    sql = _jinja_literal(build.render(build.array_prune(t, "")))
+    sql = _jinja_literal(build.render(build.array_prune(t)))
     sql = _this(sql).replace('"__source__"', f"{{{{ source('xano_v1', '{t.v1_table}') }}}}")
     return sql + "\n" + _changed_only_filter(t.v1_table, alias='"v1"')
 

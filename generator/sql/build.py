@@ -210,7 +210,7 @@ def diff_condition(table: Table, extra: list[str]) -> exp.Expression:
     return exp.Not(this=exp.Exists(this=sub))
 
 
-def array_prune(table: Table, source_sql: str) -> exp.Expression:
+def array_prune(table: Table) -> exp.Expression:
     """DELETE elements whose position no longer exists in V1 (array shrank)."""
     arr = arrow(col("xdo", "v1"), table.array_path)
     length = call("coalesce", call("jsonb_array_length", exp.Case(
