@@ -46,18 +46,27 @@ def server_version(pg_server) -> int:
         return conn.info.server_version // 10000
 
 
+def create_db(server: dbmod.Target, prefix: str = "t") -> dbmod.Target:
+    """Create a new empty database on ``server``; returns its Target."""
+    name = f"{prefix}_" + uuid.uuid4().hex[:12]
+    with dbmod.connect(server) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return dbmod.Target(dict(server.params, dbname=name), embedded=server.embedded)
+
+
+def drop_db(server: dbmod.Target, target: dbmod.Target) -> None:
+    """Drop ``target``'s database (connections are terminated)."""
+    with dbmod.connect(server) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(target.params["dbname"])))
+
+
 @pytest.fixture
 def fresh_db(pg_server):
     """A new empty database; yields its Target and drops it afterwards."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    params = dict(pg_server.params, dbname=name)
-    target = dbmod.Target(params, embedded=pg_server.embedded)
+    target = create_db(pg_server)
     yield target
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
+    drop_db(pg_server, target)
 
 
 @pytest.fixture

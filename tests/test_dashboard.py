@@ -9,15 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
-from pathlib import Path
 
 import pytest
-from psycopg import sql
 
 from generator import db as dbmod
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,10 +25,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 @pytest.fixture(scope="module")
 def synced_db(pg_server):
-    name = "dash_" + uuid.uuid4().hex[:10]
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    target = dbmod.Target(dict(pg_server.params, dbname=name))
+    target = create_db(pg_server, "dash")
     assert run_cli("fixtures", "--scale", "0.02", target=target).returncode == 0
     with dbmod.connect(target) as conn:  # a V1 value holding HTML/JS: it lands in rejects
         conn.execute("update xano_v1.mvpw1_61 set xdo = jsonb_set(xdo, '{paid_at}', %s::jsonb) "
@@ -39,9 +33,7 @@ def synced_db(pg_server):
     res = run_cli("sync", target=target)
     assert res.returncode == 0, res.stdout + res.stderr
     yield target
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
+    drop_db(pg_server, target)
 
 
 def _free_port() -> int:

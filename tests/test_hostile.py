@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 
 import pytest
-from psycopg import sql
 
 from generator import db as dbmod
 from generator.fixtures.hostile import BASE_ID, HOSTILE_KEYS
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 OWN_SCHEMAS = ("xano_v2", "xano_audit", "xano_spec", "xano_fn")
@@ -31,10 +29,7 @@ def _objects(conn):
 
 
 def test_hostile_workspace_discover_generate_sync_test(pg_server, tmp_path):
-    name = "hostile_" + uuid.uuid4().hex[:8]
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    target = dbmod.Target(dict(pg_server.params, dbname=name))
+    target = create_db(pg_server, "hostile")
     proj = tmp_path / "proj"
     for d in ("models", "macros", "seeds", "profiles", "tests/dbt"):
         shutil.copytree(ROOT / d, proj / d)
@@ -87,6 +82,4 @@ def test_hostile_workspace_discover_generate_sync_test(pg_server, tmp_path):
         print(f"  database objects outside {OWN_SCHEMAS}: {len(before - {o for o in before if o[0] in OWN_SCHEMAS})}"
               f" before, {len(after - {o for o in after if o[0] in OWN_SCHEMAS})} after, changed: {len(outside)}")
     finally:
-        with dbmod.connect(pg_server) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(name)))
+        drop_db(pg_server, target)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from psycopg import sql
 from generator import db as dbmod
 from generator.sync import LOCK_KEY
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 SCALE = "0.02"
@@ -21,19 +20,14 @@ SCALE = "0.02"
 @pytest.fixture(scope="module")
 def synced(pg_server):
     """A database with fixtures + baseline, then one sync."""
-    name = "pipe_" + uuid.uuid4().hex[:10]
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    target = dbmod.Target(dict(pg_server.params, dbname=name))
+    target = create_db(pg_server, "pipe")
     res = run_cli("fixtures", "--scale", SCALE, "--v2-baseline", target=target)
     assert res.returncode == 0, res.stderr
     before = _counts(target)
     res = run_cli("sync", target=target)
     assert res.returncode == 0, res.stdout + res.stderr
     yield target, before, res
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
+    drop_db(pg_server, target)
 
 
 def _counts(target):

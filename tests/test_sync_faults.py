@@ -9,14 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 from psycopg import sql
 
 from generator import db as dbmod
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 SCALE = "0.02"
@@ -24,19 +23,10 @@ SEEDS = int(os.environ.get("XANO_KILL_SEEDS", "2"))  # XANO_KILL_SEEDS=10 for th
 
 
 def _new_db(pg_server):
-    name = "kill_" + uuid.uuid4().hex[:10]
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    target = dbmod.Target(dict(pg_server.params, dbname=name))
+    target = create_db(pg_server, "kill")
     res = run_cli("fixtures", "--scale", SCALE, "--v2-baseline", target=target)
     assert res.returncode == 0, res.stderr
     return target
-
-
-def _drop(pg_server, target):
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(target.params["dbname"])))
 
 
 def checksums(target) -> dict[str, str]:
@@ -54,7 +44,7 @@ def reference(pg_server):
     res = run_cli("sync", target=target)
     assert res.returncode == 0, res.stdout + res.stderr
     sums = checksums(target)
-    _drop(pg_server, target)
+    drop_db(pg_server, target)
     return sums
 
 
@@ -94,7 +84,7 @@ def test_kill_9_mid_sync_then_resync_equals_a_clean_sync(pg_server, reference, s
         assert statuses[-1] == "success"
         assert "running" not in statuses
     finally:
-        _drop(pg_server, target)
+        drop_db(pg_server, target)
 
 
 def _wait_tables_done(target, n, proc, timeout=120):
@@ -188,4 +178,4 @@ def test_dashboard_under_200_concurrent_requests_during_a_sync(pg_server, refere
             assert conn.execute("select count(*) from pg_locks where locktype = 'advisory'"
                                 ).fetchone()[0] == 0
     finally:
-        _drop(pg_server, target)
+        drop_db(pg_server, target)
