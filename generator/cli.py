@@ -6,6 +6,7 @@ Only this module knows about click; every user mistake becomes one line and a no
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 
@@ -164,8 +165,10 @@ def fixtures(ctx: click.Context, scale: float, seed: int, v2_baseline: bool,
 @cli.command()
 @click.option("--table", "tables", multiple=True, metavar="NAME",
               help="Scan only this V1 table (repeatable); default: every registered table.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Connections that scan parts of a table at the same time (server cores).")
 @click.pass_context
-def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
+def discover(ctx: click.Context, tables: tuple[str, ...], jobs: int) -> None:
     """Profile every key of the V1 tables and write seeds/xano_v1_*_inventory.csv."""
     from generator import discover as disc
     from generator import inventory as inv
@@ -185,7 +188,10 @@ def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
     missing: list[str] = []
     changes = []
     target = dbmod.resolve(ctx.obj["dsn"])
-    with dbmod.connect(target) as conn, table_progress() as progress:
+    with contextlib.ExitStack() as stack:
+        conn = stack.enter_context(dbmod.connect(target))
+        helpers = [stack.enter_context(dbmod.connect(target)) for _ in range(jobs - 1)]
+        progress = stack.enter_context(table_progress())
         for t in chosen:
             if not disc.table_exists(conn, t):
                 missing.append(f"{t.name} ({t.relation})")
@@ -200,7 +206,8 @@ def discover(ctx: click.Context, tables: tuple[str, ...]) -> None:
                 bar(done / total - state["done"])
                 state["done"] = done / total
 
-            result = disc.scan_table(conn, t, patterns, on_progress=advance)
+            result = disc.scan_table(conn, t, patterns, on_progress=advance,
+                                     helpers=helpers)
             keys += result.keys
             table_rows.append(result.table)
             changes.append((result.table, disc.compare(old_keys, result.keys, t.name)))

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import queue
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from generator import inventory as inv
 from generator.errors import InventoryError
 from generator.registry import V1_SCHEMA, V1Table
-from generator.sql.discover import example_query, rows_query, scan_query
+from generator.sql.discover import (
+    CODES,
+    KINDS,
+    SESSION,
+    example_query,
+    rows_query,
+    scan_query,
+)
 
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 100_000
 """Id-range chunk size: progress is reported per chunk; every row is still read once."""
 SENSITIVE_FILE = "seeds/xano_sensitive_keys.csv"
 
@@ -50,32 +60,33 @@ def scan_table(
     patterns: list[str],
     schema: str = V1_SCHEMA,
     on_progress: Callable[[int, int], None] | None = None,
+    helpers: Sequence[psycopg.Connection] = (),
 ) -> ScanResult:
-    """Profile every key path of one V1 table in a single pass (chunked by id range)."""
+    """Profile every key path of one V1 table in a single pass over its rows.
+
+    The rows are read in id-range chunks; ``helpers`` (more connections to the same database)
+    scan chunks at the same time as ``conn``, so a server with several cores reads the table
+    once, in parallel. Each chunk returns a few grouped rows per path, merged here.
+    """
     tp = inv.TableProfile(table.name, table.relation, table.table_id)
     total, xdo_null, not_obj, lo, hi = conn.execute(rows_query(schema, table.relation)).fetchone()
     tp.rows, tp.xdo_null, tp.xdo_not_object = total, xdo_null, not_obj
     profiles: dict[tuple, inv.KeyProfile] = {}
     if total:
-        n_chunks = max(1, -(-total // CHUNK_ROWS))
+        n_chunks = max(1, -(-total // CHUNK_ROWS), len(helpers) + 1)
         step = -(-(hi - lo + 1) // n_chunks)
-        query = scan_query(schema, table.relation)
-        # Memoize caches nothing useful here (every jsonb value is distinct) and costs ~30%.
-        conn.execute("set enable_memoize = off")
-        for c in range(n_chunks):
-            start = lo + c * step
-            with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-                cur.execute(query, {"lo": start, "hi": start + step})
-                for g in cur:
-                    ident = (g["key"], g["sub_key"], g["kind"])
-                    p = profiles.get(ident)
-                    if p is None:
-                        p = profiles[ident] = inv.KeyProfile(
-                            table.name, inv.encode_path(*ident), g["kind"], rows_total=total)
-                    inv.merge_group(p, g["jt"], g["cls"], g)
-            if on_progress:
-                on_progress(c + 1, n_chunks)
-        conn.execute("reset enable_memoize")
+        chunks = [(lo + c * step, lo + (c + 1) * step) for c in range(n_chunks)]
+        results = _scan_chunks([conn, *helpers], scan_query(schema, table.relation), chunks,
+                               on_progress)
+        for rows in results:
+            for g in rows:
+                ident = (g["key"], g["sub_key"], KINDS[g["kind"]])
+                p = profiles.get(ident)
+                if p is None:
+                    p = profiles[ident] = inv.KeyProfile(
+                        table.name, inv.encode_path(*ident), ident[2], rows_total=total)
+                jt, cls = CODES[g["code"]]
+                inv.merge_group(p, jt, cls, g)
     for (key, sub, kind), p in profiles.items():
         example = None
         if p.example_id is not None:
@@ -85,6 +96,53 @@ def scan_table(
         inv.finalize(p, example, patterns)
     tp.keys = sum(1 for p in profiles.values() if p.kind == "top")
     return ScanResult(tp, inv.sort_profiles(list(profiles.values())))
+
+
+def _scan_chunks(
+    conns: list[psycopg.Connection],
+    query: sql.Composed,
+    chunks: list[tuple[int, int]],
+    on_progress: Callable[[int, int], None] | None,
+) -> list[list[dict]]:
+    """Run the scan query for every chunk, one thread per connection; results in chunk order."""
+    results: list[list[dict]] = [[] for _ in chunks]
+    todo = queue.SimpleQueue()
+    for i in range(len(chunks)):
+        todo.put(i)
+    done = queue.SimpleQueue()
+
+    def work(c: psycopg.Connection) -> None:
+        for setting in SESSION:
+            c.execute(setting)
+        try:
+            while True:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                lo, hi = chunks[i]
+                with c.cursor(row_factory=psycopg.rows.dict_row) as cur:
+                    results[i] = cur.execute(query, {"lo": lo, "hi": hi}).fetchall()
+                done.put(i)
+        finally:
+            c.execute("reset all")
+
+    with ThreadPoolExecutor(max_workers=len(conns)) as pool:
+        futures = [pool.submit(work, c) for c in conns]
+        for n in range(1, len(chunks) + 1):
+            while True:
+                try:
+                    done.get(timeout=0.2)
+                    break
+                except queue.Empty:
+                    failed = [f for f in futures if f.done() and f.exception()]
+                    if failed:
+                        raise failed[0].exception()
+            if on_progress:
+                on_progress(n, len(chunks))
+        for f in futures:
+            f.result()
+    return results
 
 
 @dataclass

@@ -155,7 +155,10 @@ TABLE_FIELDS = [f.name for f in fields(TableProfile)]
 
 
 def merge_group(p: KeyProfile, jt: str, cls: str, g: dict) -> None:
-    """Fold one grouped row of the scan query into a profile."""
+    """Fold one grouped row of the scan query into a profile.
+
+    ``min_len``/``max_len`` of a group are string lengths for strings, element counts for arrays.
+    """
     n = g["occurrences"]
     p.occurrences += n
     p.rows_with_key += g["rows_with_key"]
@@ -172,10 +175,12 @@ def merge_group(p: KeyProfile, jt: str, cls: str, g: dict) -> None:
         setattr(p, f"num_{cls}", getattr(p, f"num_{cls}") + n)
     elif jt in ("boolean", "object", "array"):
         setattr(p, f"n_{jt}", getattr(p, f"n_{jt}") + n)
-    p.min_length = _min(p.min_length, g["min_len"])
-    p.max_length = _max(p.max_length, g["max_len"])
-    p.min_array_length = _min(p.min_array_length, g["min_arr"])
-    p.max_array_length = _max(p.max_array_length, g["max_arr"])
+    if jt == "string":
+        p.min_length = _min(p.min_length, g["min_len"])
+        p.max_length = _max(p.max_length, g["max_len"])
+    elif jt == "array":
+        p.min_array_length = _min(p.min_array_length, g["min_len"])
+        p.max_array_length = _max(p.max_array_length, g["max_len"])
     if jt != "null" and cls != "empty":
         p.example_id = _min(p.example_id, g["example_id"])
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from generator import db as dbmod
 from generator import inventory as inv
 from generator.discover import scan_table
 from generator.fixtures import load_table
@@ -116,9 +120,6 @@ def test_inference_prefers_specific_types():
     assert inv.infer_type(p) == ("jsonb", 0.0)
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 _KEYS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                 min_size=1, max_size=40)
 
@@ -127,3 +128,95 @@ _KEYS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters
 def test_any_key_path_encodes_and_decodes_exactly(key, sub, kind):
     kind = "top" if sub is None else kind
     assert inv.decode_path(inv.encode_path(key, sub, kind)) == (key, sub, kind)
+
+
+# The classes as first defined: one pattern per class, tried in this order. The scan query
+# decides most values with cheaper exact checks; these tests hold it to this definition.
+_REFERENCE_STRING = r"""
+select case
+    when s = '' then 'empty'
+    when ascii(s) between 48 and 57 or ascii(s) in (9, 32, 43, 45, 46) then case
+        when s ~ '^\s*[-+]?[0-9]+\s*$' then 'integer'
+        when s ~ '^\s*[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]+)\s*$'
+            or s ~ '^\s*-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?\s*$' then 'decimal'
+        when s ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then 'date'
+        when s ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}' then 'timestamp'
+        when length(s) = 36 and s ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then 'uuid'
+        else 'text'
+    end
+    when length(s) <= 5 and lower(btrim(s)) in ('true', 'false', 'yes', 'no', 't', 'f', 'y', 'n')
+        then 'boolean'
+    when length(s) = 36 and s ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then 'uuid'
+    when strpos(s, '@') > 0 and s ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then 'email'
+    else 'text'
+end
+from unnest(%s::text[]) as u(s)
+"""
+_REFERENCE_NUMBER = """
+select case
+    when n <> trunc(n) then 'fractional'
+    when abs(n) between 946684800000 and 4102444800000 then 'epoch_ms'
+    when abs(n) between 946684800 and 4102444800 then 'epoch_s'
+    when n in (0, 1) then 'zero_one'
+    when n between -9223372036854775808 and 9223372036854775807 then 'integer'
+    else 'big_integer'
+end
+from unnest(%s::numeric[]) as u(n)
+"""
+TRICKY_STRINGS = [
+    "", "0", "12", "-5", "+5", "-", "+", "5-", "1-2", "--1", " 12 ", "\t7", "1 2", "1.5", ".5",
+    "5.", ".", "-.5", "-5.", "+.5", "-.", "1.2.3", "1e5", "1E-5", "1,000", "12,34", "-1,000.5",
+    "1,000,000.25", "2024-01-31", "2024-1-31", "2024-01-311", "20240131", "2024-01-31T10:20",
+    "2024-01-31 10:20:30Z", "2024-01-31X10:20", "2024-01-31T1:20", "2024-01-31T10:2",
+    "12345678-1234-1234-1234-123456789abc", "ABCDEF12-1234-1234-1234-123456789ABC",
+    "12345678-1234-1234-1234-123456789abz", "x@y.z", "a@b.c", "@b.c", "a@.c", "a@b.", "a@bc",
+    "a@b@c.d", "a b@c.d", "a@b.c ", "a\t@b.c", "a\x0b@b.c", "vv@vv.vv", "ä@ö.de", "a\u00a0@b.c",
+    "a@b\u3000.c", ":@", "a@", "a@b", "a@.", "true", "False", "YES", " no", "t", "y ", "yess",
+    "abc", "280AA126", "2/2/1",
+    "ext-035c", "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "١٢٣", "12\u00a0", "٠@b.c",
+]
+
+
+@pytest.mark.integration
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(extra=st.lists(st.text(alphabet="0123456789-+.,eE :T@ab\t\u00a0", max_size=22),
+                      max_size=25))
+def test_string_classes_match_their_patterns(conn, extra):
+    values = TRICKY_STRINGS + extra
+    _load(conn, [{"v": v} for v in values])
+    _, p = _scan(conn)
+    want = collections.Counter(r[0] for r in conn.execute(_REFERENCE_STRING, (values,)))
+    got = p["v"]
+    assert got.empty_string_count == want["empty"]
+    for cls in inv.STRING_CLASSES:
+        assert getattr(got, f"str_{cls}") == want[cls], cls
+    assert got.n_string == len(values)
+
+
+@pytest.mark.integration
+def test_number_classes_match_their_definition(conn):
+    values = ["0", "1", "1.0", "-1", "2", "1.5", "-0.5", "946684799", "946684800", "-946684800",
+              "4102444800", "4102444801", "946684800000", "-1700000000000", "4102444800000",
+              "4102444800001", "1e3", "2.50", "9223372036854775807", "9223372036854775808",
+              "-9223372036854775809", "1e30", "123456789012345678901234567890.0"]
+    _load(conn, [json.loads(f'{{"v": {v}}}') for v in values])
+    _, p = _scan(conn)
+    want = collections.Counter(r[0] for r in conn.execute(_REFERENCE_NUMBER, (values,)))
+    got = p["v"]
+    for cls in (*inv.NUMBER_CLASSES, "zero_one", "big_integer"):
+        assert getattr(got, f"num_{cls}") == want[cls], cls
+    assert got.n_number == len(values)
+
+
+@pytest.mark.integration
+def test_scan_split_across_connections_gives_the_same_inventory(conn, fresh_db):
+    records = [{"i": i, "s": str(i), "tag": ["a", "b", None][i % 3],
+                "h": [{"e": "x"}, {"e": "y", "at": i}] if i % 4 else [],
+                "img": {"path": f"/{i}.png"} if i % 5 else None} for i in range(1, 400)]
+    _load(conn, records)
+    alone = scan_table(conn, T, PATTERNS)
+    with dbmod.connect(fresh_db) as h1, dbmod.connect(fresh_db) as h2:
+        split = scan_table(conn, T, PATTERNS, helpers=[h1, h2])
+    assert inv.render_csv(split.keys, inv.CSV_FIELDS) == inv.render_csv(alone.keys, inv.CSV_FIELDS)
+    assert split.table == alone.table
+    assert {k.key_path: k.rows_with_key for k in split.keys}["h[].at"] == 300
