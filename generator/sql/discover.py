@@ -54,21 +54,29 @@ items as (
     ) as i
 ),
 typed as (
-    select id, key, sub_key, kind, v, first_in_row, jsonb_typeof(v) as jt
+    select
+        id, key, sub_key, kind, v, first_in_row,
+        -- the JSON type as a small integer: compared many times below
+        case jsonb_typeof(v)
+            when 'string' then 1 when 'number' then 2 when 'boolean' then 3
+            when 'object' then 4 when 'array' then 5 else 6
+        end as t
     from items
     offset 0
 ),
 valued as (
     select
-        id, key, sub_key, kind, v, first_in_row, jt,
-        case when jt = 'string' then v #>> '{{}}' end as s,
-        case when jt = 'number' then v::numeric end as n
+        id, key, sub_key, kind, v, first_in_row, t,
+        case when t = 1 then v #>> '{{}}' end as s,
+        case when t = 2 then v::numeric end as n
     from typed
     offset 0
 ),
 shaped as (
     select
-        *,
+        id, key, sub_key, kind, v, first_in_row, t, s, n,
+        ascii(s) as a,
+        length(s) as l,
         -- the non-digit characters of a string that starts like a number or a date
         case when ascii(s) between 48 and 57 or ascii(s) in (43, 45, 46)
             then translate(s, '0123456789', '') end as d
@@ -78,52 +86,52 @@ shaped as (
 classified as (
     select
         id, key, sub_key, kind, first_in_row,
-        case jt
-            when 'string' then case
-                when s = '' then 1
-                when ascii(s) between 48 and 57 or ascii(s) in (9, 32, 43, 45, 46) then case
+        case t
+            when 1 then case
+                when l = 0 then 1
+                when a between 48 and 57 or a in (9, 32, 43, 45, 46) then case
                     when d = '' then 2
-                    when d in ('-', '+') and left(s, 1) = d and length(s) > 1 then 2
-                    when d = '.' and length(s) > 1 then 3
-                    when d in ('-.', '+.') and left(s, 1) = left(d, 1) and length(s) > 2 then 3
-                    when d = '--' and length(s) = 10 and substr(s, 5, 1) = '-'
+                    when d in ('-', '+') and a = ascii(d) and l > 1 then 2
+                    when d = '.' and l > 1 then 3
+                    when d in ('-.', '+.') and a = ascii(d) and l > 2 then 3
+                    when d = '--' and l = 10 and substr(s, 5, 1) = '-'
                         and substr(s, 8, 1) = '-' then 4
-                    when length(s) >= 16 and substr(s, 5, 1) = '-' and substr(s, 8, 1) = '-'
+                    when l >= 16 and substr(s, 5, 1) = '-' and substr(s, 8, 1) = '-'
                         and substr(s, 11, 1) in ('T', ' ') and substr(s, 14, 1) = ':'
                         and translate(left(s, 16), '0123456789', '') in ('--T:', '-- :') then 5
                     -- the patterns below can only match when the other characters are
                     -- signs, separators, exponents or spaces, or a date-like start
-                    when octet_length(s) = length(s) and translate(d, ' +-.,eE' || chr(9)
+                    when octet_length(s) = l and translate(d, ' +-.,eE' || chr(9)
                         || chr(10) || chr(11) || chr(12) || chr(13), '') <> ''
-                        and substr(s, 5, 1) <> '-' and length(s) <> 36 then 9
+                        and substr(s, 5, 1) <> '-' and l <> 36 then 9
                     when s ~ '^\s*[-+]?[0-9]+\s*$' then 2
                     when s ~ '^\s*[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]+)\s*$'
                         or s ~ '^\s*-?[0-9]{{1,3}}(,[0-9]{{3}})+(\.[0-9]+)?\s*$' then 3
                     when s ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' then 4
                     when s ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}:[0-9]{{2}}' then 5
-                    when length(s) = 36
+                    when l = 36
                         and s ~* '^[0-9a-f]{{8}}-([0-9a-f]{{4}}-){{3}}[0-9a-f]{{12}}$' then 6
                     else 9
                 end
-                when length(s) <= 5
+                when l <= 5
                     and lower(btrim(s)) in ('true', 'false', 'yes', 'no', 't', 'f', 'y', 'n')
                     then 7
-                when length(s) = 36
+                when l = 36
                     and s ~* '^[0-9a-f]{{8}}-([0-9a-f]{{4}}-){{3}}[0-9a-f]{{12}}$' then 6
                 when strpos(s, '@') > 1 and case
                     -- ASCII: no whitespace, one '@', a '.' inside the domain part
-                    when octet_length(s) = length(s) then
+                    when octet_length(s) = l then
                         strpos(substr(s, strpos(s, '@') + 1), '@') = 0
-                        and translate(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13), '')
-                            = s
+                        and translate(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12)
+                            || chr(13), '') = s
                         and strpos(substr(s, strpos(s, '@') + 2,
-                            greatest(length(s) - strpos(s, '@') - 2, 0)), '.') > 0
+                            greatest(l - strpos(s, '@') - 2, 0)), '.') > 0
                     -- other text: the pattern decides (its \s follows the server locale)
                     else s ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
                 end then 8
                 else 9
             end
-            when 'number' then case
+            when 2 then case
                 when scale(n) > 0 and n <> trunc(n) then 11
                 when n < 946684800 and n > -946684800 then case when n = 0 or n = 1 then 14
                     else 15 end
@@ -132,12 +140,12 @@ classified as (
                 when n between -9223372036854775808 and 9223372036854775807 then 15
                 else 16
             end
-            when 'boolean' then 20
-            when 'object' then 21
-            when 'array' then 22
+            when 3 then 20
+            when 4 then 21
+            when 5 then 22
             else 23
         end as code,
-        case jt when 'string' then length(s) when 'array' then jsonb_array_length(v) end as len
+        case t when 1 then l when 5 then jsonb_array_length(v) end as len
     from shaped
 )
 select
