@@ -169,12 +169,18 @@ def compare(old_rows: list[dict[str, str]], new: list[inv.KeyProfile], table: st
                   sorted(set(cur) - set(old)), sorted(set(old) - set(cur)), retyped)
 
 
+def _read_exact(path: Path) -> str:
+    """File text without newline translation (a CR inside a quoted key stays a CR)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
 def read_committed(root: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """The inventory files as they are on disk (empty lists when absent)."""
     out = []
     for name in (inv.INVENTORY_FILE, inv.TABLES_FILE):
         path = root / name
-        out.append(inv.parse_inventory(path.read_text(encoding="utf-8")) if path.exists() else [])
+        out.append(inv.parse_inventory(_read_exact(path)) if path.exists() else [])
     return out[0], out[1]
 
 
@@ -186,6 +192,6 @@ def write_inventory(root: Path, keys: list[inv.KeyProfile], tables: list[inv.Tab
                                          inv.TABLE_FIELDS)),
     ):
         path = root / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if not path.exists() or _read_exact(path) != text:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_text(text, encoding="utf-8", newline="")

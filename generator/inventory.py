@@ -265,12 +265,21 @@ def _cell(value: object) -> str:
 
 
 def render_csv(rows: list, columns: list[str]) -> str:
-    """Deterministic CSV text (LF line ends, minimal quoting) of dataclass rows."""
+    """Deterministic CSV text (LF line ends, minimal quoting) of dataclass rows.
+
+    A row with a carriage return in a cell (a V1 key may hold one) is written fully quoted:
+    with LF line ends the csv module would leave that CR bare and split the row on reading.
+
+    >>> render_csv([TableProfile("t", "a\\rb", 1)], ["v1_table", "relation"])
+    'v1_table,relation\\n"t","a\\rb"\\n'
+    """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
+    minimal = csv.writer(buf, lineterminator="\n")
+    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    minimal.writerow(columns)
     for r in rows:
-        w.writerow([_cell(getattr(r, c)) for c in columns])
+        cells = [_cell(getattr(r, c)) for c in columns]
+        (quoted if any("\r" in c for c in cells) else minimal).writerow(cells)
     return buf.getvalue()
 
 

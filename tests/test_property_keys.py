@@ -51,7 +51,8 @@ def _project(tmp, keys):
                     "parent_column", "description"])
         w.writerow(["prop", "1", "prop", "team", "row", "", "", "", "property test table"])
     with (proj / "seeds" / "xano_v2_columns.csv").open("w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        # quote every cell: with LF line ends the csv module leaves a CR in a key unquoted
+        w = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
         w.writerow(["v2_table", "column", "v1_path", "transform", "v2_type", "nullable",
                     "sensitive", "references", "description"])
         w.writerow(["prop", "id", "$id", "id", "bigint", "false", "false", "", "key"])
@@ -81,7 +82,7 @@ def prop_db(pg_server):
        values=st.lists(VALUE, min_size=6, max_size=6))
 @example(keys=["a'b", 'q"uote', "x; drop table y; --", "spa ce", "dot.ted", "br[ack]et",
                "🎉 emoji", "k" * 70 + "A", "k" * 70 + "B", "Case", "case", "{{ jinja }}",
-               "x{%endraw%}{{ 7 * 6 }}{%raw%}", "{%- endraw %}{# c #}"],
+               "x{%endraw%}{{ 7 * 6 }}{%raw%}", "{%- endraw %}{# c #}", "cr\r", "lf\n"],
          values=["v", 1, True, None, 1.5, "<script>x</script>"])
 def test_any_key_round_trips_through_generate_and_dbt_run(prop_db, tmp_path_factory, keys,
                                                            values):

@@ -6,6 +6,7 @@ when it fits Postgres' 63-byte limit) or a string literal (``xdo -> 'key'``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -43,9 +44,27 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.Column(this=ident(name), table=ident(table) if table else None)
 
 
-def lit(value: str) -> exp.Literal:
-    """String literal (quotes escaped by sqlglot)."""
-    return exp.Literal.string(value)
+def lit(value: str) -> exp.Expression:
+    """String literal (quotes escaped by sqlglot).
+
+    Line breaks are spelled ``chr(13)``/``chr(10)``: dbt and Jinja read model files with newline
+    translation, so a raw CR (or CRLF) inside a literal would not reach the server as written.
+
+    >>> render(lit("a\\rb")).split()
+    ['(', "'a'", '||', 'CHR(13)', '||', "'b'", ')']
+    """
+    if "\r" not in value and "\n" not in value:
+        return exp.Literal.string(value)
+    parts: list[exp.Expression] = []
+    for piece in re.split(r"(\r|\n)", value):
+        if piece in ("\r", "\n"):
+            parts.append(call("chr", exp.Literal.number(ord(piece))))
+        elif piece:
+            parts.append(exp.Literal.string(piece))
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part)
+    return exp.Paren(this=out)
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
@@ -74,8 +93,9 @@ def render(expression: exp.Expression) -> str:
 
 
 def fits_record(key: str) -> bool:
-    """Keys that can be a jsonb_to_record column (Postgres truncates longer identifiers)."""
-    return 0 < len(key.encode()) <= MAX_IDENT
+    """Keys that can be a jsonb_to_record column (Postgres truncates longer identifiers; a line
+    break would not survive dbt reading the model file)."""
+    return 0 < len(key.encode()) <= MAX_IDENT and "\r" not in key and "\n" not in key
 
 
 @dataclass(frozen=True)
