@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import queue
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from generator.registry import V1_SCHEMA, V1Table
 from generator.sql.discover import (
     CODES,
     KINDS,
-    SESSION,
+    PLANNER_OFF,
     example_query,
     rows_query,
     scan_query,
@@ -104,44 +104,39 @@ def _scan_chunks(
     chunks: list[tuple[int, int]],
     on_progress: Callable[[int, int], None] | None,
 ) -> list[list[dict]]:
-    """Run the scan query for every chunk, one thread per connection; results in chunk order."""
-    results: list[list[dict]] = [[] for _ in chunks]
-    todo = queue.SimpleQueue()
-    for i in range(len(chunks)):
-        todo.put(i)
-    done = queue.SimpleQueue()
+    """Run the scan query for every chunk on whichever connection is free; results in chunk
+    order."""
+    free: queue.SimpleQueue[psycopg.Connection] = queue.SimpleQueue()
+    for c in conns:
+        for name in PLANNER_OFF:
+            c.execute(sql.SQL("set {} = off").format(sql.Identifier(name)))
+        free.put(c)
 
-    def work(c: psycopg.Connection) -> None:
-        for setting in SESSION:
-            c.execute(setting)
+    def run(lo: int, hi: int) -> list[dict]:
+        c = free.get()
         try:
-            while True:
-                try:
-                    i = todo.get_nowait()
-                except queue.Empty:
-                    return
-                lo, hi = chunks[i]
-                with c.cursor(row_factory=psycopg.rows.dict_row) as cur:
-                    results[i] = cur.execute(query, {"lo": lo, "hi": hi}).fetchall()
-                done.put(i)
+            with c.cursor(row_factory=psycopg.rows.dict_row) as cur:
+                return cur.execute(query, {"lo": lo, "hi": hi}).fetchall()
         finally:
-            c.execute("reset all")
+            free.put(c)
 
-    with ThreadPoolExecutor(max_workers=len(conns)) as pool:
-        futures = [pool.submit(work, c) for c in conns]
-        for n in range(1, len(chunks) + 1):
-            while True:
-                try:
-                    done.get(timeout=0.2)
-                    break
-                except queue.Empty:
-                    failed = [f for f in futures if f.done() and f.exception()]
-                    if failed:
-                        raise failed[0].exception()
-            if on_progress:
-                on_progress(n, len(chunks))
-        for f in futures:
-            f.result()
+    results: list[list[dict]] = [[] for _ in chunks]
+    try:
+        with ThreadPoolExecutor(max_workers=len(conns)) as pool:
+            futures = {pool.submit(run, lo, hi): i for i, (lo, hi) in enumerate(chunks)}
+            try:
+                for n, f in enumerate(as_completed(futures), start=1):
+                    results[futures[f]] = f.result()
+                    if on_progress:
+                        on_progress(n, len(chunks))
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+    finally:
+        for c in conns:
+            if not c.broken:
+                for name in PLANNER_OFF:
+                    c.execute(sql.SQL("reset {}").format(sql.Identifier(name)))
     return results
 
 

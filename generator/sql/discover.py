@@ -174,9 +174,10 @@ CODES = {
 }
 """Class codes of the scan query: code -> (JSON type, class)."""
 
-SESSION = ("set enable_memoize = off", "set enable_sort = off")
-"""Planner settings for the scan: group with a hash table, never a sort of every item (the
-planner cannot estimate how many paths and classes a jsonb column holds)."""
+PLANNER_OFF = ("enable_memoize", "enable_sort")
+"""Planner settings turned off during the scan: group with a hash table, never by sorting every
+item (the planner cannot estimate how many paths and classes a jsonb column holds); memoize
+caches nothing useful (every jsonb value is distinct)."""
 
 _ROWS = """
 select
