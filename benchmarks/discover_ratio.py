@@ -7,7 +7,7 @@ in the same run:
   workers);
 - floor: one pass that only reads every value's JSON type (`jsonb_each` + `jsonb_typeof`), the
   least any typed profile has to do, on one connection;
-- full: `discover`'s scan (`generator.discover.scan_table`) with `--jobs` connections;
+- full: `discover`'s scan (`generator.scan.scan_table`) with `--jobs` connections;
 and prints the ratios. Usage:
     python benchmarks/discover_ratio.py [--rows 1000000] [--table user] [--jobs 2] [--dsn DSN]
 """
@@ -22,7 +22,7 @@ import uuid
 from psycopg import sql
 
 from generator import db as dbmod
-from generator.discover import scan_table
+from generator.scan import scan_table
 from generator.fixtures import generate_rows, load_table
 from generator.fixtures.records import BASE_COUNTS, Ctx
 from generator.registry import v1_table

@@ -13,8 +13,9 @@ from psycopg import sql
 
 from generator import db as dbmod
 from generator import spec as specmod
+from generator.config import AUDIT_SCHEMA, V2_SCHEMA
 from generator.errors import SyncError
-from generator.registry import AUDIT_SCHEMA, V2_SCHEMA
+from generator.sync.runner import dbt_invoke
 
 GAPS = {"transaction": 2_596, "agent": 491, "participant": 29_175}
 V2_ONLY_NETWORK = 6
@@ -23,8 +24,6 @@ ONBOARDING_USER = 72
 
 def lay_baseline(target: dbmod.Target, root: Path, scale: float = 1.0) -> list[str]:
     """Replace the V2 schema's contents with the production-like baseline; returns a summary."""
-    from generator.sync import dbt_invoke
-
     spec = specmod.load_spec(root)
     with dbmod.connect(target) as conn:
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(V2_SCHEMA)))

@@ -1,20 +1,24 @@
 """Command line: ``python -m generator [--check] [--allow-unmapped] [COMMAND]``.
 
-Without a command it regenerates the dbt models from the inventory and the mapping spec.
-Only this module knows about click; every user mistake becomes one line and a non-zero exit.
+Only this module knows about click. Each command turns its arguments into a library call and
+the library's result into output (through :mod:`generator.views`); every project error becomes
+one line and exit 1, bad usage exit 2, never a traceback.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import shlex
 import sys
+from pathlib import Path
 
 import click
 import psycopg
 
 from generator import db as dbmod
-from generator.errors import GeneratorError
+from generator import views
+from generator.config import TOLERANCE, percent
+from generator.errors import GeneratorError, StatusError
 
 
 class _Group(click.Group):
@@ -26,14 +30,27 @@ class _Group(click.Group):
         except GeneratorError as exc:
             raise click.ClickException(str(exc)) from None
         except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise click.ClickException(f"database error: {first}") from None
+            raise click.ClickException(f"database error: {dbmod.first_line(exc)}") from None
         except KeyboardInterrupt:
             raise click.ClickException("interrupted") from None
 
 
 def _err(msg: str) -> None:
     click.echo(msg, err=True)
+
+
+def _target(ctx: click.Context, start: bool = True) -> dbmod.Target:
+    return dbmod.resolve(ctx.obj["dsn"], start=start)
+
+
+def _v1_tables(names: list[str]) -> list:
+    """Registered V1 tables by name (all when ``names`` is empty); unknown -> UsageError."""
+    from generator.registry import V1_TABLES, v1_table
+
+    try:
+        return [v1_table(n) for n in names] if names else list(V1_TABLES)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
 
 
 @click.group(cls=_Group, invoke_without_command=True,
@@ -52,23 +69,22 @@ def cli(ctx: click.Context, dsn: str | None, check: bool, allow_unmapped: bool) 
     """
     ctx.ensure_object(dict)
     ctx.obj["dsn"] = dsn
-    if ctx.invoked_subcommand is None:
-        from generator.emit import generate_project
+    if ctx.invoked_subcommand is not None:
+        return
+    from generator.emit import generate_project
 
-        root = dbmod.project_root()
-        result = generate_project(root, allow_unmapped=allow_unmapped, check=check,
-                                  warn=_err)
-        if check:
-            if result.stale:
-                for path in result.stale:
-                    _err(f"stale: {path}")
-                raise click.ClickException(
-                    f"{len(result.stale)} generated file(s) differ from the spec; "
-                    "run `python -m generator` and commit")
-            click.echo(f"up to date: {result.total} generated files")
-        else:
-            click.echo(f"generated {result.total} files ({len(result.changed)} changed) "
-                       f"for {result.tables} V2 tables")
+    result = generate_project(dbmod.project_root(), allow_unmapped=allow_unmapped, check=check,
+                              warn=_err)
+    if not check:
+        click.echo(f"generated {result.total} files ({len(result.changed)} changed) "
+                   f"for {result.tables} V2 tables")
+        return
+    for path in result.stale:
+        _err(f"stale: {path}")
+    if result.stale:
+        raise click.ClickException(f"{len(result.stale)} generated file(s) differ from the "
+                                   "spec; run `python -m generator` and commit")
+    click.echo(f"up to date: {result.total} generated files")
 
 
 # -- db ----------------------------------------------------------------------------------------
@@ -77,21 +93,23 @@ def db() -> None:
     """Manage the database server (embedded by default)."""
 
 
+def _version(target: dbmod.Target) -> str:
+    with dbmod.connect(target) as conn:
+        return conn.execute("show server_version").fetchone()[0]
+
+
 @db.command("start")
 @click.pass_context
 def db_start(ctx: click.Context) -> None:
     """Start (or reuse) the embedded server; with --dsn/PGHOST just check the server."""
-    target = dbmod.resolve(ctx.obj["dsn"])
-    with dbmod.connect(target) as conn:
-        version = conn.execute("show server_version").fetchone()[0]
-    click.echo(f"running: PostgreSQL {version} at {target.display()}")
+    target = _target(ctx)
+    click.echo(f"running: PostgreSQL {_version(target)} at {target.display()}")
 
 
 @db.command("stop")
 def db_stop() -> None:
     """Stop the embedded server."""
-    server = dbmod.default_server()
-    click.echo("stopped" if server.stop() else "not running")
+    click.echo("stopped" if dbmod.default_server().stop() else "not running")
 
 
 @db.command("status")
@@ -99,36 +117,31 @@ def db_stop() -> None:
 def db_status(ctx: click.Context) -> None:
     """Say which server is used and whether it answers (exit 1 when it does not)."""
     try:
-        target = dbmod.resolve(ctx.obj["dsn"], start=False)
+        target = _target(ctx, start=False)
     except GeneratorError as exc:
-        server = dbmod.default_server()
-        click.echo(f"embedded server: stopped (data dir {server.data_dir})")
+        click.echo(f"embedded server: stopped (data dir {dbmod.default_server().data_dir})")
         raise click.ClickException(str(exc)) from None
-    with dbmod.connect(target) as conn:
-        version = conn.execute("show server_version").fetchone()[0]
     kind = "embedded" if target.embedded else "external"
-    click.echo(f"{kind} server: running, PostgreSQL {version} at {target.display()}")
+    click.echo(f"{kind} server: running, PostgreSQL {_version(target)} at {target.display()}")
 
 
 @db.command("url")
 @click.pass_context
 def db_url(ctx: click.Context) -> None:
     """Print a libpq URI: psql "$(python -m generator db url)"."""
-    click.echo(dbmod.resolve(ctx.obj["dsn"]).uri())
+    click.echo(_target(ctx).uri())
 
 
 @db.command("env")
 @click.pass_context
 def db_env(ctx: click.Context) -> None:
     """Print export lines: eval "$(python -m generator db env)" then plain dbt works."""
-    target = dbmod.resolve(ctx.obj["dsn"])
-    for key, value in target.dbt_env(dbmod.project_root()).items():
-        if key == "PGPASSWORD":
-            continue  # secrets are never printed; use ~/.pgpass or PGPASSFILE
-        click.echo(f"export {key}={shlex.quote(value)}")
+    for key, value in _target(ctx).dbt_env(dbmod.project_root()).items():
+        if key != "PGPASSWORD":  # secrets are never printed; use ~/.pgpass or PGPASSFILE
+            click.echo(f"export {key}={shlex.quote(value)}")
 
 
-# -- fixtures ----------------------------------------------------------------------------------
+# -- fixtures / discover -------------------------------------------------------------------------
 @cli.command()
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="Multiplier on production's row counts (0.01 for tests, 20 for benchmarks).")
@@ -143,25 +156,16 @@ def fixtures(ctx: click.Context, scale: float, seed: int, v2_baseline: bool,
     from generator import fixtures as fx
     from generator.progress import table_progress
 
-    counts = fx.scaled_counts(scale)  # validates before touching the server
-    target = dbmod.resolve(ctx.obj["dsn"])
-    with dbmod.connect(target) as conn, table_progress() as progress:
-        written = fx.build_workspace(conn, scale=scale, seed=seed, progress=progress)
-        if hostile:
-            from generator.fixtures.hostile import add_hostile
-
-            written.update(add_hostile(conn, counts))
-    for name, n in written.items():
-        click.echo(f"xano_v1 {name:<18} {n:>10,} rows")
-    if v2_baseline:
-        from generator.baseline import lay_baseline
-
-        summary = lay_baseline(target, dbmod.project_root(), scale=scale)
-        for line in summary:
-            click.echo(line)
+    fx.scaled_counts(scale)  # a bad --scale fails before the server is touched
+    target = _target(ctx)
+    with table_progress() as progress:
+        written, baseline = fx.create_workspace(target, dbmod.project_root(), scale=scale,
+                                                seed=seed, hostile=hostile,
+                                                v2_baseline=v2_baseline, progress=progress)
+    for line in views.fixture_lines(written, baseline):
+        click.echo(line)
 
 
-# -- discover ----------------------------------------------------------------------------------
 @cli.command()
 @click.option("--table", "tables", multiple=True, metavar="NAME",
               help="Scan only this V1 table (repeatable); default: every registered table.")
@@ -170,70 +174,25 @@ def fixtures(ctx: click.Context, scale: float, seed: int, v2_baseline: bool,
 @click.pass_context
 def discover(ctx: click.Context, tables: tuple[str, ...], jobs: int) -> None:
     """Profile every key of the V1 tables and write seeds/xano_v1_*_inventory.csv."""
-    from generator import discover as disc
-    from generator import inventory as inv
+    from generator.discover import discover as run_discover
     from generator.progress import table_progress
-    from generator.registry import V1_TABLES, v1_table
 
-    try:
-        chosen = [v1_table(t) for t in tables] if tables else list(V1_TABLES)
-    except KeyError as exc:
-        raise click.UsageError(str(exc.args[0])) from None
-    root = dbmod.project_root()
-    patterns = disc.load_sensitive_patterns(root)
-    old_keys, old_tables = disc.read_committed(root)
-    scanned = {t.name for t in chosen}
-    keys = [k for k in _profiles_from_rows(old_keys) if k.v1_table not in scanned]
-    table_rows = _tables_from_rows([r for r in old_tables if r["v1_table"] not in scanned])
-    missing: list[str] = []
-    changes = []
-    target = dbmod.resolve(ctx.obj["dsn"])
-    with contextlib.ExitStack() as stack:
-        conn = stack.enter_context(dbmod.connect(target))
-        helpers = [stack.enter_context(dbmod.connect(target)) for _ in range(jobs - 1)]
-        progress = stack.enter_context(table_progress())
-        for t in chosen:
-            if not disc.table_exists(conn, t):
-                missing.append(f"{t.name} ({t.relation})")
-                keys += [k for k in _profiles_from_rows(old_keys) if k.v1_table == t.name]
-                table_rows += _tables_from_rows([r for r in old_tables
-                                                 if r["v1_table"] == t.name])
-                continue
-            bar = progress(t.name, 1, 0)
-            state = {"done": 0}
-
-            def advance(done: int, total: int, bar=bar, state=state) -> None:
-                bar(done / total - state["done"])
-                state["done"] = done / total
-
-            result = disc.scan_table(conn, t, patterns, on_progress=advance,
-                                     helpers=helpers)
-            keys += result.keys
-            table_rows.append(result.table)
-            changes.append((result.table, disc.compare(old_keys, result.keys, t.name)))
-    disc.write_inventory(root, keys, table_rows)
-    for tp, ch in changes:
-        line = (f"{tp.v1_table:<17} {tp.rows:>10,} rows  {ch.keys:>3} keys  "
-                f"{len(ch.new)} new, {len(ch.gone)} gone, {len(ch.retyped)} retyped")
-        if tp.xdo_null or tp.xdo_not_object:
-            line += f"  (xdo null: {tp.xdo_null}, not an object: {tp.xdo_not_object})"
+    chosen = _v1_tables(list(tables))
+    target = _target(ctx)
+    with table_progress() as progress:
+        result = run_discover(target, dbmod.project_root(), chosen, jobs=jobs, progress=progress)
+    for line in views.discovery_lines(result):
         click.echo(line)
-        for k in ch.new[:20]:
-            click.echo(f"  + {k}")
-        for k in ch.gone[:20]:
-            click.echo(f"  - {k}")
-        for k, a, b in ch.retyped[:20]:
-            click.echo(f"  ~ {k}: {a} -> {b}")
-    click.echo(f"wrote {inv.INVENTORY_FILE} ({len(keys)} key paths) and {inv.TABLES_FILE}")
-    if missing:
+    if result.missing:
         raise click.ClickException("V1 table(s) missing on the server, kept their previous "
-                                   "inventory: " + ", ".join(missing))
+                                   "inventory: " + ", ".join(result.missing))
 
 
 # -- sync / status / demo ------------------------------------------------------------------------
 @cli.command()
 @click.option("--select", "select", default=None, metavar="DOMAIN|TABLE",
-              help="Sync one domain (user, agent, ...) or one V2 table (table+ adds its splits).")
+              help="Sync one domain (user, agent, ...), or the V1 table behind one V2 table "
+                   "with all its V2 tables (they share one change detection).")
 @click.option("--full", is_flag=True,
               help="Re-check every V1 row, not only those changed since the last sync "
                    "(repairs V2 rows edited outside the sync).")
@@ -241,74 +200,33 @@ def discover(ctx: click.Context, tables: tuple[str, ...], jobs: int) -> None:
 @click.pass_context
 def sync(ctx: click.Context, select: str | None, full: bool, prune: bool) -> None:
     """Bring V2 up to V1: preflight, dbt build (models + tests), audit, summary."""
-    from generator import sync as syncmod
     from generator.progress import sync_view
+    from generator.sync.run import SyncOptions, run_sync
 
-    target = dbmod.resolve(ctx.obj["dsn"])
-    root = dbmod.project_root()
+    target = _target(ctx)
     with sync_view() as on_event:
-        run_id, states = syncmod.run_sync(target, root, select=select, full=full, prune=prune,
-                                          on_event=on_event)
-    _print_run(run_id, states)
+        run_id, states = run_sync(target, dbmod.project_root(),
+                                  SyncOptions(select=select, full=full, prune=prune),
+                                  on_event=on_event)
+    views.print_run(run_id, states)
+    click.echo(views.RUN_FOOTER)
 
 
-def _print_run(run_id: int, states: list) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"sync run {run_id}", show_lines=False)
-    for col in ("V2 table", "V1 expects", "before", "after", "inserted", "updated", "tests",
-                "status"):
-        table.add_column(col, justify="left" if col in ("V2 table", "status") else "right")
-    for s in states:
-        ins = (s.after or 0) - (s.before or 0)
-        upd = (s.rows_affected - max(ins, 0)) if s.rows_affected is not None else None
-        tests = f"{s.tests['pass']}/{s.tests['warn']}/{s.tests['fail']}"
-        table.add_row(s.name, _n(s.v1), _n(s.before), _n(s.after), _n(ins), _n(upd), tests,
-                      s.status)
-    Console(width=120).print(table)
-    click.echo("tests: pass/warn/fail. V2-only rows are kept; V1 orphans are reported as "
-               "warnings.")
-
-
-def _n(v) -> str:
-    return "-" if v is None else f"{v:,}"
-
-
-@cli.command()
+@cli.command(help="Counts of every V1 and V2 table, gaps and last sync; exit 1 if a main "
+                  f"table is off by more than {percent(TOLERANCE)}.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Counts of every V1 and V2 table, gaps and last sync; exit 1 if a main table is off >5%."""
-    import json
+    from generator import status as statusmod
 
-    from generator import sync as syncmod
-
-    rows = syncmod.status_rows(dbmod.resolve(ctx.obj["dsn"]), dbmod.project_root())
-    bad = [r for r in rows if r["layer"] == "v2" and r["main"] and not r["within_tolerance"]]
+    rows = statusmod.status_rows(_target(ctx), dbmod.project_root())
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        t = Table(title="xano V1 -> V2")
-        for col in ("layer", "table", "count", "expected", "gap", "%", "rejects", "V1-deleted",
-                    "last sync"):
-            t.add_column(col, justify="right" if col not in ("layer", "table") else "left")
-        for r in rows:
-            colour = "" if r["layer"] == "v1" else ("green" if r["within_tolerance"] else "red")
-            t.add_row(r["layer"], r["table"] + ("" if r.get("main", True) else "  (split)"),
-                      _n(r["count"]), _n(r.get("expected")), _n(r.get("gap")),
-                      "-" if r.get("pct") is None else f"{r['pct']:.1f}",
-                      _n(r.get("rejects")), _n(r.get("deleted_in_v1")),
-                      str(r.get("last_sync") or "-")[:19],
-                      style=colour)
-        Console(width=130).print(t)
+        views.print_status(rows)
+    bad = statusmod.outside_tolerance(rows)
     if bad:
-        raise click.ClickException(
-            f"{len(bad)} main table(s) outside the 5% tolerance: "
-            + ", ".join(f"{r['table']} ({_n(r['count'])} of {_n(r['expected'])})" for r in bad))
+        raise StatusError(views.tolerance_message(bad))
 
 
 @cli.command()
@@ -316,38 +234,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def demo(ctx: click.Context, scale: float) -> None:
     """From nothing: server, fixtures + V2 baseline, status, discover, generate, sync, status."""
-    steps = [
-        ("db start", ["db", "start"]),
-        ("fixtures with the production-like V2 baseline",
-         ["fixtures", "--scale", str(scale), "--v2-baseline"]),
-        ("status before the sync (the gaps)", ["status"]),
-        ("discover the V1 key inventory", ["discover"]),
-        ("generate the dbt models", []),
-        ("sync", ["sync"]),
-        ("status after the sync", ["status"]),
-    ]
-    for label, args in steps:
-        click.echo(f"\n== {label}: python -m generator {' '.join(args)}".rstrip())
-        try:
-            dsn = [f"--dsn={ctx.obj['dsn']}"] if ctx.obj["dsn"] else []
-            cli.main(args=dsn + args, prog_name="python -m generator", standalone_mode=False)
-        except click.ClickException as exc:
-            if label.startswith("status before"):
-                click.echo(f"(expected before the sync) {exc.format_message()}")
-                continue
-            raise
-    click.echo("\nDashboard: python -m generator dashboard  (http://127.0.0.1:8765/), or "
-               "python -m generator dashboard --out report.html")
+    from generator.demo import run_demo
+
+    run_demo(_target(ctx), dbmod.project_root(), scale, click.echo)
 
 
-def _tables_from_rows(rows: list[dict[str, str]]) -> list:
-    from generator import inventory as inv
-
-    return [inv.TableProfile(r["v1_table"], r["relation"], int(r["xano_table_id"]),
-                             int(r["rows"]), int(r["xdo_null"]), int(r["xdo_not_object"]),
-                             int(r["keys"])) for r in rows]
-
-
+# -- mirror / dashboard --------------------------------------------------------------------------
 @cli.command()
 @click.option("--source-dsn", envvar="XANO_SOURCE_DSN", required=True, metavar="URL",
               help="libpq URL of the Xano database (Direct Database Connector; the read-only "
@@ -369,15 +261,10 @@ def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: i
 
     from generator import mirror as mirrormod
     from generator.progress import bytes_progress
-    from generator.registry import V1_TABLES, v1_table
 
-    try:
-        chosen = ([v1_table(t.strip()) for t in tables.split(",") if t.strip()] if tables
-                  else list(V1_TABLES))
-    except KeyError as exc:
-        raise click.UsageError(str(exc.args[0])) from None
-    chosen = [replace(t, workspace=workspace) for t in chosen]
-    target = dbmod.resolve(ctx.obj["dsn"])
+    names = [t.strip() for t in (tables or "").split(",") if t.strip()]
+    chosen = [replace(t, workspace=workspace) for t in _v1_tables(names)]
+    target = _target(ctx)
     with bytes_progress() as progress:
         result = mirrormod.mirror(target, source_dsn, chosen, on_progress=progress)
     for r in result.tables:
@@ -398,38 +285,14 @@ def dashboard(ctx: click.Context, host: str, port: int, out: str | None) -> None
     """Trust dashboard: live web app (127.0.0.1:8765) or a self-contained --out report.html."""
     from generator.dashboard import app
 
-    target = dbmod.resolve(ctx.obj["dsn"])
+    target = _target(ctx)
     root = dbmod.project_root()
     if out:
-        from pathlib import Path
-
         Path(out).write_text(app.render_report(target, root), encoding="utf-8")
         click.echo(f"wrote {out}")
         return
     click.echo(f"dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
     app.serve(target, root, host, port)
-
-
-def _profiles_from_rows(rows: list[dict[str, str]]) -> list:
-    from generator import inventory as inv
-
-    out = []
-    for r in rows:
-        p = inv.KeyProfile(r["v1_table"], r["key_path"], r["kind"])
-        for name in inv.CSV_FIELDS[3:]:
-            raw = r.get(name, "")
-            cur = getattr(p, name)
-            if isinstance(cur, bool):
-                val = raw == "true"
-            elif isinstance(cur, float):
-                val = float(raw or 0)
-            elif isinstance(cur, str):
-                val = raw
-            else:
-                val = int(raw) if raw != "" else None if cur is None else 0
-            setattr(p, name, val)
-        out.append(p)
-    return out
 
 
 def main() -> None:
@@ -439,5 +302,3 @@ def main() -> None:
     except GeneratorError as exc:  # raised outside a group invoke (should not happen)
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-
-

@@ -85,8 +85,7 @@ class Target:
 
     def display(self) -> str:
         """Human-readable server description without credentials."""
-        p = self.params
-        return f"{p.get('host') or 'localhost'}:{p.get('port') or 5432}/{p.get('dbname') or ''}"
+        return label(self.params)
 
     def dbt_env(self, root: Path) -> dict[str, str]:
         """Environment for dbt (profiles/profiles.yml reads these with env_var())."""
@@ -166,7 +165,8 @@ class LocalServer:
                 capture_output=True, text=True,
             )
             if res.returncode not in (0, 9):
-                raise DatabaseError(f"cannot create system user {SYSTEM_USER}: {res.stderr.strip()}")
+                raise DatabaseError(
+                    f"cannot create system user {SYSTEM_USER}: {res.stderr.strip()}")
         entry = pwd.getpwnam(SYSTEM_USER)
         # Let the server user traverse to its data dir and read the binaries.
         for path in (self.data_dir, self.bin_dir):
@@ -296,21 +296,55 @@ def default_server(root: Path | None = None) -> LocalServer:
     return LocalServer(data, settings={"synchronous_commit": "off"})
 
 
+def parse_dsn(dsn: str, option: str = "--dsn", error: type[Exception] = DatabaseError) -> dict:
+    """libpq parameters of a URL or key=value string; a bad one is ``error`` without its text.
+
+    libpq's message may quote the offending token (a password), so it is never echoed.
+
+    >>> parse_dsn("postgresql://u@h:5/d")["port"]
+    '5'
+    """
+    try:
+        return conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        raise error(f"invalid {option}: not a libpq URL or key=value string") from None
+
+
+def label(params: dict) -> str:
+    """host:port/db of connection parameters, without any credential.
+
+    >>> label({"host": "db.example", "user": "u", "password": "p", "dbname": "x"})
+    'db.example:5432/x'
+    """
+    return (f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}/"
+            f"{params.get('dbname') or ''}")
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``***``.
+
+    >>> scrub("auth failed for pw s3cret", "s3cret")
+    'auth failed for pw ***'
+    """
+    return text.replace(str(secret), "***") if secret else text
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when empty)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def resolve(dsn: str | None = None, *, start: bool = True) -> Target:
     """Pick the server: ``dsn``, then libpq env, then the embedded one (started if needed)."""
     if dsn:
-        try:
-            params = conninfo_to_dict(dsn)
-        except psycopg.ProgrammingError:
-            # libpq's message may quote the offending token (a password): never echo it
-            raise DatabaseError("invalid --dsn: not a libpq URL or key=value string") from None
+        params = parse_dsn(dsn)
         if params.get("service") or (os.environ.get("PGSERVICE") and not params.get("host")):
             raise DatabaseError(_SERVICE_MSG)
-        return Target(_fill_from_env(params))
+        return Target(env_params(params))
     if os.environ.get("PGSERVICE"):
         raise DatabaseError(_SERVICE_MSG)
     if any(os.environ.get(k) for k in LIBPQ_TRIGGERS):
-        return Target(_fill_from_env({}))
+        return Target(env_params({}))
     server = default_server()
     if start:
         return server.start()
@@ -323,7 +357,8 @@ _SERVICE_MSG = ("PGSERVICE / service= is not supported (dbt could not follow it 
                 "server): give --dsn or PGHOST/PGPORT/PGUSER/PGDATABASE")
 
 
-def _fill_from_env(params: dict) -> dict:
+def env_params(params: dict) -> dict:
+    """``params`` completed from the libpq env vars (PGHOST, PGPORT, ...) and the OS user."""
     env_map = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE",
                "password": "PGPASSWORD", "sslmode": "PGSSLMODE"}
     out = dict(params)
@@ -339,10 +374,6 @@ def _fill_from_env(params: dict) -> dict:
     return out
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def connect(target: Target, *, autocommit: bool = True, **kwargs) -> psycopg.Connection:
     """Open a connection; failures become one-line ``DatabaseError`` without the password."""
     params = dict(target.params)
@@ -351,7 +382,5 @@ def connect(target: Target, *, autocommit: bool = True, **kwargs) -> psycopg.Con
     try:
         return psycopg.connect(**params, autocommit=autocommit, **kwargs)
     except psycopg.OperationalError as exc:
-        msg = _first_line(exc)
-        if params.get("password"):
-            msg = msg.replace(str(params["password"]), "***")
+        msg = scrub(first_line(exc), params.get("password"))
         raise DatabaseError(f"cannot connect to {target.display()}: {msg}") from None

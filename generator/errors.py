@@ -38,9 +38,21 @@ class CoverageError(GeneratorError):
         )
 
 
-class StaleError(GeneratorError):
-    """Generated files differ from what the generator would write."""
-
-
 class SyncError(GeneratorError):
     """A sync could not run or failed."""
+
+
+class BuildFailed(SyncError):
+    """``dbt`` could not build or test what a sync asked for; ``reason`` says what failed."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class StatusError(GeneratorError):
+    """A main V2 table is outside the count tolerance (``status`` exits 1)."""
+
+
+class MirrorError(GeneratorError):
+    """The mirror failed (per-table problems listed)."""

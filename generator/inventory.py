@@ -1,92 +1,22 @@
-"""The V1 key inventory: typed profiles of every key path, and their CSV form (pure functions).
+"""The V1 key inventory as typed values, and its two CSV files in seeds/ (the one owner).
 
-A key path is encoded for humans and for the spec: ``avatar`` (top-level), ``avatar.path``
-(key of an object value), ``history[].event`` (key of objects inside an array). Characters
-``\\ . [ ]`` inside a key are escaped with a backslash, so every path decodes unambiguously.
+``seeds/xano_v1_key_inventory.csv`` holds one :class:`KeyProfile` per key path,
+``seeds/xano_v1_table_inventory.csv`` one :class:`TableProfile` per scanned V1 table. Everything
+that needs the inventory (generation, coverage, the guide, the dashboard, the sync's preflight)
+reads it through :func:`read_inventory`; only discovery writes it, through
+:func:`write_inventory`. Files are read and written without newline translation: a V1 key may
+hold a carriage return.
 """
 
 from __future__ import annotations
 
 import csv
-import fnmatch
 import io
-import json
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
-INVENTORY_FILE = "seeds/xano_v1_key_inventory.csv"
-TABLES_FILE = "seeds/xano_v1_table_inventory.csv"
-
-STRING_CLASSES = ("integer", "decimal", "boolean", "date", "timestamp", "uuid", "email")
-NUMBER_CLASSES = ("integer", "fractional", "epoch_ms", "epoch_s")
-FIT_THRESHOLD = 0.9
-"""A target type is inferred when at least this share of the values fit it."""
-EXAMPLE_MAX = 80
-
-
-def _escape(key: str) -> str:
-    return (key.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[")
-            .replace("]", "\\]"))
-
-
-def encode_path(key: str, sub_key: str | None = None, kind: str = "top") -> str:
-    """Human path for a key.
-
-    >>> encode_path("history", "event", "array"), encode_path("a.b")
-    ('history[].event', 'a\\\\.b')
-    """
-    if kind == "top" or sub_key is None:
-        return _escape(key)
-    sep = "[]." if kind == "array" else "."
-    return _escape(key) + sep + _escape(sub_key)
-
-
-def decode_path(path: str) -> tuple[str, str | None, str]:
-    """Inverse of :func:`encode_path`: ``(key, sub_key, kind)``.
-
-    >>> decode_path("history[].event")
-    ('history', 'event', 'array')
-    """
-    parts: list[str] = []
-    seps: list[str] = []
-    buf: list[str] = []
-    i = 0
-    while i < len(path):
-        ch = path[i]
-        if ch == "\\" and i + 1 < len(path):
-            buf.append(path[i + 1])
-            i += 2
-            continue
-        sep = "array" if path.startswith("[].", i) else "object" if ch == "." else None
-        if sep:
-            parts.append("".join(buf))
-            seps.append(sep)
-            buf = []
-            i += 3 if sep == "array" else 1
-            continue
-        buf.append(ch)
-        i += 1
-    parts.append("".join(buf))
-    if len(parts) == 1:
-        return parts[0], None, "top"
-    if len(parts) != 2:
-        raise ValueError(f"key path {path!r} is deeper than two levels")
-    return parts[0], parts[1], seps[0]
-
-
-def is_sensitive(path: str, patterns: list[str]) -> bool:
-    """True when any segment of the path matches a sensitive pattern (case-insensitive).
-
-    >>> is_sensitive("google_sub", ["*_sub"]), is_sensitive("email", ["password"])
-    (True, False)
-    """
-    key, sub, _ = decode_path(path)
-    segments = [s.lower() for s in (key, sub) if s]
-    return any(fnmatch.fnmatchcase(seg, pat.lower()) for seg in segments for pat in patterns)
-
-
-def mask(value: str) -> str:
-    """What a sensitive value looks like in any output."""
-    return f"***masked ({len(value)} chars)***"
+from generator.config import KEY_INVENTORY_FILE, TABLE_INVENTORY_FILE
+from generator.errors import InventoryError
 
 
 @dataclass
@@ -134,8 +64,14 @@ class KeyProfile:
         """Non-null, non-empty values."""
         return self.occurrences - self.null_count - self.empty_string_count
 
+    @property
+    def row_share(self) -> float:
+        """Share of the table's rows that have this key."""
+        return self.rows_with_key / self.rows_total if self.rows_total else 0.0
+
 
 CSV_FIELDS = [f.name for f in fields(KeyProfile) if f.name != "example_id"]
+"""Columns of the key inventory CSV."""
 
 
 @dataclass
@@ -152,108 +88,32 @@ class TableProfile:
 
 
 TABLE_FIELDS = [f.name for f in fields(TableProfile)]
+"""Columns of the table inventory CSV."""
 
 
-def merge_group(p: KeyProfile, jt: str, cls: str, g: dict) -> None:
-    """Fold one grouped row of the scan query into a profile.
+@dataclass(frozen=True)
+class Inventory:
+    """The whole inventory: key profiles and table profiles, in file order."""
 
-    ``min_len``/``max_len`` of a group are string lengths for strings, element counts for arrays.
-    """
-    n = g["occurrences"]
-    p.occurrences += n
-    p.rows_with_key += g["rows_with_key"]
-    if jt == "null":
-        p.null_count += n
-    elif jt == "string":
-        p.n_string += n
-        if cls == "empty":
-            p.empty_string_count += n
-        elif cls in STRING_CLASSES:
-            setattr(p, f"str_{cls}", getattr(p, f"str_{cls}") + n)
-    elif jt == "number":
-        p.n_number += n
-        setattr(p, f"num_{cls}", getattr(p, f"num_{cls}") + n)
-    elif jt in ("boolean", "object", "array"):
-        setattr(p, f"n_{jt}", getattr(p, f"n_{jt}") + n)
-    if jt == "string":
-        p.min_length = _min(p.min_length, g["min_len"])
-        p.max_length = _max(p.max_length, g["max_len"])
-    elif jt == "array":
-        p.min_array_length = _min(p.min_array_length, g["min_len"])
-        p.max_array_length = _max(p.max_array_length, g["max_len"])
-    if jt != "null" and cls != "empty":
-        p.example_id = _min(p.example_id, g["example_id"])
+    keys: tuple[KeyProfile, ...] = ()
+    """Every key path of every scanned V1 table."""
+    tables: tuple[TableProfile, ...] = ()
+    """Every scanned V1 table."""
+
+    def keys_of(self, v1_table: str) -> list[KeyProfile]:
+        """Key profiles of one V1 table."""
+        return [k for k in self.keys if k.v1_table == v1_table]
+
+    def table(self, v1_table: str) -> TableProfile | None:
+        """Table profile of one V1 table (None when never scanned)."""
+        return next((t for t in self.tables if t.v1_table == v1_table), None)
+
+    def top_level_paths(self, v1_table: str) -> set[str]:
+        """Encoded top-level key paths of one V1 table."""
+        return {k.key_path for k in self.keys if k.v1_table == v1_table and k.kind == "top"}
 
 
-def _min(a, b):
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _max(a, b):
-    return b if a is None else a if b is None else max(a, b)
-
-
-def fits(p: KeyProfile) -> dict[str, int]:
-    """How many non-null, non-empty values fit each candidate V2 type."""
-    ints = p.num_integer + p.num_zero_one + p.num_epoch_ms + p.num_epoch_s
-    numbers = ints + p.num_fractional + p.num_big_integer
-    scalars = p.n_string - p.empty_string_count + p.n_number + p.n_boolean
-    return {
-        "boolean": p.n_boolean + p.str_boolean + p.num_zero_one,
-        "timestamptz": p.num_epoch_ms + p.num_epoch_s + p.str_timestamp,
-        "bigint": ints + p.str_integer,
-        "numeric": numbers + p.str_integer + p.str_decimal,
-        "date": p.str_date,
-        "uuid": p.str_uuid,
-        "text": scalars,
-        "jsonb": p.values,
-    }
-
-
-def infer_type(p: KeyProfile) -> tuple[str, float]:
-    """Infer the V2 type and the share of values that would not fit it ("drift").
-
-    Candidates are tried from most to least specific; boolean and timestamptz are only taken
-    when the JSON values are mostly of that nature (a 0/1 integer alone is not a boolean).
-
-    >>> infer_type(KeyProfile("t", "k", "top", occurrences=10, n_number=9, num_integer=9,
-    ...                        n_string=1, str_integer=0))
-    ('bigint', 0.1)
-    """
-    total = p.values
-    if total <= 0:
-        return "unknown", 0.0
-    if p.n_object + p.n_array == total:
-        return "jsonb", 0.0
-    f = fits(p)
-    order = []
-    if p.n_boolean * 2 >= total:
-        order.append("boolean")
-    if (p.num_epoch_ms + p.num_epoch_s) * 2 >= total:
-        order.append("timestamptz")
-    order += ["bigint", "numeric", "date", "uuid", "text", "jsonb"]
-    for cand in order:
-        if f[cand] >= FIT_THRESHOLD * total:
-            return cand, round(1 - f[cand] / total, 4)
-    return "jsonb", 0.0
-
-
-def finalize(p: KeyProfile, example: object | None, sensitive_patterns: list[str]) -> None:
-    """Set inferred type, drift, sensitivity and the (masked, shortened) example."""
-    p.inferred_type, p.drift_share = infer_type(p)
-    p.sensitive = is_sensitive(p.key_path, sensitive_patterns)
-    if example is None:
-        p.example = ""
-        return
-    text = example if isinstance(example, str) else json.dumps(example, ensure_ascii=False,
-                                                                 sort_keys=True)
-    if p.sensitive:
-        p.example = mask(text)
-    else:
-        text = "".join(ch if ch.isprintable() else " " for ch in text)
-        p.example = text if len(text) <= EXAMPLE_MAX else text[: EXAMPLE_MAX - 1] + "…"
-
-
+# -- CSV text -------------------------------------------------------------------------------------
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -283,11 +143,86 @@ def render_csv(rows: list, columns: list[str]) -> str:
     return buf.getvalue()
 
 
+def _typed(cls: type, row: dict[str, str], where: str):
+    """A dataclass instance from CSV strings, each field converted by its declared type."""
+    values = {}
+    for f in fields(cls):
+        if f.name not in row or not f.init:
+            continue
+        raw = row[f.name] if row[f.name] is not None else ""
+        kind = str(f.type)
+        try:
+            if kind == "str":
+                values[f.name] = raw
+            elif kind == "bool":
+                values[f.name] = raw == "true"
+            elif kind == "float":
+                values[f.name] = float(raw or 0)
+            elif "None" in kind:
+                values[f.name] = int(raw) if raw != "" else None
+            else:
+                values[f.name] = int(raw or 0)
+        except ValueError:
+            raise InventoryError(f"{where}: {f.name} is not a number: {raw!r}") from None
+    return cls(**values)
+
+
+def parse_keys(text: str, where: str = KEY_INVENTORY_FILE) -> list[KeyProfile]:
+    """Key profiles from key-inventory CSV text.
+
+    >>> parse_keys(render_csv([KeyProfile("user", "email", "top", rows_total=3)], CSV_FIELDS)
+    ...            )[0].rows_total
+    3
+    """
+    return [_typed(KeyProfile, r, f"{where}:{i}")
+            for i, r in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2)]
+
+
+def parse_tables(text: str, where: str = TABLE_INVENTORY_FILE) -> list[TableProfile]:
+    """Table profiles from table-inventory CSV text."""
+    return [_typed(TableProfile, r, f"{where}:{i}")
+            for i, r in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2)]
+
+
 def sort_profiles(profiles: list[KeyProfile]) -> list[KeyProfile]:
     """Stable order: table, then path (byte order)."""
     return sorted(profiles, key=lambda p: (p.v1_table, p.key_path.encode()))
 
 
-def parse_inventory(text: str) -> list[dict[str, str]]:
-    """Read inventory CSV text into dict rows (strings)."""
-    return list(csv.DictReader(io.StringIO(text)))
+def render_inventory(inventory: Inventory) -> dict[str, str]:
+    """File name -> CSV text of both inventory files."""
+    return {
+        KEY_INVENTORY_FILE: render_csv(sort_profiles(list(inventory.keys)), CSV_FIELDS),
+        TABLE_INVENTORY_FILE: render_csv(sorted(inventory.tables, key=lambda t: t.v1_table),
+                                         TABLE_FIELDS),
+    }
+
+
+# -- files ----------------------------------------------------------------------------------------
+def read_exact(path: Path) -> str:
+    """File text without newline translation (a CR inside a quoted key stays a CR)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def read_inventory(root: Path) -> Inventory:
+    """The committed inventory (empty when the files do not exist yet)."""
+    paths = (root / KEY_INVENTORY_FILE, root / TABLE_INVENTORY_FILE)
+    try:
+        keys = parse_keys(read_exact(paths[0])) if paths[0].exists() else []
+        tables = parse_tables(read_exact(paths[1])) if paths[1].exists() else []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InventoryError(f"cannot read the inventory in {root / 'seeds'}: {exc}") from None
+    return Inventory(tuple(keys), tuple(tables))
+
+
+def write_inventory(root: Path, inventory: Inventory) -> list[str]:
+    """Write both inventory files where their bytes change; returns the files written."""
+    written = []
+    for name, text in render_inventory(inventory).items():
+        path = root / name
+        if not path.exists() or read_exact(path) != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+            written.append(name)
+    return written

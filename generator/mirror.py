@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
+from generator import catalog
 from generator import db as dbmod
-from generator.errors import GeneratorError
-from generator.registry import AUDIT_SCHEMA, V1_SCHEMA, V1Table
+from generator.config import AUDIT_SCHEMA, SOURCE_SCHEMA, V1_SCHEMA
+from generator.errors import MirrorError
+from generator.registry import V1Table
+from generator.sync.audit import exclusive
 
-SOURCE_SCHEMA = "public"
 # Order-independent checksums: a sum of per-row hashes (numeric, so no overflow). The jsonb
 # hash is cheaper (no text rendering) but only comparable between servers of one major
 # version; across versions the md5 of the canonical text is used.
@@ -47,22 +48,13 @@ create table if not exists {AUDIT_SCHEMA}.mirror_runs (
 """
 
 
-class MirrorError(GeneratorError):
-    """The mirror failed (per-table problems listed)."""
+def _source_params(dsn: str) -> dict:
+    return dbmod.parse_dsn(dsn, "--source-dsn", MirrorError)
 
 
-def source_label(dsn_or_params: str | dict) -> str:
+def source_label(dsn: str) -> str:
     """host:port/db of a source without any credential."""
-    try:
-        p = (conninfo_to_dict(dsn_or_params) if isinstance(dsn_or_params, str)
-             else dsn_or_params)
-    except psycopg.ProgrammingError:
-        raise MirrorError("invalid --source-dsn: not a libpq URL or key=value string") from None
-    return f"{p.get('host') or 'localhost'}:{p.get('port') or 5432}/{p.get('dbname') or ''}"
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
+    return dbmod.label(_source_params(dsn))
 
 
 @dataclass
@@ -87,19 +79,15 @@ class MirrorResult:
 
 def connect_source(dsn: str) -> psycopg.Connection:
     """Connect to the source; errors never contain the password."""
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        # libpq's message may quote the offending token (a password): never echo it
-        raise MirrorError("invalid --source-dsn: not a libpq URL or key=value string") from None
+    params = _source_params(dsn)
     secret = params.get("password")
     params.setdefault("connect_timeout", 10)
     params.setdefault("application_name", "xano-v2-sync mirror (read-only)")
     try:
         conn = psycopg.connect(**params, autocommit=False)
     except psycopg.OperationalError as exc:
-        msg = _scrub((str(exc).strip().splitlines() or ["connection failed"])[0], secret)
-        raise MirrorError(f"cannot connect to source {source_label(params)}: {msg}") from None
+        msg = dbmod.scrub(dbmod.first_line(exc), secret)
+        raise MirrorError(f"cannot connect to source {dbmod.label(params)}: {msg}") from None
     conn.execute("set transaction isolation level repeatable read, read only")
     return conn
 
@@ -112,21 +100,15 @@ def mirror(
 ) -> MirrorResult:
     """Copy ``tables`` from the source snapshot into ``xano_v1``; raises MirrorError on any
     table problem (after finishing the others)."""
-    from generator.sync import LOCK_KEY
-
-    lock = dbmod.connect(target)
-    if not lock.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
-        lock.close()
-        raise MirrorError("a sync or mirror is running on the local mirror; try again later")
-    try:
+    busy = lambda: MirrorError("a sync or mirror is running on the local mirror; "  # noqa: E731
+                               "try again later")
+    with dbmod.connect(target) as lock, exclusive(lock, busy):
         return _mirror(target, source_dsn, tables, on_progress)
-    finally:
-        lock.close()  # releases the advisory lock
 
 
 def _mirror(target, source_dsn, tables, on_progress) -> MirrorResult:
     label = source_label(source_dsn)  # validates the DSN without echoing it
-    secret = conninfo_to_dict(source_dsn).get("password") if source_dsn else None
+    secret = _source_params(source_dsn).get("password")
     started = time.monotonic()
     with dbmod.connect(target) as dst_meta:
         dst_meta.execute(MIRROR_DDL)
@@ -152,8 +134,7 @@ def _mirror(target, source_dsn, tables, on_progress) -> MirrorResult:
                 _copy_table(src, dst, t, res, on_progress, helper, checksum)
             except (psycopg.Error, MirrorError) as exc:
                 dst.rollback()
-                res.error = _scrub((str(exc).strip().splitlines() or [type(exc).__name__])[0],
-                                   secret)
+                res.error = dbmod.scrub(dbmod.first_line(exc), secret)
                 if src.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
                     src.rollback()  # keep going with the next table (new snapshot)
                     src.execute("set transaction isolation level repeatable read, read only")
@@ -192,34 +173,24 @@ def _copy_table(src, dst, t: V1Table, res: TableResult, on_progress, helper,
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     src_check = pool.submit(lambda: helper.execute(checksum.format(src_rel)).fetchone())
     pool.shutdown(wait=False)
-    load = t.relation + "__mirror"
-    load_rel = sql.Identifier(V1_SCHEMA, load)
-    final = sql.Identifier(V1_SCHEMA, t.relation)
     advance = on_progress(t.name, 0, 0) if on_progress else None
     with dst.cursor() as cur:
-        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(V1_SCHEMA)))
-        cur.execute(sql.SQL("drop table if exists {}").format(load_rel))
-        cur.execute(sql.SQL("create table {} (id bigint not null, xdo jsonb)").format(load_rel))
+        load = catalog.create_load_table(cur, V1_SCHEMA, t.relation, "mirror")
         copy_out = sql.SQL("copy (select id::bigint, xdo::jsonb from {}) to stdout "
                            "(format binary)").format(src_rel)
-        copy_in = sql.SQL("copy {} (id, xdo) from stdin (format binary)").format(load_rel)
+        copy_in = sql.SQL("copy {} (id, xdo) from stdin (format binary)").format(load)
         with src.cursor() as scur, scur.copy(copy_out) as out, cur.copy(copy_in) as inp:
             for chunk in out:
                 inp.write(chunk)
                 res.bytes += len(chunk)
                 if advance:
                     advance(len(chunk))
-        cur.execute(sql.SQL("alter table {} add primary key (id)").format(load_rel))
-        count, sum_ = cur.execute(checksum.format(load_rel)).fetchone()
+        count, sum_ = cur.execute(checksum.format(load)).fetchone()
         src_count, src_sum = src_check.result()
         if (count, sum_) != (src_count, src_sum):
             raise MirrorError(f"verification failed: source {src_count} rows / checksum {src_sum}"
                               f", mirror {count} rows / checksum {sum_}")
-        cur.execute(sql.SQL("drop table if exists {}").format(final))
-        cur.execute(sql.SQL("alter table {} rename to {}").format(
-            load_rel, sql.Identifier(t.relation)))
-        cur.execute(sql.SQL("alter index {} rename to {}").format(
-            sql.Identifier(V1_SCHEMA, load + "_pkey"), sql.Identifier(t.relation + "_pkey")))
+        catalog.swap_in(cur, V1_SCHEMA, t.relation, "mirror")
     dst.commit()  # statistics: autovacuum analyzes the fresh table shortly after
     res.rows, res.checksum = count, sum_
 

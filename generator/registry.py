@@ -1,21 +1,8 @@
-"""The one registry of V1 tables (Xano table ids) and the schemas the project uses."""
+"""The one registry of V1 tables: logical name, Xano workspace and table id."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-V1_SCHEMA = "xano_v1"
-"""Schema of the local mirror of the V1 workspace (``mvpw1_<id>`` tables)."""
-V2_SCHEMA = "xano_v2"
-"""Schema of the normalized V2 tables."""
-STAGE_SCHEMA = "xano_stage"
-"""Typed staging tables (one per V1 table, incremental by xdo hash)."""
-AUDIT_SCHEMA = "xano_audit"
-"""Rejects, sync runs and stored test failures."""
-SPEC_SCHEMA = "xano_spec"
-"""Seeds: inventory and mapping spec."""
-FN_SCHEMA = "xano_fn"
-"""Safe-cast SQL functions shared by models and tests."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""The mapping spec (reviewed data in seeds/): load, validate, and the coverage gate.
+"""The mapping spec (reviewed data in seeds/): read, build, validate.
 
 Files: ``xano_v2_tables.csv`` (one row per V2 table), ``xano_v2_columns.csv`` (one row per V2
 column), ``xano_ignored_keys.csv`` (V1 keys deliberately not migrated, with a reason) and
-``xano_sensitive_keys.csv`` (the masking rule).
+``xano_sensitive_keys.csv`` (the masking rule). :func:`build_spec` turns their rows into typed
+values and every problem into one ``file:row: message`` line, all at once.
 """
 
 from __future__ import annotations
@@ -12,49 +13,30 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import inventory as inv
+from generator.config import (
+    IGNORED_FILE,
+    MAX_IDENT,
+    SENSITIVE_FILE,
+    UNMAPPED_COLUMN,
+    V2_COLUMNS_FILE,
+    V2_TABLES_FILE,
+)
 from generator.errors import SpecError
+from generator.keypath import decode_path, encode_path
 from generator.registry import V1_TABLES
+from generator.transforms import TRANSFORMS
 
-TABLES_FILE = "seeds/xano_v2_tables.csv"
-COLUMNS_FILE = "seeds/xano_v2_columns.csv"
-IGNORED_FILE = "seeds/xano_ignored_keys.csv"
-SENSITIVE_FILE = "seeds/xano_sensitive_keys.csv"
-
-TRANSFORMS: dict[str, str] = {
-    "id": "bigint",
-    "bigint": "bigint",
-    "numeric": "numeric",
-    "boolean": "boolean",
-    "epoch_ms": "timestamptz",
-    "date": "date",
-    "text": "text",
-    "trim": "text",
-    "lower_trim": "text",
-    "image_url": "text",
-    "jsonb": "jsonb",
-}
-"""Transform vocabulary -> V2 type it produces (each is a function in schema xano_fn)."""
-TRANSFORM_DOCS: dict[str, str] = {
-    "id": "row identity (V1 id, parent id or array position); never null",
-    "bigint": "JSON integer or integer string -> bigint; fractions, overflow, text -> reject",
-    "numeric": "JSON number or numeric string (\"1,234.50\" accepted) -> numeric",
-    "boolean": "true/false, 1/0, \"true\"/\"yes\"/\"1\"/... -> boolean",
-    "epoch_ms": "Unix epoch milliseconds -> timestamptz (values < 1e11 are read as seconds; "
-                "exact to the microsecond for years 1827-2112, within 30 µs up to 9999)",
-    "date": "\"YYYY-MM-DD\" -> date (impossible dates like 2023-02-30 -> reject)",
-    "text": "scalar -> text as is",
-    "trim": "scalar -> text with surrounding whitespace (incl. NBSP) removed",
-    "lower_trim": "scalar -> trimmed, lower-cased text (emails)",
-    "image_url": "Xano image object -> its path (a plain string is kept)",
-    "jsonb": "any JSON value kept as jsonb (JSON null -> NULL)",
-}
 SPECIAL_PATHS = {"$id", "$parent_id", "$position", "$element_id"}
+"""Column sources that are not V1 keys: row id, parent id, array position, element id."""
 GRAINS = {"row", "array"}
-MAX_IDENT = 63
-ARRAY_ID_FACTOR = 1_000_000
-"""Array-grain ids: parent id * factor + position (positions >= factor are rejected)."""
-UNMAPPED_COLUMN = "_v1_unmapped"
+"""'row': one V2 row per V1 row; 'array': one V2 row per element of a V1 array."""
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
+RESERVED_PREFIXES = ("__dbt_this__", "__ref__", "__source__")
+"""Names the SQL templates turn into Jinja (generator.sql.build.PLACEHOLDER_PREFIXES)."""
+
+Rows = list[tuple[int, dict[str, str]]]
+"""CSV rows with their line numbers (the header is line 1)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +50,7 @@ class Column:
     v1_path: str
     """V1 key path (inventory encoding) or a special source ($id, $parent_id, ...)."""
     transform: str
-    """Transform from the vocabulary (TRANSFORMS)."""
+    """Transform from the vocabulary (generator.transforms)."""
     v2_type: str
     """Postgres type of the V2 column."""
     nullable: bool
@@ -89,7 +71,7 @@ class Column:
 
     def path_parts(self) -> tuple[str, str | None, str]:
         """Decoded V1 path: (key, sub_key, kind)."""
-        return inv.decode_path(self.v1_path)
+        return decode_path(self.v1_path)
 
 
 @dataclass(frozen=True)
@@ -161,41 +143,60 @@ class Spec:
         return [t.name for t in V1_TABLES if t.name in used]
 
 
-def _read(root: Path, name: str) -> list[tuple[int, dict[str, str]]]:
+def read_rows(root: Path, name: str) -> Rows:
+    """Rows of one seed CSV with their line numbers; SpecError when unreadable."""
     path = root / name
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            return [(i, row) for i, row in enumerate(csv.DictReader(fh), start=2)]
+            return list(enumerate(csv.DictReader(fh), start=2))
     except OSError as exc:
         raise SpecError([f"{name}: cannot read ({exc.strerror})"]) from None
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in ("true", "1", "yes")
+def load_sensitive_patterns(root: Path) -> list[str]:
+    """The sensitive-key rule: glob patterns of seeds/xano_sensitive_keys.csv."""
+    return [r["pattern"].strip() for _, r in read_rows(root, SENSITIVE_FILE)
+            if (r.get("pattern") or "").strip()]
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("true", "1", "yes")
 
 
 def load_spec(root: Path) -> Spec:
-    """Read and validate the spec; raises SpecError with one line per problem."""
+    """Read and validate the spec files of ``root``; raises SpecError with one line per problem."""
+    return build_spec(read_rows(root, V2_TABLES_FILE), read_rows(root, V2_COLUMNS_FILE),
+                      read_rows(root, IGNORED_FILE), read_rows(root, SENSITIVE_FILE))
+
+
+def build_spec(table_rows: Rows, column_rows: Rows, ignored_rows: Rows = (),
+               sensitive_rows: Rows = ()) -> Spec:
+    """A validated Spec from CSV rows (pure); raises SpecError listing every problem.
+
+    >>> t = [(2, {"v2_table": "u", "v2_id": "1", "domain": "u", "v1_table": "user",
+    ...           "grain": "row", "array_path": "", "parent": "", "parent_column": "",
+    ...           "description": "Users"})]
+    >>> c = [(2, {"v2_table": "u", "column": "id", "v1_path": "$id", "transform": "id",
+    ...           "v2_type": "bigint", "nullable": "false", "description": "Key"})]
+    >>> build_spec(t, c).table("u").columns[0].nullable
+    False
+    """
     problems: list[str] = []
-    trows = _read(root, TABLES_FILE)
-    crows = _read(root, COLUMNS_FILE)
-    irows = _read(root, IGNORED_FILE)
-    srows = _read(root, SENSITIVE_FILE)
     cols_by_table: dict[str, list[Column]] = {}
-    for line, r in crows:
+    for line, r in column_rows:
         try:
             # key paths are taken verbatim: V1 keys may begin or end with whitespace
             c = Column(r["v2_table"].strip(), r["column"].strip(), r["v1_path"],
                        r["transform"].strip(), r["v2_type"].strip().lower(),
-                       _flag(r.get("nullable", "true")), _flag(r.get("sensitive", "false")),
+                       _flag(r.get("nullable", "true")), _flag(r.get("sensitive")),
                        (r.get("references") or "").strip(), (r.get("description") or "").strip(),
                        line)
         except (KeyError, AttributeError):
-            problems.append(f"{COLUMNS_FILE}:{line}: missing field(s)")
+            problems.append(f"{V2_COLUMNS_FILE}:{line}: missing field(s)")
             continue
         cols_by_table.setdefault(c.table, []).append(c)
     tables: list[Table] = []
-    for line, r in trows:
+    for line, r in table_rows:
         try:
             name = r["v2_table"].strip()
             t = Table(name, r["v2_id"].strip(), r["domain"].strip(), r["v1_table"].strip(),
@@ -203,38 +204,47 @@ def load_spec(root: Path) -> Spec:
                       r["parent_column"].strip(), r["description"].strip(),
                       tuple(cols_by_table.get(name, [])), line)
         except (KeyError, AttributeError):
-            problems.append(f"{TABLES_FILE}:{line}: missing field(s)")
+            problems.append(f"{V2_TABLES_FILE}:{line}: missing field(s)")
             continue
         tables.append(t)
-    ignored = tuple(Ignored(r["v1_table"].strip(), r["key_path"], r["reason"].strip(), i)
-                    for i, r in irows)
-    patterns = tuple(r["pattern"].strip() for _, r in srows if r.get("pattern", "").strip())
-    spec = Spec(tuple(tables), ignored, patterns)
-    problems += validate(spec, set(cols_by_table) - {t.name for t in tables}, cols_by_table)
+    ignored = []
+    for line, r in ignored_rows:
+        try:
+            ignored.append(Ignored(r["v1_table"].strip(), r["key_path"], r["reason"].strip(),
+                                   line))
+        except (KeyError, AttributeError):
+            problems.append(f"{IGNORED_FILE}:{line}: missing field(s)")
+    patterns = tuple(r["pattern"].strip() for _, r in sensitive_rows
+                     if (r.get("pattern") or "").strip())
+    spec = Spec(tuple(tables), tuple(ignored), patterns)
+    orphans = {n: cols[0].row for n, cols in cols_by_table.items()
+               if n not in {t.name for t in tables}}
+    problems += validate(spec, orphans)
     if problems:
         raise SpecError(problems)
     return spec
 
 
-def validate(spec: Spec, orphan_tables: set[str] = frozenset(),
-             cols_by_table: dict | None = None) -> list[str]:
-    """All problems of a spec, one line each (file:row: message)."""
+def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[str]:
+    """All problems of a spec, one line each (file:row: message).
+
+    ``orphan_tables``: V2 table names that only the columns file knows, with their first row.
+    """
     out: list[str] = []
     names = [t.name for t in spec.tables]
     known_v1 = {t.name for t in V1_TABLES}
-    for name in sorted(orphan_tables):
-        row = (cols_by_table or {}).get(name, [None])[0]
-        out.append(f"{COLUMNS_FILE}:{row.row if row else 0}: column of unknown V2 table {name!r}")
+    for name, row in sorted((orphan_tables or {}).items()):
+        out.append(f"{V2_COLUMNS_FILE}:{row}: column of unknown V2 table {name!r}")
     seen: set[str] = set()
     for t in spec.tables:
-        where = f"{TABLES_FILE}:{t.row}"
+        where = f"{V2_TABLES_FILE}:{t.row}"
         if t.name in seen:
             out.append(f"{where}: V2 table {t.name!r} defined twice")
         seen.add(t.name)
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", t.name):
+        if not _PLAIN_NAME.fullmatch(t.name):
             out.append(f"{where}: V2 table name {t.name!r} must be a plain identifier "
                        f"(letters, digits, _; at most {MAX_IDENT} bytes): it is a dbt model name")
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", t.domain):
+        if not _PLAIN_NAME.fullmatch(t.domain):
             out.append(f"{where}: domain {t.domain!r} must be a plain identifier (it names a "
                        "folder and a doc block)")
         if t.v1_table not in known_v1:
@@ -261,12 +271,12 @@ def validate(spec: Spec, orphan_tables: set[str] = frozenset(),
     for t in spec.tables:
         if t.is_main:
             if t.v1_table in mains:
-                out.append(f"{TABLES_FILE}:{t.row}: V1 table {t.v1_table!r} has two main tables "
+                out.append(f"{V2_TABLES_FILE}:{t.row}: V1 table {t.v1_table!r} has two main tables "
                            f"({mains[t.v1_table]}, {t.name})")
             mains[t.v1_table] = t.name
     for t in spec.tables:
         if t.v1_table not in mains and t.v1_table in known_v1:
-            out.append(f"{TABLES_FILE}:{t.row}: V1 table {t.v1_table!r} has no main table")
+            out.append(f"{V2_TABLES_FILE}:{t.row}: V1 table {t.v1_table!r} has no main table")
     out += _cycles(spec)
     for ig in spec.ignored:
         if ig.v1_table not in known_v1:
@@ -278,20 +288,23 @@ def validate(spec: Spec, orphan_tables: set[str] = frozenset(),
 
 def _check_column(t: Table, c: Column, seen: set[str], names: list[str]) -> list[str]:
     out = []
-    where = f"{COLUMNS_FILE}:{c.row}"
+    where = f"{V2_COLUMNS_FILE}:{c.row}"
     if c.name in seen:
         out.append(f"{where}: column {c.name!r} appears twice in {t.name}")
     seen.add(c.name)
-    if any(tok in c.name for tok in ("{{", "{%", "{#", "}}", "%}", "#}")):
+    if any(tok in c.name for tok in _JINJA):
         out.append(f"{where}: column name {c.name!r} contains Jinja delimiters")
+    if c.name.startswith(RESERVED_PREFIXES):
+        out.append(f"{where}: column name {c.name!r} starts with a prefix reserved for "
+                   f"generated placeholders ({', '.join(RESERVED_PREFIXES)})")
     if not c.name or len(c.name.encode()) > MAX_IDENT or c.name == UNMAPPED_COLUMN:
         out.append(f"{where}: column name must be 1-{MAX_IDENT} bytes and not {UNMAPPED_COLUMN}")
     if c.transform not in TRANSFORMS:
         out.append(f"{where}: unknown transform {c.transform!r} "
                    f"(known: {', '.join(sorted(TRANSFORMS))})")
-    elif TRANSFORMS[c.transform] != c.v2_type:
-        out.append(f"{where}: transform {c.transform} produces {TRANSFORMS[c.transform]}, "
-                   f"not {c.v2_type}")
+    elif TRANSFORMS[c.transform].v2_type != c.v2_type:
+        out.append(f"{where}: transform {c.transform} produces "
+                   f"{TRANSFORMS[c.transform].v2_type}, not {c.v2_type}")
     if not c.description:
         out.append(f"{where}: description is empty")
     if c.references and c.references not in names:
@@ -313,7 +326,7 @@ def _check_column(t: Table, c: Column, seen: set[str], names: list[str]) -> list
     if not key:
         out.append(f"{where}: invalid V1 key path {c.v1_path!r}")
     if t.grain == "array":
-        element_scalar = c.v1_path == inv.encode_path(t.array_path) + "[]"
+        element_scalar = c.v1_path == encode_path(t.array_path) + "[]"
         if not element_scalar and not (kind == "array" and key == t.array_path):
             out.append(f"{where}: in array table {t.name} the path must be "
                        f"{t.array_path}[].<key> or {t.array_path}[], got {c.v1_path!r}")
@@ -329,83 +342,8 @@ def _cycles(spec: Spec) -> list[str]:
         seen, cur = [t.name], t.parent
         while cur:
             if cur in seen:
-                out.append(f"{TABLES_FILE}:{t.row}: parent cycle {' -> '.join(seen + [cur])}")
+                out.append(f"{V2_TABLES_FILE}:{t.row}: parent cycle {' -> '.join(seen + [cur])}")
                 break
             seen.append(cur)
             cur = parent.get(cur, "")
-    return out
-
-
-# -- coverage -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Coverage:
-    """How the inventory's keys are accounted for."""
-
-    claimed: dict[tuple[str, str], list[str]]
-    """(v1_table, path) -> ['v2_table.column', ...]."""
-    ignored: dict[tuple[str, str], str]
-    """(v1_table, path) -> reason."""
-    unclaimed: list[dict[str, str]]
-    """Inventory rows nobody claims."""
-    missing: list[Column]
-    """Spec columns whose V1 path is not in the inventory (renamed in V1?)."""
-
-
-def _prefixes(path: str) -> list[str]:
-    key, sub, kind = inv.decode_path(path)
-    if sub is None:
-        return [path]
-    top = inv.encode_path(key)
-    return [path, top, top + "[]"] if kind == "array" else [path, top]
-
-
-def coverage(spec: Spec, inventory_rows: list[dict[str, str]]) -> Coverage:
-    """Claim every inventory key by a column, an array table, a jsonb ancestor or an ignore."""
-    exact: dict[tuple[str, str], list[str]] = {}
-    jsonb_cols: set[tuple[str, str]] = set()
-    for t in spec.tables:
-        if t.grain == "array":
-            exact.setdefault((t.v1_table, inv.encode_path(t.array_path)), []).append(t.name)
-        for c in t.columns:
-            if c.special:
-                continue
-            exact.setdefault((t.v1_table, c.v1_path), []).append(f"{t.name}.{c.name}")
-            if c.transform == "jsonb":
-                jsonb_cols.add((t.v1_table, c.v1_path))
-    ign = {(i.v1_table, i.key_path): i.reason for i in spec.ignored}
-    claimed, ignored, unclaimed = {}, {}, []
-    present = set()
-    for row in inventory_rows:
-        tk = (row["v1_table"], row["key_path"])
-        present.add(tk)
-        prefixes = _prefixes(row["key_path"])
-        if tk in exact:
-            claimed[tk] = exact[tk]
-        elif any((tk[0], p) in jsonb_cols for p in prefixes[1:]):
-            parent = next(p for p in prefixes[1:] if (tk[0], p) in jsonb_cols)
-            claimed[tk] = [f"(inside {parent})"]
-        elif (tk[0], "*") in ign or any((tk[0], p) in ign for p in prefixes):
-            reason = ign.get((tk[0], "*")) or next(ign[(tk[0], p)] for p in prefixes
-                                                   if (tk[0], p) in ign)
-            ignored[tk] = reason
-        else:
-            unclaimed.append(row)
-    def _needed(t: Table, c: Column) -> str:
-        # an array of scalars (tags[]) is read through its array key
-        scalar_elem = t.grain == "array" and c.v1_path == inv.encode_path(t.array_path) + "[]"
-        return inv.encode_path(t.array_path) if scalar_elem else c.v1_path
-
-    missing = [c for t in spec.tables for c in t.columns
-               if not c.special and (t.v1_table, _needed(t, c)) not in present]
-    return Coverage(claimed, ignored, unclaimed, missing)
-
-
-def unclaimed_lines(rows: list[dict[str, str]]) -> list[str]:
-    """One line per unclaimed key: table, path, row share, example."""
-    out = []
-    for r in rows:
-        total = int(r.get("rows_total") or 0)
-        share = int(r.get("rows_with_key") or 0) / total if total else 0.0
-        out.append(f"  {r['v1_table']}.{r['key_path']}  ({share:.1%} of rows, "
-                   f"{r.get('inferred_type') or '?'}, e.g. {r.get('example') or '-'!s})")
     return out

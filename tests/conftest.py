@@ -1,5 +1,7 @@
 """Shared fixtures: one real PostgreSQL server per test session, a fresh database per test.
 
+``tests/unit`` needs no server (none of its tests asks for one); every test under
+``tests/integration`` is marked ``integration`` (CI runs those once more on PostgreSQL 15).
 The server is the embedded PostgreSQL 18 by default; ``XANO_TEST_PG_BIN`` names another bin dir
 (CI: Debian's /usr/lib/postgresql/15/bin); libpq env (``PGHOST``) uses an existing server.
 """
@@ -20,13 +22,21 @@ from psycopg import sql
 from generator import db as dbmod
 
 ROOT = Path(__file__).resolve().parent.parent
+INTEGRATION = Path(__file__).resolve().parent / "integration"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/integration is an integration test."""
+    for item in items:
+        if INTEGRATION in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
 def pg_server():
     """A running server for the whole session; yields a Target to its maintenance db."""
     if os.environ.get("PGHOST") and not os.environ.get("XANO_TEST_PG_BIN"):
-        yield dbmod.Target(dbmod._fill_from_env({}))
+        yield dbmod.Target(dbmod.env_params({}))
         return
     bin_dir = os.environ.get("XANO_TEST_PG_BIN")
     base = Path(tempfile.mkdtemp(prefix="xano-test-pg-"))

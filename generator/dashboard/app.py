@@ -18,9 +18,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainT
 from starlette.routing import Route
 
 from generator import db as dbmod
-from generator import discover as disc
 from generator import spec as specmod
 from generator.dashboard import data
+from generator.inventory import read_inventory
 
 TOKEN_ENV = "XANO_DASHBOARD_TOKEN"
 MAX_DB_CONNECTIONS = 8
@@ -56,6 +56,7 @@ class Dashboard:
 
     def gather(self, *parts: str) -> dict:
         spec = specmod.load_spec(self.root)
+        inventory = read_inventory(self.root)
         out: dict = {}
         with self.gate, dbmod.connect(self.target) as conn:
             data.read_only(conn)
@@ -63,7 +64,6 @@ class Dashboard:
             if "counts" in parts:
                 out["counts"] = status
             if "story" in parts:
-                inventory, _ = disc.read_committed(self.root)
                 out["story"] = data.story(conn, spec, status["tables"], inventory)
             if "runs" in parts:
                 out["runs"] = data.runs(conn)
@@ -72,7 +72,7 @@ class Dashboard:
             if "rejects" in parts:
                 out["rejects"] = data.rejects(conn)
         if "coverage" in parts:
-            out["coverage"] = data.coverage(self.root, spec)
+            out["coverage"] = data.coverage(spec, inventory)
         return _jsonable(out)
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 from psycopg import sql
 
-from generator import discover as disc
-from generator import inventory as inv
+from generator import catalog
 from generator import spec as specmod
-from generator.registry import AUDIT_SCHEMA, v1_table
-from generator.sync import LOCK_KEY, TOLERANCE, _exists, collect_status
+from generator.config import AUDIT_SCHEMA, TOLERANCE, UNMAPPED_COLUMN
+from generator.coverage import coverage as spec_coverage
+from generator.inventory import Inventory
+from generator.keypath import encode_path, is_sensitive, mask
+from generator.registry import v1_table
+from generator.status import collect_status
+from generator.sync.audit import lock_held
 
 AUDIT_TABLES = {"sync_runs", "sync_run_tables", "v1_synced_ids", "xano_rejects"}
 SAMPLE = 5
@@ -32,13 +34,13 @@ def counts(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
 
 
 def story(conn: psycopg.Connection, spec: specmod.Spec, status: list[dict],
-          inventory: list[dict[str, str]]) -> dict:
+          inventory: Inventory) -> dict:
     """Per domain the 1 -> N flow; headline figures of the whole workspace."""
     v2_counts = {r["table"]: r["count"] or 0 for r in status if r["layer"] == "v2"}
     v1_counts = {r["table"]: r["count"] or 0 for r in status if r["layer"] == "v1"}
     keys_by_table: dict[str, int] = {}
-    for k in inventory:
-        keys_by_table[k["v1_table"]] = keys_by_table.get(k["v1_table"], 0) + 1
+    for k in inventory.keys:
+        keys_by_table[k.v1_table] = keys_by_table.get(k.v1_table, 0) + 1
     domains = []
     for domain in dict.fromkeys(t.domain for t in spec.tables):
         flows = []
@@ -66,7 +68,7 @@ def story(conn: psycopg.Connection, spec: specmod.Spec, status: list[dict],
 
 def runs(conn: psycopg.Connection, limit: int = 20) -> dict:
     """Sync history and the per-table progress of the latest run (live while it runs)."""
-    if not _exists(conn, AUDIT_SCHEMA, "sync_runs"):
+    if not catalog.exists(conn, AUDIT_SCHEMA, "sync_runs"):
         return {"runs": [], "latest": None, "tables": [], "running": False}
     cur = conn.execute(f"""
         select run_id, started_at, ended_at, selector, who, host, pid, status, reason
@@ -83,15 +85,13 @@ def runs(conn: psycopg.Connection, limit: int = 20) -> dict:
                            (latest,))
         cols = [d.name for d in cur.description]
         tables = [dict(zip(cols, r)) for r in cur]
-    held = conn.execute("select count(*) from pg_locks where locktype = 'advisory' "
-                        "and objid = %s", (LOCK_KEY & 0xFFFFFFFF,)).fetchone()[0]
-    return {"runs": history, "latest": latest, "tables": tables, "running": bool(held)}
+    return {"runs": history, "latest": latest, "tables": tables, "running": lock_held(conn)}
 
 
 def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
     """Last test results per V2 table and a sample of failing rows of every stored test."""
     per_table: dict[str, dict] = {}
-    if _exists(conn, AUDIT_SCHEMA, "sync_run_tables"):
+    if catalog.exists(conn, AUDIT_SCHEMA, "sync_run_tables"):
         for row in conn.execute(f"""
                 select distinct on (v2_table) v2_table, tests_passed, tests_warned,
                     tests_failed, run_id
@@ -113,41 +113,45 @@ def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
         cur = conn.execute(sql.SQL("select * from {} limit {}").format(
             sql.Identifier(AUDIT_SCHEMA, name), sql.Literal(SAMPLE)))
         cols = [d.name for d in cur.description]
-        hidden = [c in secret or c == specmod.UNMAPPED_COLUMN
-                  or inv.is_sensitive(inv.encode_path(c), patterns) for c in cols]
+        hidden = [c in secret or c == UNMAPPED_COLUMN
+                  or is_sensitive(encode_path(c), patterns) for c in cols]
         owner = max((t for t in names if t in name), key=len, default="")
-        sample = [[inv.mask(str(v)) if h and v is not None else _cell(v)
+        sample = [[mask(str(v)) if h and v is not None else _cell(v)
                    for v, h in zip(r, hidden)] for r in cur]
         failures.append({"test": name, "v2_table": owner, "rows": n,
                          "columns": cols, "sample": sample})
     return {"tables": per_table, "failures": failures}
 
 
-def coverage(root: Path, spec: specmod.Spec) -> dict:
+def coverage(spec: specmod.Spec, inventory: Inventory) -> dict:
     """Per V1 table every inventory key: mapped (to where), ignored (why) or unclaimed."""
-    keys, _ = disc.read_committed(root)
-    cov = specmod.coverage(spec, keys)
+    cov = spec_coverage(spec, inventory)
     out: dict[str, list[dict]] = {}
-    for k in keys:
-        ident = (k["v1_table"], k["key_path"])
+    for k in inventory.keys:
+        ident = (k.v1_table, k.key_path)
         if ident in cov.claimed:
             state, where = "mapped", ", ".join(cov.claimed[ident])
         elif ident in cov.ignored:
             state, where = "ignored", cov.ignored[ident]
         else:
             state, where = "unclaimed", ""
-        out.setdefault(k["v1_table"], []).append({
-            "key_path": k["key_path"], "type": k["inferred_type"], "drift": k["drift_share"],
-            "rows_with_key": k["rows_with_key"], "state": state, "where": where,
-            "example": k["example"]})  # examples are masked by discover when sensitive
+        out.setdefault(k.v1_table, []).append({
+            "key_path": k.key_path, "type": k.inferred_type, "drift": _drift(k.drift_share),
+            "rows_with_key": str(k.rows_with_key), "state": state, "where": where,
+            "example": k.example})  # examples are masked by discover when sensitive
     summary = {t: {s: sum(1 for x in rows if x["state"] == s)
                    for s in ("mapped", "ignored", "unclaimed")} for t, rows in out.items()}
     return {"tables": out, "summary": summary}
 
 
+def _drift(share: float) -> str:
+    """Drift share as the inventory file writes it (4 decimals)."""
+    return f"{share:.4f}"
+
+
 def rejects(conn: psycopg.Connection) -> dict:
     """Reject counts by table, key and reason, with one (already masked) example each."""
-    if not _exists(conn, AUDIT_SCHEMA, "xano_rejects"):
+    if not catalog.exists(conn, AUDIT_SCHEMA, "xano_rejects"):
         return {"total": 0, "groups": []}
     cur = conn.execute(f"""
         select v1_table, key_path, v2_table, v2_column, target_type, reason, count(*) as n,

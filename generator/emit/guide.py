@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 
-from generator import spec as specmod
+from generator.config import GENERATED_HEADER
+from generator.coverage import Coverage
+from generator.inventory import Inventory
 from generator.registry import v1_table
+from generator.spec import Spec
+from generator.transforms import TRANSFORMS
 
-GUIDE = "V2_SYNC_PIPELINE_GUIDE.md"
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<name>[a-z_]+) -->\n)(?P<body>.*?)"
                    r"(<!-- END GENERATED: (?P=name) -->)", re.S)
 
@@ -27,15 +30,16 @@ def _code(text: str) -> str:
     return f"{fence}{_cell(text)}{fence}"
 
 
-def scale_block(spec: specmod.Spec, keys: list[dict], tables: list[dict]) -> str:
-    by_table = {r["v1_table"]: r for r in tables}
+def scale_block(spec: Spec, inventory: Inventory) -> str:
+    """Table: per V1 table its rows, key paths and the V2 tables it feeds."""
     lines = ["| V1 table (Xano id) | rows | JSONB key paths | → V2 tables | typed V2 columns |",
              "|---|---:|---:|---|---:|"]
     tot_rows = tot_keys = tot_cols = 0
     for name in spec.v1_tables():
         t = v1_table(name)
-        rows = int(by_table.get(name, {}).get("rows") or 0)
-        n_keys = sum(1 for k in keys if k["v1_table"] == name)
+        prof = inventory.table(name)
+        rows = prof.rows if prof else 0
+        n_keys = len(inventory.keys_of(name))
         v2 = spec.for_v1(name)
         n_cols = sum(len(x.columns) for x in v2)
         tot_rows, tot_keys, tot_cols = tot_rows + rows, tot_keys + n_keys, tot_cols + n_cols
@@ -46,7 +50,8 @@ def scale_block(spec: specmod.Spec, keys: list[dict], tables: list[dict]) -> str
     return "\n".join(lines) + "\n"
 
 
-def mapping_block(spec: specmod.Spec) -> str:
+def mapping_block(spec: Spec) -> str:
+    """Per domain and V2 table: every column with its V1 key path, transform and type."""
     out = []
     for domain in dict.fromkeys(t.domain for t in spec.tables):
         out.append(f"### Domain `{domain}`\n")
@@ -74,7 +79,8 @@ def mapping_block(spec: specmod.Spec) -> str:
     return "\n".join(out)
 
 
-def ignored_block(spec: specmod.Spec, cov: specmod.Coverage) -> str:
+def ignored_block(spec: Spec, cov: Coverage) -> str:
+    """Ignored keys with their reasons, and keys kept inside a jsonb column."""
     lines = ["| V1 table | key path | reason |", "|---|---|---|"]
     for i in spec.ignored:
         lines.append(f"| `{i.v1_table}` | {_code(i.key_path)} | {_cell(i.reason)} |")
@@ -85,9 +91,10 @@ def ignored_block(spec: specmod.Spec, cov: specmod.Coverage) -> str:
 
 
 def transforms_block() -> str:
+    """The transform vocabulary."""
     lines = ["| transform | V2 type | behaviour |", "|---|---|---|"]
-    for name, typ in specmod.TRANSFORMS.items():
-        lines.append(f"| `{name}` | `{typ}` | {_cell(specmod.TRANSFORM_DOCS[name])} |")
+    for t in TRANSFORMS.values():
+        lines.append(f"| `{t.name}` | `{t.v2_type}` | {_cell(t.doc)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -102,11 +109,9 @@ def fill(text: str, blocks: dict[str, str]) -> str:
     return BLOCK.sub(sub, text)
 
 
-def domain_docs(spec: specmod.Spec) -> str:
+def domain_docs(spec: Spec) -> str:
     """dbt doc blocks: the 1 -> N split of each domain."""
-    from generator.emit.render import HEADER
-
-    parts = [f"{{# {HEADER} #}}\n"]
+    parts = [f"{{# {GENERATED_HEADER} #}}\n"]
     for domain in dict.fromkeys(t.domain for t in spec.tables):
         tables = [t for t in spec.tables if t.domain == domain]
         parts.append(f"{{% docs xano_domain_{domain} %}}")

@@ -11,27 +11,19 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from generator.spec import ARRAY_ID_FACTOR, UNMAPPED_COLUMN, Column, Table
+from generator.config import ARRAY_ID_FACTOR, FN_SCHEMA, MAX_IDENT, UNMAPPED_COLUMN
+from generator.spec import RESERVED_PREFIXES, Column, Table
+from generator.transforms import TRANSFORMS
 
-FN_SCHEMA = "xano_fn"
-TRANSFORM_FN = {
-    "bigint": "to_bigint",
-    "numeric": "to_numeric",
-    "boolean": "to_boolean",
-    "epoch_ms": "epoch_ms_to_timestamptz",
-    "date": "to_date",
-    "text": "to_text",
-    "trim": "trim_text",
-    "lower_trim": "lower_trim",
-    "image_url": "image_url",
-    "jsonb": "to_jsonb_value",
-}
-"""Transform -> function in schema xano_fn (macros/xano_functions.sql)."""
 THIS = "__dbt_this__"
 """Placeholder table name, replaced by ``{{ this }}`` in the template."""
-MAX_IDENT = 63
+PLACEHOLDER_PREFIXES = RESERVED_PREFIXES
+"""Quoted identifiers with these prefixes become Jinja: no V1 key is ever rendered as one, and
+the spec refuses V2 column names that start with one."""
 MASK = "***masked***"
+"""What a reject shows of a sensitive value."""
 RAW_MAX = 200
+"""Characters of a raw value kept in a reject."""
 
 
 def ident(name: str) -> exp.Identifier:
@@ -95,7 +87,8 @@ def render(expression: exp.Expression) -> str:
 def fits_record(key: str) -> bool:
     """Keys that can be a jsonb_to_record column (Postgres truncates longer identifiers; a line
     break would not survive dbt reading the model file)."""
-    return 0 < len(key.encode()) <= MAX_IDENT and "\r" not in key and "\n" not in key
+    return (0 < len(key.encode()) <= MAX_IDENT and "\r" not in key and "\n" not in key
+            and not key.startswith(PLACEHOLDER_PREFIXES))
 
 
 @dataclass(frozen=True)
@@ -147,12 +140,13 @@ def value_of(c: Column, ex: Extraction, element: exp.Expression | None = None) -
 
 def transformed(c: Column, value: exp.Expression) -> exp.Expression:
     """The V2 value of a column: ``xano_fn.<transform>(value)``."""
-    return fn(TRANSFORM_FN[c.transform], value)
+    return fn(TRANSFORMS[c.transform].function, value)
 
 
 def rejected(c: Column, value: exp.Expression) -> exp.Expression:
     """True when the V1 value is meaningful but its transform gives NULL."""
-    return exp.and_(fn("has_value", value), exp.Is(this=transformed(c, value), expression=exp.null()))
+    return exp.and_(fn("has_value", value),
+                    exp.Is(this=transformed(c, value), expression=exp.null()))
 
 
 def raw_text(c: Column, value: exp.Expression) -> exp.Expression:
@@ -237,7 +231,7 @@ def array_prune(table: Table) -> exp.Expression:
         ifs=[exp.If(this=is_object(arr, "array"), true=arr)])), exp.Literal.number(0))
     return exp.Delete(
         this=exp.to_table(THIS).as_("t", quoted=True),
-        using=[exp.Table(this=exp.to_identifier("__source__"), alias=exp.TableAlias(
+        using=[exp.Table(this=ident(source_placeholder(table.v1_table)), alias=exp.TableAlias(
             this=ident("v1")))],
         where=exp.Where(this=exp.and_(
             exp.EQ(this=col(table.parent_column, "t"), expression=col("id", "v1")),
@@ -334,16 +328,13 @@ def _alias_col(name: str) -> exp.Expression:
 
 def _reject_tuple(t: Table, c: Column, value: exp.Expression, path: exp.Expression,
                   position: exp.Expression) -> exp.Tuple:
-    target = TRANSFORM_TYPES_LABEL.get(c.transform, c.v2_type)
+    target = TRANSFORMS[c.transform].reject_label
     reason = exp.Case(ifs=[exp.If(this=rejected(c, value),
                                   true=fn("reject_reason", value, lit(target)))])
     return exp.Tuple(expressions=[path, exp.cast(position, "bigint"), lit(t.name), lit(c.name),
                                   exp.Case(ifs=[exp.If(this=rejected(c, value),
                                                        true=raw_text(c, value))]),
                                   lit(target), reason])
-
-
-TRANSFORM_TYPES_LABEL = {"epoch_ms": "timestamptz (epoch ms)", "image_url": "text (image path)"}
 
 
 # -- integrity ---------------------------------------------------------------------------------
@@ -377,6 +368,11 @@ def _count_if(cond: exp.Expression, alias: str) -> exp.Expression:
 def ref_placeholder(name: str) -> str:
     """Placeholder table name for ``{{ ref(name) }}`` (replaced in the template)."""
     return f"__ref__{name}"
+
+
+def source_placeholder(v1_table: str) -> str:
+    """Placeholder table name for ``{{ source('xano_v1', v1_table) }}``."""
+    return f"__source__{v1_table}"
 
 
 def accounting(v1_name: str, tables: list[Table], cte: str = "v1") -> exp.Select:

@@ -17,8 +17,8 @@ where not exists (
 
 
 {% test xano_count_within_tolerance(model, v1_source, tolerance=none) %}
-{#- |V2 rows - V1 rows| within the tolerance (default var xano_count_tolerance = 5%) -#}
-{%- set tol = tolerance if tolerance is not none else var('xano_count_tolerance', 0.05) -%}
+{#- |V2 rows - V1 rows| within the tolerance (default: var xano_count_tolerance) -#}
+{%- set tol = tolerance if tolerance is not none else var('xano_count_tolerance') -%}
 with counts as (
     select
         (select count(*) from {{ v1_source }}) as v1_rows,
@@ -79,7 +79,7 @@ where v1_values <> v2_present + rejected
 
 {% test xano_reject_share_below(model, share=none) %}
 {#- rejects above the share of a key's values (var xano_reject_fail_share) fail the build -#}
-{%- set limit = share if share is not none else var('xano_reject_fail_share', 0.05) -%}
+{%- set limit = share if share is not none else var('xano_reject_fail_share') -%}
 select *, round(rejected::numeric / nullif(v1_values, 0), 4) as reject_share
 from {{ model }}
 where rejected > {{ limit }} * v1_values

@@ -6,23 +6,13 @@ import json
 
 import pytest
 
-from generator.fixtures import build_workspace, scaled_counts
-from generator.fixtures.records import BASE_COUNTS, MESS
+from generator.fixtures import build_workspace
+from generator.fixtures.records import MESS
 from generator.registry import V1_TABLES
 
-from .conftest import run_cli, scalar
+from ..conftest import run_cli, scalar
 
 pytestmark = pytest.mark.integration
-
-
-def test_counts_scale_linearly_and_match_production_at_scale_1():
-    assert scaled_counts(1.0)["user"] == 335
-    assert scaled_counts(1.0)["network"] == 86_617
-    assert scaled_counts(0.5)["network"] == round(86_617 * 0.5)
-    assert scaled_counts(20)["participant"] == BASE_COUNTS["participant"] * 20
-    # V2's documented gaps stay a minority of each table
-    for table, gap in (("agent", 491), ("transaction", 2_596), ("participant", 29_175)):
-        assert gap < BASE_COUNTS[table] / 2
 
 
 def _digests(conn):

@@ -11,7 +11,7 @@ import pytest
 from generator import db as dbmod
 from generator.fixtures.hostile import BASE_ID, HOSTILE_KEYS
 
-from .conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 OWN_SCHEMAS = ("xano_v2", "xano_audit", "xano_spec", "xano_fn")
@@ -69,10 +69,10 @@ def test_hostile_workspace_discover_generate_sync_test(pg_server, tmp_path):
         assert set(unmapped) == set(HOSTILE_KEYS)  # unclaimed keys preserved, exactly
         assert big == 5 * 1024 * 1024 and tags == 10_000
         assert balance[0] == balance[1] + balance[2]
-        from generator import inventory as invmod
+        from generator.inventory import read_inventory
+        from generator.keypath import decode_path
 
-        rows = invmod.parse_inventory((proj / "seeds" / "xano_v1_key_inventory.csv").read_text())
-        found = {invmod.decode_path(r["key_path"])[0] for r in rows if r["v1_table"] == "network"}
+        found = {decode_path(k.key_path)[0] for k in read_inventory(proj).keys_of("network")}
         assert set(HOSTILE_KEYS) <= found
         print("\nHOSTILE RUN SUMMARY")
         print(f"  hostile keys found by discover: {len(set(HOSTILE_KEYS) & found)} of "

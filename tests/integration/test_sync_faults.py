@@ -15,7 +15,7 @@ from psycopg import sql
 
 from generator import db as dbmod
 
-from .conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 SCALE = "0.02"

@@ -8,7 +8,7 @@ import re
 import jinja2
 import pytest
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 pytestmark = pytest.mark.integration
 

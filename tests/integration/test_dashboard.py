@@ -14,7 +14,7 @@ import pytest
 
 from generator import db as dbmod
 
-from .conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -1,4 +1,4 @@
-"""Discovery: exact inventory figures on planted tables, path encoding, inference, masking."""
+"""Discovery scans: exact inventory figures on planted tables, classes, masking, parallel scans."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from generator import db as dbmod
 from generator import inventory as inv
-from generator.discover import scan_table
+from generator import profile
 from generator.fixtures import load_table
 from generator.registry import V1Table
+from generator.scan import scan_table
 
 PATTERNS = ["password", "*api_key*", "*token*", "*secret*", "*_sub", "stripe_*"]
 T = V1Table("planted", 9001)
@@ -27,25 +28,6 @@ def _load(conn, records):
 def _scan(conn):
     res = scan_table(conn, T, PATTERNS)
     return res.table, {p.key_path: p for p in res.keys}
-
-
-@pytest.mark.parametrize("path,decoded", [
-    ("email", ("email", None, "top")),
-    ("avatar.path", ("avatar", "path", "object")),
-    ("history[].event", ("history", "event", "array")),
-    ("a\\.b", ("a.b", None, "top")),
-    ("we\\[ird\\]\\\\.x", ("we[ird]\\", "x", "object")),
-])
-def test_paths_round_trip(path, decoded):
-    assert inv.decode_path(path) == decoded
-    assert inv.encode_path(*decoded) == path
-
-
-def test_sensitive_rule_is_a_pattern_list():
-    assert inv.is_sensitive("google_sub", PATTERNS)
-    assert inv.is_sensitive("stripe_customer_id", PATTERNS)
-    assert inv.is_sensitive("meta.refresh_token", PATTERNS)
-    assert not inv.is_sensitive("email", PATTERNS)
 
 
 @pytest.mark.integration
@@ -109,27 +91,6 @@ def test_empty_table_and_hostile_values_are_profiled(conn):
     assert p["emoji 🎉"].inferred_type == "text"
 
 
-def test_inference_prefers_specific_types():
-    p = inv.KeyProfile("t", "k", "top", occurrences=100, n_number=100, num_zero_one=100)
-    assert inv.infer_type(p)[0] == "bigint"
-    p = inv.KeyProfile("t", "k", "top", occurrences=10, n_string=10, str_uuid=9)
-    assert inv.infer_type(p) == ("uuid", 0.1)
-    p = inv.KeyProfile("t", "k", "top", occurrences=10, n_number=9, num_epoch_ms=9, n_string=1)
-    assert inv.infer_type(p) == ("timestamptz", 0.1)
-    p = inv.KeyProfile("t", "k", "top", occurrences=10, n_string=5, n_object=5)
-    assert inv.infer_type(p) == ("jsonb", 0.0)
-
-
-_KEYS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-                min_size=1, max_size=40)
-
-
-@given(key=_KEYS, sub=st.one_of(st.none(), _KEYS), kind=st.sampled_from(["object", "array"]))
-def test_any_key_path_encodes_and_decodes_exactly(key, sub, kind):
-    kind = "top" if sub is None else kind
-    assert inv.decode_path(inv.encode_path(key, sub, kind)) == (key, sub, kind)
-
-
 # The classes as first defined: one pattern per class, tried in this order. The scan query
 # decides most values with cheaper exact checks; these tests hold it to this definition.
 _REFERENCE_STRING = r"""
@@ -188,7 +149,7 @@ def test_string_classes_match_their_patterns(conn, extra):
     want = collections.Counter(r[0] for r in conn.execute(_REFERENCE_STRING, (values,)))
     got = p["v"]
     assert got.empty_string_count == want["empty"]
-    for cls in inv.STRING_CLASSES:
+    for cls in profile.STRING_CLASSES:
         assert getattr(got, f"str_{cls}") == want[cls], cls
     assert got.n_string == len(values)
 
@@ -203,7 +164,7 @@ def test_number_classes_match_their_definition(conn):
     _, p = _scan(conn)
     want = collections.Counter(r[0] for r in conn.execute(_REFERENCE_NUMBER, (values,)))
     got = p["v"]
-    for cls in (*inv.NUMBER_CLASSES, "zero_one", "big_integer"):
+    for cls in (*profile.NUMBER_CLASSES, "zero_one", "big_integer"):
         assert getattr(got, f"num_{cls}") == want[cls], cls
     assert got.n_number == len(values)
 

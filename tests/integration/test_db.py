@@ -13,7 +13,7 @@ import pytest
 
 from generator import db as dbmod
 
-from .conftest import run_cli
+from ..conftest import run_cli
 
 pytestmark = pytest.mark.integration
 

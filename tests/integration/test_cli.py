@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import run_cli
+from ..conftest import run_cli
 
 
 def _one_line_error(res):

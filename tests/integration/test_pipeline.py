@@ -9,9 +9,9 @@ import pytest
 from psycopg import sql
 
 from generator import db as dbmod
-from generator.sync import LOCK_KEY
+from generator.config import LOCK_KEY
 
-from .conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 SCALE = "0.02"

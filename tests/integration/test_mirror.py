@@ -16,7 +16,7 @@ from generator.fixtures import generate_rows, load_table, scaled_counts
 from generator.fixtures.records import Ctx
 from generator.registry import V1_TABLES
 
-from .conftest import run_cli
+from ..conftest import run_cli
 
 pytestmark = pytest.mark.integration
 PASSWORD = "r3ader-Secret"

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from generator import db as dbmod
-from generator import inventory as inv
 from generator.fixtures import load_table
+from generator.keypath import encode_path
 from generator.registry import v1_table
 
-from .conftest import ROOT, run_cli
+from ..conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def _project(tmp, keys):
                     "sensitive", "references", "description"])
         w.writerow(["prop", "id", "$id", "id", "bigint", "false", "false", "", "key"])
         for i, k in enumerate(keys):
-            w.writerow(["prop", f"c{i}", inv.encode_path(k), "jsonb", "jsonb", "true", "false",
+            w.writerow(["prop", f"c{i}", encode_path(k), "jsonb", "jsonb", "true", "false",
                         "", f"key {i}"])
     (proj / "seeds" / "xano_ignored_keys.csv").write_text("v1_table,key_path,reason\n")
     return proj

@@ -1,0 +1,101 @@
+"""Generated files of the proof: rejects, value accounting, value reconciliation tests."""
+
+from __future__ import annotations
+
+from generator.config import AUDIT_SCHEMA
+from generator.emit.models import changed_only_filter, v1_cte
+from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
+from generator.spec import Spec, Table
+from generator.sql import build
+
+
+def accounting_sql(spec: Spec, v1: str) -> str:
+    """Audit model: per mapped column of V1 `v1`, V1 values = V2 present + rejected."""
+    body = sql_text(build.accounting(v1, spec.for_v1(v1)))
+    body = body.replace("WITH ", "", 1)
+    return (sql_header(f"value accounting of V1 {v1}: every non-null mapped V1 value is "
+                       "present in V2 or in xano_rejects")
+            + f"with v1 as (\n    select id, xdo from {{{{ source('xano_v1', '{v1}') }}}}\n),\n\n"
+            + body + "\n")
+
+
+def reconcile_sql(t: Table) -> str:
+    """Singular test: every V2 value equals the transform of its V1 value (one pass)."""
+    select = build.array_model(t) if t.grain == "array" else build.row_model(t, [])
+    return (sql_header(f"value reconciliation of V2 {t.name}: rows whose values differ from "
+                       "the transform of V1 (returns id + mismatched columns)")
+            + v1_cte(t.v1_table, incremental=False) + ",\n\n"
+            + "expected as (\n" + indent(jinja_literal(build.render(select))) + "\n),\n\n"
+            + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"
+            + jinja_literal(build.render(build.reconcile(t))) + "\n")
+
+
+def rejects_sql(spec: Spec) -> str:
+    """The rejects model: every non-null V1 value whose transform failed, with the reason."""
+    ctes = []
+    selects = []
+    for name in spec.v1_tables():
+        cte = f"v1_{name}"
+        ctes.append(f"{cte} as (\n    select id, xdo from {{{{ source('xano_v1', '{name}') }}}}\n"
+                    + changed_only_filter(name) + ")")
+        for sel in build.rejects_select(name, spec.for_v1(name), cte=cte):
+            selects.append(jinja_literal(build.render(sel)))
+    body = "\n\nunion all\n\n".join(selects)
+    return (sql_header("quarantine: one row per (V1 table, id, key[, element]) whose value "
+                       "did not fit its V2 type; the V2 column holds NULL")
+            + "{{ config(materialized='incremental', incremental_strategy='append', "
+            "on_schema_change='append_new_columns', pre_hook=[\"\n"
+            "    {% if is_incremental() %}\n"
+            "    delete from {{ this }} as r\n"
+            "    {% if var('xano_changed_only', false) %}\n"
+            f"    where (r.v1_table, r.v1_id) in (select c.v1_table, c.id from "
+            f"{AUDIT_SCHEMA}.v1_changes as c)\n"
+            + "".join(f"    or (r.v1_table = '{name}' and not exists (select 1 from "
+                      f"{{{{ source('xano_v1', '{name}') }}}} as s where s.id = r.v1_id))\n"
+                      for name in spec.v1_tables())
+            + "    {% endif %}\n"
+            "    {% endif %}\n"
+            "\"]) }}\n"
+            + "with " + ",\n\n".join(ctes) + "\n\n" + body + "\n")
+
+
+def _accounting_entries(spec: Spec) -> list[dict]:
+    """YAML entries of the accounting models with their tests."""
+    out = []
+    for v1 in spec.v1_tables():
+        out.append({
+            "name": f"xano_accounting__{v1}",
+            "description": f"Value accounting of V1 `{v1}`: per mapped V2 column, the V1 values "
+                           "(non-null, non-blank), the V2 values present for those rows, and "
+                           "the rejects. v1_values = v2_present + rejected must hold.",
+            "data_tests": [
+                "xano_accounting_balances",
+                "xano_reject_share_below",
+                {"xano_rejects_absent": {"config": {"severity": "warn"}}},
+            ],
+            "columns": [{"name": n, "description": d} for n, d in (
+                ("v1_table", "V1 table"), ("v2_table", "V2 table"), ("v2_column", "V2 column"),
+                ("key_path", "V1 key path"), ("v1_values", "Non-null, non-blank V1 values"),
+                ("v2_present", "V2 values present for rows that exist in V1"),
+                ("rejected", "Values quarantined in xano_rejects"))],
+        })
+    return out
+
+
+def audit_yaml(spec: Spec) -> str:
+    """Docs of the audit models: accounting per V1 table and the rejects."""
+    cols = {
+        "v1_table": "V1 table of the value", "v1_id": "V1 row id",
+        "key_path": "V1 key path ($xdo: the whole record is not a JSON object)",
+        "element_position": "1-based array position for array-grain tables",
+        "v2_table": "V2 table that received NULL", "v2_column": "V2 column that received NULL",
+        "raw_value": "The V1 value as JSON text (first 200 chars; masked when sensitive)",
+        "target_type": "Type the value had to fit", "reason": "Why it did not fit",
+    }
+    return yaml_doc({"version": 2, "models": _accounting_entries(spec) + [{
+        "name": "xano_rejects",
+        "description": "Quarantine of V1 values that could not be cast to their V2 type. "
+                       "Computed with the same xano_fn functions as the V2 models, so the two "
+                       "cannot disagree.",
+        "columns": [{"name": k, "description": v} for k, v in cols.items()],
+    }]})

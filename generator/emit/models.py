@@ -1,0 +1,224 @@
+"""Generated files of the V2 models: one SQL per V2 table, one YAML per domain, the sources.
+
+SQL is built by :mod:`generator.sql.build` (sqlglot) and framed here in a small Jinja template
+(``source()``, ``{{ this }}``, the changed-only filter, ``is_incremental()``).
+"""
+
+from __future__ import annotations
+
+from generator.config import (
+    ARRAY_ID_FACTOR,
+    AUDIT_SCHEMA,
+    UNMAPPED_COLUMN,
+    V1_SCHEMA,
+)
+from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
+from generator.inventory import CSV_FIELDS, Inventory
+from generator.registry import v1_table
+from generator.spec import Column, Spec, Table
+from generator.sql import build
+from generator.transforms import TRANSFORMS
+
+
+def changed_only_filter(v1: str, alias: str = "", incremental: bool = True) -> str:
+    """Jinja block: when the sync says so, read only V1 rows changed since the last sync."""
+    col = f"{alias}.id" if alias else "id"
+    cond = "is_incremental() and " if incremental else ""
+    return (f"    {{% if {cond}var('xano_changed_only', false) %}}\n"
+            f"    {'and' if alias else 'where'} {col} in (select c.id from "
+            f"{AUDIT_SCHEMA}.v1_changes as c where c.v1_table = '{v1}')\n"
+            "    {% endif %}\n")
+
+
+def v1_cte(v1: str, incremental: bool = True) -> str:
+    """``v1 as (select id, xdo from source ...)``: the V1 rows a model or test reads."""
+    return ("with v1 as (\n"
+            f"    select id, xdo from {{{{ source('xano_v1', '{v1}') }}}}\n"
+            + changed_only_filter(v1, incremental=incremental) + ")")
+
+
+def model_sql(t: Table, unmapped: list[str]) -> str:
+    """The dbt model of one V2 table."""
+    if t.grain == "array":
+        select = build.array_model(t)
+        extra: list[str] = []
+    else:
+        select = build.row_model(t, unmapped)
+        extra = [UNMAPPED_COLUMN] if unmapped else []
+    src = v1_table(t.v1_table)
+    depends = f"-- depends_on: {{{{ ref('{t.parent}') }}}}\n" if t.parent else ""
+    return (
+        sql_header(f"V2 {t.name} (Xano table {t.v2_id or 'n/a'}) from V1 {t.v1_table} "
+                   f"({src.relation}), grain: {t.grain}")
+        + depends
+        + v1_cte(t.v1_table) + ",\n\n"
+        + "extracted as (\n"
+        + indent(jinja_literal(build.render(select))) + "\n"
+        + ")\n\n"
+        + "select * from extracted\n"
+        + "{% if is_incremental() %}\n"
+        + "where\n"
+        + indent(sql_text(build.diff_condition(t, extra))) + "\n"
+        + "{% endif %}\n"
+    )
+
+
+def _array_prune_hook(t: Table) -> str:
+    return (sql_text(build.array_prune(t)) + "\n"
+            + changed_only_filter(t.v1_table, alias='"v1"'))
+
+
+def column_doc(t: Table, c: Column) -> str:
+    """Column description: the spec's text plus V1 origin and transform."""
+    if c.v1_path == "$id":
+        origin = f"V1 `{t.v1_table}.id` (row id)"
+    elif c.v1_path == "$parent_id":
+        origin = f"V1 `{t.v1_table}.id` of the parent row"
+    elif c.v1_path == "$position":
+        origin = f"position in V1 `{t.v1_table}.{t.array_path}[]`"
+    elif c.v1_path == "$element_id":
+        origin = f"V1 `{t.v1_table}.id` * {ARRAY_ID_FACTOR:,} + position"
+    else:
+        origin = f"V1 `{t.v1_table}.{c.v1_path}`"
+    text = (f"{c.description}. From {origin}; transform `{c.transform}` "
+            f"({TRANSFORMS[c.transform].doc}).")
+    if c.sensitive:
+        text += " Sensitive: never shown in samples, docs, logs or the dashboard."
+    if c.references:
+        text += f" References `{c.references}.id` (orphans reported as warnings)."
+    return jinja_literal(text)
+
+
+def _column_entry(t: Table, c: Column) -> dict:
+    entry: dict = {"name": c.name, "description": column_doc(t, c), "data_type": c.v2_type}
+    constraints: list[dict] = []
+    tests: list = []
+    if c.name == "id":
+        constraints += [{"type": "not_null"}, {"type": "primary_key"}]
+        tests += ["unique", "not_null"]
+    elif not c.nullable:
+        constraints.append({"type": "not_null"})
+        tests.append("not_null")
+    if t.parent and c.name == t.parent_column:
+        constraints.append({"type": "foreign_key", "to": f"ref('{t.parent}')",
+                            "to_columns": ["id"]})
+        tests.append({"xano_has_foreign_key": {"arguments": {"to": f"ref('{t.parent}')"}}})
+        tests.append({"relationships": {"arguments": {
+            "to": f"ref('{t.parent}')", "field": "id"}}})
+    elif c.references:
+        tests.append({"relationships": {
+            "arguments": {"to": f"ref('{c.references}')", "field": "id"},
+            "config": {"severity": "warn"}}})
+    if constraints:
+        entry["constraints"] = constraints
+    if tests:
+        entry["data_tests"] = tests
+    entry["meta"] = {"v1_path": jinja_literal(c.v1_path), "transform": c.transform,
+                     "sensitive": c.sensitive}
+    return entry
+
+
+def _model_entry(t: Table, unmapped: list[str]) -> dict:
+    columns = [_column_entry(t, c) for c in t.columns]
+    if t.is_main and unmapped:
+        columns.append({
+            "name": UNMAPPED_COLUMN, "data_type": "jsonb",
+            "description": jinja_literal(
+                "V1 keys not claimed by the mapping spec, preserved as a JSON object "
+                "(generated with --allow-unmapped): " + ", ".join(f"`{k}`" for k in unmapped)),
+        })
+    config: dict = {
+        "contract": {"enforced": True},
+        "unique_key": "id",
+        "meta": {"xano_v2_table_id": t.v2_id or None, "v1_table": t.v1_table,
+                 "grain": t.grain, "parent": t.parent or None},
+    }
+    if t.grain == "array":
+        config["post_hook"] = [_array_prune_hook(t)]
+    desc = (f"{t.description}. V2 table `{t.name}` (Xano id {t.v2_id or 'n/a'}); "
+            f"from V1 `{t.v1_table}`, " + (
+                f"one row per element of `{t.array_path}[]`" if t.grain == "array"
+                else "one row per V1 row") +
+            (f"; split from `{t.parent}`." if t.parent else "; main table of the domain."))
+    desc = jinja_literal(desc) + f"\n\n{{{{ doc('xano_domain_{t.domain}') }}}}"
+    source = f"{{{{ source('xano_v1', '{t.v1_table}') }}}}"
+    if t.is_main:
+        for c in columns:
+            if c["name"] == "id":
+                c["data_tests"].append({"xano_covers_v1_ids": {"arguments": {
+                    "v1_source": source}}})
+        model_tests: list = [{"xano_count_within_tolerance": {"arguments": {
+            "v1_source": source}}}]
+    else:
+        args = {"v1_source": source, "parent_column": t.parent_column}
+        if t.grain == "array":
+            args["array_key"] = jinja_literal(t.array_path)
+        model_tests = [{"xano_split_count_matches_grain": {"arguments": args}}]
+    return {"name": t.name, "description": desc, "config": config,
+            "data_tests": model_tests, "columns": columns}
+
+
+def domain_yaml(spec: Spec, domain: str, unmapped: dict[str, list[str]]) -> str:
+    """Models, contracts, constraints and tests of one domain."""
+    models = [_model_entry(t, unmapped.get(t.v1_table, []) if t.is_main else [])
+              for t in spec.tables if t.domain == domain]
+    return yaml_doc({"version": 2, "models": models})
+
+
+def sources_yaml(spec: Spec, inventory: Inventory) -> str:
+    """Sources for the V1 tables, Xano ids in meta."""
+    entries = []
+    for name in spec.v1_tables():
+        t = v1_table(name)
+        prof = inventory.table(name)
+        feeds = ", ".join(f"`{x.name}`" for x in spec.for_v1(name))
+        entries.append({
+            "name": name,
+            "identifier": t.relation,
+            "description": f"V1 `{name}` (Xano table {t.table_id}, workspace {t.workspace}) in "
+                           f"Xano's JSONB format: `id` plus the whole record in `xdo`. "
+                           f"Feeds {feeds}.",
+            "meta": {"xano_table_id": t.table_id, "xano_workspace": t.workspace,
+                     "rows_at_discovery": prof.rows if prof else 0,
+                     "top_level_keys": prof.keys if prof else 0},
+            "columns": [
+                {"name": "id", "description": "Xano record id", "data_tests": ["unique",
+                                                                              "not_null"]},
+                {"name": "xdo", "description": "The whole record as jsonb"},
+            ],
+        })
+    return yaml_doc({"version": 2, "sources": [{
+        "name": "xano_v1", "schema": V1_SCHEMA,
+        "description": "Local mirror of the V1 (legacy) Xano workspace, JSONB format.",
+        "tables": entries}]})
+
+
+def seeds_yaml() -> str:
+    """Seed column types: everything text except the inventory's counts."""
+    int_cols = [f for f in CSV_FIELDS[3:] if f not in ("inferred_type", "drift_share",
+                                                        "sensitive", "example")]
+    seeds = [
+        {"name": "xano_v1_key_inventory", "description": "Discovered V1 key inventory.",
+         "config": {"column_types": {**{c: "text" for c in ("v1_table", "key_path", "kind",
+                                                             "inferred_type", "example")},
+                                     **{c: "bigint" for c in int_cols},
+                                     "drift_share": "numeric", "sensitive": "boolean"}}},
+        {"name": "xano_v1_table_inventory", "description": "Row counts per V1 table.",
+         "config": {"column_types": {"v1_table": "text", "relation": "text",
+                                     "xano_table_id": "bigint", "rows": "bigint",
+                                     "xdo_null": "bigint", "xdo_not_object": "bigint",
+                                     "keys": "bigint"}}},
+        {"name": "xano_v2_tables", "description": "Mapping spec: V2 tables.",
+         "config": {"column_types": {c: "text" for c in (
+             "v2_table", "v2_id", "domain", "v1_table", "grain", "array_path", "parent",
+             "parent_column", "description")}}},
+        {"name": "xano_v2_columns", "description": "Mapping spec: V2 columns.",
+         "config": {"column_types": {c: "text" for c in (
+             "v2_table", "column", "v1_path", "transform", "v2_type", "nullable", "sensitive",
+             "references", "description")}}},
+        {"name": "xano_ignored_keys", "description": "V1 keys deliberately not migrated.",
+         "config": {"column_types": {"v1_table": "text", "key_path": "text", "reason": "text"}}},
+        {"name": "xano_sensitive_keys", "description": "Masking rule: sensitive key patterns.",
+         "config": {"column_types": {"pattern": "text", "reason": "text"}}},
+    ]
+    return yaml_doc({"version": 2, "seeds": seeds})

@@ -1,0 +1,72 @@
+"""Text helpers of the generated files: headers, YAML, Jinja-safe text, placeholders.
+
+sqlglot cannot parse Jinja, so SQL is built over plain placeholder names and turned into
+``{{ this }}`` / ``{{ ref() }}`` here, after rendering; V1-derived text is made Jinja-inert.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from generator.config import GENERATED_HEADER
+from generator.sql import build
+
+
+def sql_header(extra: str = "") -> str:
+    """The generated-file comment lines of a SQL file."""
+    return f"-- {GENERATED_HEADER}\n" + (f"-- {extra}\n" if extra else "")
+
+
+def yaml_doc(doc: dict) -> str:
+    """A generated YAML file (2-space indent, keys in insertion order)."""
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100,
+                          default_flow_style=False)
+    return f"# {GENERATED_HEADER}\n" + body
+
+
+def jinja_literal(text: str) -> str:
+    """Keep V1-derived text from being read as Jinja by dbt.
+
+    Every ``{`` that could open a Jinja construct (``{{``, ``{%``, ``{#``) is written as
+    ``{{ '{' }}``, which renders back to ``{``: no raw block for a key to close early.
+
+    >>> jinja_literal("a{{ x }}{%endraw%}")
+    "a{{ '{' }}{ x }}{{ '{' }}%endraw%}"
+    """
+    return re.sub(r"\{(?=[{%#])", "{{ '{' }}", text)
+
+
+def indent(sql: str, n: int = 4) -> str:
+    """Indent every non-empty line by ``n`` spaces.
+
+    Splits on "\\n" only: str.splitlines() also splits on \\x1c-\\x1e, \\x85, \\u2028 ... which
+    may stand inside a quoted key.
+
+    >>> indent("a\\n\\nb", 2)
+    '  a\\n\\n  b'
+    """
+    pad = " " * n
+    return "\n".join(pad + ln if ln else ln for ln in sql.split("\n"))
+
+
+def sql_text(expression) -> str:
+    """Rendered, Jinja-safe SQL of a sqlglot expression, placeholders turned into Jinja."""
+    return placeholders(jinja_literal(build.render(expression)))
+
+
+def placeholders(sql: str) -> str:
+    """``"__dbt_this__"`` -> ``{{ this }}``; ``"__ref__<name>"`` -> ``{{ ref('<name>') }}``;
+    ``"__source__<name>"`` -> ``{{ source('xano_v1', '<name>') }}``.
+
+    Names are validated plain identifiers (V2 tables) or registry names; placeholders are
+    quoted identifiers, so V1 text (always a literal) can never produce one.
+
+    >>> placeholders('select * from "__ref__user" join "__dbt_this__"')
+    "select * from {{ ref('user') }} join {{ this }}"
+    """
+    sql = sql.replace(f'"{build.THIS}"', "{{ this }}")
+    sql = re.sub(r'"__ref__([A-Za-z0-9_]+)"', lambda m: f"{{{{ ref('{m.group(1)}') }}}}", sql)
+    return re.sub(r'"__source__([A-Za-z0-9_]+)"',
+                  lambda m: f"{{{{ source('xano_v1', '{m.group(1)}') }}}}", sql)

@@ -1,0 +1,101 @@
+"""Status: every V1 and V2 table with live and expected counts, gap, rejects and last sync.
+
+Read-only; used by ``python -m generator status``, the sync's summary and the dashboard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from generator import catalog, db
+from generator.config import ARRAY_ID_FACTOR, AUDIT_SCHEMA, TOLERANCE, V1_SCHEMA, V2_SCHEMA
+from generator.registry import v1_table
+from generator.spec import Spec, load_spec
+from generator.sync.changes import deleted_in_v1
+
+
+def expected_counts(conn: psycopg.Connection, spec: Spec) -> dict[str, int]:
+    """What each V2 table's grain implies from V1 (V1 rows, or summed array lengths)."""
+    out: dict[str, int] = {}
+    for t in spec.tables:
+        relation = v1_table(t.v1_table).relation
+        if not catalog.exists(conn, V1_SCHEMA, relation):
+            continue
+        rel = sql.Identifier(V1_SCHEMA, relation)
+        if t.grain == "row":
+            q = sql.SQL("select count(*) from {}").format(rel)
+        else:
+            q = sql.SQL("select coalesce(sum(least(jsonb_array_length(xdo -> {k}), {m})), 0) "
+                        "from {r} where jsonb_typeof(xdo -> {k}) = 'array'").format(
+                k=sql.Literal(t.array_path), r=rel, m=sql.Literal(ARRAY_ID_FACTOR - 1))
+        out[t.name] = int(conn.execute(q).fetchone()[0])
+    return out
+
+
+def rejects_by_table(conn: psycopg.Connection) -> dict[str, int]:
+    """V2 table -> values quarantined in xano_rejects."""
+    if not catalog.exists(conn, AUDIT_SCHEMA, "xano_rejects"):
+        return {}
+    return dict(conn.execute(f"select v2_table, count(*) from {AUDIT_SCHEMA}.xano_rejects "
+                             "group by 1").fetchall())
+
+
+def within_tolerance(count: int | None, expected: int | None) -> bool:
+    """True when a count is within the tolerance of what V1 implies (or nothing is expected).
+
+    >>> within_tolerance(96, 100), within_tolerance(94, 100), within_tolerance(None, 0)
+    (True, False, True)
+    """
+    if expected is None:
+        return True
+    if expected == 0:
+        return not count
+    return abs((count or 0) - expected) / expected <= TOLERANCE
+
+
+def collect_status(conn: psycopg.Connection, spec: Spec) -> list[dict]:
+    """Status rows read over an existing (possibly read-only) connection."""
+    out: list[dict] = []
+    exp = expected_counts(conn, spec)
+    rejected = rejects_by_table(conn)
+    last = {}
+    if catalog.exists(conn, AUDIT_SCHEMA, "sync_run_tables"):
+        last = {r[0]: (r[1], r[2]) for r in conn.execute(
+            f"select distinct on (t.v2_table) t.v2_table, r.ended_at, r.status "
+            f"from {AUDIT_SCHEMA}.sync_run_tables t join {AUDIT_SCHEMA}.sync_runs r "
+            "using (run_id) order by t.v2_table, r.run_id desc")}
+    for name in spec.v1_tables():
+        rel = v1_table(name).relation
+        out.append({"layer": "v1", "table": name, "relation": f"{V1_SCHEMA}.{rel}",
+                    "count": catalog.count(conn, V1_SCHEMA, rel)})
+    for t in spec.tables:
+        n = catalog.count(conn, V2_SCHEMA, t.name)
+        e = exp.get(t.name)
+        gap = (n or 0) - e if e is not None else None
+        pct = (100.0 * (n or 0) / e) if e else None
+        ended, st = last.get(t.name, (None, None))
+        extra = {}
+        if t.is_main:
+            extra["deleted_in_v1"] = deleted_in_v1(conn, t.v1_table)
+        out.append({"layer": "v2", "table": t.name, "domain": t.domain, **extra,
+                    "main": t.is_main, "count": n, "expected": e, "gap": gap,
+                    "pct": round(pct, 2) if pct is not None else None,
+                    "within_tolerance": within_tolerance(n, e),
+                    "rejects": rejected.get(t.name, 0),
+                    "last_sync": ended.isoformat() if ended else None,
+                    "last_status": st})
+    return out
+
+
+def status_rows(target: db.Target, root: Path) -> list[dict]:
+    """Every V1 and V2 table with counts, expected counts, gap and last sync."""
+    with db.connect(target) as conn:
+        return collect_status(conn, load_spec(root))
+
+
+def outside_tolerance(rows: list[dict]) -> list[dict]:
+    """Main V2 tables whose count is off by more than the tolerance."""
+    return [r for r in rows if r["layer"] == "v2" and r["main"] and not r["within_tolerance"]]

@@ -1,0 +1,128 @@
+"""Change detection: which V1 rows changed since the last successful sync, and V1 deletions.
+
+One pass per V1 table compares a stored ``jsonb_hash_extended(xdo, 0)`` per row; the changed
+ids go to ``xano_audit.v1_changes``, where the models read them on a changed-only sync. The
+hashes become the new snapshot only after a successful build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from generator import catalog
+from generator.config import AUDIT_SCHEMA, V1_SCHEMA, V2_SCHEMA
+from generator.registry import v1_table
+from generator.spec import Spec
+
+_CHANGES = sql.Identifier(AUDIT_SCHEMA, "v1_changes")
+_HASHES = sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes")
+_SYNCED = sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids")
+
+
+def _v1(name: str) -> sql.Identifier:
+    return sql.Identifier(V1_SCHEMA, v1_table(name).relation)
+
+
+def _gone_ids(name: str) -> sql.Composed:
+    """Ids synced before that V1 no longer has (V2-only rows were never synced)."""
+    return sql.SQL("select s.id from {a} s where s.v1_table = {n} and not exists "
+                   "(select 1 from {r} v where v.id = s.id)").format(
+        a=_SYNCED, n=sql.Literal(name), r=_v1(name))
+
+
+def detect_changes(conn: psycopg.Connection, v1_names: list[str]) -> dict[str, int]:
+    """Per V1 table: rows whose hash differs from the last successful sync, plus deletions."""
+    out = {}
+    for name in v1_names:
+        with conn.transaction():
+            conn.execute(sql.SQL("delete from {c} where v1_table = {n}").format(
+                c=_CHANGES, n=sql.Literal(name)))
+            out[name] = conn.execute(sql.SQL(
+                "insert into {c} (v1_table, id, h) select {n}, v.id, jsonb_hash_extended(v.xdo, 0) "
+                "from {r} v left join {h} s on s.v1_table = {n} and s.id = v.id "
+                "where s.id is null or s.h is distinct from jsonb_hash_extended(v.xdo, 0)").format(
+                c=_CHANGES, n=sql.Literal(name), r=_v1(name), h=_HASHES)).rowcount
+            # a V1 deletion is a change too (rejects and counts of that table move)
+            out[name] += conn.execute(sql.SQL(
+                "select count(*) from {h} s where s.v1_table = {n} and not exists "
+                "(select 1 from {r} v where v.id = s.id)").format(
+                h=_HASHES, n=sql.Literal(name), r=_v1(name))).fetchone()[0]
+    conn.execute(sql.SQL("analyze {}").format(_CHANGES))
+    return out
+
+
+def remember_hashes(conn: psycopg.Connection, v1_names: list[str], full: bool) -> None:
+    """After a successful build: the hashes seen at detection become the new snapshot.
+
+    The hash stored is the one detect_changes() computed, not V1 as it is now: a row that
+    changed again during the build is detected again next time.
+    """
+    for name in v1_names:
+        if full:
+            src = sql.SQL("select {n}, v.id, jsonb_hash_extended(v.xdo, 0) from {r} v").format(
+                n=sql.Literal(name), r=_v1(name))
+        else:
+            src = sql.SQL("select c.v1_table, c.id, c.h from {c} c where c.v1_table = {n}").format(
+                c=_CHANGES, n=sql.Literal(name))
+        conn.execute(sql.SQL(
+            "insert into {h} as s (v1_table, id, h) {src} on conflict (v1_table, id) do update "
+            "set h = excluded.h where s.h is distinct from excluded.h").format(h=_HASHES, src=src))
+        conn.execute(sql.SQL(
+            "delete from {h} s where s.v1_table = {n} and not exists "
+            "(select 1 from {r} v where v.id = s.id)").format(
+            h=_HASHES, n=sql.Literal(name), r=_v1(name)))
+
+
+def remember_ids(conn: psycopg.Connection, v1_names: list[str]) -> None:
+    """Record the V1 ids this sync brought to V2 (only new ids: a no-op run writes nothing)."""
+    for name in v1_names:
+        conn.execute(sql.SQL(
+            "insert into {a} (v1_table, id) select {n}, v.id from {r} v where not exists "
+            "(select 1 from {a} s where s.v1_table = {n} and s.id = v.id)").format(
+            a=_SYNCED, n=sql.Literal(name), r=_v1(name)))
+
+
+def deleted_in_v1(conn: psycopg.Connection, name: str) -> int:
+    """V1 ids synced before that V1 no longer has (V2-only rows are never counted)."""
+    if not catalog.exists(conn, AUDIT_SCHEMA, "v1_synced_ids"):
+        return 0
+    return conn.execute(sql.SQL("select count(*) from ({}) g").format(_gone_ids(name))
+                        ).fetchone()[0]
+
+
+def prune(conn: psycopg.Connection, spec: Spec, v1_names: list[str]) -> None:
+    """Delete V2 rows whose V1 row was deleted (--prune): splits first, then the main table."""
+    with conn.transaction():
+        for name in v1_names:
+            gone = _gone_ids(name)
+            for t in sorted(spec.for_v1(name), key=lambda x: x.is_main):
+                column = "id" if t.is_main else t.parent_column
+                conn.execute(sql.SQL("delete from {t} where {c} in ({g})").format(
+                    t=sql.Identifier(V2_SCHEMA, t.name), c=sql.Identifier(column), g=gone))
+            for audit in (_HASHES, _SYNCED):
+                conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
+                             .format(a=audit, n=sql.Literal(name), g=gone))
+
+
+def _digest(root: Path, paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def models_digest(root: Path) -> str:
+    """Digest of everything that decides V2 values: models, macros, seeds, dbt_project.yml."""
+    paths = [root / "dbt_project.yml"]
+    for base in ("models", "macros", "seeds"):
+        paths += sorted(p for p in (root / base).rglob("*") if p.is_file())
+    return _digest(root, paths)
+
+
+def seeds_digest(root: Path) -> str:
+    """Digest of the seed files: `dbt seed` runs only when they changed."""
+    return _digest(root, sorted(p for p in (root / "seeds").glob("*") if p.is_file()))

@@ -1,0 +1,122 @@
+"""dbt in-process: the invocation, and a monitor that turns dbt's events into table states."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import psycopg
+
+from generator import catalog, db
+from generator.config import V2_SCHEMA
+from generator.errors import BuildFailed
+from generator.sync.audit import TableState, record_table
+
+OnEvent = Callable[[TableState], None]
+"""Called with a table's state when its model starts and when it finishes."""
+
+
+def dbt_invoke(target: db.Target, root: Path, args: list[str],
+               callbacks: Sequence[Callable] = ()) -> object:
+    """Run dbt in-process with the profile env of ``target``; returns the dbtRunnerResult."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(target.dbt_env(root))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    full = [*args, "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
+    return dbtRunner(callbacks=list(callbacks)).invoke(full)
+
+
+def owning_table(test_name: str, tables: Sequence[str]) -> str | None:
+    """The V2 table a dbt test belongs to: the longest table name inside the test's name.
+
+    >>> owning_table("unique_user_roles_id", ["user", "user_roles"])
+    'user_roles'
+    """
+    best = None
+    for name in tables:
+        if f"_{name}_" in f"_{test_name}_" and (best is None or len(name) > len(best)):
+            best = name
+    return best
+
+
+class DbtMonitor:
+    """Follows a dbt build: updates the table states, records them, reports each step.
+
+    Passed to dbtRunner as a callback. A failure inside the monitor never breaks the build:
+    it is kept in ``problems`` and reported after the build.
+    """
+
+    def __init__(self, conn: psycopg.Connection, run_id: int, states: dict[str, TableState],
+                 on_event: OnEvent | None = None):
+        self.conn, self.run_id, self.states, self.on_event = conn, run_id, states, on_event
+        self.started: dict[str, float] = {}
+        self.problems: list[str] = []
+
+    def __call__(self, event) -> None:
+        try:
+            self.handle(event)
+        except Exception as exc:  # a progress hiccup must never break the build
+            self.problems.append(f"{type(exc).__name__}: {exc}")
+
+    def handle(self, event) -> None:
+        """Route one dbt event."""
+        name = event.info.name
+        if name == "NodeStart":
+            self._started(event.data.node_info)
+        elif name == "NodeFinished":
+            self._finished(event.data.node_info, event.data.run_result)
+
+    def _started(self, node) -> None:
+        self.started[node.node_name] = time.monotonic()
+        s = self.states.get(node.node_name)
+        if s is not None:
+            s.status = "running"
+            self._emit(s)
+
+    def _finished(self, node, res) -> None:
+        if node.resource_type == "test":
+            owner = owning_table(node.node_name, list(self.states))
+            if owner:
+                key = {"pass": "pass", "warn": "warn"}.get(res.status, "fail")
+                self.states[owner].tests[key] += 1
+            return
+        s = self.states.get(node.node_name)
+        if s is None:
+            return
+        from google.protobuf.json_format import MessageToDict
+
+        s.status = res.status
+        s.message = res.message or ""
+        s.duration = time.monotonic() - self.started.get(node.node_name, time.monotonic())
+        rows = MessageToDict(res.adapter_response).get("rows_affected")
+        s.rows_affected = int(rows) if isinstance(rows, (int, float)) and rows >= 0 else None
+        s.after = catalog.count(self.conn, V2_SCHEMA, s.name)
+        record_table(self.conn, self.run_id, s, None)
+        self._emit(s)
+
+    def _emit(self, s: TableState) -> None:
+        if self.on_event:
+            self.on_event(s)
+
+
+def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -> None:
+    """``dbt build`` with ``args``; raises BuildFailed saying what did not build or pass."""
+    res = dbt_invoke(target, root, ["build", "--quiet", *args], callbacks=[monitor])
+    if res.exception:
+        raise BuildFailed(f"dbt error: {str(res.exception).splitlines()[0]}")
+    if not res.success:
+        states = monitor.states.values()
+        bad = [s.name for s in states if s.status not in ("success", "pass")]
+        failed_tests = sum(s.tests["fail"] for s in states)
+        raise BuildFailed(f"models not built: {', '.join(bad)}" if bad else
+                          f"{failed_tests} error-severity test(s) failed")
+
+
+def seed(target: db.Target, root: Path) -> None:
+    """``dbt seed``; raises BuildFailed."""
+    res = dbt_invoke(target, root, ["seed", "--quiet"])
+    if not res.success:
+        raise BuildFailed(f"dbt seed failed: {res.exception or 'see logs'}")

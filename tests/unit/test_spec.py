@@ -1,0 +1,109 @@
+"""Spec validation, table-driven: each bad edit of a small valid spec gives its file:row line."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import SpecError
+from generator.spec import build_spec
+
+from .small_spec import COLUMNS, IGNORED, TABLES
+from .small_spec import rows as _rows
+
+def _problems(tables: str = TABLES, columns: str = COLUMNS, ignored: str = IGNORED) -> list[str]:
+    try:
+        build_spec(_rows(tables), _rows(columns), _rows(ignored))
+    except SpecError as exc:
+        return exc.problems
+    return []
+
+
+def test_the_base_spec_is_valid():
+    spec = build_spec(_rows(TABLES), _rows(COLUMNS), _rows(IGNORED))
+    assert [t.name for t in spec.for_v1("user")] == ["u", "u_roles"]
+    assert spec.main_table("transaction").name == "t"
+    assert spec.table("t_tags").grain == "array"
+
+
+# (what is edited, old text, new text, file:row, expected words in the problem line)
+CASES = [
+    ("columns", "u_roles,is_admin,is_admin,boolean", "u_roles,is_admin,is_admin,frobnicate",
+     "xano_v2_columns.csv:7", "unknown transform 'frobnicate'"),
+    ("columns", "u,born,birthday,date,date", "u,born,birthday,date,text",
+     "xano_v2_columns.csv:4", "transform date produces date, not text"),
+    ("columns", "u,email,email,", "u,born,email,", "xano_v2_columns.csv:4",
+     "column 'born' appears twice in u"),
+    ("columns", "u,email,email,", "u,{{x}},email,", "xano_v2_columns.csv:3",
+     "contains Jinja delimiters"),
+    ("columns", "u,email,email,", "u,__ref__x,email,", "xano_v2_columns.csv:3",
+     "prefix reserved"),
+    ("columns", "u,email,email,", "u," + "e" * 64 + ",email,", "xano_v2_columns.csv:3",
+     "column name must be 1-63 bytes"),
+    ("columns", ",,Email\n", ",,\n", "xano_v2_columns.csv:3", "description is empty"),
+    ("columns", "t,owner_id,agent_id,bigint,bigint,true,false,u,",
+     "t,owner_id,agent_id,bigint,bigint,true,false,nosuch,", "xano_v2_columns.csv:9",
+     "references unknown V2 table 'nosuch'"),
+    ("columns", "u,email,email,", "u,email,$weird,", "xano_v2_columns.csv:3",
+     "unknown special source '$weird'"),
+    ("columns", "u,email,email,", "u,email,$position,", "xano_v2_columns.csv:3",
+     "needs transform 'id'"),
+    ("columns", "u,email,email,", "u,email,list[].x,", "xano_v2_columns.csv:3",
+     "array element path in a row-grain table"),
+    ("columns", "t_tags,tag,tags[]", "t_tags,tag,other[]", "xano_v2_columns.csv:13",
+     "the path must be tags[].<key> or tags[]"),
+    ("columns", "u,id,$id", "u,key,$id", "xano_v2_tables.csv:2", "has no key column 'id'"),
+    ("columns", "", "zz,id,$id,id,bigint,false,false,,Key\n", "xano_v2_columns.csv:14",
+     "column of unknown V2 table 'zz'"),
+    ("tables", "u,1,user,user,row", "u,1,user,nosuch,row", "xano_v2_tables.csv:2",
+     "unknown V1 table 'nosuch'"),
+    ("tables", "t,3,deals,transaction,row", "t,3,deals,transaction,rows", "xano_v2_tables.csv:4",
+     "grain must be one of"),
+    ("tables", "t_tags,4,deals,transaction,array,tags", "t_tags,4,deals,transaction,array,",
+     "xano_v2_tables.csv:5", "array grain needs array_path"),
+    ("tables", "u_roles,2,user,user,row,,u,user_id", "u_roles,2,user,user,row,,nosuch,user_id",
+     "xano_v2_tables.csv:3", "parent 'nosuch' does not exist"),
+    ("tables", "u_roles,2,user,user,row,,u,user_id", "u_roles,2,user,user,row,,u,",
+     "xano_v2_tables.csv:3", "parent_column is required"),
+    ("tables", "u_roles,2,user,user,row,,u,user_id", "u_roles,2,user,user,row,,u,owner",
+     "xano_v2_tables.csv:3", "parent_column 'owner' is not a column of u_roles"),
+    ("tables", "u_roles,2,user,user,row,,u,user_id", "u_roles,2,user,user,row,,,",
+     "xano_v2_tables.csv:3", "V1 table 'user' has two main tables (u, u_roles)"),
+    ("tables", "u,1,user,user,row,,,", "u,1,user,user,row,,u_roles,user_id",
+     "xano_v2_tables.csv:2", "parent cycle u -> u_roles -> u"),
+    ("tables", "t,3,deals,", "t-1,3,deals,", "xano_v2_tables.csv:4", "must be a plain identifier"),
+    ("tables", "t,3,deals,", "t,3,de als,", "xano_v2_tables.csv:4", "domain 'de als'"),
+    ("tables", ",Deals\n", ",\n", "xano_v2_tables.csv:4", "description is empty"),
+    ("tables", "u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users\nu,9,user,user,row,,,,U",
+     "xano_v2_tables.csv:3", "defined twice"),
+    ("ignored", "team,*,not migrated", "nosuch,*,not migrated", "xano_ignored_keys.csv:2",
+     "unknown V1 table 'nosuch'"),
+    ("ignored", "team,*,not migrated", "team,*,", "xano_ignored_keys.csv:2",
+     "a reason is required"),
+]
+
+
+@pytest.mark.parametrize("part,old,new,where,words", CASES,
+                         ids=[f"{c[0]}:{c[4][:30]}" for c in CASES])
+def test_each_bad_edit_is_one_line_naming_file_and_row(part, old, new, where, words):
+    texts = {"tables": TABLES, "columns": COLUMNS, "ignored": IGNORED}
+    if old:
+        assert old in texts[part], old
+        texts[part] = texts[part].replace(old, new, 1)
+    else:
+        texts[part] += new
+    problems = _problems(**texts)
+    hits = [p for p in problems if words in p]
+    assert hits, problems
+    assert hits[0].startswith(f"seeds/{where}: "), hits
+
+
+def test_every_problem_is_reported_at_once():
+    columns = (COLUMNS.replace("u_roles,is_admin,is_admin,boolean", "u_roles,is_admin,is_admin,x")
+               .replace("u,born,birthday,date,date", "u,born,birthday,date,text"))
+    problems = _problems(columns=columns)
+    assert len(problems) == 2 and all(p.startswith("seeds/xano_v2_columns.csv:") for p in problems)
+
+
+def test_a_row_missing_fields_is_named():
+    problems = _problems(columns="v2_table,column\nu,id\n")
+    assert any(p.startswith("seeds/xano_v2_columns.csv:2: missing field") for p in problems)
