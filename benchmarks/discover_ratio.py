@@ -18,14 +18,15 @@ import argparse
 import contextlib
 import time
 import uuid
+from pathlib import Path
 
 from psycopg import sql
 
 from generator import db as dbmod
-from generator.scan import scan_table
 from generator.fixtures import generate_rows, load_table
 from generator.fixtures.records import BASE_COUNTS, Ctx
-from generator.registry import v1_table
+from generator.registry import load_registry
+from generator.scan import scan_table
 
 NAIVE = "select distinct jsonb_object_keys(xdo) from {t}"
 FLOOR = ("select jsonb_typeof(e.value), count(*) from {t} cross join lateral "
@@ -46,7 +47,7 @@ def main() -> None:
     ap.add_argument("--dsn", default=None)
     args = ap.parse_args()
     base = dbmod.resolve(args.dsn)
-    table = v1_table(args.table)
+    table = load_registry(Path(__file__).resolve().parent.parent).table(args.table)
     name = "bench_" + uuid.uuid4().hex[:8]
     with dbmod.connect(base) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))

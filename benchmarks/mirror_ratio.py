@@ -27,7 +27,9 @@ from generator import db as dbmod  # noqa: E402
 from generator.fixtures import generate_rows, load_table, scaled_counts  # noqa: E402
 from generator.fixtures.records import Ctx  # noqa: E402
 from generator.mirror import mirror  # noqa: E402
-from generator.registry import V1_TABLES  # noqa: E402
+from generator.registry import load_registry  # noqa: E402
+
+V1_TABLES = load_registry(Path(__file__).resolve().parent.parent).tables
 
 
 def main() -> None:

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator import db as dbmod  # noqa: E402
-from generator.registry import V1_TABLES  # noqa: E402
+from generator.registry import load_registry  # noqa: E402
+
+V1_TABLES = load_registry(ROOT).tables
 
 
 @dataclass

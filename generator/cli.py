@@ -45,10 +45,11 @@ def _target(ctx: click.Context, start: bool = True) -> dbmod.Target:
 
 def _v1_tables(names: list[str]) -> list:
     """Registered V1 tables by name (all when ``names`` is empty); unknown -> UsageError."""
-    from generator.registry import V1_TABLES, v1_table
+    from generator.registry import load_registry
 
+    registry = load_registry(dbmod.project_root())
     try:
-        return [v1_table(n) for n in names] if names else list(V1_TABLES)
+        return registry.select(names)
     except KeyError as exc:
         raise click.UsageError(str(exc.args[0])) from None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.inventory import Inventory, KeyProfile
-from generator.keypath import decode_path, encode_path
+from generator.keypath import ancestors, encode_path, top_key
 from generator.spec import Column, Spec, Table
 
 
@@ -30,7 +30,7 @@ class Coverage:
         """V1 table -> top-level keys that hold an unclaimed path (first-seen order)."""
         out: dict[str, list[str]] = {}
         for p in self.unclaimed:
-            key = decode_path(p.key_path)[0]
+            key = top_key(p.key_path)
             keys = out.setdefault(p.v1_table, [])
             if key not in keys:
                 keys.append(key)
@@ -38,11 +38,8 @@ class Coverage:
 
 
 def _prefixes(path: str) -> list[str]:
-    key, sub, kind = decode_path(path)
-    if sub is None:
-        return [path]
-    top = encode_path(key)
-    return [path, top, top + "[]"] if kind == "array" else [path, top]
+    """The path itself, then every path that contains it (nearest first)."""
+    return [path, *ancestors(path)]
 
 
 def _needed_path(t: Table, c: Column) -> str:

@@ -13,7 +13,7 @@ from generator.discover import discover
 from generator.emit import generate_project
 from generator.errors import StatusError
 from generator.progress import sync_view, table_progress
-from generator.registry import V1_TABLES
+from generator.registry import load_registry
 from generator.sync.run import run_sync
 
 
@@ -39,7 +39,8 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
     _status(target, root, echo, expect_gaps=True)
     step("discover the V1 key inventory", "discover")
     with table_progress() as progress:
-        found = discover(target, root, list(V1_TABLES), progress=progress)
+        found = discover(target, root, list(load_registry(root).tables),
+                         progress=progress)
     for line in views.discovery_lines(found):
         echo(line)
     step("generate the dbt models", "")

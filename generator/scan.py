@@ -17,7 +17,7 @@ from psycopg import sql
 from generator import profile
 from generator.config import V1_SCHEMA
 from generator.inventory import KeyProfile, TableProfile, sort_profiles
-from generator.keypath import encode_path
+from generator.keypath import Step, encode_path, parse_path, path_kind
 from generator.registry import V1Table
 from generator.sql.discover import (
     CODES,
@@ -66,22 +66,50 @@ def scan_table(
                                on_progress)
         for rows in results:
             for g in rows:
-                ident = (g["key"], g["sub_key"], KINDS[g["kind"]])
+                ident = (g["key"], g["sub_key"], KINDS[g["kind"]], g["deep"])
                 p = profiles.get(ident)
                 if p is None:
-                    p = profiles[ident] = KeyProfile(
-                        table.name, encode_path(*ident), ident[2], rows_total=total)
+                    path = encode_path(*ident[:3]) + ident[3]
+                    p = profiles[ident] = KeyProfile(table.name, path, path_kind(path),
+                                                     rows_total=total)
                 jt, cls = CODES[g["code"]]
                 profile.merge_group(p, jt, cls, g)
-    for (key, sub, kind), p in profiles.items():
+    for (key, sub, kind, deep), p in profiles.items():
         example = None
-        if p.example_id is not None:
+        if p.example_id is not None and not deep:
             row = conn.execute(example_query(schema, table.relation, kind),
                                {"key": key, "sub": sub, "id": p.example_id}).fetchone()
             example = row[0] if row else None
+        elif p.example_id is not None:
+            row = conn.execute(example_query(schema, table.relation, "top"),
+                               {"key": key, "id": p.example_id}).fetchone()
+            example = first_value(row[0], parse_path(p.key_path)[1:], kind == "array")
         profile.finalize(p, example, patterns)
     tp.keys = sum(1 for p in profiles.values() if p.kind == "top")
     return ScanResult(tp, sort_profiles(list(profiles.values())))
+
+
+def first_value(value: object, steps: Sequence[Step], through_array: bool) -> object | None:
+    """The first meaningful value at ``steps`` below ``value`` (a top-level key's value).
+
+    ``through_array``: ``value`` is an array whose object elements hold the path. Arrays on
+    the way are searched element by element; None, JSON null and "" are not examples.
+
+    >>> first_value({"a": {"b": 1}}, [("a", False), ("b", False)], False)
+    1
+    >>> first_value([{"x": {"y": ""}}, {"x": {"y": 2}}], [("x", False), ("y", False)], True)
+    2
+    """
+    candidates = list(value) if through_array and isinstance(value, list) else [value]
+    for i, (key, array) in enumerate(steps):
+        nxt = []
+        for c in candidates:
+            if isinstance(c, dict) and key in c:
+                v = c[key]
+                more = array and i < len(steps) - 1 and isinstance(v, list)
+                nxt += list(v) if more else [v]
+        candidates = nxt
+    return next((c for c in candidates if c is not None and c != ""), None)
 
 
 def _scan_chunks(

@@ -18,12 +18,13 @@ from generator.config import (
     MAX_IDENT,
     SENSITIVE_FILE,
     UNMAPPED_COLUMN,
+    V1_TABLES_FILE,
     V2_COLUMNS_FILE,
     V2_TABLES_FILE,
 )
 from generator.errors import SpecError
-from generator.keypath import decode_path, encode_path
-from generator.registry import V1_TABLES
+from generator.keypath import Step, parse_path
+from generator.registry import Registry, V1Table, load_registry
 from generator.transforms import TRANSFORMS
 
 SPECIAL_PATHS = {"$id", "$parent_id", "$position", "$element_id"}
@@ -69,9 +70,14 @@ class Column:
         """True for identity columns that do not come from a V1 key."""
         return self.v1_path in SPECIAL_PATHS
 
-    def path_parts(self) -> tuple[str, str | None, str]:
-        """Decoded V1 path: (key, sub_key, kind)."""
-        return decode_path(self.v1_path)
+    def steps(self) -> tuple[Step, ...]:
+        """The parsed V1 key path: (key, array follows) per level."""
+        return parse_path(self.v1_path)
+
+    @property
+    def top_key(self) -> str:
+        """The top-level V1 key this column reads."""
+        return self.steps()[0][0]
 
 
 @dataclass(frozen=True)
@@ -122,8 +128,13 @@ class Spec:
     """The whole reviewed mapping."""
 
     tables: tuple[Table, ...]
+    """V2 tables in file order."""
     ignored: tuple[Ignored, ...]
+    """V1 keys deliberately not migrated."""
     sensitive_patterns: tuple[str, ...]
+    """Glob patterns of sensitive key names."""
+    registry: Registry = Registry()
+    """The registered V1 tables (seeds/xano_v1_tables.csv)."""
 
     def table(self, name: str) -> Table:
         """Table by name."""
@@ -140,7 +151,11 @@ class Spec:
     def v1_tables(self) -> list[str]:
         """V1 tables that feed at least one V2 table, in registry order."""
         used = {t.v1_table for t in self.tables}
-        return [t.name for t in V1_TABLES if t.name in used]
+        return [n for n in self.registry.names() if n in used]
+
+    def v1(self, name: str) -> V1Table:
+        """The registered V1 table called ``name``."""
+        return self.registry.table(name)
 
 
 def read_rows(root: Path, name: str) -> Rows:
@@ -166,11 +181,12 @@ def _flag(value: str | None) -> bool:
 def load_spec(root: Path) -> Spec:
     """Read and validate the spec files of ``root``; raises SpecError with one line per problem."""
     return build_spec(read_rows(root, V2_TABLES_FILE), read_rows(root, V2_COLUMNS_FILE),
-                      read_rows(root, IGNORED_FILE), read_rows(root, SENSITIVE_FILE))
+                      read_rows(root, IGNORED_FILE), read_rows(root, SENSITIVE_FILE),
+                      load_registry(root))
 
 
 def build_spec(table_rows: Rows, column_rows: Rows, ignored_rows: Rows = (),
-               sensitive_rows: Rows = ()) -> Spec:
+               sensitive_rows: Rows = (), registry: Registry | None = None) -> Spec:
     """A validated Spec from CSV rows (pure); raises SpecError listing every problem.
 
     >>> t = [(2, {"v2_table": "u", "v2_id": "1", "domain": "u", "v1_table": "user",
@@ -178,7 +194,7 @@ def build_spec(table_rows: Rows, column_rows: Rows, ignored_rows: Rows = (),
     ...           "description": "Users"})]
     >>> c = [(2, {"v2_table": "u", "column": "id", "v1_path": "$id", "transform": "id",
     ...           "v2_type": "bigint", "nullable": "false", "description": "Key"})]
-    >>> build_spec(t, c).table("u").columns[0].nullable
+    >>> build_spec(t, c, registry=Registry((V1Table("user", 41),))).table("u").columns[0].nullable
     False
     """
     problems: list[str] = []
@@ -216,7 +232,7 @@ def build_spec(table_rows: Rows, column_rows: Rows, ignored_rows: Rows = (),
             problems.append(f"{IGNORED_FILE}:{line}: missing field(s)")
     patterns = tuple(r["pattern"].strip() for _, r in sensitive_rows
                      if (r.get("pattern") or "").strip())
-    spec = Spec(tuple(tables), tuple(ignored), patterns)
+    spec = Spec(tuple(tables), tuple(ignored), patterns, registry or Registry())
     orphans = {n: cols[0].row for n, cols in cols_by_table.items()
                if n not in {t.name for t in tables}}
     problems += validate(spec, orphans)
@@ -232,7 +248,7 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
     """
     out: list[str] = []
     names = [t.name for t in spec.tables]
-    known_v1 = {t.name for t in V1_TABLES}
+    known_v1 = set(spec.registry.names())
     for name, row in sorted((orphan_tables or {}).items()):
         out.append(f"{V2_COLUMNS_FILE}:{row}: column of unknown V2 table {name!r}")
     seen: set[str] = set()
@@ -248,7 +264,8 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
             out.append(f"{where}: domain {t.domain!r} must be a plain identifier (it names a "
                        "folder and a doc block)")
         if t.v1_table not in known_v1:
-            out.append(f"{where}: unknown V1 table {t.v1_table!r}")
+            out.append(f"{where}: V1 table {t.v1_table!r} is not registered in "
+                       f"{V1_TABLES_FILE}")
         if t.grain not in GRAINS:
             out.append(f"{where}: grain must be one of {sorted(GRAINS)}, got {t.grain!r}")
         if t.grain == "array" and not t.array_path:
@@ -280,7 +297,8 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
     out += _cycles(spec)
     for ig in spec.ignored:
         if ig.v1_table not in known_v1:
-            out.append(f"{IGNORED_FILE}:{ig.row}: unknown V1 table {ig.v1_table!r}")
+            out.append(f"{IGNORED_FILE}:{ig.row}: V1 table {ig.v1_table!r} is not registered in "
+                       f"{V1_TABLES_FILE}")
         if not ig.reason:
             out.append(f"{IGNORED_FILE}:{ig.row}: a reason is required")
     return out
@@ -319,18 +337,19 @@ def _check_column(t: Table, c: Column, seen: set[str], names: list[str]) -> list
         out.append(f"{where}: unknown special source {c.v1_path!r}")
         return out
     try:
-        key, sub, kind = c.path_parts()
+        steps = c.steps()
     except ValueError as exc:
         out.append(f"{where}: invalid V1 key path {c.v1_path!r}: {exc}")
         return out
-    if not key:
+    if not steps[0][0]:
         out.append(f"{where}: invalid V1 key path {c.v1_path!r}")
+    arrays = [i for i, (_, arr) in enumerate(steps) if arr]
     if t.grain == "array":
-        element_scalar = c.v1_path == encode_path(t.array_path) + "[]"
-        if not element_scalar and not (kind == "array" and key == t.array_path):
+        # tags[] (the elements) or tags[].a.b (keys of object elements, any depth)
+        if steps[0] != (t.array_path, True) or arrays != [0]:
             out.append(f"{where}: in array table {t.name} the path must be "
                        f"{t.array_path}[].<key> or {t.array_path}[], got {c.v1_path!r}")
-    elif kind == "array":
+    elif arrays:
         out.append(f"{where}: {c.v1_path!r} is an array element path in a row-grain table")
     return out
 

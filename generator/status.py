@@ -12,7 +12,6 @@ from psycopg import sql
 
 from generator import catalog, db
 from generator.config import ARRAY_ID_FACTOR, AUDIT_SCHEMA, TOLERANCE, V1_SCHEMA, V2_SCHEMA
-from generator.registry import v1_table
 from generator.spec import Spec, load_spec
 from generator.sync.changes import deleted_in_v1
 
@@ -21,7 +20,7 @@ def expected_counts(conn: psycopg.Connection, spec: Spec) -> dict[str, int]:
     """What each V2 table's grain implies from V1 (V1 rows, or summed array lengths)."""
     out: dict[str, int] = {}
     for t in spec.tables:
-        relation = v1_table(t.v1_table).relation
+        relation = spec.v1(t.v1_table).relation
         if not catalog.exists(conn, V1_SCHEMA, relation):
             continue
         rel = sql.Identifier(V1_SCHEMA, relation)
@@ -68,7 +67,7 @@ def collect_status(conn: psycopg.Connection, spec: Spec) -> list[dict]:
             f"from {AUDIT_SCHEMA}.sync_run_tables t join {AUDIT_SCHEMA}.sync_runs r "
             "using (run_id) order by t.v2_table, r.run_id desc")}
     for name in spec.v1_tables():
-        rel = v1_table(name).relation
+        rel = spec.v1(name).relation
         out.append({"layer": "v1", "table": name, "relation": f"{V1_SCHEMA}.{rel}",
                     "count": catalog.count(conn, V1_SCHEMA, rel)})
     for t in spec.tables:
@@ -79,7 +78,7 @@ def collect_status(conn: psycopg.Connection, spec: Spec) -> list[dict]:
         ended, st = last.get(t.name, (None, None))
         extra = {}
         if t.is_main:
-            extra["deleted_in_v1"] = deleted_in_v1(conn, t.v1_table)
+            extra["deleted_in_v1"] = deleted_in_v1(conn, spec.v1(t.v1_table))
         out.append({"layer": "v2", "table": t.name, "domain": t.domain, **extra,
                     "main": t.is_main, "count": n, "expected": e, "gap": gap,
                     "pct": round(pct, 2) if pct is not None else None,

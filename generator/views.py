@@ -76,11 +76,24 @@ def discovery_lines(result: Discovery) -> list[str]:
         if tp.xdo_null or tp.xdo_not_object:
             line += f"  (xdo null: {tp.xdo_null}, not an object: {tp.xdo_not_object})"
         out.append(line)
-        out += [f"  + {k}" for k in ch.new[:20]]
-        out += [f"  - {k}" for k in ch.gone[:20]]
-        out += [f"  ~ {k}: {a} -> {b}" for k, a, b in ch.retyped[:20]]
+        out += _listed("+", ch.new)
+        out += _listed("-", ch.gone)
+        out += _listed("~", [f"{k}: {a} -> {b}" for k, a, b in ch.retyped])
     out.append(f"wrote {KEY_INVENTORY_FILE} ({len(result.inventory.keys)} key paths) and "
                f"{TABLE_INVENTORY_FILE}")
+    return out
+
+
+def _listed(sign: str, paths: list[str], most: int = 20) -> list[str]:
+    """Up to ``most`` paths, top-level keys first, then a count of the rest.
+
+    >>> _listed("+", ["a.b", "z", "a"], most=2)
+    ['  + a', '  + z', '  + ... 1 more']
+    """
+    ordered = sorted(paths, key=lambda p: (p.count(".") + p.count("[]"), p))
+    out = [f"  {sign} {p}" for p in ordered[:most]]
+    if len(ordered) > most:
+        out.append(f"  {sign} ... {len(ordered) - most} more")
     return out
 
 

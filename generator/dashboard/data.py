@@ -11,7 +11,6 @@ from generator.config import AUDIT_SCHEMA, TOLERANCE, UNMAPPED_COLUMN
 from generator.coverage import coverage as spec_coverage
 from generator.inventory import Inventory
 from generator.keypath import encode_path, is_sensitive, mask
-from generator.registry import v1_table
 from generator.status import collect_status
 from generator.sync.audit import lock_held
 
@@ -48,7 +47,7 @@ def story(conn: psycopg.Connection, spec: specmod.Spec, status: list[dict],
             targets = [{"table": t.name, "v2_id": t.v2_id, "rows": v2_counts.get(t.name, 0),
                         "columns": len(t.columns), "grain": t.grain, "main": t.is_main}
                        for t in spec.for_v1(v1)]
-            flows.append({"v1_table": v1, "relation": v1_table(v1).relation,
+            flows.append({"v1_table": v1, "relation": spec.v1(v1).relation,
                           "rows": v1_counts.get(v1, 0), "keys": keys_by_table.get(v1, 0),
                           "targets": targets})
         domains.append({"domain": domain, "flows": flows})

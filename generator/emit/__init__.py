@@ -74,7 +74,7 @@ def render_project(spec: Spec, inventory: Inventory, cov: Coverage) -> dict[str,
             spec, domain, unmapped)
     for t in spec.tables:
         un = unmapped.get(t.v1_table, []) if t.is_main else []
-        files[f"models/v2/{t.domain}/{t.name}.sql"] = models.model_sql(t, un)
+        files[f"models/v2/{t.domain}/{t.name}.sql"] = models.model_sql(t, spec.v1(t.v1_table), un)
         files[f"tests/dbt/generated/xano_reconcile__{t.name}.sql"] = audit.reconcile_sql(t)
     for v1 in spec.v1_tables():
         files[f"models/audit/xano_accounting__{v1}.sql"] = audit.accounting_sql(spec, v1)

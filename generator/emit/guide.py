@@ -11,7 +11,6 @@ import re
 from generator.config import GENERATED_HEADER
 from generator.coverage import Coverage
 from generator.inventory import Inventory
-from generator.registry import v1_table
 from generator.spec import Spec
 from generator.transforms import TRANSFORMS
 
@@ -36,7 +35,7 @@ def scale_block(spec: Spec, inventory: Inventory) -> str:
              "|---|---:|---:|---|---:|"]
     tot_rows = tot_keys = tot_cols = 0
     for name in spec.v1_tables():
-        t = v1_table(name)
+        t = spec.v1(name)
         prof = inventory.table(name)
         rows = prof.rows if prof else 0
         n_keys = len(inventory.keys_of(name))
@@ -60,7 +59,7 @@ def mapping_block(spec: Spec) -> str:
                      if t.grain == "array" else f"one row per V1 `{t.v1_table}` row")
             out.append(f"#### `{t.name}` (V2 id {t.v2_id or 'n/a'})\n")
             out.append(f"{_cell(t.description)}. Source: V1 `{t.v1_table}` "
-                       f"(`{v1_table(t.v1_table).relation}`); grain: {grain}; key: `id`; "
+                       f"(`{spec.v1(t.v1_table).relation}`); grain: {grain}; key: `id`; "
                        + (f"parent: `{t.parent}` via `{t.parent_column}`." if t.parent
                           else "main table of the domain.") + "\n")
             out.append("| column | V1 key path | transform | type | notes |")
@@ -117,7 +116,7 @@ def domain_docs(spec: Spec) -> str:
         parts.append(f"{{% docs xano_domain_{domain} %}}")
         for v1 in dict.fromkeys(t.v1_table for t in tables):
             ts = [t for t in tables if t.v1_table == v1]
-            parts.append(f"V1 `{v1}` (Xano table {v1_table(v1).table_id}, one JSONB `xdo` per "
+            parts.append(f"V1 `{v1}` (Xano table {spec.v1(v1).table_id}, one JSONB `xdo` per "
                          f"row) splits into {len(ts)} V2 table(s):\n")
             for t in ts:
                 kind = ("main table, one row per V1 row" if t.is_main else

@@ -14,7 +14,7 @@ from generator.config import (
 )
 from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
 from generator.inventory import CSV_FIELDS, Inventory
-from generator.registry import v1_table
+from generator.registry import V1Table
 from generator.spec import Column, Spec, Table
 from generator.sql import build
 from generator.transforms import TRANSFORMS
@@ -37,15 +37,14 @@ def v1_cte(v1: str, incremental: bool = True) -> str:
             + changed_only_filter(v1, incremental=incremental) + ")")
 
 
-def model_sql(t: Table, unmapped: list[str]) -> str:
-    """The dbt model of one V2 table."""
+def model_sql(t: Table, src: V1Table, unmapped: list[str]) -> str:
+    """The dbt model of one V2 table fed by V1 table ``src``."""
     if t.grain == "array":
         select = build.array_model(t)
         extra: list[str] = []
     else:
         select = build.row_model(t, unmapped)
         extra = [UNMAPPED_COLUMN] if unmapped else []
-    src = v1_table(t.v1_table)
     depends = f"-- depends_on: {{{{ ref('{t.parent}') }}}}\n" if t.parent else ""
     return (
         sql_header(f"V2 {t.name} (Xano table {t.v2_id or 'n/a'}) from V1 {t.v1_table} "
@@ -169,7 +168,7 @@ def sources_yaml(spec: Spec, inventory: Inventory) -> str:
     """Sources for the V1 tables, Xano ids in meta."""
     entries = []
     for name in spec.v1_tables():
-        t = v1_table(name)
+        t = spec.v1(name)
         prof = inventory.table(name)
         feeds = ", ".join(f"`{x.name}`" for x in spec.for_v1(name))
         entries.append({
@@ -198,6 +197,9 @@ def seeds_yaml() -> str:
     int_cols = [f for f in CSV_FIELDS[3:] if f not in ("inferred_type", "drift_share",
                                                         "sensitive", "example")]
     seeds = [
+        {"name": "xano_v1_tables", "description": "Registry of V1 tables: workspace, table id.",
+         "config": {"column_types": {"v1_table": "text", "workspace": "bigint",
+                                     "table_id": "bigint", "description": "text"}}},
         {"name": "xano_v1_key_inventory", "description": "Discovered V1 key inventory.",
          "config": {"column_types": {**{c: "text" for c in ("v1_table", "key_path", "kind",
                                                              "inferred_type", "example")},

@@ -128,14 +128,11 @@ def extraction_for(keys: list[str]) -> Extraction:
 
 def value_of(c: Column, ex: Extraction, element: exp.Expression | None = None) -> exp.Expression:
     """jsonb value a column reads (element = current array element for array grain)."""
-    if element is not None:
-        if c.v1_path.endswith("[]") and not c.v1_path.endswith("\\[]"):
-            return element
-        _, sub, _ = c.path_parts()
-        return arrow(element, sub)
-    key, sub, _ = c.path_parts()
-    value = ex.top(key)
-    return arrow(value, sub) if sub is not None else value
+    steps = c.steps()
+    value = element if element is not None else ex.top(steps[0][0])
+    for key, _ in steps[1:]:
+        value = arrow(value, key)
+    return value
 
 
 def transformed(c: Column, value: exp.Expression) -> exp.Expression:
@@ -160,7 +157,7 @@ def top_keys(table: Table) -> list[str]:
     """Top-level V1 keys a V2 table reads."""
     if table.grain == "array":
         return [table.array_path]
-    return [c.path_parts()[0] for c in table.columns if not c.special]
+    return [c.top_key for c in table.columns if not c.special]
 
 
 # -- models -----------------------------------------------------------------------------------
@@ -259,7 +256,7 @@ def rejects_select(v1_table: str, tables: list[Table], cte: str = "v1") -> list[
     out: list[exp.Select] = []
     row_tables = [t for t in tables if t.grain == "row"]
     cols = [(t, c) for t in row_tables for c in t.columns if not c.special]
-    keys = [c.path_parts()[0] for _, c in cols]
+    keys = [c.top_key for _, c in cols]
     ex = extraction_for(keys)
     xdo = col("xdo", "v1")
     rows: list[exp.Expression] = [exp.Tuple(expressions=[
@@ -385,7 +382,7 @@ def accounting(v1_name: str, tables: list[Table], cte: str = "v1") -> exp.Select
     rows: list[exp.Tuple] = []
     v1_src = exp.to_table(cte).as_("v1", quoted=True)
     row_cols = [(t, c) for t in tables if t.grain == "row" for c in t.columns if not c.special]
-    ex = extraction_for([c.path_parts()[0] for _, c in row_cols])
+    ex = extraction_for([c.top_key for _, c in row_cols])
     v1_exprs, n = [], 0
     labels: dict[tuple[str, str], str] = {}
     for t, c in row_cols:

@@ -28,13 +28,14 @@ with src as (
     where id >= %(lo)s and id < %(hi)s and jsonb_typeof(xdo) = 'object'
 ),
 items as (
-    select s.id, i.key, i.sub_key, i.kind, i.v, i.first_in_row
+    select s.id, i.key, i.sub_key, i.kind, i.deep, i.v, i.first_in_row
     from src as s
     cross join lateral (
-        select e.key, null::text as sub_key, 0 as kind, e.value as v, true as first_in_row
+        select e.key, null::text as sub_key, 0 as kind, '' as deep, e.value as v,
+            true as first_in_row
         from jsonb_each(s.xdo) as e
         union all
-        select p.key, c.sub_key, c.kind, c.v, c.first_in_row
+        select p.key, c.sub_key, c.kind, '', c.v, c.first_in_row
         from jsonb_each(s.xdo) as p
         cross join lateral (
             select o.key as sub_key, 1 as kind, o.value as v, true as first_in_row
@@ -51,11 +52,50 @@ items as (
             ) as a
         ) as c
         where s.xdo @? 'lax $.*.*' and jsonb_typeof(p.value) in ('object', 'array')
+        union all
+        -- three levels and deeper: only rows that nest that far; `deep` is the encoded rest
+        -- of the path below the second level (keys escaped as in generator.keypath)
+        select p.key, d.sub_key, d.kind, d.deep, d.v, d.rn = 1
+        from jsonb_each(s.xdo) as p
+        cross join lateral (
+            select w.sub_key, w.kind, w.deep, w.v,
+                row_number() over (partition by w.sub_key, w.kind, w.deep) as rn
+            from (
+                with recursive w (sub_key, kind, deep, v) as (
+                    select o.key, 1, ''::text, o.value
+                    from jsonb_each(case when jsonb_typeof(p.value) = 'object'
+                        then p.value end) as o
+                    union all
+                    select n.key, 2, '', n.value
+                    from jsonb_array_elements(case when jsonb_typeof(p.value) = 'array'
+                        then p.value end) as el(val)
+                    cross join lateral jsonb_each(case when jsonb_typeof(el.val) = 'object'
+                        then el.val end) as n
+                    union all
+                    select w.sub_key, w.kind, w.deep || c.sep || replace(replace(replace(
+                        replace(c.key, '\', '\\'), '.', '\.'), '[', '\['), ']', '\]'), c.v
+                    from w
+                    cross join lateral (
+                        select '.' as sep, o.key, o.value as v
+                        from jsonb_each(case when jsonb_typeof(w.v) = 'object'
+                            then w.v end) as o
+                        union all
+                        select '[].', n.key, n.value
+                        from jsonb_array_elements(case when jsonb_typeof(w.v) = 'array'
+                            then w.v end) as el(val)
+                        cross join lateral jsonb_each(case when jsonb_typeof(el.val) = 'object'
+                            then el.val end) as n
+                    ) as c
+                )
+                select * from w where deep <> ''
+            ) as w
+        ) as d
+        where s.xdo @? 'lax $.*.*.*' and jsonb_typeof(p.value) in ('object', 'array')
     ) as i
 ),
 typed as (
     select
-        id, key, sub_key, kind, v, first_in_row,
+        id, key, sub_key, kind, deep, v, first_in_row,
         -- the JSON type as a small integer: compared many times below
         case jsonb_typeof(v)
             when 'string' then 1 when 'number' then 2 when 'boolean' then 3
@@ -66,7 +106,7 @@ typed as (
 ),
 valued as (
     select
-        id, key, sub_key, kind, v, first_in_row, t,
+        id, key, sub_key, kind, deep, v, first_in_row, t,
         case when t = 1 then v #>> '{{}}' end as s,
         case when t = 2 then v::numeric end as n
     from typed
@@ -74,7 +114,7 @@ valued as (
 ),
 shaped as (
     select
-        id, key, sub_key, kind, v, first_in_row, t, s, n,
+        id, key, sub_key, kind, deep, v, first_in_row, t, s, n,
         ascii(s) as a,
         length(s) as l,
         -- the non-digit characters of a string that starts like a number or a date
@@ -85,7 +125,7 @@ shaped as (
 ),
 classified as (
     select
-        id, key, sub_key, kind, first_in_row,
+        id, key, sub_key, kind, deep, first_in_row,
         case t
             when 1 then case
                 when l = 0 then 1
@@ -152,6 +192,7 @@ select
     key,
     sub_key,
     kind,
+    deep,
     code,
     count(*) as occurrences,
     count(*) filter (where first_in_row) as rows_with_key,
@@ -159,7 +200,7 @@ select
     max(len) as max_len,
     min(id) as example_id
 from classified
-group by key, sub_key, kind, code
+group by key, sub_key, kind, deep, code
 """
 
 KINDS = {0: "top", 1: "object", 2: "array"}

@@ -15,7 +15,7 @@ from psycopg import sql
 
 from generator import catalog
 from generator.config import AUDIT_SCHEMA, V1_SCHEMA, V2_SCHEMA
-from generator.registry import v1_table
+from generator.registry import V1Table
 from generator.spec import Spec
 
 _CHANGES = sql.Identifier(AUDIT_SCHEMA, "v1_changes")
@@ -23,21 +23,22 @@ _HASHES = sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes")
 _SYNCED = sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids")
 
 
-def _v1(name: str) -> sql.Identifier:
-    return sql.Identifier(V1_SCHEMA, v1_table(name).relation)
+def _v1(t: V1Table) -> sql.Identifier:
+    return sql.Identifier(V1_SCHEMA, t.relation)
 
 
-def _gone_ids(name: str) -> sql.Composed:
+def _gone_ids(t: V1Table) -> sql.Composed:
     """Ids synced before that V1 no longer has (V2-only rows were never synced)."""
     return sql.SQL("select s.id from {a} s where s.v1_table = {n} and not exists "
                    "(select 1 from {r} v where v.id = s.id)").format(
-        a=_SYNCED, n=sql.Literal(name), r=_v1(name))
+        a=_SYNCED, n=sql.Literal(t.name), r=_v1(t))
 
 
-def detect_changes(conn: psycopg.Connection, v1_names: list[str]) -> dict[str, int]:
+def detect_changes(conn: psycopg.Connection, tables: list[V1Table]) -> dict[str, int]:
     """Per V1 table: rows whose hash differs from the last successful sync, plus deletions."""
     out = {}
-    for name in v1_names:
+    for t in tables:
+        name = t.name
         with conn.transaction():
             conn.execute(sql.SQL("delete from {c} where v1_table = {n}").format(
                 c=_CHANGES, n=sql.Literal(name)))
@@ -45,26 +46,27 @@ def detect_changes(conn: psycopg.Connection, v1_names: list[str]) -> dict[str, i
                 "insert into {c} (v1_table, id, h) select {n}, v.id, jsonb_hash_extended(v.xdo, 0) "
                 "from {r} v left join {h} s on s.v1_table = {n} and s.id = v.id "
                 "where s.id is null or s.h is distinct from jsonb_hash_extended(v.xdo, 0)").format(
-                c=_CHANGES, n=sql.Literal(name), r=_v1(name), h=_HASHES)).rowcount
+                c=_CHANGES, n=sql.Literal(name), r=_v1(t), h=_HASHES)).rowcount
             # a V1 deletion is a change too (rejects and counts of that table move)
             out[name] += conn.execute(sql.SQL(
                 "select count(*) from {h} s where s.v1_table = {n} and not exists "
                 "(select 1 from {r} v where v.id = s.id)").format(
-                h=_HASHES, n=sql.Literal(name), r=_v1(name))).fetchone()[0]
+                h=_HASHES, n=sql.Literal(name), r=_v1(t))).fetchone()[0]
     conn.execute(sql.SQL("analyze {}").format(_CHANGES))
     return out
 
 
-def remember_hashes(conn: psycopg.Connection, v1_names: list[str], full: bool) -> None:
+def remember_hashes(conn: psycopg.Connection, tables: list[V1Table], full: bool) -> None:
     """After a successful build: the hashes seen at detection become the new snapshot.
 
     The hash stored is the one detect_changes() computed, not V1 as it is now: a row that
     changed again during the build is detected again next time.
     """
-    for name in v1_names:
+    for t in tables:
+        name = t.name
         if full:
             src = sql.SQL("select {n}, v.id, jsonb_hash_extended(v.xdo, 0) from {r} v").format(
-                n=sql.Literal(name), r=_v1(name))
+                n=sql.Literal(name), r=_v1(t))
         else:
             src = sql.SQL("select c.v1_table, c.id, c.h from {c} c where c.v1_table = {n}").format(
                 c=_CHANGES, n=sql.Literal(name))
@@ -74,38 +76,41 @@ def remember_hashes(conn: psycopg.Connection, v1_names: list[str], full: bool) -
         conn.execute(sql.SQL(
             "delete from {h} s where s.v1_table = {n} and not exists "
             "(select 1 from {r} v where v.id = s.id)").format(
-            h=_HASHES, n=sql.Literal(name), r=_v1(name)))
+            h=_HASHES, n=sql.Literal(name), r=_v1(t)))
 
 
-def remember_ids(conn: psycopg.Connection, v1_names: list[str]) -> None:
+def remember_ids(conn: psycopg.Connection, tables: list[V1Table]) -> None:
     """Record the V1 ids this sync brought to V2 (only new ids: a no-op run writes nothing)."""
-    for name in v1_names:
+    for t in tables:
+        name = t.name
         conn.execute(sql.SQL(
             "insert into {a} (v1_table, id) select {n}, v.id from {r} v where not exists "
             "(select 1 from {a} s where s.v1_table = {n} and s.id = v.id)").format(
-            a=_SYNCED, n=sql.Literal(name), r=_v1(name)))
+            a=_SYNCED, n=sql.Literal(name), r=_v1(t)))
 
 
-def deleted_in_v1(conn: psycopg.Connection, name: str) -> int:
+def deleted_in_v1(conn: psycopg.Connection, t: V1Table) -> int:
     """V1 ids synced before that V1 no longer has (V2-only rows are never counted)."""
     if not catalog.exists(conn, AUDIT_SCHEMA, "v1_synced_ids"):
         return 0
-    return conn.execute(sql.SQL("select count(*) from ({}) g").format(_gone_ids(name))
+    if not catalog.exists(conn, V1_SCHEMA, t.relation):
+        return 0
+    return conn.execute(sql.SQL("select count(*) from ({}) g").format(_gone_ids(t))
                         ).fetchone()[0]
 
 
-def prune(conn: psycopg.Connection, spec: Spec, v1_names: list[str]) -> None:
+def prune(conn: psycopg.Connection, spec: Spec, tables: list[V1Table]) -> None:
     """Delete V2 rows whose V1 row was deleted (--prune): splits first, then the main table."""
     with conn.transaction():
-        for name in v1_names:
-            gone = _gone_ids(name)
-            for t in sorted(spec.for_v1(name), key=lambda x: x.is_main):
+        for v1 in tables:
+            gone = _gone_ids(v1)
+            for t in sorted(spec.for_v1(v1.name), key=lambda x: x.is_main):
                 column = "id" if t.is_main else t.parent_column
                 conn.execute(sql.SQL("delete from {t} where {c} in ({g})").format(
                     t=sql.Identifier(V2_SCHEMA, t.name), c=sql.Identifier(column), g=gone))
             for audit in (_HASHES, _SYNCED):
                 conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
-                             .format(a=audit, n=sql.Literal(name), g=gone))
+                             .format(a=audit, n=sql.Literal(v1.name), g=gone))
 
 
 def _digest(root: Path, paths: list[Path]) -> str:

@@ -12,7 +12,6 @@ from generator.config import V1_SCHEMA
 from generator.errors import SyncError
 from generator.inventory import read_inventory
 from generator.keypath import encode_path
-from generator.registry import v1_table
 from generator.spec import Spec
 
 
@@ -29,7 +28,7 @@ def preflight(conn: psycopg.Connection, root: Path, spec: Spec) -> None:
     inventory = read_inventory(root)
     new: list[str] = []
     for name in spec.v1_tables():
-        rel = v1_table(name).relation
+        rel = spec.v1(name).relation
         if not catalog.exists(conn, V1_SCHEMA, rel):
             raise SyncError(f"V1 table {name} ({V1_SCHEMA}.{rel}) is missing on the server")
         known = inventory.top_level_paths(name)

@@ -103,16 +103,16 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
 def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], options: SyncOptions,
           conn: psycopg.Connection, run_id: int, states: dict[str, TableState],
           on_event: runner.OnEvent | None) -> None:
-    v1_names = list(dict.fromkeys(t.v1_table for t in tables))
+    v1_tables = [spec.v1(n) for n in dict.fromkeys(t.v1_table for t in tables)]
     digest = changes.models_digest(root)
     stored = conn.execute(f"select digest from {AUDIT_SCHEMA}.model_state").fetchone()
     full = options.full or not stored or stored[0] != digest  # new models: check every row
     build_tables: list[Table] | None = None if options.select is None else tables
     if not full:
-        found = changes.detect_changes(conn, v1_names)
+        found = changes.detect_changes(conn, v1_tables)
         # only V1 tables with changes are built and tested: the others keep the state (and
         # the passed tests) of their last sync; --full re-checks all
-        active = {n for n in v1_names if found.get(n)}
+        active = {t.name for t in v1_tables if found.get(t.name)}
         build_tables = [t for t in tables if t.v1_table in active]
         for s in states.values():
             if spec.table(s.name).v1_table not in active:
@@ -125,9 +125,9 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
             args += ["--vars", "{xano_changed_only: true}"]
         runner.build(target, root, args, runner.DbtMonitor(conn, run_id, states, on_event))
     if options.prune:
-        changes.prune(conn, spec, v1_names)
-    changes.remember_hashes(conn, v1_names, full)
-    changes.remember_ids(conn, v1_names)
+        changes.prune(conn, spec, v1_tables)
+    changes.remember_hashes(conn, v1_tables, full)
+    changes.remember_ids(conn, v1_tables)
     if options.select is None:  # a full-scope run confirms the models' digest
         _store_digest(conn, "model_state", digest)
 

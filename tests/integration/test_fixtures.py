@@ -8,9 +8,11 @@ import pytest
 
 from generator.fixtures import build_workspace
 from generator.fixtures.records import MESS
-from generator.registry import V1_TABLES
+from generator.registry import load_registry
 
-from ..conftest import run_cli, scalar
+from ..conftest import ROOT, run_cli, scalar
+
+V1_TABLES = load_registry(ROOT).tables
 
 pytestmark = pytest.mark.integration
 
@@ -24,19 +26,19 @@ def _digests(conn):
 
 
 def test_same_seed_gives_identical_bytes_and_other_seed_differs(conn):
-    build_workspace(conn, scale=0.01, seed=7)
+    build_workspace(conn, load_registry(ROOT), scale=0.01, seed=7)
     first = _digests(conn)
-    build_workspace(conn, scale=0.01, seed=7)
+    build_workspace(conn, load_registry(ROOT), scale=0.01, seed=7)
     assert _digests(conn) == first
-    build_workspace(conn, scale=0.01, seed=8)
+    build_workspace(conn, load_registry(ROOT), scale=0.01, seed=8)
     assert _digests(conn) != first
 
 
 def test_rerun_replaces_workspace_and_touches_no_other_schema(conn):
     conn.execute("create schema other; create table other.keep (x int); "
                  "insert into other.keep values (1)")
-    build_workspace(conn, scale=0.02, seed=1)
-    build_workspace(conn, scale=0.01, seed=1)
+    build_workspace(conn, load_registry(ROOT), scale=0.02, seed=1)
+    build_workspace(conn, load_registry(ROOT), scale=0.01, seed=1)
     assert scalar(conn, "select count(*) from xano_v1.mvpw1_48") == round(86_617 * 0.01)
     assert scalar(conn, "select count(*) from other.keep") == 1
     layout = conn.execute("""select column_name, data_type from information_schema.columns
@@ -45,7 +47,7 @@ def test_rerun_replaces_workspace_and_touches_no_other_schema(conn):
 
 
 def test_mess_rates_match_documented_rates(conn):
-    build_workspace(conn, scale=0.1, seed=7)
+    build_workspace(conn, load_registry(ROOT), scale=0.1, seed=7)
     rows = [json.loads(x) if isinstance(x, str) else x for (x,) in
             conn.execute("select xdo from xano_v1.mvpw1_61 order by id")]
     n = len(rows)

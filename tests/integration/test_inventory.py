@@ -181,3 +181,20 @@ def test_scan_split_across_connections_gives_the_same_inventory(conn, fresh_db):
     assert inv.render_csv(split.keys, inv.CSV_FIELDS) == inv.render_csv(alone.keys, inv.CSV_FIELDS)
     assert split.table == alone.table
     assert {k.key_path: k.rows_with_key for k in split.keys}["h[].at"] == 300
+
+
+def test_paths_of_any_depth_are_profiled(conn):
+    records = [
+        {"addr": {"geo": {"lat": 1.5, "pt": {"x": 1}}}, "h": [{"who": {"id": 7}}, {"who": {}}]},
+        {"addr": {"geo": {"lat": "2.5"}}, "h": [{"who": {"id": 8, "tags": [{"t": "a"}]}}]},
+        {"addr": {"geo": None}, "h": [], "k.dot": {"in[ner]": {"z": True}}},
+    ]
+    _load(conn, records)
+    _, p = _scan(conn)
+    assert p["addr.geo.lat"].rows_with_key == 2 and p["addr.geo.lat"].kind == "object"
+    assert (p["addr.geo.lat"].n_number, p["addr.geo.lat"].str_decimal) == (1, 1)
+    assert p["addr.geo.pt.x"].occurrences == 1 and p["addr.geo.pt.x"].example == "1"
+    assert p["h[].who.id"].kind == "array" and p["h[].who.id"].rows_with_key == 2
+    assert p["h[].who.tags[].t"].example == "a"
+    assert p["k\\.dot.in\\[ner\\].z"].n_boolean == 1
+    assert p["addr.geo"].null_count == 1

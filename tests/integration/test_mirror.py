@@ -14,9 +14,11 @@ from psycopg import sql
 from generator import db as dbmod
 from generator.fixtures import generate_rows, load_table, scaled_counts
 from generator.fixtures.records import Ctx
-from generator.registry import V1_TABLES
+from generator.registry import load_registry
 
-from ..conftest import run_cli
+from ..conftest import ROOT, run_cli
+
+V1_TABLES = load_registry(ROOT).tables
 
 pytestmark = pytest.mark.integration
 PASSWORD = "r3ader-Secret"

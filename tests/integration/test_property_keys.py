@@ -21,7 +21,7 @@ from psycopg import sql
 from generator import db as dbmod
 from generator.fixtures import load_table
 from generator.keypath import encode_path
-from generator.registry import v1_table
+from generator.registry import load_registry
 
 from ..conftest import ROOT, run_cli
 
@@ -45,6 +45,7 @@ def _project(tmp, keys):
     (proj / "seeds").mkdir()
     shutil.copy(ROOT / "dbt_project.yml", proj / "dbt_project.yml")
     shutil.copy(ROOT / "seeds" / "xano_sensitive_keys.csv", proj / "seeds")
+    shutil.copy(ROOT / "seeds" / "xano_v1_tables.csv", proj / "seeds")
     with (proj / "seeds" / "xano_v2_tables.csv").open("w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["v2_table", "v2_id", "domain", "v1_table", "grain", "array_path", "parent",
@@ -91,7 +92,7 @@ def test_any_key_round_trips_through_generate_and_dbt_run(prop_db, tmp_path_fact
     records = [{k: values[(i + j) % len(values)] for j, k in enumerate(keys)} for i in range(3)]
     with dbmod.connect(prop_db) as conn:
         conn.execute("drop schema if exists xano_v2 cascade")
-        load_table(conn, v1_table("team"), [(i + 1, json.dumps(r)) for i, r in
+        load_table(conn, load_registry(ROOT).table("team"), [(i + 1, json.dumps(r)) for i, r in
                                             enumerate(records)])
         objects_before = _objects(conn)
     res = run_cli("discover", "--table", "team", target=prop_db, cwd=proj)

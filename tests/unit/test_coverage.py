@@ -37,10 +37,10 @@ def test_each_key_is_claimed_ignored_or_unclaimed(path, state, where):
 def test_keys_inside_a_jsonb_column_are_claimed_by_it():
     from generator.spec import build_spec
 
-    from .small_spec import COLUMNS, IGNORED, TABLES, rows
+    from .small_spec import COLUMNS, IGNORED, REGISTRY, TABLES, rows
 
     cols = COLUMNS + "u,avatar,avatar,jsonb,jsonb,true,false,,Avatar\n"
-    spec = build_spec(rows(TABLES), rows(cols), rows(IGNORED))
+    spec = build_spec(rows(TABLES), rows(cols), rows(IGNORED), registry=REGISTRY)
     cov = coverage(spec, inventory("user:avatar", "user:avatar.path"))
     assert cov.claimed[("user", "avatar.path")] == ["(inside avatar)"]
     assert cov.unclaimed == []

@@ -42,3 +42,39 @@ def test_any_key_path_encodes_and_decodes_exactly(key, sub, kind):
 
 def test_mask_hides_the_value_and_keeps_its_length():
     assert mask("hunter22") == "***masked (8 chars)***"
+
+
+@pytest.mark.parametrize("path,steps", [
+    ("a.b.c", (("a", False), ("b", False), ("c", False))),
+    ("a[].b.c", (("a", True), ("b", False), ("c", False))),
+    ("a.b[].c", (("a", False), ("b", True), ("c", False))),
+    ("tags[]", (("tags", True),)),
+    ("x\\.y[].z\\[0\\]", (("x.y", True), ("z[0]", False))),
+])
+def test_paths_of_any_depth_parse_and_format_back(path, steps):
+    from generator.keypath import format_path, parse_path
+
+    assert parse_path(path) == steps
+    assert format_path(steps) == path
+
+
+@pytest.mark.parametrize("bad", ["a[b", "a]", "a[]b", "a\\"])
+def test_unencoded_paths_are_refused(bad):
+    from generator.keypath import parse_path
+
+    with pytest.raises(ValueError):
+        parse_path(bad)
+
+
+@given(steps=st.lists(st.tuples(_KEYS, st.booleans()), min_size=1, max_size=5))
+def test_any_steps_round_trip(steps):
+    from generator.keypath import format_path, parse_path
+
+    assert parse_path(format_path(steps)) == tuple(steps)
+
+
+def test_ancestors_and_sensitivity_reach_every_level():
+    from generator.keypath import ancestors
+
+    assert ancestors("a.b.c") == ["a.b", "a"]
+    assert is_sensitive("profile.oauth.refresh_token", PATTERNS)

@@ -7,19 +7,20 @@ import pytest
 from generator.errors import SpecError
 from generator.spec import build_spec
 
-from .small_spec import COLUMNS, IGNORED, TABLES
+from .small_spec import COLUMNS, IGNORED, REGISTRY, TABLES
 from .small_spec import rows as _rows
+
 
 def _problems(tables: str = TABLES, columns: str = COLUMNS, ignored: str = IGNORED) -> list[str]:
     try:
-        build_spec(_rows(tables), _rows(columns), _rows(ignored))
+        build_spec(_rows(tables), _rows(columns), _rows(ignored), registry=REGISTRY)
     except SpecError as exc:
         return exc.problems
     return []
 
 
 def test_the_base_spec_is_valid():
-    spec = build_spec(_rows(TABLES), _rows(COLUMNS), _rows(IGNORED))
+    spec = build_spec(_rows(TABLES), _rows(COLUMNS), _rows(IGNORED), registry=REGISTRY)
     assert [t.name for t in spec.for_v1("user")] == ["u", "u_roles"]
     assert spec.main_table("transaction").name == "t"
     assert spec.table("t_tags").grain == "array"
@@ -55,7 +56,7 @@ CASES = [
     ("columns", "", "zz,id,$id,id,bigint,false,false,,Key\n", "xano_v2_columns.csv:14",
      "column of unknown V2 table 'zz'"),
     ("tables", "u,1,user,user,row", "u,1,user,nosuch,row", "xano_v2_tables.csv:2",
-     "unknown V1 table 'nosuch'"),
+     "V1 table 'nosuch' is not registered in seeds/xano_v1_tables.csv"),
     ("tables", "t,3,deals,transaction,row", "t,3,deals,transaction,rows", "xano_v2_tables.csv:4",
      "grain must be one of"),
     ("tables", "t_tags,4,deals,transaction,array,tags", "t_tags,4,deals,transaction,array,",
@@ -76,7 +77,7 @@ CASES = [
     ("tables", "u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users\nu,9,user,user,row,,,,U",
      "xano_v2_tables.csv:3", "defined twice"),
     ("ignored", "team,*,not migrated", "nosuch,*,not migrated", "xano_ignored_keys.csv:2",
-     "unknown V1 table 'nosuch'"),
+     "V1 table 'nosuch' is not registered"),
     ("ignored", "team,*,not migrated", "team,*,", "xano_ignored_keys.csv:2",
      "a reason is required"),
 ]
