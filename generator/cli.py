@@ -189,6 +189,62 @@ def discover(ctx: click.Context, tables: tuple[str, ...], jobs: int) -> None:
                                    "inventory: " + ", ".join(result.missing))
 
 
+@cli.command()
+@click.option("--source-dsn", envvar="XANO_SOURCE_DSN", default=None, metavar="URL",
+              help="libpq URL of a live Xano database (read only); default: the local server.")
+@click.option("--v2-workspace", envvar="XANO_V2_WORKSPACE", type=click.IntRange(min=1),
+              default=None, help="Xano workspace id of V2: its tables are matched to the spec.")
+@click.pass_context
+def census(ctx: click.Context, source_dsn: str | None, v2_workspace: int | None) -> None:
+    """List every Xano table on the server (catalog only) into seeds/xano_census.csv."""
+    from generator import census as censusmod
+    from generator.spec import load_spec
+
+    root = dbmod.project_root()
+    spec = load_spec(root)
+    if source_dsn:
+        from generator.mirror import connect_source, source_label
+
+        where = source_label(source_dsn)
+        conn = connect_source(source_dsn)
+    else:
+        target = _target(ctx)
+        where = target.display()
+        conn = dbmod.connect(target)
+    with conn:
+        rows, changed = censusmod.take_census(root, spec, conn, v2_workspace)
+    for line in views.census_lines(rows, where, changed):
+        click.echo(line)
+
+
+@cli.group(cls=_Group)
+def spec() -> None:
+    """Work on the mapping spec (seeds/xano_v2_*.csv)."""
+
+
+@spec.command("draft")
+@click.option("--table", "v1", required=True, metavar="V1NAME",
+              help="Registered V1 table whose unclaimed keys get spec rows.")
+@click.option("--v2-table", default=None, metavar="NAME",
+              help="V2 table to draft into (default: the V1 table's main V2 table); a new "
+                   "name adds the table.")
+def spec_draft(v1: str, v2_table: str | None) -> None:
+    """Propose spec rows for every unclaimed key of a V1 table, from the inventory.
+
+    Appends to seeds/xano_v2_tables.csv and seeds/xano_v2_columns.csv (existing rows are
+    never rewritten) and prints what it added; review the diff. A second run adds nothing.
+    """
+    from generator import draft as draftmod
+    from generator.inventory import read_inventory
+    from generator.spec import load_spec
+
+    root = dbmod.project_root()
+    result = draftmod.draft(load_spec(root), read_inventory(root), v1, v2_table)
+    written = draftmod.append(root, result)
+    for line in views.draft_lines(result, written):
+        click.echo(line)
+
+
 # -- sync / status / demo ------------------------------------------------------------------------
 @cli.command()
 @click.option("--select", "select", default=None, metavar="DOMAIN|TABLE",

@@ -10,8 +10,16 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from generator.config import KEY_INVENTORY_FILE, TABLE_INVENTORY_FILE, TOLERANCE, percent
+from generator.census import CensusRow, role_of, size_text, summarize
+from generator.config import (
+    CENSUS_FILE,
+    KEY_INVENTORY_FILE,
+    TABLE_INVENTORY_FILE,
+    TOLERANCE,
+    percent,
+)
 from generator.discover import Discovery
+from generator.draft import Draft
 from generator.sync.audit import TableState
 
 Echo = Callable[[str], None]
@@ -100,3 +108,35 @@ def _listed(sign: str, paths: list[str], most: int = 20) -> list[str]:
 def fixture_lines(written: dict[str, int], baseline: list[str]) -> list[str]:
     """Rows written per V1 table, then the baseline summary."""
     return [f"xano_v1 {name:<18} {rows:>10,} rows" for name, rows in written.items()] + baseline
+
+
+def census_lines(rows: list[CensusRow], where: str, changed: bool) -> list[str]:
+    """Per workspace the table counts and sizes, then the largest tables and the scope."""
+    s = summarize(rows)
+    out = [f"{s.tables} Xano table(s) on {where}: ~{s.rows:,} rows, {size_text(s.bytes)}"]
+    for ws, w in s.workspaces.items():
+        out.append(f"  workspace {ws:<4} {w['jsonb']:>4} JSONB + {w['columns']:>3} column "
+                   f"table(s)  ~{w['rows']:>13,} rows  {size_text(w['bytes']):>10}  "
+                   f"{w['registered']} registered, {w['feeding']} feeding V2")
+    for r in sorted(rows, key=lambda r: -r.est_rows)[:10]:
+        out.append(f"  {r.schema}.{r.relation:<16} ~{r.est_rows:>12,} rows  "
+                   f"{size_text(r.bytes):>10}  {r.layout:<7}  {role_of(r)}")
+    out.append(f"in scope: {s.in_scope} of {s.tables} table(s), ~{s.in_scope_rows:,} of "
+               f"~{s.rows:,} rows")
+    out.append(f"{'wrote' if changed else 'unchanged:'} {CENSUS_FILE}")
+    return out
+
+
+def draft_lines(result: Draft, written: list[str]) -> list[str]:
+    """What ``spec draft`` added, one line per row, then its notes."""
+    out = [f"+ table {t['v2_table']} (V1 {t['v1_table']}, grain {t['grain']}"
+           + (f", splits from {t['parent']})" if t["parent"] else ", main table)")
+           for t in result.tables]
+    out += [f"+ {c['v2_table']}.{c['column']} <- {c['v1_path']}  {c['transform']} -> "
+            f"{c['v2_type']}" + ("  (sensitive)" if c["sensitive"] == "true" else "")
+            for c in result.columns]
+    out += [f"note: {n}" for n in result.notes]
+    out.append(f"appended {len(result.tables)} table row(s) and {len(result.columns)} column "
+               f"row(s) to {', '.join(written)}; review the diff, then `python -m generator`"
+               if written else "nothing to draft: every key is claimed or ignored")
+    return out

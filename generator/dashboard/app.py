@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from generator import db as dbmod
 from generator import spec as specmod
+from generator.census import read_census
 from generator.dashboard import data
 from generator.inventory import read_inventory
 
@@ -73,10 +74,12 @@ class Dashboard:
                 out["rejects"] = data.rejects(conn)
         if "coverage" in parts:
             out["coverage"] = data.coverage(spec, inventory)
+        if "scale" in parts:
+            out["scale"] = data.scale(read_census(self.root))
         return _jsonable(out)
 
 
-ALL = ("counts", "story", "runs", "integrity", "coverage", "rejects")
+ALL = ("counts", "story", "runs", "integrity", "coverage", "rejects", "scale")
 
 
 def _env() -> jinja2.Environment:

@@ -7,6 +7,7 @@ from psycopg import sql
 
 from generator import catalog
 from generator import spec as specmod
+from generator.census import CensusRow, role_of, size_text, summarize
 from generator.config import AUDIT_SCHEMA, TOLERANCE, UNMAPPED_COLUMN
 from generator.coverage import coverage as spec_coverage
 from generator.inventory import Inventory
@@ -62,6 +63,21 @@ def story(conn: psycopg.Connection, spec: specmod.Spec, status: list[dict],
             "v2_rows": sum(v2_counts.values()),
         },
         "domains": domains,
+    }
+
+
+def scale(rows: list[CensusRow]) -> dict:
+    """The whole instance from the census seed: totals, per workspace, every table."""
+    s = summarize(rows)
+    return {
+        "total_tables": s.tables, "total_rows": s.rows, "total_size": size_text(s.bytes),
+        "in_scope": s.in_scope, "in_scope_rows": s.in_scope_rows,
+        "workspaces": [{"workspace": ws, **w, "size": size_text(w["bytes"])}
+                       for ws, w in s.workspaces.items()],
+        "tables": [{"schema": r.schema, "relation": r.relation, "workspace": r.workspace,
+                    "est_rows": r.est_rows, "size": size_text(r.bytes), "layout": r.layout,
+                    "v1_table": r.v1_table, "feeds": r.feeds, "role": role_of(r)}
+                   for r in sorted(rows, key=lambda r: (-r.est_rows, r.relation))],
     }
 
 

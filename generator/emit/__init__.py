@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.census import read_census
 from generator.config import (
     DBT_PROJECT_FILE,
     GENERATED_MARK,
@@ -104,6 +105,7 @@ def build_files(root: Path, allow_unmapped: bool = False,
     files = render_project(spec, inventory, cov)
     files.update(_refreshed(root, GUIDE_FILE, lambda text: guide.fill(text, {
         "scale": guide.scale_block(spec, inventory),
+        "census": guide.census_block(read_census(root)),
         "mapping": guide.mapping_block(spec),
         "ignored": guide.ignored_block(spec, cov),
         "transforms": guide.transforms_block()})))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from generator.census import CensusRow, role_of, size_text, summarize
 from generator.config import GENERATED_HEADER
 from generator.coverage import Coverage
 from generator.inventory import Inventory
@@ -46,6 +47,28 @@ def scale_block(spec: Spec, inventory: Inventory) -> str:
                      f"{len(v2)}: {', '.join(f'`{x.name}`' for x in v2)} | {n_cols} |")
     lines.append(f"| **total** | **{tot_rows:,}** | **{tot_keys}** | **{len(spec.tables)}** | "
                  f"**{tot_cols}** |")
+    return "\n".join(lines) + "\n"
+
+
+def census_block(rows: list[CensusRow]) -> str:
+    """The whole instance from the census: per workspace, the largest tables, the scope."""
+    if not rows:
+        return ("No census yet: `python -m generator census` (the local mirror) or "
+                "`python -m generator census --source-dsn URL` (the live Xano database).\n")
+    s = summarize(rows)
+    lines = [f"{s.tables} Xano tables in {len(s.workspaces)} workspace(s), ~{s.rows:,} rows, "
+             f"{size_text(s.bytes)} (catalog estimates from `python -m generator census`). "
+             f"In scope of this sync: {s.in_scope} tables, ~{s.in_scope_rows:,} rows.", "",
+             "| workspace | JSONB tables | column tables | ~rows | size | registered | "
+             "feeding V2 |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for ws, w in s.workspaces.items():
+        lines.append(f"| {ws} | {w['jsonb']} | {w['columns']} | {w['rows']:,} | "
+                     f"{size_text(w['bytes'])} | {w['registered']} | {w['feeding']} |")
+    lines += ["", "Largest tables:", "", "| table | ~rows | size | layout | role |",
+              "|---|---:|---:|---|---|"]
+    for r in sorted(rows, key=lambda r: (-r.est_rows, r.relation))[:15]:
+        lines.append(f"| `{r.relation}` | {r.est_rows:,} | {size_text(r.bytes)} | {r.layout} | "
+                     f"{_cell(role_of(r))} |")
     return "\n".join(lines) + "\n"
 
 

@@ -220,6 +220,11 @@ def seeds_yaml() -> str:
              "references", "description")}}},
         {"name": "xano_ignored_keys", "description": "V1 keys deliberately not migrated.",
          "config": {"column_types": {"v1_table": "text", "key_path": "text", "reason": "text"}}},
+        {"name": "xano_census", "description": "Every Xano table on the server (catalog).",
+         "config": {"column_types": {**{c: "text" for c in (
+             "schema", "relation", "layout", "v1_table", "v2_table")},
+             **{c: "bigint" for c in ("workspace", "table_id", "columns", "est_rows", "bytes",
+                                      "feeds")}}}},
         {"name": "xano_sensitive_keys", "description": "Masking rule: sensitive key patterns.",
          "config": {"column_types": {"pattern": "text", "reason": "text"}}},
     ]

@@ -35,6 +35,10 @@ t_tags,tag,tags[],trim,text,true,false,,Tag
 IGNORED = """v1_table,key_path,reason
 team,*,not migrated
 """
+SENSITIVE = """pattern,reason
+password,credential
+*token*,credential
+"""
 
 
 def rows(text: str) -> list[tuple[int, dict[str, str]]]:
@@ -43,7 +47,8 @@ def rows(text: str) -> list[tuple[int, dict[str, str]]]:
 
 def small_spec() -> Spec:
     """The spec of TABLES, COLUMNS and IGNORED."""
-    return build_spec(rows(TABLES), rows(COLUMNS), rows(IGNORED), registry=REGISTRY)
+    return build_spec(rows(TABLES), rows(COLUMNS), rows(IGNORED), rows(SENSITIVE),
+                      registry=REGISTRY)
 
 
 def inventory(*paths: str) -> Inventory:
