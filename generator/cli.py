@@ -290,7 +290,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.option("--scale", type=float, default=1.0, show_default=True)
 @click.pass_context
 def demo(ctx: click.Context, scale: float) -> None:
-    """From nothing: server, fixtures + V2 baseline, status, discover, generate, sync, status."""
+    """From nothing: server, fixtures + V2 baseline, census, status, discover, generate, sync."""
     from generator.demo import run_demo
 
     run_demo(_target(ctx), dbmod.project_root(), scale, click.echo)

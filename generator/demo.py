@@ -1,4 +1,5 @@
-"""The main job from nothing: server, fixtures + V2 baseline, status, discover, generate, sync.
+"""The main job from nothing: server, fixtures + V2 baseline, census, status, discover, generate,
+sync, status.
 
 Every step calls the library, exactly what its command calls; the step headers name the
 command so a reader can repeat each one by hand.
@@ -9,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator import db, fixtures, status, views
+from generator.census import take_census
 from generator.discover import discover
 from generator.emit import generate_project
 from generator.errors import StatusError
 from generator.progress import sync_view, table_progress
 from generator.registry import load_registry
+from generator.spec import load_spec
 from generator.sync.run import run_sync
 
 
@@ -34,6 +37,12 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
         written, baseline = fixtures.create_workspace(target, root, scale=scale,
                                                       v2_baseline=True, progress=progress)
     for line in views.fixture_lines(written, baseline):
+        echo(line)
+    step("census: every Xano table on the server", "census")
+    spec = load_spec(root)
+    with db.connect(target) as conn:
+        rows, changed = take_census(root, spec, conn)
+    for line in views.census_lines(rows, target.display(), changed):
         echo(line)
     step("status before the sync (the gaps)", "status")
     _status(target, root, echo, expect_gaps=True)
