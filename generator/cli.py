@@ -253,19 +253,26 @@ def spec_draft(v1: str, v2_table: str | None) -> None:
 @click.option("--full", is_flag=True,
               help="Re-check every V1 row, not only those changed since the last sync "
                    "(repairs V2 rows edited outside the sync).")
-@click.option("--prune", is_flag=True, help="Also delete V2 rows whose V1 row was deleted.")
+@click.option("--prune", is_flag=True,
+              help="Also delete V2 rows whose V1 row was deleted (before the tests run).")
+@click.option("--drop-removed-columns", is_flag=True,
+              help="Drop V2 columns the spec no longer has (default: left in place); their "
+                   "values are kept in xano_audit.shape_backup.")
 @click.pass_context
-def sync(ctx: click.Context, select: str | None, full: bool, prune: bool) -> None:
-    """Bring V2 up to V1: preflight, dbt build (models + tests), audit, summary."""
+def sync(ctx: click.Context, select: str | None, full: bool, prune: bool,
+         drop_removed_columns: bool) -> None:
+    """Bring V2 up to V1: preflight, V2 shape, dbt build (models + tests), audit, summary."""
     from generator.progress import sync_view
     from generator.sync.run import SyncOptions, run_sync
 
     target = _target(ctx)
+    options = SyncOptions(select=select, full=full, prune=prune,
+                          drop_removed=drop_removed_columns)
     with sync_view() as on_event:
-        run_id, states = run_sync(target, dbmod.project_root(),
-                                  SyncOptions(select=select, full=full, prune=prune),
-                                  on_event=on_event)
-    views.print_run(run_id, states)
+        result = run_sync(target, dbmod.project_root(), options, on_event=on_event)
+    views.print_run(result.run_id, result.states)
+    for note in result.notes:
+        click.echo(note)
     click.echo(views.RUN_FOOTER)
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.config import V2_COLUMNS_FILE
 from generator.inventory import Inventory, KeyProfile
 from generator.keypath import ancestors, encode_path, top_key
+from generator.profile import fits
 from generator.spec import Column, Spec, Table
+from generator.transforms import TRANSFORMS
 
 
 @dataclass(frozen=True)
@@ -89,3 +92,24 @@ def unclaimed_lines(profiles: list[KeyProfile]) -> list[str]:
     """One line per unclaimed key: table, path, row share, type, example."""
     return [f"  {p.v1_table}.{p.key_path}  ({p.row_share:.1%} of rows, "
             f"{p.inferred_type or '?'}, e.g. {p.example or '-'!s})" for p in profiles]
+
+
+def impossible_columns(spec: Spec, inventory: Inventory) -> list[str]:
+    """Columns whose transform fits none of the V1 values the inventory saw (each a reject).
+
+    One ``file:row`` line per column; the type in the spec is wrong for that key.
+    """
+    by_path = {(p.v1_table, p.key_path): p for p in inventory.keys}
+    out = []
+    for t in spec.tables:
+        for c in t.columns:
+            kind = TRANSFORMS[c.transform].fits
+            p = by_path.get((t.v1_table, c.v1_path))
+            if c.special or kind is None or p is None or p.values <= 0:
+                continue
+            if fits(p)[kind] == 0:
+                out.append(f"{V2_COLUMNS_FILE}:{c.row}: {t.name}.{c.name}: none of the "
+                           f"{p.values:,} V1 values of {c.v1_path!r} fits {c.v2_type} "
+                           f"(transform {c.transform}; the values look like "
+                           f"{p.inferred_type or '?'}): every value would be a reject")
+    return out

@@ -58,8 +58,10 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
          f"for {result.tables} V2 tables")
     step("sync", "sync")
     with sync_view() as on_event:
-        run_id, states = run_sync(target, root, on_event=on_event)
-    views.print_run(run_id, states)
+        result = run_sync(target, root, on_event=on_event)
+    views.print_run(result.run_id, result.states)
+    for note in result.notes:
+        echo(note)
     echo(views.RUN_FOOTER)
     step("status after the sync", "status")
     _status(target, root, echo, expect_gaps=False)

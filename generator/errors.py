@@ -45,8 +45,10 @@ class SyncError(GeneratorError):
 class BuildFailed(SyncError):
     """``dbt`` could not build or test what a sync asked for; ``reason`` says what failed."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, report: object = None):
         self.reason = reason
+        self.report = report
+        """generator.sync.runner.BuildReport of the failed build (None when dbt did not run)."""
         super().__init__(reason)
 
 

@@ -13,6 +13,7 @@ from psycopg import sql
 from generator import catalog, db
 from generator.config import ARRAY_ID_FACTOR, AUDIT_SCHEMA, TOLERANCE, V1_SCHEMA, V2_SCHEMA
 from generator.spec import Spec, load_spec
+from generator.sync.audit import last_problems
 from generator.sync.changes import deleted_in_v1
 
 
@@ -90,9 +91,12 @@ def collect_status(conn: psycopg.Connection, spec: Spec) -> list[dict]:
 
 
 def status_rows(target: db.Target, root: Path) -> list[dict]:
-    """Every V1 and V2 table with counts, expected counts, gap and last sync."""
+    """Every V1 and V2 table with counts, expected counts, gap and last sync; then, when the
+    last sync failed, its explained problems (rows of layer ``problem``)."""
     with db.connect(target) as conn:
-        return collect_status(conn, load_spec(root))
+        rows = collect_status(conn, load_spec(root))
+        rows += [{"layer": "problem", "table": p["v2_table"], **p} for p in last_problems(conn)]
+        return rows
 
 
 def outside_tolerance(rows: list[dict]) -> list[dict]:

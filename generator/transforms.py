@@ -24,27 +24,32 @@ class Transform:
     """Target type as shown in a reject row."""
     doc: str
     """One-line behaviour, shown in the guide and in the dbt docs."""
+    fits: str | None = None
+    """Which of the inventory's fit counts (generator.profile.fits) says how many V1 values this
+    transform can take; None when every value fits."""
 
 
 _ALL = (
     Transform("id", "bigint", None, "bigint",
               "row identity (V1 id, parent id or array position); never null"),
     Transform("bigint", "bigint", "to_bigint", "bigint",
-              "JSON integer or integer string -> bigint; fractions, overflow, text -> reject"),
+              "JSON integer or integer string -> bigint; fractions, overflow, text -> reject",
+              "bigint"),
     Transform("numeric", "numeric", "to_numeric", "numeric",
-              "JSON number or numeric string (\"1,234.50\" accepted) -> numeric"),
+              "JSON number or numeric string (\"1,234.50\" accepted) -> numeric", "numeric"),
     Transform("boolean", "boolean", "to_boolean", "boolean",
-              "true/false, 1/0, \"true\"/\"yes\"/\"1\"/... -> boolean"),
+              "true/false, 1/0, \"true\"/\"yes\"/\"1\"/... -> boolean", "boolean"),
     Transform("epoch_ms", "timestamptz", "epoch_ms_to_timestamptz", "timestamptz (epoch ms)",
               "Unix epoch milliseconds -> timestamptz (values < 1e11 are read as seconds; "
-              "exact to the microsecond for years 1827-2112, within 30 µs up to 9999)"),
+              "exact to the microsecond for years 1827-2112, within 30 µs up to 9999)",
+              "timestamptz"),
     Transform("date", "date", "to_date", "date",
-              "\"YYYY-MM-DD\" -> date (impossible dates like 2023-02-30 -> reject)"),
-    Transform("text", "text", "to_text", "text", "scalar -> text as is"),
+              "\"YYYY-MM-DD\" -> date (impossible dates like 2023-02-30 -> reject)", "date"),
+    Transform("text", "text", "to_text", "text", "scalar -> text as is", "text"),
     Transform("trim", "text", "trim_text", "text",
-              "scalar -> text with surrounding whitespace (incl. NBSP) removed"),
+              "scalar -> text with surrounding whitespace (incl. NBSP) removed", "text"),
     Transform("lower_trim", "text", "lower_trim", "text",
-              "scalar -> trimmed, lower-cased text (emails)"),
+              "scalar -> trimmed, lower-cased text (emails)", "text"),
     Transform("image_url", "text", "image_url", "text (image path)",
               "Xano image object -> its path (a plain string is kept)"),
     Transform("jsonb", "jsonb", "to_jsonb_value", "jsonb",

@@ -58,7 +58,8 @@ def print_status(rows: list[dict]) -> None:
     for col in ("layer", "table", "count", "expected", "gap", "%", "rejects", "V1-deleted",
                 "last sync"):
         t.add_column(col, justify="right" if col not in ("layer", "table") else "left")
-    for r in rows:
+    problems = [r for r in rows if r["layer"] == "problem"]
+    for r in (r for r in rows if r["layer"] != "problem"):
         colour = "" if r["layer"] == "v1" else ("green" if r["within_tolerance"] else "red")
         t.add_row(r["layer"], r["table"] + ("" if r.get("main", True) else "  (split)"),
                   n(r["count"]), n(r.get("expected")), n(r.get("gap")),
@@ -67,6 +68,10 @@ def print_status(rows: list[dict]) -> None:
                   str(r.get("last_sync") or "-")[:19],
                   style=colour)
     Console(width=130).print(t)
+    if problems:
+        print(f"last sync (run {problems[0]['run_id']}) stopped:")
+        for p in problems:
+            print(f"  {p['line']}")
 
 
 def tolerance_message(bad: list[dict]) -> str:

@@ -13,7 +13,7 @@ from generator.coverage import coverage as spec_coverage
 from generator.inventory import Inventory
 from generator.keypath import encode_path, is_sensitive, mask
 from generator.status import collect_status
-from generator.sync.audit import lock_held
+from generator.sync.audit import last_problems, lock_held
 
 AUDIT_TABLES = {"sync_runs", "sync_run_tables", "v1_synced_ids", "xano_rejects"}
 SAMPLE = 5
@@ -84,7 +84,7 @@ def scale(rows: list[CensusRow]) -> dict:
 def runs(conn: psycopg.Connection, limit: int = 20) -> dict:
     """Sync history and the per-table progress of the latest run (live while it runs)."""
     if not catalog.exists(conn, AUDIT_SCHEMA, "sync_runs"):
-        return {"runs": [], "latest": None, "tables": [], "running": False}
+        return {"runs": [], "latest": None, "tables": [], "running": False, "problems": []}
     cur = conn.execute(f"""
         select run_id, started_at, ended_at, selector, who, host, pid, status, reason
         from {AUDIT_SCHEMA}.sync_runs order by run_id desc limit %s""", (limit,))
@@ -100,7 +100,8 @@ def runs(conn: psycopg.Connection, limit: int = 20) -> dict:
                            (latest,))
         cols = [d.name for d in cur.description]
         tables = [dict(zip(cols, r)) for r in cur]
-    return {"runs": history, "latest": latest, "tables": tables, "running": lock_held(conn)}
+    return {"runs": history, "latest": latest, "tables": tables, "running": lock_held(conn),
+            "problems": last_problems(conn)}
 
 
 def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:

@@ -79,6 +79,8 @@ def render_project(spec: Spec, inventory: Inventory, cov: Coverage) -> dict[str,
         files[f"tests/dbt/generated/xano_reconcile__{t.name}.sql"] = audit.reconcile_sql(t)
     for v1 in spec.v1_tables():
         files[f"models/audit/xano_accounting__{v1}.sql"] = audit.accounting_sql(spec, v1)
+    for t in audit.transform_check_tables():
+        files[f"models/audit/{t.name}.sql"] = audit.transform_check_sql(t)
     return files
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from generator.config import AUDIT_SCHEMA
 from generator.emit.models import changed_only_filter, v1_cte
 from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
-from generator.spec import Spec, Table
+from generator.spec import Column, Spec, Table
 from generator.sql import build
+from generator.transforms import TRANSFORMS
 
 
 def accounting_sql(spec: Spec, v1: str) -> str:
@@ -50,6 +51,9 @@ def rejects_sql(spec: Spec) -> str:
             "    {% if var('xano_changed_only', false) %}\n"
             f"    where (r.v1_table, r.v1_id) in (select c.v1_table, c.id from "
             f"{AUDIT_SCHEMA}.v1_changes as c)\n"
+            "    {% for name in var('xano_full_v1', []) %}\n"
+            "    or r.v1_table = '{{ name }}'\n"
+            "    {% endfor %}\n"
             + "".join(f"    or (r.v1_table = '{name}' and not exists (select 1 from "
                       f"{{{{ source('xano_v1', '{name}') }}}} as s where s.id = r.v1_id))\n"
                       for name in spec.v1_tables())
@@ -82,6 +86,13 @@ def _accounting_entries(spec: Spec) -> list[dict]:
     return out
 
 
+def _check_entries() -> list[dict]:
+    return [{"name": t.name, "description": f"{t.description}. Generated from the transform "
+             "vocabulary; the dbt unit tests in models/unit_tests run on it.",
+             "columns": [{"name": c.name, "description": c.description} for c in t.columns]}
+            for t in transform_check_tables()]
+
+
 def audit_yaml(spec: Spec) -> str:
     """Docs of the audit models: accounting per V1 table and the rejects."""
     cols = {
@@ -92,10 +103,48 @@ def audit_yaml(spec: Spec) -> str:
         "raw_value": "The V1 value as JSON text (first 200 chars; masked when sensitive)",
         "target_type": "Type the value had to fit", "reason": "Why it did not fit",
     }
-    return yaml_doc({"version": 2, "models": _accounting_entries(spec) + [{
+    return yaml_doc({"version": 2, "models": _accounting_entries(spec) + _check_entries() + [{
         "name": "xano_rejects",
         "description": "Quarantine of V1 values that could not be cast to their V2 type. "
                        "Computed with the same xano_fn functions as the V2 models, so the two "
                        "cannot disagree.",
         "columns": [{"name": k, "description": v} for k, v in cols.items()],
     }]})
+
+
+# -- transform checks -------------------------------------------------------------------------
+SAMPLES = "xano_transform_samples"
+"""Seed of sample V1 records (id, xdo) the transform check models read."""
+
+
+def transform_check_tables() -> tuple[Table, Table]:
+    """Two fixed tables over the samples seed: one column per transform (reading key ``v``),
+    and an array-grain table over ``items[]``. Built by the same builders as every V2 model and
+    bound to nothing in the spec, so the transforms' dbt unit tests survive any spec edit."""
+    key = Column("xano_transform_cases", "id", "$id", "id", "bigint", False, False, "", "Case")
+    cases = [key] + [Column("xano_transform_cases", t.name, "v", t.name, t.v2_type, True, False,
+                            "", t.doc) for t in TRANSFORMS.values() if t.function]
+    elements = [Column("xano_transform_elements", name, path, transform, v2_type, False, False,
+                       "", name)
+                for name, path, transform, v2_type in (
+                    ("id", "$element_id", "id", "bigint"), ("parent_id", "$parent_id", "id",
+                                                              "bigint"),
+                    ("position", "$position", "id", "bigint"))]
+    elements.append(Column("xano_transform_elements", "value", "items[]", "trim", "text", True,
+                           False, "", "element, trimmed"))
+    return (Table("xano_transform_cases", "", "checks", SAMPLES, "row", "", "", "",
+                  "Every transform applied to the key v of each sample", tuple(cases)),
+            Table("xano_transform_elements", "", "checks", SAMPLES, "array", "items",
+                  "xano_transform_cases", "parent_id",
+                  "One row per element of items[] of each sample", tuple(elements)))
+
+
+def transform_check_sql(t: Table) -> str:
+    """A check model: the generated SQL of ``t`` over the samples seed, as a view."""
+    select = build.array_model(t) if t.grain == "array" else build.row_model(t, [])
+    return (sql_header(f"transform check {t.name}: {t.description.lower()} (the transforms' "
+                       "dbt unit tests run on it)")
+            + "{{ config(materialized='view') }}\n"
+            + f"with v1 as (\n    select id, xdo from {{{{ ref('{SAMPLES}') }}}}\n),\n\n"
+            + "checked as (\n" + indent(jinja_literal(build.render(select))) + "\n)\n\n"
+            + "select * from checked\n")

@@ -20,11 +20,23 @@ from generator.sql import build
 from generator.transforms import TRANSFORMS
 
 
+def changed_only(v1: str, incremental: bool = True) -> str:
+    """Jinja condition: this run reads only the V1 rows of ``v1`` changed since the last sync.
+
+    The sync passes ``xano_changed_only`` (a changed-only run) and ``xano_full_v1`` (the V1
+    tables whose models changed: those re-read every row).
+
+    >>> changed_only("user", incremental=False)
+    "var('xano_changed_only', false) and 'user' not in var('xano_full_v1', [])"
+    """
+    cond = "is_incremental() and " if incremental else ""
+    return f"{cond}var('xano_changed_only', false) and '{v1}' not in var('xano_full_v1', [])"
+
+
 def changed_only_filter(v1: str, alias: str = "", incremental: bool = True) -> str:
     """Jinja block: when the sync says so, read only V1 rows changed since the last sync."""
     col = f"{alias}.id" if alias else "id"
-    cond = "is_incremental() and " if incremental else ""
-    return (f"    {{% if {cond}var('xano_changed_only', false) %}}\n"
+    return (f"    {{% if {changed_only(v1, incremental)} %}}\n"
             f"    {'and' if alias else 'where'} {col} in (select c.id from "
             f"{AUDIT_SCHEMA}.v1_changes as c where c.v1_table = '{v1}')\n"
             "    {% endif %}\n")
@@ -220,6 +232,9 @@ def seeds_yaml() -> str:
              "references", "description")}}},
         {"name": "xano_ignored_keys", "description": "V1 keys deliberately not migrated.",
          "config": {"column_types": {"v1_table": "text", "key_path": "text", "reason": "text"}}},
+        {"name": "xano_transform_samples", "description": "Sample V1 records (id, xdo) the "
+         "transform check models read; their dbt unit tests replace these rows.",
+         "config": {"column_types": {"id": "bigint", "xdo": "jsonb"}}},
         {"name": "xano_census", "description": "Every Xano table on the server (catalog).",
          "config": {"column_types": {**{c: "text" for c in (
              "schema", "relation", "layout", "v1_table", "v2_table")},

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from generator import catalog
 from generator.config import AUDIT_SCHEMA, LOCK_KEY
 
 AUDIT_DDL = f"""
@@ -64,8 +65,20 @@ alter table {AUDIT_SCHEMA}.v1_changes add column if not exists h bigint;
 create table if not exists {AUDIT_SCHEMA}.model_state (
     digest text not null
 );
+create table if not exists {AUDIT_SCHEMA}.model_state_v1 (
+    v1_table text primary key,
+    digest text not null
+);
 create table if not exists {AUDIT_SCHEMA}.seed_state (
     digest text not null
+);
+create table if not exists {AUDIT_SCHEMA}.sync_run_problems (
+    run_id bigint not null references {AUDIT_SCHEMA}.sync_runs (run_id),
+    seq integer not null,
+    v2_table text not null,
+    test text not null,
+    line text not null,
+    primary key (run_id, seq)
 );
 create table if not exists {AUDIT_SCHEMA}.v1_synced_ids (
     v1_table text not null,
@@ -189,3 +202,22 @@ def record_table(conn: psycopg.Connection, run_id: int, s: TableState,
         (run_id, s.name, s.v1, s.before, s.after, s.inserted, s.updated, s.unchanged, rejected,
          s.tests["pass"], s.tests["warn"], s.tests["fail"], s.status, s.message[:500],
          round(s.duration, 3)))
+
+
+def record_problems(conn: psycopg.Connection, run_id: int,
+                    problems: list[tuple[str, str, str]]) -> None:
+    """The explained failures of a run: (V2 table or '', test, line)."""
+    for seq, (table, test, line) in enumerate(problems, start=1):
+        conn.execute(f"insert into {AUDIT_SCHEMA}.sync_run_problems (run_id, seq, v2_table, "
+                     "test, line) values (%s, %s, %s, %s, %s)", (run_id, seq, table, test, line))
+
+
+def last_problems(conn: psycopg.Connection) -> list[dict]:
+    """The explained failures of the newest finished run, if it failed (else [])."""
+    if not catalog.exists(conn, AUDIT_SCHEMA, "sync_run_problems"):
+        return []
+    rows = conn.execute(
+        f"select p.run_id, p.v2_table, p.test, p.line from {AUDIT_SCHEMA}.sync_run_problems p "
+        f"where p.run_id = (select max(run_id) from {AUDIT_SCHEMA}.sync_runs "
+        "where status in ('success', 'failed')) order by p.seq").fetchall()
+    return [{"run_id": r[0], "v2_table": r[1], "test": r[2], "line": r[3]} for r in rows]

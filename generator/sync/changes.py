@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 import psycopg
+import yaml
 from psycopg import sql
 
 from generator import catalog
@@ -56,15 +57,21 @@ def detect_changes(conn: psycopg.Connection, tables: list[V1Table]) -> dict[str,
     return out
 
 
-def remember_hashes(conn: psycopg.Connection, tables: list[V1Table], full: bool) -> None:
+def forget_changes(conn: psycopg.Connection, names: list[str]) -> None:
+    """Clear the change lists of V1 tables read in full this run."""
+    conn.execute(sql.SQL("delete from {} where v1_table = any(%s)").format(_CHANGES), (names,))
+
+
+def remember_hashes(conn: psycopg.Connection, tables: list[V1Table], full: set[str]) -> None:
     """After a successful build: the hashes seen at detection become the new snapshot.
 
-    The hash stored is the one detect_changes() computed, not V1 as it is now: a row that
+    ``full``: V1 tables read in full this run (their whole snapshot is taken again). The hash
+    stored is the one detect_changes() computed, not V1 as it is now: a row that
     changed again during the build is detected again next time.
     """
     for t in tables:
         name = t.name
-        if full:
+        if name in full:
             src = sql.SQL("select {n}, v.id, jsonb_hash_extended(v.xdo, 0) from {r} v").format(
                 n=sql.Literal(name), r=_v1(t))
         else:
@@ -99,33 +106,64 @@ def deleted_in_v1(conn: psycopg.Connection, t: V1Table) -> int:
                         ).fetchone()[0]
 
 
-def prune(conn: psycopg.Connection, spec: Spec, tables: list[V1Table]) -> None:
-    """Delete V2 rows whose V1 row was deleted (--prune): splits first, then the main table."""
+def prune(conn: psycopg.Connection, spec: Spec, tables: list[V1Table]) -> list[str]:
+    """Delete V2 rows whose V1 row was deleted (--prune): splits first, then the main table.
+
+    Only ids this tool synced are deleted, never rows only V2 has. Returns one line per V2
+    table that lost rows.
+    """
+    out = []
     with conn.transaction():
         for v1 in tables:
             gone = _gone_ids(v1)
             for t in sorted(spec.for_v1(v1.name), key=lambda x: x.is_main):
+                if not catalog.exists(conn, V2_SCHEMA, t.name):
+                    continue
                 column = "id" if t.is_main else t.parent_column
-                conn.execute(sql.SQL("delete from {t} where {c} in ({g})").format(
-                    t=sql.Identifier(V2_SCHEMA, t.name), c=sql.Identifier(column), g=gone))
+                n = conn.execute(sql.SQL("delete from {t} where {c} in ({g})").format(
+                    t=sql.Identifier(V2_SCHEMA, t.name), c=sql.Identifier(column), g=gone)
+                ).rowcount
+                if n:
+                    out.append(f"{t.name}: {n:,} row(s) of deleted V1 rows pruned")
             for audit in (_HASHES, _SYNCED):
                 conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
                              .format(a=audit, n=sql.Literal(v1.name), g=gone))
+    return out
 
 
-def _digest(root: Path, paths: list[Path]) -> str:
-    h = hashlib.sha256()
+def _digest(root: Path, paths: list[Path], extra: bytes = b"") -> str:
+    h = hashlib.sha256(extra)
     for path in paths:
-        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+        if path.is_file():
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
-def models_digest(root: Path) -> str:
-    """Digest of everything that decides V2 values: models, macros, seeds, dbt_project.yml."""
+def global_digest(root: Path) -> str:
+    """Digest of what every model depends on: macros and dbt_project.yml."""
     paths = [root / "dbt_project.yml"]
-    for base in ("models", "macros", "seeds"):
-        paths += sorted(p for p in (root / base).rglob("*") if p.is_file())
+    paths += sorted(p for p in (root / "macros").rglob("*") if p.is_file())
     return _digest(root, paths)
+
+
+def v1_digests(root: Path, spec: Spec) -> dict[str, str]:
+    """Per V1 table, the digest of everything that decides its V2 values and their checks:
+    the models and reconciliation tests of its V2 tables, their YAML (contracts, tests), its
+    accounting model. A V1 table whose digest changed is re-read in full by the next sync."""
+    models = {}
+    for path in sorted((root / "models" / "v2").glob("*/_*__models.yml")):
+        for m in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            models[m["name"]] = yaml.safe_dump(m, sort_keys=True).encode()
+    out = {}
+    for v1 in spec.v1_tables():
+        tables = spec.for_v1(v1)
+        paths = [root / "models" / "audit" / f"xano_accounting__{v1}.sql"]
+        for t in tables:
+            paths += [root / "models" / "v2" / t.domain / f"{t.name}.sql",
+                      root / "tests" / "dbt" / "generated" / f"xano_reconcile__{t.name}.sql"]
+        extra = b"".join(models.get(t.name, b"") for t in tables)
+        out[v1] = _digest(root, paths, extra)
+    return out
 
 
 def seeds_digest(root: Path) -> str:

@@ -9,6 +9,7 @@ from psycopg import sql
 
 from generator import catalog
 from generator.config import V1_SCHEMA
+from generator.coverage import impossible_columns
 from generator.errors import SyncError
 from generator.inventory import read_inventory
 from generator.keypath import encode_path
@@ -26,6 +27,10 @@ def preflight(conn: psycopg.Connection, root: Path, spec: Spec) -> None:
         raise SyncError(f"generated files are stale ({', '.join(stale[:5])}); run "
                         "`python -m generator` and commit")
     inventory = read_inventory(root)
+    impossible = impossible_columns(spec, inventory)
+    if impossible:
+        raise SyncError("the spec gives column(s) a type none of their V1 values fits; "
+                        "nothing was written:\n" + "\n".join(impossible))
     new: list[str] = []
     for name in spec.v1_tables():
         rel = spec.v1(name).relation

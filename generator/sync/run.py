@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -12,8 +13,9 @@ from generator.config import AUDIT_SCHEMA, SPEC_SCHEMA, V2_SCHEMA
 from generator.errors import BuildFailed, SyncError
 from generator.spec import Spec, Table, load_spec
 from generator.status import expected_counts, rejects_by_table
-from generator.sync import audit, changes, runner
+from generator.sync import audit, changes, runner, shape
 from generator.sync.audit import TableState
+from generator.sync.explain import Problem, explain
 from generator.sync.preflight import preflight
 
 
@@ -26,7 +28,19 @@ class SyncOptions:
     full: bool = False
     """Re-check every V1 row, not only those changed since the last sync."""
     prune: bool = False
-    """Delete V2 rows whose V1 row was deleted."""
+    """Delete V2 rows whose V1 row was deleted (before the tests those rows would fail)."""
+    drop_removed: bool = False
+    """Drop V2 columns the spec no longer has (their values are kept in the audit)."""
+
+
+@dataclass
+class SyncResult:
+    """What a finished sync did."""
+
+    run_id: int
+    states: list[TableState]
+    notes: list[str] = field(default_factory=list)
+    """Shape changes applied, V1 deletions kept, ... one line each."""
 
 
 def selected_tables(spec: Spec, select: str | None) -> list[Table]:
@@ -65,8 +79,8 @@ def dbt_selector_for(tables: list[Table] | None, full: bool = True) -> list[str]
 
 
 def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions(),
-             on_event: runner.OnEvent | None = None) -> tuple[int, list[TableState]]:
-    """One audited sync. Returns (run_id, per-table states); raises SyncError on failure."""
+             on_event: runner.OnEvent | None = None) -> SyncResult:
+    """One audited sync; raises SyncError on failure (with one explained line per problem)."""
     spec = load_spec(root)
     tables = selected_tables(spec, options.select)
     with db.connect(target) as lock_conn, db.connect(target) as conn:
@@ -84,52 +98,86 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
             for s in states.values():
                 s.v1 = exp.get(s.name)
                 s.before = catalog.count(conn, V2_SCHEMA, s.name) or 0
-            failure = ""
+            result = SyncResult(run_id, list(states.values()))
+            failure, problems = "", []
             try:
-                _sync(target, root, spec, tables, options, conn, run_id, states, on_event)
+                _sync(target, root, spec, tables, options, conn, result, states, on_event)
+            except BuildFailed as exc:
+                failure = exc.reason
+                if exc.report is not None:
+                    problems = explain(conn, spec, exc.report.outcomes, exc.report.skipped)
+                    problems += [Problem(m, "error", f"{m}: {msg}")
+                                 for m, msg in exc.report.errored]
             except Exception as exc:  # recorded, then re-raised as one line
-                failure = (exc.reason if isinstance(exc, BuildFailed) else
-                           f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
+                failure = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
             rejected = rejects_by_table(conn)
             for s in states.values():
                 s.after = catalog.count(conn, V2_SCHEMA, s.name)
                 audit.record_table(conn, run_id, s, rejected.get(s.name, 0))
+            audit.record_problems(conn, run_id, [(p.v2_table, p.test, p.line) for p in problems])
             audit.finish_run(conn, run_id, failure)
             if failure:
-                raise SyncError(f"sync run {run_id} failed: {failure}")
-            return run_id, list(states.values())
+                lines = "".join(f"\n  {p.line}" for p in problems)
+                raise SyncError(f"sync run {run_id} failed: {failure}{lines}")
+            return result
 
 
 def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], options: SyncOptions,
-          conn: psycopg.Connection, run_id: int, states: dict[str, TableState],
+          conn: psycopg.Connection, result: SyncResult, states: dict[str, TableState],
           on_event: runner.OnEvent | None) -> None:
     v1_tables = [spec.v1(n) for n in dict.fromkeys(t.v1_table for t in tables)]
-    digest = changes.models_digest(root)
-    stored = conn.execute(f"select digest from {AUDIT_SCHEMA}.model_state").fetchone()
-    full = options.full or not stored or stored[0] != digest  # new models: check every row
-    build_tables: list[Table] | None = None if options.select is None else tables
-    if not full:
-        found = changes.detect_changes(conn, v1_tables)
-        # only V1 tables with changes are built and tested: the others keep the state (and
-        # the passed tests) of their last sync; --full re-checks all
-        active = {t.name for t in v1_tables if found.get(t.name)}
-        build_tables = [t for t in tables if t.v1_table in active]
-        for s in states.values():
-            if spec.table(s.name).v1_table not in active:
-                s.status, s.message, s.rows_affected = "unchanged", "no V1 changes", 0
-    if build_tables is None or build_tables:
-        _seed_if_changed(target, root, conn, full)
-        args = dbt_selector_for(build_tables, full)
-        if not full:
-            # models read only the V1 rows detect_changes() listed; --full re-checks every row
-            args += ["--vars", "{xano_changed_only: true}"]
-        runner.build(target, root, args, runner.DbtMonitor(conn, run_id, states, on_event))
-    if options.prune:
-        changes.prune(conn, spec, v1_tables)
+    # the built V2 takes the spec's shape first: the models compare with these columns
+    layout = shape.plan(conn, spec, shape.read_contracts(root), options.drop_removed)
+    shape.apply(conn, layout, result.run_id)
+    result.notes += [c.describe() for c in layout.changes]
+    # V1 tables whose models changed (or got a new shape) are read in full: every row is
+    # checked again, unchanged rows are not written; the others read only their changed rows
+    glob, digests = changes.global_digest(root), changes.v1_digests(root, spec)
+    stored = dict(conn.execute(f"select v1_table, digest from {AUDIT_SCHEMA}.model_state_v1"
+                               ).fetchall())
+    stored_glob = conn.execute(f"select digest from {AUDIT_SCHEMA}.model_state").fetchone()
+    reshaped = {spec.table(t).v1_table for t in layout.tables}
+    full = {t.name for t in v1_tables
+            if options.full or not stored_glob or stored_glob[0] != glob
+            or stored.get(t.name) != digests.get(t.name) or t.name in reshaped}
+    changes.forget_changes(conn, sorted(full))
+    found = changes.detect_changes(conn, [t for t in v1_tables if t.name not in full])
+    active = full | {n for n, k in found.items() if k}
+    for s in states.values():
+        if spec.table(s.name).v1_table not in active:
+            s.status, s.message, s.rows_affected = "unchanged", "no V1 changes", 0
+    if options.prune:  # before the build: the tests must not see rows V1 no longer has
+        result.notes += changes.prune(conn, spec, v1_tables)
+    build_tables = [t for t in tables if t.v1_table in active]
+    if build_tables:
+        _seed_if_changed(target, root, conn, bool(full))
+        every = len(full) == len(v1_tables) and options.select is None
+        args = dbt_selector_for(None if every else build_tables, full=True)
+        if not every:
+            # changed-only: models read only the rows detect_changes() listed, except for the
+            # V1 tables in xano_full_v1; accounting runs for those (whole-table passes)
+            args = dbt_selector_for(build_tables, full=False)
+            args[-1] += "".join(f" xano_accounting__{v}" for v in sorted(full))
+            args += ["--vars", json.dumps({"xano_changed_only": True,
+                                           "xano_full_v1": sorted(full)})]
+        runner.build(target, root, args,
+                     runner.DbtMonitor(conn, result.run_id, states, on_event))
+    shape.finish(conn, layout)
     changes.remember_hashes(conn, v1_tables, full)
     changes.remember_ids(conn, v1_tables)
-    if options.select is None:  # a full-scope run confirms the models' digest
-        _store_digest(conn, "model_state", digest)
+    if not options.prune:
+        for v1 in v1_tables:
+            gone = changes.deleted_in_v1(conn, v1)
+            if gone:
+                result.notes.append(f"{spec.main_table(v1.name).name}: {gone:,} V2 row(s) whose "
+                                    f"V1 row was deleted are kept; sync --prune removes them")
+    with conn.transaction():  # the models these V1 tables were checked with
+        for v1 in v1_tables:
+            conn.execute(f"insert into {AUDIT_SCHEMA}.model_state_v1 values (%s, %s) on "
+                         "conflict (v1_table) do update set digest = excluded.digest",
+                         (v1.name, digests[v1.name]))
+        if options.select is None:
+            _store_digest(conn, "model_state", glob)
 
 
 def _seed_if_changed(target: db.Target, root: Path, conn: psycopg.Connection,

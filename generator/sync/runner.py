@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -13,6 +14,7 @@ from generator import catalog, db
 from generator.config import V2_SCHEMA
 from generator.errors import BuildFailed
 from generator.sync.audit import TableState, record_table
+from generator.sync.explain import TestOutcome
 
 OnEvent = Callable[[TableState], None]
 """Called with a table's state when its model starts and when it finishes."""
@@ -102,17 +104,62 @@ class DbtMonitor:
             self.on_event(s)
 
 
+@dataclass
+class BuildReport:
+    """What a failed build left behind: failing tests, skipped and failed models."""
+
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errored: list[tuple[str, str]] = field(default_factory=list)
+    """(model, first line of its error)."""
+
+
+def _outcome(r) -> TestOutcome:
+    node = r.node
+    meta = getattr(node, "test_metadata", None)
+    attached = getattr(node, "attached_node", None) or ""
+    relation = (getattr(node, "alias", "") or "") if getattr(node.config, "store_failures",
+                                                             False) else ""
+    model = attached.rsplit(".", 1)[-1] if attached else ""
+    if not model and node.name.startswith("xano_reconcile__"):
+        model = node.name[len("xano_reconcile__"):]
+    kwargs = dict(meta.kwargs) if meta else {}
+    return TestOutcome(node.name, meta.name if meta else node.name, model,
+                       getattr(node, "column_name", None) or "", int(r.failures or 0),
+                       str(r.status), relation,
+                       {k: v for k, v in kwargs.items() if isinstance(v, (str, int, float))},
+                       (r.message or "").splitlines()[0] if r.message else "")
+
+
+def report_of(res) -> BuildReport:
+    """Failing tests, skipped and errored models of a dbtRunnerResult."""
+    out = BuildReport()
+    for r in getattr(res.result, "results", None) or []:
+        kind, status = r.node.resource_type, str(r.status)
+        if kind == "test" and status in ("fail", "error"):
+            out.outcomes.append(_outcome(r))
+        elif kind in ("model", "seed") and status == "skipped":
+            out.skipped.append(r.node.name)
+        elif kind in ("model", "seed") and status == "error":
+            out.errored.append((r.node.name, (r.message or "").splitlines()[0]
+                                if r.message else ""))
+    return out
+
+
 def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -> None:
-    """``dbt build`` with ``args``; raises BuildFailed saying what did not build or pass."""
-    res = dbt_invoke(target, root, ["build", "--quiet", *args], callbacks=[monitor])
+    """``dbt build`` with ``args``; raises BuildFailed (with its report) saying what failed."""
+    res = dbt_invoke(target, root, ["build", "--log-level", "none", "--log-level-file", "info",
+                                    *args],
+                     callbacks=[monitor])
     if res.exception:
         raise BuildFailed(f"dbt error: {str(res.exception).splitlines()[0]}")
     if not res.success:
+        report = report_of(res)
         states = monitor.states.values()
         bad = [s.name for s in states if s.status not in ("success", "pass")]
         failed_tests = sum(s.tests["fail"] for s in states)
         raise BuildFailed(f"models not built: {', '.join(bad)}" if bad else
-                          f"{failed_tests} error-severity test(s) failed")
+                          f"{failed_tests} error-severity test(s) failed", report)
 
 
 def seed(target: db.Target, root: Path) -> None:

@@ -5,6 +5,9 @@
     delete from {{ this }} as r
     {% if var('xano_changed_only', false) %}
     where (r.v1_table, r.v1_id) in (select c.v1_table, c.id from xano_audit.v1_changes as c)
+    {% for name in var('xano_full_v1', []) %}
+    or r.v1_table = '{{ name }}'
+    {% endfor %}
     or (r.v1_table = 'user' and not exists (select 1 from {{ source('xano_v1', 'user') }} as s where s.id = r.v1_id))
     or (r.v1_table = 'network' and not exists (select 1 from {{ source('xano_v1', 'network') }} as s where s.id = r.v1_id))
     or (r.v1_table = 'agent' and not exists (select 1 from {{ source('xano_v1', 'agent') }} as s where s.id = r.v1_id))
@@ -16,42 +19,42 @@
 "]) }}
 with v1_user as (
     select id, xdo from {{ source('xano_v1', 'user') }}
-    {% if is_incremental() and var('xano_changed_only', false) %}
+    {% if is_incremental() and var('xano_changed_only', false) and 'user' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'user')
     {% endif %}
 ),
 
 v1_network as (
     select id, xdo from {{ source('xano_v1', 'network') }}
-    {% if is_incremental() and var('xano_changed_only', false) %}
+    {% if is_incremental() and var('xano_changed_only', false) and 'network' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'network')
     {% endif %}
 ),
 
 v1_agent as (
     select id, xdo from {{ source('xano_v1', 'agent') }}
-    {% if is_incremental() and var('xano_changed_only', false) %}
+    {% if is_incremental() and var('xano_changed_only', false) and 'agent' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'agent')
     {% endif %}
 ),
 
 v1_transaction as (
     select id, xdo from {{ source('xano_v1', 'transaction') }}
-    {% if is_incremental() and var('xano_changed_only', false) %}
+    {% if is_incremental() and var('xano_changed_only', false) and 'transaction' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'transaction')
     {% endif %}
 ),
 
 v1_participant as (
     select id, xdo from {{ source('xano_v1', 'participant') }}
-    {% if is_incremental() and var('xano_changed_only', false) %}
+    {% if is_incremental() and var('xano_changed_only', false) and 'participant' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'participant')
     {% endif %}
 ),
 
 v1_participant_paid as (
     select id, xdo from {{ source('xano_v1', 'participant_paid') }}
-    {% if is_incremental() and var('xano_changed_only', false) %}
+    {% if is_incremental() and var('xano_changed_only', false) and 'participant_paid' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'participant_paid')
     {% endif %}
 )

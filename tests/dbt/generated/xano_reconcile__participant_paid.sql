@@ -2,7 +2,7 @@
 -- value reconciliation of V2 participant_paid: rows whose values differ from the transform of V1 (returns id + mismatched columns)
 with v1 as (
     select id, xdo from {{ source('xano_v1', 'participant_paid') }}
-    {% if var('xano_changed_only', false) %}
+    {% if var('xano_changed_only', false) and 'participant_paid' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'participant_paid')
     {% endif %}
 ),

@@ -2,7 +2,7 @@
 -- value reconciliation of V2 user: rows whose values differ from the transform of V1 (returns id + mismatched columns)
 with v1 as (
     select id, xdo from {{ source('xano_v1', 'user') }}
-    {% if var('xano_changed_only', false) %}
+    {% if var('xano_changed_only', false) and 'user' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'user')
     {% endif %}
 ),

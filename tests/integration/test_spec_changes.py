@@ -1,0 +1,264 @@
+"""Spec changes and V1 deletions on a built V2, applied by a plain sync; a stopped sync explains
+itself. One story on one database: each step edits data files, regenerates and syncs, and shows
+with pg_stat_user_tables that only the affected V2 tables were written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+
+import pytest
+from psycopg import sql
+
+from generator import db as dbmod
+from generator.fixtures.hostile import BASE_ID, HOSTILE_KEYS
+
+from ..conftest import ROOT, create_db, drop_db, run_cli
+
+SCALE = "0.02"
+
+
+def _project(tmp_path):
+    proj = tmp_path / "proj"
+    for name in ("models", "macros", "seeds", "profiles", "tests/dbt"):
+        shutil.copytree(ROOT / name, proj / name)
+    shutil.copy(ROOT / "dbt_project.yml", proj)
+    return proj
+
+
+def _writes(conn) -> dict[str, tuple[int, int, int]]:
+    """Rows inserted, updated, deleted per V2 table (pg_stat_user_tables, flushed)."""
+    conn.execute("select pg_stat_force_next_flush()") if conn.info.server_version >= 150000 \
+        else None
+    rows = conn.execute("select relname, n_tup_ins, n_tup_upd, n_tup_del from "
+                        "pg_stat_user_tables where schemaname = 'xano_v2'").fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def _written(before: dict, after: dict) -> set[str]:
+    return {t for t in after if after[t] != before.get(t, (0, 0, 0))}
+
+
+def _edit(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def _append(path, line: str) -> None:
+    path.write_text(path.read_text() + line + "\n")
+
+
+def _ok(res):
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return res
+
+
+def _columns(conn, table: str) -> dict[str, str]:
+    return dict(conn.execute(
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute where attrelid = "
+        "to_regclass(%s) and attnum > 0 and not attisdropped", (f'xano_v2."{table}"',)))
+
+
+@pytest.fixture(scope="module")
+def template(pg_server, tmp_path_factory):
+    """A database with V2 built by a first sync, copied for each test (CREATE ... TEMPLATE)."""
+    target = create_db(pg_server, "shape_tpl")
+    proj = _project(tmp_path_factory.mktemp("tpl"))
+    _ok(run_cli("fixtures", "--scale", SCALE, target=target, cwd=proj))
+    _ok(run_cli("sync", target=target, cwd=proj))
+    yield target
+    drop_db(pg_server, target)
+
+
+@pytest.fixture
+def built(pg_server, template, tmp_path):
+    """A project copy and a fresh copy of the built database."""
+    name = f"shape_{uuid.uuid4().hex[:10]}"
+    with dbmod.connect(pg_server) as conn:
+        conn.execute(sql.SQL("create database {} template {}").format(
+            sql.Identifier(name), sql.Identifier(template.params["dbname"])))
+    target = dbmod.Target(dict(pg_server.params, dbname=name), embedded=pg_server.embedded)
+    yield target, _project(tmp_path)
+    drop_db(pg_server, target)
+
+
+def test_spec_changes_apply_to_a_built_v2_through_a_plain_sync(built):
+    target, proj = built
+    cols = proj / "seeds" / "xano_v2_columns.csv"
+    conn = dbmod.connect(target)
+    try:
+        # 1. a new column: V1 grows a key, it is discovered, mapped, added, filled
+        conn.execute("update xano_v1.mvpw1_41 set xdo = xdo || jsonb_build_object('nickname', "
+                     "'nick ' || id) where id % 2 = 0")
+        _ok(run_cli("discover", "--table", "user", target=target, cwd=proj))
+        _append(cols, "user,nickname,nickname,trim,text,true,false,,Nickname")
+        _ok(run_cli(cwd=proj))
+        before = _writes(conn)
+        res = _ok(run_cli("sync", target=target, cwd=proj))
+        assert "user.nickname: new column (text), filled from V1" in res.stdout
+        assert _written(before, _writes(conn)) == {"user"}
+        assert conn.execute("select count(*) from xano_v2.\"user\" u join xano_v1.mvpw1_41 v "
+                            "using (id) where u.nickname is distinct from v.xdo ->> 'nickname'"
+                            ).fetchone()[0] == 0
+        assert conn.execute("select count(nickname) from xano_v2.\"user\"").fetchone()[0] > 0
+
+        # 2. a retyped column: re-extracted; the transform unit tests do not care
+        _edit(cols, "user,team_id,team_id,bigint,bigint,", "user,team_id,team_id,text,text,")
+        _ok(run_cli(cwd=proj))
+        before = _writes(conn)
+        res = _ok(run_cli("sync", target=target, cwd=proj))
+        assert "user.team_id: bigint -> text" in res.stdout
+        assert _columns(conn, "user")["team_id"] == "text"
+        assert _written(before, _writes(conn)) <= {"user"}
+        assert conn.execute("select count(*) from xano_v2.\"user\" u join xano_v1.mvpw1_41 v "
+                            "using (id) where u.team_id is distinct from v.xdo #>> '{team_id}' "
+                            "and jsonb_typeof(v.xdo -> 'team_id') in ('string', 'number')"
+                            ).fetchone()[0] == 0
+
+        # 3. a removed column: left in place, then dropped with the explicit flag (kept aside)
+        _edit(cols, "user,version,version,bigint,bigint,true,false,,Optimistic-lock version "
+                    "counter\n", "")
+        _append(proj / "seeds" / "xano_ignored_keys.csv", "user,version,no longer migrated")
+        _ok(run_cli(cwd=proj))
+        before = _writes(conn)
+        res = _ok(run_cli("sync", target=target, cwd=proj))
+        assert "user.version: no longer in the spec; left in place" in res.stdout
+        assert "version" in _columns(conn, "user") and _written(before, _writes(conn)) == set()
+        kept = conn.execute("select count(version) from xano_v2.\"user\"").fetchone()[0]
+        res = _ok(run_cli("sync", "--drop-removed-columns", target=target, cwd=proj))
+        assert "version" not in _columns(conn, "user")
+        assert conn.execute("select count(*) from xano_audit.shape_backup where v2_table = "
+                            "'user' and v2_column = 'version'").fetchone()[0] == kept > 0
+
+        # 4. a new V2 table of an existing V1 table: built; no other table written
+        _append(proj / "seeds" / "xano_v2_tables.csv",
+                "user_contact,,user,user,row,,user,user_id,Contact data of a user")
+        _append(cols, "user_contact,id,$id,id,bigint,false,false,,Primary key")
+        _append(cols, "user_contact,user_id,$id,id,bigint,false,false,user,Owner")
+        _append(cols, "user_contact,phone,cell_phone,trim,text,true,false,,Mobile phone")
+        _ok(run_cli(cwd=proj))
+        before = _writes(conn)
+        _ok(run_cli("sync", target=target, cwd=proj))
+        assert _written(before, _writes(conn)) == {"user_contact"}
+        assert conn.execute("select count(*) from xano_v2.user_contact").fetchone()[0] == \
+            conn.execute("select count(*) from xano_v1.mvpw1_41").fetchone()[0]
+
+        # 5. a new V1 table: team stops being ignored and gets a drafted V2 table
+        _edit(proj / "seeds" / "xano_ignored_keys.csv", "team,*,", "retired,*,")
+        _edit(proj / "seeds" / "xano_ignored_keys.csv", "retired,*,", "team,legacy_x,")
+        _ok(run_cli("discover", "--table", "team", target=target, cwd=proj))
+        res = _ok(run_cli("spec", "draft", "--table", "team", "--v2-table", "team", cwd=proj))
+        assert "+ table team (V1 team, grain row, main table)" in res.stdout
+        _ok(run_cli(cwd=proj))
+        before = _writes(conn)
+        _ok(run_cli("sync", target=target, cwd=proj))
+        assert _written(before, _writes(conn)) == {"team"}
+        assert conn.execute("select count(*) from xano_v2.team").fetchone()[0] == \
+            conn.execute("select count(*) from xano_v1.mvpw1_45").fetchone()[0]
+
+        # 6. --allow-unmapped switched on, then off
+        conn.execute("update xano_v1.mvpw1_48 set xdo = xdo || '{\"mood\": \"calm\"}' "
+                     "where id <= 5")
+        _ok(run_cli("discover", "--table", "network", target=target, cwd=proj))
+        assert run_cli(cwd=proj).returncode == 1  # the gate: mood is unclaimed
+        _ok(run_cli("--allow-unmapped", cwd=proj))
+        before = _writes(conn)
+        res = _ok(run_cli("sync", target=target, cwd=proj))
+        assert "network_member._v1_unmapped: new column (jsonb)" in res.stdout
+        assert _written(before, _writes(conn)) == {"network_member"}
+        assert conn.execute("select count(*) from xano_v2.network_member where _v1_unmapped = "
+                            "'{\"mood\": \"calm\"}'").fetchone()[0] == 5
+        _append(proj / "seeds" / "xano_ignored_keys.csv", "network,mood,a passing mood")
+        _ok(run_cli(cwd=proj))
+        before = _writes(conn)
+        res = _ok(run_cli("sync", target=target, cwd=proj))
+        assert "network_member._v1_unmapped: no longer in the spec; left in place" in res.stdout
+        assert _written(before, _writes(conn)) == set()
+    finally:
+        conn.close()
+
+
+def test_spec_changes_a_sync_cannot_apply_stop_before_writing(built):
+    target, proj = built
+    cols = proj / "seeds" / "xano_v2_columns.csv"
+    conn = dbmod.connect(target)
+    try:
+        original = cols.read_text()
+        # every value of first_name would be a reject as a date
+        _edit(cols, "user,first_name,first_name,trim,text,", "user,first_name,first_name,date,date,")
+        _ok(run_cli(cwd=proj))
+        before = _writes(conn)
+        res = run_cli("sync", target=target, cwd=proj)
+        assert res.returncode == 1 and "Traceback" not in res.stderr
+        assert "user.first_name: none of the" in res.stderr
+        assert "fits date (transform date" in res.stderr and "nothing was written" in res.stderr
+        assert _written(before, _writes(conn)) == set()
+        # a key column cannot be retyped on a built V2
+        cols.write_text(original.replace(
+            "user_roles,user_id,$id,id,bigint,false,false,user,",
+            "user_roles,user_id,$id,id,text,false,false,user,"))
+        assert run_cli(cwd=proj).returncode == 1  # the spec itself refuses: id makes bigint
+        # a removed V2 table that split tables still reference: one line naming file and row
+        cols.write_text(original)
+        tables = proj / "seeds" / "xano_v2_tables.csv"
+        _edit(tables, 'user,664,user,user,row,,,,"App users (V1 user, main record)"\n', "")
+        res = run_cli(cwd=proj)
+        assert res.returncode == 1 and "parent 'user' does not exist" in res.stderr
+        assert "seeds/xano_v2_tables.csv:" in res.stderr
+        assert _written(before, _writes(conn)) == set()
+    finally:
+        conn.close()
+
+
+def test_v1_deletions_stop_the_sync_with_an_explanation_and_prune_repairs(built):
+    target, proj = built
+    conn = dbmod.connect(target)
+    try:
+        n_v1 = conn.execute("select count(*) from xano_v1.mvpw1_41").fetchone()[0]
+        gone = conn.execute("delete from xano_v1.mvpw1_41 where id in (select id from "
+                            "xano_v1.mvpw1_41 order by id desc limit ceil(%s * 0.1))",
+                            (n_v1,)).rowcount
+        assert gone / n_v1 >= 0.1
+        res = run_cli("sync", target=target, cwd=proj)
+        assert res.returncode == 1 and "Traceback" not in res.stderr
+        line = (f"user: V2 has {n_v1:,} rows, V1 {n_v1 - gone:,} — {gone:,} V2 rows whose V1 "
+                "row was deleted; sync --prune removes them")
+        assert line in res.stderr
+        assert "Got 1 result" not in res.stdout + res.stderr
+        assert "not built because of user's failing test(s): " in res.stderr
+        status = run_cli("status", target=target, cwd=proj)
+        assert line in status.stdout
+        rows = json.loads(run_cli("status", "--json", target=target, cwd=proj).stdout)
+        assert any(r["layer"] == "problem" and r["line"] == line for r in rows)
+        res = run_cli("dashboard", "--out", str(proj / "r.html"), target=target, cwd=proj)
+        assert line.replace("—", "&mdash;") in (proj / "r.html").read_text() or \
+            line in (proj / "r.html").read_text()
+        # the way out works: prune before the tests, then green and V2 equals V1
+        res = _ok(run_cli("sync", "--prune", target=target, cwd=proj))
+        assert f"user: {gone:,} row(s) of deleted V1 rows pruned" in res.stdout
+        for table in ("user", "user_credentials", "user_roles", "user_onboarding"):
+            key = "id" if table == "user" else "user_id"
+            assert conn.execute(sql.SQL("select count(*) from {} t where not exists (select 1 "
+                                        "from xano_v1.mvpw1_41 v where v.id = t.{})").format(
+                sql.Identifier("xano_v2", table), sql.Identifier(key))).fetchone()[0] == 0
+        assert conn.execute("select count(*) from xano_v2.\"user\"").fetchone()[0] == n_v1 - gone
+        assert json.loads(run_cli("status", "--json", target=target, cwd=proj).stdout)[-1][
+            "layer"] != "problem"
+    finally:
+        conn.close()
+
+
+def test_hostile_keys_switched_to_allow_unmapped_on_a_built_v2(built):
+    target, proj = built
+    _ok(run_cli("fixtures", "--scale", SCALE, "--hostile", target=target, cwd=proj))
+    _ok(run_cli("discover", "--table", "network", "--table", "transaction", target=target,
+                cwd=proj))
+    assert run_cli(cwd=proj).returncode == 1
+    _ok(run_cli("--allow-unmapped", cwd=proj))
+    _ok(run_cli("sync", target=target, cwd=proj, timeout=900))
+    with dbmod.connect(target) as conn:
+        unmapped = conn.execute("select _v1_unmapped from xano_v2.network_member where id = %s",
+                                (BASE_ID + 1,)).fetchone()[0]
+    assert set(unmapped) == set(HOSTILE_KEYS)
