@@ -3,7 +3,7 @@
 -- depends_on: {{ ref('t') }}
 with v1 as (
     select id, xdo from {{ source('xano_v1', 'transaction') }}
-    {% if is_incremental() and var('xano_changed_only', false) %}
+    {% if is_incremental() and var('xano_changed_only', false) and 'transaction' not in var('xano_full_v1', []) %}
     where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'transaction')
     {% endif %}
 ),
