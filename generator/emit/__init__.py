@@ -81,6 +81,7 @@ def render_project(spec: Spec, inventory: Inventory, cov: Coverage) -> dict[str,
         files[f"models/audit/xano_accounting__{v1}.sql"] = audit.accounting_sql(spec, v1)
     for t in audit.transform_check_tables():
         files[f"models/audit/{t.name}.sql"] = audit.transform_check_sql(t)
+    files[f"models/audit/{audit.SAMPLES}.sql"] = audit.samples_sql()
     return files
 
 

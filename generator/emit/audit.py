@@ -87,7 +87,11 @@ def _accounting_entries(spec: Spec) -> list[dict]:
 
 
 def _check_entries() -> list[dict]:
-    return [{"name": t.name, "description": f"{t.description}. Generated from the transform "
+    samples = {"name": SAMPLES, "description": "Sample V1 records (id, xdo) the transform check "
+               "views read; their dbt unit tests replace these rows.",
+               "columns": [{"name": "id", "description": "Sample id"},
+                           {"name": "xdo", "description": "Sample record"}]}
+    return [samples] + [{"name": t.name, "description": f"{t.description}. Generated from the transform "
              "vocabulary; the dbt unit tests in models/unit_tests run on it.",
              "columns": [{"name": c.name, "description": c.description} for c in t.columns]}
             for t in transform_check_tables()]
@@ -114,7 +118,7 @@ def audit_yaml(spec: Spec) -> str:
 
 # -- transform checks -------------------------------------------------------------------------
 SAMPLES = "xano_transform_samples"
-"""Seed of sample V1 records (id, xdo) the transform check models read."""
+"""Model of sample V1 records (id, xdo) the transform check models read."""
 
 
 def transform_check_tables() -> tuple[Table, Table]:
@@ -137,6 +141,23 @@ def transform_check_tables() -> tuple[Table, Table]:
             Table("xano_transform_elements", "", "checks", SAMPLES, "array", "items",
                   "xano_transform_cases", "parent_id",
                   "One row per element of items[] of each sample", tuple(elements)))
+
+
+SAMPLE_ROWS = (
+    (1, '{"v": 1700000000000, "items": [" cash ", "vip"]}'), (2, '{"v": "1,234.50"}'),
+    (3, '{"v": " yes "}'), (4, '{"v": "2024-02-29"}'),
+    (5, '{"v": {"path": "/a.png", "size": 3}}'), (6, '{"v": "2023-02-30"}'),
+)
+"""The samples the check views show (their dbt unit tests bring their own rows)."""
+
+
+def samples_sql() -> str:
+    """The samples model: a few V1-like records (id, xdo) for the transform check views."""
+    rows = ",\n".join(f"        ({i}, {build.render(build.lit(x))}::jsonb)" for i, x in SAMPLE_ROWS)
+    return (sql_header("samples for the transform check views (their dbt unit tests bring "
+                       "their own rows)")
+            + "{{ config(materialized='view') }}\n"
+            + "select * from (\n    values\n" + rows + "\n) as samples (id, xdo)\n")
 
 
 def transform_check_sql(t: Table) -> str:

@@ -232,9 +232,6 @@ def seeds_yaml() -> str:
              "references", "description")}}},
         {"name": "xano_ignored_keys", "description": "V1 keys deliberately not migrated.",
          "config": {"column_types": {"v1_table": "text", "key_path": "text", "reason": "text"}}},
-        {"name": "xano_transform_samples", "description": "Sample V1 records (id, xdo) the "
-         "transform check models read; their dbt unit tests replace these rows.",
-         "config": {"column_types": {"id": "bigint", "xdo": "jsonb"}}},
         {"name": "xano_census", "description": "Every Xano table on the server (catalog).",
          "config": {"column_types": {**{c: "text" for c in (
              "schema", "relation", "layout", "v1_table", "v2_table")},
