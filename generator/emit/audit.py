@@ -91,8 +91,8 @@ def _check_entries() -> list[dict]:
                "views read; their dbt unit tests replace these rows.",
                "columns": [{"name": "id", "description": "Sample id"},
                            {"name": "xdo", "description": "Sample record"}]}
-    return [samples] + [{"name": t.name, "description": f"{t.description}. Generated from the transform "
-             "vocabulary; the dbt unit tests in models/unit_tests run on it.",
+    return [samples] + [{"name": t.name, "description": f"{t.description}. Generated from the "
+             "transform vocabulary; the dbt unit tests in models/unit_tests run on it.",
              "columns": [{"name": c.name, "description": c.description} for c in t.columns]}
             for t in transform_check_tables()]
 

@@ -49,19 +49,11 @@ create table if not exists {AUDIT_SCHEMA}.sync_run_tables (
     duration_s numeric,
     primary key (run_id, v2_table)
 );
-create table if not exists {AUDIT_SCHEMA}.v1_row_hashes (
-    v1_table text not null,
-    id bigint not null,
-    h bigint,
-    primary key (v1_table, id)
-);
 create table if not exists {AUDIT_SCHEMA}.v1_changes (
     v1_table text not null,
     id bigint not null,
-    h bigint,
     primary key (v1_table, id)
 );
-alter table {AUDIT_SCHEMA}.v1_changes add column if not exists h bigint;
 create table if not exists {AUDIT_SCHEMA}.model_state (
     digest text not null
 );

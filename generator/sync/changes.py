@@ -1,13 +1,24 @@
 """Change detection: which V1 rows changed since the last successful sync, and V1 deletions.
 
-One pass per V1 table compares a stored ``jsonb_hash_extended(xdo, 0)`` per row; the changed
-ids go to ``xano_audit.v1_changes``, where the models read them on a changed-only sync. The
-hashes become the new snapshot only after a successful build.
+Two levels, neither of which reads the JSON of an unchanged row:
+
+- **Table fingerprint.** Every V1 table of the local mirror carries a statement-level trigger
+  that counts its writes in ``xano_audit.v1_versions`` (transactional: a committed write is
+  always counted). A table with the same relation (oid) and the same write count as at the last
+  successful sync has not changed: no row is read at all.
+- **Rows.** Otherwise the rows written since the last sync are those whose ``xmin`` is not
+  older than the snapshot horizon the last sync recorded (``pg_snapshot_xmin``): a scan of the
+  heap's row headers, no detoasting. A new relation (the mirror swapped it in, the fixtures
+  rebuilt it) or a horizon too old to compare is read in full. The changed ids go to
+  ``xano_audit.v1_changes``, where the models read them on a changed-only sync.
+
+The new fingerprint and horizon are stored only after a successful build (:func:`remember`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -20,8 +31,35 @@ from generator.registry import V1Table
 from generator.spec import Spec
 
 _CHANGES = sql.Identifier(AUDIT_SCHEMA, "v1_changes")
-_HASHES = sql.Identifier(AUDIT_SCHEMA, "v1_row_hashes")
 _SYNCED = sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids")
+_STATE = sql.Identifier(AUDIT_SCHEMA, "v1_state")
+_VERSIONS = sql.Identifier(AUDIT_SCHEMA, "v1_versions")
+TRIGGER = "xano_v1_version"
+"""Name of the write-counting trigger on every V1 table."""
+MAX_AGE = 1_000_000_000
+"""A horizon older than this many transactions is not compared (xids wrap at 2^31)."""
+
+STATE_DDL = f"""
+create table if not exists {AUDIT_SCHEMA}.v1_versions (
+    relid oid primary key,
+    version bigint not null
+);
+create table if not exists {AUDIT_SCHEMA}.v1_state (
+    v1_table text primary key,
+    relid oid not null,
+    version bigint,
+    horizon xid8 not null,
+    synced_at timestamptz not null default now()
+);
+create or replace function {AUDIT_SCHEMA}.bump_v1_version() returns trigger
+language plpgsql as $fn$
+begin
+    insert into {AUDIT_SCHEMA}.v1_versions as v (relid, version) values (tg_relid, 1)
+    on conflict (relid) do update set version = v.version + 1;
+    return null;
+end
+$fn$;
+"""
 
 
 def _v1(t: V1Table) -> sql.Identifier:
@@ -35,65 +73,108 @@ def _gone_ids(t: V1Table) -> sql.Composed:
         a=_SYNCED, n=sql.Literal(t.name), r=_v1(t))
 
 
-def detect_changes(conn: psycopg.Connection, tables: list[V1Table]) -> dict[str, int]:
-    """Per V1 table: rows whose hash differs from the last successful sync, plus deletions."""
-    out = {}
-    for t in tables:
-        name = t.name
+@dataclass
+class Detection:
+    """What changed in one V1 table since the last successful sync."""
+
+    table: V1Table
+    mode: str
+    """unchanged (nothing to read), rows (the ids in v1_changes), all (read every row)."""
+    changed: int
+    """Rows listed (rows mode) or in the table (all mode)."""
+    deleted: int
+    """Ids synced before that V1 no longer has."""
+    relid: int
+    version: int | None
+    horizon: int
+    """Snapshot horizon (xid8) of this detection, stored after a successful sync."""
+
+    @property
+    def active(self) -> bool:
+        """True when this run has anything to do for the table."""
+        return self.mode == "all" or self.changed > 0 or self.deleted > 0
+
+
+def _ensure_trigger(conn: psycopg.Connection, t: V1Table) -> bool:
+    """Install the write-counting trigger on a V1 table; False when not permitted."""
+    has = conn.execute("select count(*) from pg_trigger where tgrelid = to_regclass("
+                       "format('%%I.%%I', %s::text, %s::text)) and tgname = %s",
+                       (V1_SCHEMA, t.relation, TRIGGER)).fetchone()[0]
+    if has:
+        return True
+    try:
         with conn.transaction():
-            conn.execute(sql.SQL("delete from {c} where v1_table = {n}").format(
-                c=_CHANGES, n=sql.Literal(name)))
-            out[name] = conn.execute(sql.SQL(
-                "insert into {c} (v1_table, id, h) select {n}, v.id, jsonb_hash_extended(v.xdo, 0) "
-                "from {r} v left join {h} s on s.v1_table = {n} and s.id = v.id "
-                "where s.id is null or s.h is distinct from jsonb_hash_extended(v.xdo, 0)").format(
-                c=_CHANGES, n=sql.Literal(name), r=_v1(t), h=_HASHES)).rowcount
-            # a V1 deletion is a change too (rejects and counts of that table move)
-            out[name] += conn.execute(sql.SQL(
-                "select count(*) from {h} s where s.v1_table = {n} and not exists "
-                "(select 1 from {r} v where v.id = s.id)").format(
-                h=_HASHES, n=sql.Literal(name), r=_v1(t))).fetchone()[0]
+            conn.execute(sql.SQL(
+                "create trigger {} after insert or update or delete or truncate on {} "
+                "for each statement execute function {}()").format(
+                sql.Identifier(TRIGGER), _v1(t), sql.Identifier(AUDIT_SCHEMA, "bump_v1_version")))
+    except psycopg.errors.InsufficientPrivilege:
+        return False  # the row-level detection still works, only the shortcut is lost
+    return True
+
+
+def detect_changes(conn: psycopg.Connection, tables: list[V1Table],
+                   full: set[str] = frozenset()) -> dict[str, Detection]:
+    """Per V1 table: unchanged, the changed ids (into v1_changes), or every row.
+
+    ``full``: V1 tables read in full anyway (their models changed): no row is listed.
+    """
+    conn.execute(STATE_DDL)
+    stored = {r[0]: r[1:] for r in conn.execute(
+        sql.SQL("select v1_table, relid, version, horizon::text::bigint from {}").format(_STATE))}
+    out: dict[str, Detection] = {}
+    for t in tables:
+        counted = _ensure_trigger(conn, t)
+        with conn.transaction():
+            # one snapshot for the fingerprint, the horizon and the scan
+            conn.execute("set transaction isolation level repeatable read")
+            relid, version, horizon, now = conn.execute(sql.SQL(
+                "select {r}::regclass::oid, (select version from {v} where relid = "
+                "{r}::regclass::oid), pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+                "pg_current_xact_id()::text::bigint").format(
+                r=sql.Literal(f'{V1_SCHEMA}."{t.relation}"'), v=_VERSIONS)).fetchone()
+            version = (version or 0) if counted else None
+            old = stored.get(t.name)
+            conn.execute(sql.SQL("delete from {} where v1_table = {}").format(
+                _CHANGES, sql.Literal(t.name)))
+            if t.name in full or old is None or old[0] != relid or now - old[2] > MAX_AGE:
+                n = catalog.count(conn, V1_SCHEMA, t.relation) or 0
+                out[t.name] = Detection(t, "all", n, 0, relid, version, horizon)
+                continue
+            if version is not None and old[1] == version:
+                out[t.name] = Detection(t, "unchanged", 0, 0, relid, version, horizon)
+                continue
+            deleted = conn.execute(sql.SQL("select count(*) from ({}) g").format(_gone_ids(t))
+                                   ).fetchone()[0]
+            changed = conn.execute(sql.SQL(
+                "insert into {c} (v1_table, id) select {n}, v.id from {r} v "
+                "where age(v.xmin) <= age(xid({h}::xid8))").format(
+                c=_CHANGES, n=sql.Literal(t.name), r=_v1(t), h=sql.Literal(str(old[2])))
+            ).rowcount
+            out[t.name] = Detection(t, "rows", changed, deleted, relid, version, horizon)
     conn.execute(sql.SQL("analyze {}").format(_CHANGES))
     return out
 
 
-def forget_changes(conn: psycopg.Connection, names: list[str]) -> None:
-    """Clear the change lists of V1 tables read in full this run."""
-    conn.execute(sql.SQL("delete from {} where v1_table = any(%s)").format(_CHANGES), (names,))
-
-
-def remember_hashes(conn: psycopg.Connection, tables: list[V1Table], full: set[str]) -> None:
-    """After a successful build: the hashes seen at detection become the new snapshot.
-
-    ``full``: V1 tables read in full this run (their whole snapshot is taken again). The hash
-    stored is the one detect_changes() computed, not V1 as it is now: a row that
-    changed again during the build is detected again next time.
-    """
-    for t in tables:
-        name = t.name
-        if name in full:
-            src = sql.SQL("select {n}, v.id, jsonb_hash_extended(v.xdo, 0) from {r} v").format(
-                n=sql.Literal(name), r=_v1(t))
-        else:
-            src = sql.SQL("select c.v1_table, c.id, c.h from {c} c where c.v1_table = {n}").format(
-                c=_CHANGES, n=sql.Literal(name))
+def remember(conn: psycopg.Connection, found: dict[str, Detection]) -> None:
+    """After a successful build: this detection is the new snapshot of each V1 table, and the
+    ids it brought to V2 are recorded (only new ids: a no-op run writes nothing)."""
+    for d in found.values():
+        if d.mode == "unchanged":
+            continue
         conn.execute(sql.SQL(
-            "insert into {h} as s (v1_table, id, h) {src} on conflict (v1_table, id) do update "
-            "set h = excluded.h where s.h is distinct from excluded.h").format(h=_HASHES, src=src))
+            "insert into {s} (v1_table, relid, version, horizon) values ({n}, {r}, {v}, "
+            "{h}::xid8) on conflict (v1_table) do update set relid = excluded.relid, "
+            "version = excluded.version, horizon = excluded.horizon, synced_at = now()").format(
+            s=_STATE, n=sql.Literal(d.table.name), r=sql.Literal(d.relid),
+            v=sql.Literal(d.version), h=sql.Literal(str(d.horizon))))
+        ids = (_v1(d.table) if d.mode == "all" else sql.SQL(
+            "(select id from {c} where v1_table = {n})").format(
+            c=_CHANGES, n=sql.Literal(d.table.name)))
         conn.execute(sql.SQL(
-            "delete from {h} s where s.v1_table = {n} and not exists "
-            "(select 1 from {r} v where v.id = s.id)").format(
-            h=_HASHES, n=sql.Literal(name), r=_v1(t)))
-
-
-def remember_ids(conn: psycopg.Connection, tables: list[V1Table]) -> None:
-    """Record the V1 ids this sync brought to V2 (only new ids: a no-op run writes nothing)."""
-    for t in tables:
-        name = t.name
-        conn.execute(sql.SQL(
-            "insert into {a} (v1_table, id) select {n}, v.id from {r} v where not exists "
+            "insert into {a} (v1_table, id) select {n}, v.id from {ids} v where not exists "
             "(select 1 from {a} s where s.v1_table = {n} and s.id = v.id)").format(
-            a=_SYNCED, n=sql.Literal(name), r=_v1(t)))
+            a=_SYNCED, n=sql.Literal(d.table.name), ids=ids))
 
 
 def deleted_in_v1(conn: psycopg.Connection, t: V1Table) -> int:
@@ -125,9 +206,8 @@ def prune(conn: psycopg.Connection, spec: Spec, tables: list[V1Table]) -> list[s
                 ).rowcount
                 if n:
                     out.append(f"{t.name}: {n:,} row(s) of deleted V1 rows pruned")
-            for audit in (_HASHES, _SYNCED):
-                conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
-                             .format(a=audit, n=sql.Literal(v1.name), g=gone))
+            conn.execute(sql.SQL("delete from {a} s where s.v1_table = {n} and s.id in ({g})")
+                         .format(a=_SYNCED, n=sql.Literal(v1.name), g=gone))
     return out
 
 

@@ -1,4 +1,5 @@
-"""Preflight: stop before building when V1 changed shape or the committed models are stale."""
+"""Preflight: stop before anything is written when the models are stale, a V1 table is missing,
+a column's type fits none of its values, or V1 rows carry keys the inventory lacks."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import psycopg
 from psycopg import sql
 
 from generator import catalog
-from generator.config import V1_SCHEMA
+from generator.config import AUDIT_SCHEMA, V1_SCHEMA
 from generator.coverage import impossible_columns
 from generator.errors import SyncError
 from generator.inventory import read_inventory
 from generator.keypath import encode_path
 from generator.spec import Spec
+from generator.sync.changes import Detection
 
 
 def preflight(conn: psycopg.Connection, root: Path, spec: Spec) -> None:
@@ -26,20 +28,36 @@ def preflight(conn: psycopg.Connection, root: Path, spec: Spec) -> None:
     if stale:
         raise SyncError(f"generated files are stale ({', '.join(stale[:5])}); run "
                         "`python -m generator` and commit")
-    inventory = read_inventory(root)
-    impossible = impossible_columns(spec, inventory)
+    impossible = impossible_columns(spec, read_inventory(root))
     if impossible:
         raise SyncError("the spec gives column(s) a type none of their V1 values fits; "
                         "nothing was written:\n" + "\n".join(impossible))
-    new: list[str] = []
     for name in spec.v1_tables():
         rel = spec.v1(name).relation
         if not catalog.exists(conn, V1_SCHEMA, rel):
             raise SyncError(f"V1 table {name} ({V1_SCHEMA}.{rel}) is missing on the server")
+
+
+def new_keys(conn: psycopg.Connection, root: Path, spec: Spec,
+             found: dict[str, Detection]) -> None:
+    """Stop before building when V1 rows read this run carry keys the inventory lacks.
+
+    Only the rows this run reads are looked at: none of an unchanged table, the changed ids
+    of a table read in part, every row of a table read in full.
+    """
+    inventory = read_inventory(root)
+    new: list[str] = []
+    for name, d in found.items():
+        if d.mode == "unchanged" or (d.mode == "rows" and not d.changed):
+            continue
+        only = sql.SQL("")
+        if d.mode == "rows":
+            only = sql.SQL(" and id in (select c.id from {} c where c.v1_table = {})").format(
+                sql.Identifier(AUDIT_SCHEMA, "v1_changes"), sql.Literal(name))
         known = inventory.top_level_paths(name)
         cur = conn.execute(sql.SQL(
             "select distinct jsonb_object_keys(xdo) from {} where jsonb_typeof(xdo) = 'object'"
-        ).format(sql.Identifier(V1_SCHEMA, rel)))
+            "{}").format(sql.Identifier(V1_SCHEMA, d.table.relation), only))
         new += [f"{name}.{encode_path(k)}" for (k,) in cur if encode_path(k) not in known]
     if new:
         raise SyncError("V1 has keys the inventory does not know; run `python -m generator "

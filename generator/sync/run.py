@@ -16,7 +16,7 @@ from generator.status import expected_counts, rejects_by_table
 from generator.sync import audit, changes, runner, shape
 from generator.sync.audit import TableState
 from generator.sync.explain import Problem, explain
-from generator.sync.preflight import preflight
+from generator.sync.preflight import new_keys, preflight
 
 
 @dataclass(frozen=True)
@@ -126,10 +126,8 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
           conn: psycopg.Connection, result: SyncResult, states: dict[str, TableState],
           on_event: runner.OnEvent | None) -> None:
     v1_tables = [spec.v1(n) for n in dict.fromkeys(t.v1_table for t in tables)]
-    # the built V2 takes the spec's shape first: the models compare with these columns
+    # the built V2 will take the spec's shape first: the models compare with these columns
     layout = shape.plan(conn, spec, shape.read_contracts(root), options.drop_removed)
-    shape.apply(conn, layout, result.run_id)
-    result.notes += [c.describe() for c in layout.changes]
     # V1 tables whose models changed (or got a new shape) are read in full: every row is
     # checked again, unchanged rows are not written; the others read only their changed rows
     glob, digests = changes.global_digest(root), changes.v1_digests(root, spec)
@@ -140,9 +138,12 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
     full = {t.name for t in v1_tables
             if options.full or not stored_glob or stored_glob[0] != glob
             or stored.get(t.name) != digests.get(t.name) or t.name in reshaped}
-    changes.forget_changes(conn, sorted(full))
-    found = changes.detect_changes(conn, [t for t in v1_tables if t.name not in full])
-    active = full | {n for n, k in found.items() if k}
+    found = changes.detect_changes(conn, v1_tables, full)
+    full |= {n for n, d in found.items() if d.mode == "all"}  # a new relation: every row
+    new_keys(conn, root, spec, found)
+    shape.apply(conn, layout, result.run_id)  # every check passed: now V2 may change
+    result.notes += [c.describe() for c in layout.changes]
+    active = {n for n, d in found.items() if d.active}
     for s in states.values():
         if spec.table(s.name).v1_table not in active:
             s.status, s.message, s.rows_affected = "unchanged", "no V1 changes", 0
@@ -163,10 +164,9 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
         runner.build(target, root, args,
                      runner.DbtMonitor(conn, result.run_id, states, on_event))
     shape.finish(conn, layout)
-    changes.remember_hashes(conn, v1_tables, full)
-    changes.remember_ids(conn, v1_tables)
+    changes.remember(conn, found)
     if not options.prune:
-        for v1 in v1_tables:
+        for v1 in (d.table for d in found.values() if d.active):
             gone = changes.deleted_in_v1(conn, v1)
             if gone:
                 result.notes.append(f"{spec.main_table(v1.name).name}: {gone:,} V2 row(s) whose "
