@@ -65,7 +65,7 @@ def render_project(spec: Spec, inventory: Inventory, cov: Coverage) -> dict[str,
     unmapped = cov.unmapped_keys()
     files: dict[str, str] = {
         "models/sources/_v1__sources.yml": models.sources_yaml(spec, inventory),
-        "models/audit/xano_rejects.sql": audit.rejects_sql(spec),
+        "models/audit/xano_rejects.sql": audit.rejects_union_sql(spec),
         "models/audit/_audit__models.yml": audit.audit_yaml(spec),
         "seeds/_seeds.yml": models.seeds_yaml(),
         "models/docs/_domains.md": guide.domain_docs(spec),
@@ -79,6 +79,7 @@ def render_project(spec: Spec, inventory: Inventory, cov: Coverage) -> dict[str,
         files[f"tests/dbt/generated/xano_reconcile__{t.name}.sql"] = audit.reconcile_sql(t)
     for v1 in spec.v1_tables():
         files[f"models/audit/xano_accounting__{v1}.sql"] = audit.accounting_sql(spec, v1)
+        files[f"models/audit/xano_rejects__{v1}.sql"] = audit.rejects_sql(spec, v1)
     for t in audit.transform_check_tables():
         files[f"models/audit/{t.name}.sql"] = audit.transform_check_sql(t)
     files[f"models/audit/{audit.SAMPLES}.sql"] = audit.samples_sql()

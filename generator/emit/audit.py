@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from generator.config import AUDIT_SCHEMA
-from generator.emit.models import changed_only_filter, v1_cte
+from generator.emit.models import v1_cte
 from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
 from generator.spec import Column, Spec, Table
-from generator.sql import build
+from generator.sql import build, proof
 from generator.transforms import TRANSFORMS
 
 
 def accounting_sql(spec: Spec, v1: str) -> str:
     """Audit model: per mapped column of V1 `v1`, V1 values = V2 present + rejected."""
-    body = sql_text(build.accounting(v1, spec.for_v1(v1)))
-    body = body.replace("WITH ", "", 1)
     return (sql_header(f"value accounting of V1 {v1}: every non-null mapped V1 value is "
-                       "present in V2 or in xano_rejects")
-            + f"with v1 as (\n    select id, xdo from {{{{ source('xano_v1', '{v1}') }}}}\n),\n\n"
-            + body + "\n")
+                       "present in V2 or in its rejects")
+            + sql_text(proof.accounting(v1, spec.for_v1(v1))) + "\n")
 
 
 def reconcile_sql(t: Table) -> str:
@@ -25,42 +21,30 @@ def reconcile_sql(t: Table) -> str:
     select = build.array_model(t) if t.grain == "array" else build.row_model(t, [])
     return (sql_header(f"value reconciliation of V2 {t.name}: rows whose values differ from "
                        "the transform of V1 (returns id + mismatched columns)")
-            + v1_cte(t.v1_table, incremental=False) + ",\n\n"
+            + v1_cte(t.v1_table, "check") + ",\n\n"
             + "expected as (\n" + indent(jinja_literal(build.render(select))) + "\n),\n\n"
             + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"
             + jinja_literal(build.render(build.reconcile(t))) + "\n")
 
 
-def rejects_sql(spec: Spec) -> str:
-    """The rejects model: every non-null V1 value whose transform failed, with the reason."""
-    ctes = []
-    selects = []
-    for name in spec.v1_tables():
-        cte = f"v1_{name}"
-        ctes.append(f"{cte} as (\n    select id, xdo from {{{{ source('xano_v1', '{name}') }}}}\n"
-                    + changed_only_filter(name) + ")")
-        for sel in build.rejects_select(name, spec.for_v1(name), cte=cte):
-            selects.append(jinja_literal(build.render(sel)))
-    body = "\n\nunion all\n\n".join(selects)
-    return (sql_header("quarantine: one row per (V1 table, id, key[, element]) whose value "
+def rejects_sql(spec: Spec, v1: str) -> str:
+    """The rejects of one V1 table: every meaningful V1 value its transform turned into NULL."""
+    return (sql_header(f"quarantine of V1 {v1}: one row per (id, key[, element]) whose value "
                        "did not fit its V2 type; the V2 column holds NULL")
             + "{{ config(materialized='incremental', incremental_strategy='append', "
-            "on_schema_change='append_new_columns', pre_hook=[\"\n"
-            "    {% if is_incremental() %}\n"
-            "    delete from {{ this }} as r\n"
-            "    {% if var('xano_changed_only', false) %}\n"
-            f"    where (r.v1_table, r.v1_id) in (select c.v1_table, c.id from "
-            f"{AUDIT_SCHEMA}.v1_changes as c)\n"
-            "    {% for name in var('xano_full_v1', []) %}\n"
-            "    or r.v1_table = '{{ name }}'\n"
-            "    {% endfor %}\n"
-            + "".join(f"    or (r.v1_table = '{name}' and not exists (select 1 from "
-                      f"{{{{ source('xano_v1', '{name}') }}}} as s where s.id = r.v1_id))\n"
-                      for name in spec.v1_tables())
-            + "    {% endif %}\n"
-            "    {% endif %}\n"
-            "\"]) }}\n"
-            + "with " + ",\n\n".join(ctes) + "\n\n" + body + "\n")
+            "on_schema_change='append_new_columns', "
+            f"pre_hook=\"{{{{ xano_forget_rejects('{v1}') }}}}\") }}}}\n"
+            + sql_text(proof.rejects(v1, spec.for_v1(v1))) + "\n")
+
+
+def rejects_union_sql(spec: Spec) -> str:
+    """xano_rejects: the rejects of every V1 table in one relation."""
+    parts = [f"select * from {{{{ ref('xano_rejects__{v1}') }}}}" for v1 in spec.v1_tables()]
+    body = "\nunion all\n".join(parts) if parts else (
+        "select " + ", ".join(f"null::text as {c}" for c in proof.REJECT_COLUMNS) + " where false")
+    return (sql_header("every rejected V1 value, one relation (the per-V1-table rejects "
+                       "models, unioned)")
+            + "{{ config(materialized='view') }}\n" + body + "\n")
 
 
 def _accounting_entries(spec: Spec) -> list[dict]:
@@ -107,13 +91,18 @@ def audit_yaml(spec: Spec) -> str:
         "raw_value": "The V1 value as JSON text (first 200 chars; masked when sensitive)",
         "target_type": "Type the value had to fit", "reason": "Why it did not fit",
     }
-    return yaml_doc({"version": 2, "models": _accounting_entries(spec) + _check_entries() + [{
-        "name": "xano_rejects",
-        "description": "Quarantine of V1 values that could not be cast to their V2 type. "
-                       "Computed with the same xano_fn functions as the V2 models, so the two "
-                       "cannot disagree.",
-        "columns": [{"name": k, "description": v} for k, v in cols.items()],
-    }]})
+    per_v1 = [{"name": f"xano_rejects__{v1}",
+               "description": f"Quarantine of V1 `{v1}`: values that could not be cast to their "
+                              "V2 type, from one pass over the rows of each run. Computed with the "
+                              "same xano_fn functions as the V2 models, so the two cannot "
+                              "disagree.",
+               "columns": [{"name": k, "description": v} for k, v in cols.items()]}
+              for v1 in spec.v1_tables()]
+    union = [{"name": "xano_rejects",
+              "description": "Every rejected V1 value: the per-V1-table rejects models, unioned.",
+              "columns": [{"name": k, "description": v} for k, v in cols.items()]}]
+    return yaml_doc({"version": 2, "models": _accounting_entries(spec) + _check_entries()
+                     + per_v1 + union})
 
 
 # -- transform checks -------------------------------------------------------------------------

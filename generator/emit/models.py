@@ -42,11 +42,9 @@ def changed_only_filter(v1: str, alias: str = "", incremental: bool = True) -> s
             "    {% endif %}\n")
 
 
-def v1_cte(v1: str, incremental: bool = True) -> str:
-    """``v1 as (select id, xdo from source ...)``: the V1 rows a model or test reads."""
-    return ("with v1 as (\n"
-            f"    select id, xdo from {{{{ source('xano_v1', '{v1}') }}}}\n"
-            + changed_only_filter(v1, incremental=incremental) + ")")
+def v1_cte(v1: str, scope: str = "model") -> str:
+    """``with v1 as ({{ xano_v1_rows(...) }})``: the V1 rows a model or test reads."""
+    return f"with v1 as (\n    {{{{ xano_v1_rows('{v1}', '{scope}') }}}}\n)"
 
 
 def model_sql(t: Table, src: V1Table, unmapped: list[str]) -> str:

@@ -58,7 +58,8 @@ def sql_text(expression) -> str:
 
 def placeholders(sql: str) -> str:
     """``"__dbt_this__"`` -> ``{{ this }}``; ``"__ref__<name>"`` -> ``{{ ref('<name>') }}``;
-    ``"__source__<name>"`` -> ``{{ source('xano_v1', '<name>') }}``.
+    ``"__source__<name>"`` -> ``{{ source('xano_v1', '<name>') }}``;
+    ``"__rows__<scope>__<name>"`` -> ``({{ xano_v1_rows('<name>', '<scope>') }}) AS "rows"``.
 
     Names are validated plain identifiers (V2 tables) or registry names; placeholders are
     quoted identifiers, so V1 text (always a literal) can never produce one.
@@ -68,5 +69,8 @@ def placeholders(sql: str) -> str:
     """
     sql = sql.replace(f'"{build.THIS}"', "{{ this }}")
     sql = re.sub(r'"__ref__([A-Za-z0-9_]+)"', lambda m: f"{{{{ ref('{m.group(1)}') }}}}", sql)
+    sql = re.sub(r'"__rows__([a-z]+)__([A-Za-z0-9_]+)"',
+                 lambda m: f"({{{{ xano_v1_rows('{m.group(2)}', '{m.group(1)}') }}}}) AS \"rows\"",
+                 sql)
     return re.sub(r'"__source__([A-Za-z0-9_]+)"',
                   lambda m: f"{{{{ source('xano_v1', '{m.group(1)}') }}}}", sql)

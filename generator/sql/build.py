@@ -140,19 +140,6 @@ def transformed(c: Column, value: exp.Expression) -> exp.Expression:
     return fn(TRANSFORMS[c.transform].function, value)
 
 
-def rejected(c: Column, value: exp.Expression) -> exp.Expression:
-    """True when the V1 value is meaningful but its transform gives NULL."""
-    return exp.and_(fn("has_value", value),
-                    exp.Is(this=transformed(c, value), expression=exp.null()))
-
-
-def raw_text(c: Column, value: exp.Expression) -> exp.Expression:
-    """What a reject shows of the raw value: masked when sensitive, else the first 200 chars."""
-    if c.sensitive:
-        return lit(MASK)
-    return call("left", exp.cast(value, "text"), exp.Literal.number(RAW_MAX))
-
-
 def top_keys(table: Table) -> list[str]:
     """Top-level V1 keys a V2 table reads."""
     if table.grain == "array":
@@ -181,7 +168,8 @@ def row_model(table: Table, unmapped_keys: list[str]) -> exp.Select:
     return select
 
 
-def _element_source(table: Table) -> tuple[exp.Expression, exp.Join]:
+def element_source(table: Table) -> tuple[exp.Expression, exp.Join]:
+    """The current element of an array table's array, and the lateral join that yields it."""
     arr = arrow(col("xdo", "v1"), table.array_path)
     guarded = exp.Case(ifs=[exp.If(this=is_object(arr, "array"), true=arr)])
     func = call("jsonb_array_elements", guarded)
@@ -192,7 +180,7 @@ def _element_source(table: Table) -> tuple[exp.Expression, exp.Join]:
 
 def array_model(table: Table) -> exp.Select:
     """SELECT of an array-grain V2 table: one row per element of ``xdo -> array_path``."""
-    element, join = _element_source(table)
+    element, join = element_source(table)
     ord_ = col("ord", "e")
     special = {
         "$element_id": exp.Add(this=exp.Mul(this=col("id", "v1"),
@@ -246,94 +234,6 @@ def _build_object(pairs: list[exp.Expression]) -> exp.Expression:
     return out
 
 
-# -- rejects ----------------------------------------------------------------------------------
-REJECT_COLUMNS = ("v1_table", "v1_id", "key_path", "element_position", "v2_table", "v2_column",
-                  "raw_value", "target_type", "reason")
-
-
-def rejects_select(v1_table: str, tables: list[Table], cte: str = "v1") -> list[exp.Select]:
-    """Selects (one pass each) listing every rejected value of one V1 table."""
-    out: list[exp.Select] = []
-    row_tables = [t for t in tables if t.grain == "row"]
-    cols = [(t, c) for t in row_tables for c in t.columns if not c.special]
-    keys = [c.top_key for _, c in cols]
-    ex = extraction_for(keys)
-    xdo = col("xdo", "v1")
-    rows: list[exp.Expression] = [exp.Tuple(expressions=[
-        lit("$xdo"), exp.null(), lit(tables[0].name if tables else ""), lit(""),
-        # a whole record may hold secrets under any key: only its shape is shown
-        exp.DPipe(this=exp.DPipe(this=call("jsonb_typeof", xdo), expression=lit(" of ")),
-                  expression=exp.DPipe(this=exp.cast(call("length", exp.cast(xdo, "text")),
-                                                     "text"),
-                                       expression=lit(" chars"))),
-        lit("object"),
-        exp.Case(ifs=[exp.If(this=exp.and_(exp.Not(this=exp.Is(this=xdo, expression=exp.null())),
-                                           exp.NEQ(this=call("jsonb_typeof", xdo),
-                                                   expression=lit("object"))),
-                             true=lit("xdo is not a JSON object"))])])]
-    conditions: list[exp.Expression] = [exp.and_(
-        exp.Not(this=exp.Is(this=xdo, expression=exp.null())),
-        exp.NEQ(this=call("jsonb_typeof", xdo), expression=lit("object")))]
-    for t, c in cols:
-        value = value_of(c, ex)
-        rows.append(_reject_tuple(t, c, value, lit(c.v1_path), exp.null()))
-        conditions.append(rejected(c, value))
-    select = exp.select(*[_alias_col(n) for n in REJECT_COLUMNS[2:]],
-                        exp.alias_(lit(v1_table), ident("v1_table")),
-                        exp.alias_(col("id", "v1"), ident("v1_id")))
-    select = select.from_(exp.to_table(cte).as_("v1", quoted=True))
-    join = ex.join()
-    if join is not None:
-        select = select.join(join)
-    select = select.join(_values_join(rows))
-    # the OR of all reject conditions sits at the (v1, r) join level: only rows with a reject
-    # expand into one candidate tuple per mapped value
-    out.append(select.where(exp.and_(
-        exp.Paren(this=exp.or_(*conditions)),
-        exp.Not(this=exp.Is(this=col("reason", "j"), expression=exp.null())))))
-    for t in tables:
-        if t.grain != "array":
-            continue
-        element, join = _element_source(t)
-        rows = [_reject_tuple(t, c, value_of(c, None, element), lit(c.v1_path), col("ord", "e"))
-                for c in t.columns if not c.special]
-        if not rows:
-            continue
-        conds = [rejected(c, value_of(c, None, element)) for c in t.columns if not c.special]
-        sel = (exp.select(*[_alias_col(n) for n in REJECT_COLUMNS[2:]],
-                          exp.alias_(lit(v1_table), ident("v1_table")),
-                          exp.alias_(col("id", "v1"), ident("v1_id")))
-               .from_(exp.to_table(cte).as_("v1", quoted=True)).join(join)
-               .join(_values_join(rows))
-               .where(exp.and_(exp.Paren(this=exp.or_(*conds)),
-                               exp.Not(this=exp.Is(this=col("reason", "j"),
-                                                   expression=exp.null())))))
-        out.append(sel)
-    return out
-
-
-def _values_join(rows: list[exp.Expression]) -> exp.Join:
-    """CROSS JOIN LATERAL (VALUES ...) AS j(<reject columns>): one candidate per mapped value."""
-    alias = exp.TableAlias(this=ident("j"), columns=[ident(n) for n in REJECT_COLUMNS[2:]])
-    lateral = exp.Lateral(this=exp.Subquery(this=exp.Values(expressions=rows)), alias=alias)
-    return exp.Join(this=lateral, kind="CROSS")
-
-
-def _alias_col(name: str) -> exp.Expression:
-    return exp.alias_(col(name, "j"), ident(name))
-
-
-def _reject_tuple(t: Table, c: Column, value: exp.Expression, path: exp.Expression,
-                  position: exp.Expression) -> exp.Tuple:
-    target = TRANSFORMS[c.transform].reject_label
-    reason = exp.Case(ifs=[exp.If(this=rejected(c, value),
-                                  true=fn("reject_reason", value, lit(target)))])
-    return exp.Tuple(expressions=[path, exp.cast(position, "bigint"), lit(t.name), lit(c.name),
-                                  exp.Case(ifs=[exp.If(this=rejected(c, value),
-                                                       true=raw_text(c, value))]),
-                                  lit(target), reason])
-
-
 # -- integrity ---------------------------------------------------------------------------------
 def reconcile(table: Table, model_cte: str = "model") -> exp.Select:
     """Rows whose V2 values differ from the transform of their V1 values (one pass).
@@ -357,11 +257,6 @@ def reconcile(table: Table, model_cte: str = "model") -> exp.Select:
                 expression=exp.Tuple(expressions=[col(n, "m") for n in names]))))
 
 
-def _count_if(cond: exp.Expression, alias: str) -> exp.Expression:
-    return exp.alias_(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond)),
-                      ident(alias))
-
-
 def ref_placeholder(name: str) -> str:
     """Placeholder table name for ``{{ ref(name) }}`` (replaced in the template)."""
     return f"__ref__{name}"
@@ -370,79 +265,3 @@ def ref_placeholder(name: str) -> str:
 def source_placeholder(v1_table: str) -> str:
     """Placeholder table name for ``{{ source('xano_v1', v1_table) }}``."""
     return f"__source__{v1_table}"
-
-
-def accounting(v1_name: str, tables: list[Table], cte: str = "v1") -> exp.Select:
-    """Per mapped column of one V1 table: V1 values, V2 values present, rejects.
-
-    One pass over V1 for the row-grain keys, one per array table, one per V2 table; V2 rows
-    are counted only where their V1 row exists (V2-only rows are not V1 values).
-    """
-    ctes: list[tuple[str, exp.Select]] = []
-    rows: list[exp.Tuple] = []
-    v1_src = exp.to_table(cte).as_("v1", quoted=True)
-    row_cols = [(t, c) for t in tables if t.grain == "row" for c in t.columns if not c.special]
-    ex = extraction_for([c.top_key for _, c in row_cols])
-    v1_exprs, n = [], 0
-    labels: dict[tuple[str, str], str] = {}
-    for t, c in row_cols:
-        labels[(t.name, c.name)] = f"c{n}"
-        v1_exprs.append(_count_if(fn("has_value", value_of(c, ex)), f"c{n}"))
-        n += 1
-    if v1_exprs:
-        sel = exp.select(*v1_exprs).from_(v1_src)
-        if ex.join() is not None:
-            sel = sel.join(ex.join())
-        ctes.append(("v1_values", sel))
-    for k, t in enumerate(tables):
-        if t.grain != "array":
-            continue
-        element, join = _element_source(t)
-        exprs = []
-        for c in t.columns:
-            if c.special:
-                continue
-            labels[(t.name, c.name)] = f"c{n}"
-            exprs.append(_count_if(fn("has_value", value_of(c, None, element)), f"c{n}"))
-            n += 1
-        if exprs:
-            ctes.append((f"v1_array_{k}", exp.select(*exprs).from_(v1_src).join(join).where(
-                exp.LT(this=col("ord", "e"), expression=exp.Literal.number(ARRAY_ID_FACTOR)))))
-    for k, t in enumerate(tables):
-        owner = "id" if t.grain == "row" else t.parent_column
-        exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(
-            exp.to_table(cte).as_("x", quoted=True)).where(
-            exp.EQ(this=col("id", "x"), expression=col(owner, "m"))))
-        exprs = [_count_if(fn("has_value", call("to_jsonb", col(c.name, "m"))), f"p{k}_{c.name}")
-                 for c in t.columns if not c.special]
-        if exprs:
-            ctes.append((f"v2_{k}", exp.select(*exprs).from_(
-                exp.to_table(ref_placeholder(t.name)).as_("m", quoted=True)).where(exists)))
-    rej = (exp.select(col("v2_table"), col("v2_column"),
-                      exp.alias_(exp.Count(this=exp.Star()), ident("n")))
-           .from_(exp.to_table(ref_placeholder("xano_rejects")))
-           .where(exp.EQ(this=col("v1_table"), expression=lit(v1_name)))
-           .group_by(col("v2_table"), col("v2_column")))
-    ctes.append(("rejected", rej))
-    for k, t in enumerate(tables):
-        src = "v1_values" if t.grain == "row" else f"v1_array_{k}"
-        for c in t.columns:
-            if c.special:
-                continue
-            v1_count = exp.Subquery(this=exp.select(col(labels[(t.name, c.name)])).from_(src))
-            v2_count = exp.Subquery(this=exp.select(col(f"p{k}_{c.name}")).from_(f"v2_{k}"))
-            rows.append(exp.Tuple(expressions=[
-                lit(v1_name), lit(t.name), lit(c.name), lit(c.v1_path), v1_count, v2_count]))
-    names = ["v1_table", "v2_table", "v2_column", "key_path", "v1_values", "v2_present"]
-    values = exp.Subquery(this=exp.Values(expressions=rows), alias=exp.TableAlias(
-        this=ident("a"), columns=[ident(x) for x in names]))
-    final = (exp.select(*[col(x, "a") for x in names],
-                        exp.alias_(call("coalesce", col("n", "r"), exp.Literal.number(0)),
-                                   ident("rejected")))
-             .from_(values)
-             .join(exp.to_table("rejected").as_("r", quoted=True), join_type="left", on=exp.and_(
-                 exp.EQ(this=col("v2_table", "r"), expression=col("v2_table", "a")),
-                 exp.EQ(this=col("v2_column", "r"), expression=col("v2_column", "a")))))
-    for name, sel in ctes:
-        final = final.with_(ident(name), as_=sel)
-    return final

@@ -71,10 +71,10 @@ def dbt_selector_for(tables: list[Table] | None, full: bool = True) -> list[str]
     """
     if tables is None:
         return [] if full else ["--exclude", "xano_accounting__*"]
-    audit_models = ["xano_rejects"]
+    v1_names = list(dict.fromkeys(t.v1_table for t in tables))
+    audit_models = [f"xano_rejects__{v1}" for v1 in v1_names] + ["xano_rejects"]
     if full:
-        audit_models += [f"xano_accounting__{v1}"
-                         for v1 in dict.fromkeys(t.v1_table for t in tables)]
+        audit_models += [f"xano_accounting__{v1}" for v1 in v1_names]
     return ["--select", " ".join([t.name for t in tables] + audit_models)]
 
 

@@ -141,8 +141,9 @@ def report_of(res) -> BuildReport:
         elif kind in ("model", "seed") and status == "skipped":
             out.skipped.append(r.node.name)
         elif kind in ("model", "seed") and status == "error":
-            out.errored.append((r.node.name, (r.message or "").splitlines()[0]
-                                if r.message else ""))
+            # dbt's first line names the model, the next one says what the database said
+            lines = [ln.strip() for ln in (r.message or "").splitlines() if ln.strip()]
+            out.errored.append((r.node.name, ": ".join(lines[:2])))
     return out
 
 
@@ -156,7 +157,7 @@ def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -
     if not res.success:
         report = report_of(res)
         states = monitor.states.values()
-        bad = [s.name for s in states if s.status not in ("success", "pass")]
+        bad = [s.name for s in states if s.status not in ("success", "pass", "unchanged")]
         failed_tests = sum(s.tests["fail"] for s in states)
         raise BuildFailed(f"models not built: {', '.join(bad)}" if bad else
                           f"{failed_tests} error-severity test(s) failed", report)

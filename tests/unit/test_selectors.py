@@ -34,8 +34,9 @@ def test_dbt_selector_adds_the_audit_models_of_the_v1_tables():
     spec = small_spec()
     tables = selected_tables(spec, "user")
     assert dbt_selector_for(tables, full=True) == [
-        "--select", "u u_roles xano_rejects xano_accounting__user"]
-    assert dbt_selector_for(tables, full=False) == ["--select", "u u_roles xano_rejects"]
+        "--select", "u u_roles xano_rejects__user xano_rejects xano_accounting__user"]
+    assert dbt_selector_for(tables, full=False) == [
+        "--select", "u u_roles xano_rejects__user xano_rejects"]
     assert dbt_selector_for(None, full=True) == []
     assert dbt_selector_for(None, full=False) == ["--exclude", "xano_accounting__*"]
 

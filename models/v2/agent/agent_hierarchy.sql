@@ -2,10 +2,7 @@
 -- V2 agent_hierarchy (Xano table 674) from V1 agent (mvpw1_52), grain: row
 -- depends_on: {{ ref('agent') }}
 with v1 as (
-    select id, xdo from {{ source('xano_v1', 'agent') }}
-    {% if is_incremental() and var('xano_changed_only', false) and 'agent' not in var('xano_full_v1', []) %}
-    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'agent')
-    {% endif %}
+    {{ xano_v1_rows('agent', 'model') }}
 ),
 
 extracted as (

@@ -2,10 +2,7 @@
 -- V2 network_hierarchy (Xano table 684) from V1 network (mvpw1_48), grain: row
 -- depends_on: {{ ref('network_member') }}
 with v1 as (
-    select id, xdo from {{ source('xano_v1', 'network') }}
-    {% if is_incremental() and var('xano_changed_only', false) and 'network' not in var('xano_full_v1', []) %}
-    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'network')
-    {% endif %}
+    {{ xano_v1_rows('network', 'model') }}
 ),
 
 extracted as (

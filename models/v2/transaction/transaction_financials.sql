@@ -2,10 +2,7 @@
 -- V2 transaction_financials (Xano table 677) from V1 transaction (mvpw1_57), grain: row
 -- depends_on: {{ ref('transaction') }}
 with v1 as (
-    select id, xdo from {{ source('xano_v1', 'transaction') }}
-    {% if is_incremental() and var('xano_changed_only', false) and 'transaction' not in var('xano_full_v1', []) %}
-    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'transaction')
-    {% endif %}
+    {{ xano_v1_rows('transaction', 'model') }}
 ),
 
 extracted as (

@@ -2,10 +2,7 @@
 -- V2 u_roles (Xano table 2) from V1 user (mvpw1_41), grain: row
 -- depends_on: {{ ref('u') }}
 with v1 as (
-    select id, xdo from {{ source('xano_v1', 'user') }}
-    {% if is_incremental() and var('xano_changed_only', false) and 'user' not in var('xano_full_v1', []) %}
-    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = 'user')
-    {% endif %}
+    {{ xano_v1_rows('user', 'model') }}
 ),
 
 extracted as (

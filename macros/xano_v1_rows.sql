@@ -1,0 +1,34 @@
+{#
+    The V1 rows a model or a test reads: the one place that knows the changed-only filter.
+
+    scope 'model': every row, except on a changed-only sync of an incremental model that
+                   exists already: then only the rows detect_changes() listed
+    scope 'check': the same for tests (no is_incremental() there)
+    scope 'all':   every row (whole-table passes such as the accounting)
+
+    A V1 table named in var xano_full_v1 (its models changed) is always read in full.
+#}
+{% macro xano_v1_rows(v1_table, scope='model') -%}
+    select id, xdo from {{ source('xano_v1', v1_table) }}
+    {%- if scope != 'all' and (scope == 'check' or is_incremental())
+          and var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) %}
+    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}')
+    {%- endif %}
+{%- endmacro %}
+
+
+{#
+    Before a rejects model appends the rejects of this run's rows: forget the old rejects of
+    those rows (and of V1 rows deleted since); a full run forgets them all.
+#}
+{% macro xano_forget_rejects(v1_table) -%}
+    {%- if is_incremental() %}
+    delete from {{ this }} as r
+    {%- if var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) %}
+    where r.v1_id in (
+        select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'
+    )
+    or not exists (select 1 from {{ source('xano_v1', v1_table) }} as s where s.id = r.v1_id)
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
