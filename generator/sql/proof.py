@@ -179,6 +179,17 @@ def rejects(v1_table: str, tables: list[Table]) -> exp.Expression:
 
 
 # -- accounting -------------------------------------------------------------------------------
+def present(c: Column, value: exp.Expression) -> exp.Expression:
+    """True when a V2 value counts as present: what xano_fn.has_value says of its JSON, decided
+    on the typed value (no conversion to jsonb): not NULL, and for text not blank."""
+    not_null = exp.Not(this=exp.Is(this=value, expression=exp.null()))
+    if c.v2_type == "jsonb":
+        return fn("has_value", value)
+    if c.v2_type == "text":
+        return exp.and_(not_null, exp.NEQ(this=call("btrim", value), expression=lit("")))
+    return not_null
+
+
 def _count_if(cond: exp.Expression, alias: str) -> exp.Expression:
     return exp.alias_(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond)),
                       ident(alias))
@@ -223,7 +234,7 @@ def accounting(v1_table: str, tables: list[Table]) -> exp.Select:
             exp.EQ(this=col("id", "x"), expression=col(owner, "m"))))
         name = named("v2_present", t.name)
         ctes.append((name, exp.select(*[
-            _count_if(fn("has_value", call("to_jsonb", col(c.name, "m"))), named(t.name, c.name))
+            _count_if(present(c, col(c.name, "m")), named(t.name, c.name))
             for c in _mapped(t)]).from_(exp.to_table(ref_placeholder(t.name)).as_(
             "m", quoted=True)).where(exists)))
         counts.append(name)

@@ -88,43 +88,43 @@ WITH "v1" AS (
 ), "v2_present__agent" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."user_id"))) AS "agent__user_id",
+      NOT "m"."user_id" IS NULL) AS "agent__user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."name"))) AS "agent__name",
+      NOT "m"."name" IS NULL AND BTRIM("m"."name") <> '') AS "agent__name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."email"))) AS "agent__email",
+      NOT "m"."email" IS NULL AND BTRIM("m"."email") <> '') AS "agent__email",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."license_number"))) AS "agent__license_number",
+      NOT "m"."license_number" IS NULL AND BTRIM("m"."license_number") <> '') AS "agent__license_number",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."license_state"))) AS "agent__license_state",
+      NOT "m"."license_state" IS NULL AND BTRIM("m"."license_state") <> '') AS "agent__license_state",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."status"))) AS "agent__status",
+      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "agent__status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."join_date"))) AS "agent__join_date",
+      NOT "m"."join_date" IS NULL) AS "agent__join_date",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."photo"))) AS "agent__photo",
+      "xano_fn".has_value("m"."photo")) AS "agent__photo",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."photo_url"))) AS "agent__photo_url",
+      NOT "m"."photo_url" IS NULL AND BTRIM("m"."photo_url") <> '') AS "agent__photo_url",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."notes"))) AS "agent__notes",
+      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "agent__notes",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_at"))) AS "agent__created_at",
+      NOT "m"."created_at" IS NULL) AS "agent__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_at"))) AS "agent__updated_at",
+      NOT "m"."updated_at" IS NULL) AS "agent__updated_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_by_user_id"))) AS "agent__created_by_user_id",
+      NOT "m"."created_by_user_id" IS NULL) AS "agent__created_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_by_user_id"))) AS "agent__updated_by_user_id",
+      NOT "m"."updated_by_user_id" IS NULL) AS "agent__updated_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."source_system"))) AS "agent__source_system",
+      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "agent__source_system",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."external_id"))) AS "agent__external_id",
+      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "agent__external_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted"))) AS "agent__deleted",
+      NOT "m"."deleted" IS NULL) AS "agent__deleted",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted_at"))) AS "agent__deleted_at",
+      NOT "m"."deleted_at" IS NULL) AS "agent__deleted_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."version"))) AS "agent__version"
+      NOT "m"."version" IS NULL) AS "agent__version"
   FROM {{ ref('agent') }} AS "m"
   WHERE
     EXISTS(
@@ -137,13 +137,13 @@ WITH "v1" AS (
 ), "v2_present__agent_cap_data" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."cap_amount"))) AS "agent_cap_data__cap_amount",
+      NOT "m"."cap_amount" IS NULL) AS "agent_cap_data__cap_amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."cap_paid"))) AS "agent_cap_data__cap_paid",
+      NOT "m"."cap_paid" IS NULL) AS "agent_cap_data__cap_paid",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."cap_year"))) AS "agent_cap_data__cap_year",
+      NOT "m"."cap_year" IS NULL) AS "agent_cap_data__cap_year",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."cap_reset_date"))) AS "agent_cap_data__cap_reset_date"
+      NOT "m"."cap_reset_date" IS NULL) AS "agent_cap_data__cap_reset_date"
   FROM {{ ref('agent_cap_data') }} AS "m"
   WHERE
     EXISTS(
@@ -156,11 +156,11 @@ WITH "v1" AS (
 ), "v2_present__agent_commission" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."commission_split"))) AS "agent_commission__commission_split",
+      NOT "m"."commission_split" IS NULL) AS "agent_commission__commission_split",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."commission_plan"))) AS "agent_commission__commission_plan",
+      NOT "m"."commission_plan" IS NULL AND BTRIM("m"."commission_plan") <> '') AS "agent_commission__commission_plan",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."commission_override"))) AS "agent_commission__commission_override"
+      NOT "m"."commission_override" IS NULL) AS "agent_commission__commission_override"
   FROM {{ ref('agent_commission') }} AS "m"
   WHERE
     EXISTS(
@@ -173,13 +173,13 @@ WITH "v1" AS (
 ), "v2_present__agent_performance" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."ytd_volume"))) AS "agent_performance__ytd_volume",
+      NOT "m"."ytd_volume" IS NULL) AS "agent_performance__ytd_volume",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."ytd_units"))) AS "agent_performance__ytd_units",
+      NOT "m"."ytd_units" IS NULL) AS "agent_performance__ytd_units",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."avg_days_to_close"))) AS "agent_performance__avg_days_to_close",
+      NOT "m"."avg_days_to_close" IS NULL) AS "agent_performance__avg_days_to_close",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."rank"))) AS "agent_performance__rank"
+      NOT "m"."rank" IS NULL) AS "agent_performance__rank"
   FROM {{ ref('agent_performance') }} AS "m"
   WHERE
     EXISTS(
@@ -192,13 +192,13 @@ WITH "v1" AS (
 ), "v2_present__agent_hierarchy" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."sponsor_agent_id"))) AS "agent_hierarchy__sponsor_agent_id",
+      NOT "m"."sponsor_agent_id" IS NULL) AS "agent_hierarchy__sponsor_agent_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."mentor_agent_id"))) AS "agent_hierarchy__mentor_agent_id",
+      NOT "m"."mentor_agent_id" IS NULL) AS "agent_hierarchy__mentor_agent_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."team_id"))) AS "agent_hierarchy__team_id",
+      NOT "m"."team_id" IS NULL) AS "agent_hierarchy__team_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."hierarchy_level"))) AS "agent_hierarchy__hierarchy_level"
+      NOT "m"."hierarchy_level" IS NULL) AS "agent_hierarchy__hierarchy_level"
   FROM {{ ref('agent_hierarchy') }} AS "m"
   WHERE
     EXISTS(
@@ -211,13 +211,13 @@ WITH "v1" AS (
 ), "v2_present__agent_rezen" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."rezen_id"))) AS "agent_rezen__rezen_id",
+      NOT "m"."rezen_id" IS NULL AND BTRIM("m"."rezen_id") <> '') AS "agent_rezen__rezen_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."rezen_status"))) AS "agent_rezen__rezen_status",
+      NOT "m"."rezen_status" IS NULL AND BTRIM("m"."rezen_status") <> '') AS "agent_rezen__rezen_status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."rezen_synced_at"))) AS "agent_rezen__rezen_synced_at",
+      NOT "m"."rezen_synced_at" IS NULL) AS "agent_rezen__rezen_synced_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."rezen_payload"))) AS "agent_rezen__rezen_payload"
+      "xano_fn".has_value("m"."rezen_payload")) AS "agent_rezen__rezen_payload"
   FROM {{ ref('agent_rezen') }} AS "m"
   WHERE
     EXISTS(

@@ -62,39 +62,39 @@ WITH "v1" AS (
 ), "v2_present__network_member" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."user_id"))) AS "network_member__user_id",
+      NOT "m"."user_id" IS NULL) AS "network_member__user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."member_user_id"))) AS "network_member__member_user_id",
+      NOT "m"."member_user_id" IS NULL) AS "network_member__member_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."status"))) AS "network_member__status",
+      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "network_member__status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."tier"))) AS "network_member__tier",
+      NOT "m"."tier" IS NULL AND BTRIM("m"."tier") <> '') AS "network_member__tier",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."rank"))) AS "network_member__rank",
+      NOT "m"."rank" IS NULL) AS "network_member__rank",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."invite_code"))) AS "network_member__invite_code",
+      NOT "m"."invite_code" IS NULL AND BTRIM("m"."invite_code") <> '') AS "network_member__invite_code",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."joined_at"))) AS "network_member__joined_at",
+      NOT "m"."joined_at" IS NULL) AS "network_member__joined_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."last_activity_at"))) AS "network_member__last_activity_at",
+      NOT "m"."last_activity_at" IS NULL) AS "network_member__last_activity_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_at"))) AS "network_member__created_at",
+      NOT "m"."created_at" IS NULL) AS "network_member__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_at"))) AS "network_member__updated_at",
+      NOT "m"."updated_at" IS NULL) AS "network_member__updated_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_by_user_id"))) AS "network_member__created_by_user_id",
+      NOT "m"."created_by_user_id" IS NULL) AS "network_member__created_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_by_user_id"))) AS "network_member__updated_by_user_id",
+      NOT "m"."updated_by_user_id" IS NULL) AS "network_member__updated_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."source_system"))) AS "network_member__source_system",
+      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "network_member__source_system",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."external_id"))) AS "network_member__external_id",
+      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "network_member__external_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted"))) AS "network_member__deleted",
+      NOT "m"."deleted" IS NULL) AS "network_member__deleted",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted_at"))) AS "network_member__deleted_at",
+      NOT "m"."deleted_at" IS NULL) AS "network_member__deleted_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."version"))) AS "network_member__version"
+      NOT "m"."version" IS NULL) AS "network_member__version"
   FROM {{ ref('network_member') }} AS "m"
   WHERE
     EXISTS(
@@ -107,13 +107,13 @@ WITH "v1" AS (
 ), "v2_present__network_hierarchy" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."sponsor_user_id"))) AS "network_hierarchy__sponsor_user_id",
+      NOT "m"."sponsor_user_id" IS NULL) AS "network_hierarchy__sponsor_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."parent_network_id"))) AS "network_hierarchy__parent_network_id",
+      NOT "m"."parent_network_id" IS NULL) AS "network_hierarchy__parent_network_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."level"))) AS "network_hierarchy__level",
+      NOT "m"."level" IS NULL) AS "network_hierarchy__level",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."path"))) AS "network_hierarchy__path"
+      NOT "m"."path" IS NULL AND BTRIM("m"."path") <> '') AS "network_hierarchy__path"
   FROM {{ ref('network_hierarchy') }} AS "m"
   WHERE
     EXISTS(
@@ -126,13 +126,14 @@ WITH "v1" AS (
 ), "v2_present__network_user_prefs" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."pref_email_digest"))) AS "network_user_prefs__pref_email_digest",
+      NOT "m"."pref_email_digest" IS NULL) AS "network_user_prefs__pref_email_digest",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."pref_show_downline"))) AS "network_user_prefs__pref_show_downline",
+      NOT "m"."pref_show_downline" IS NULL) AS "network_user_prefs__pref_show_downline",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."pref_notify_new_member"))) AS "network_user_prefs__pref_notify_new_member",
+      NOT "m"."pref_notify_new_member" IS NULL) AS "network_user_prefs__pref_notify_new_member",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."pref_digest_frequency"))) AS "network_user_prefs__pref_digest_frequency"
+      NOT "m"."pref_digest_frequency" IS NULL
+      AND BTRIM("m"."pref_digest_frequency") <> '') AS "network_user_prefs__pref_digest_frequency"
   FROM {{ ref('network_user_prefs') }} AS "m"
   WHERE
     EXISTS(

@@ -62,55 +62,55 @@ WITH "v1" AS (
 ), "v2_present__participant" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."transaction_id"))) AS "participant__transaction_id",
+      NOT "m"."transaction_id" IS NULL) AS "participant__transaction_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."agent_id"))) AS "participant__agent_id",
+      NOT "m"."agent_id" IS NULL) AS "participant__agent_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."user_id"))) AS "participant__user_id",
+      NOT "m"."user_id" IS NULL) AS "participant__user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."role"))) AS "participant__role",
+      NOT "m"."role" IS NULL AND BTRIM("m"."role") <> '') AS "participant__role",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."split_pct"))) AS "participant__split_pct",
+      NOT "m"."split_pct" IS NULL) AS "participant__split_pct",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."amount"))) AS "participant__amount",
+      NOT "m"."amount" IS NULL) AS "participant__amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."paid"))) AS "participant__paid",
+      NOT "m"."paid" IS NULL) AS "participant__paid",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."paid_at"))) AS "participant__paid_at",
+      NOT "m"."paid_at" IS NULL) AS "participant__paid_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."status"))) AS "participant__status",
+      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "participant__status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."notes"))) AS "participant__notes",
+      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "participant__notes",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."commission_type"))) AS "participant__commission_type",
+      NOT "m"."commission_type" IS NULL AND BTRIM("m"."commission_type") <> '') AS "participant__commission_type",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."cap_contribution"))) AS "participant__cap_contribution",
+      NOT "m"."cap_contribution" IS NULL) AS "participant__cap_contribution",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."fee_amount"))) AS "participant__fee_amount",
+      NOT "m"."fee_amount" IS NULL) AS "participant__fee_amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."tax_withheld"))) AS "participant__tax_withheld",
+      NOT "m"."tax_withheld" IS NULL) AS "participant__tax_withheld",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."approved_by_user_id"))) AS "participant__approved_by_user_id",
+      NOT "m"."approved_by_user_id" IS NULL) AS "participant__approved_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."approved_at"))) AS "participant__approved_at",
+      NOT "m"."approved_at" IS NULL) AS "participant__approved_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."invoice_number"))) AS "participant__invoice_number",
+      NOT "m"."invoice_number" IS NULL AND BTRIM("m"."invoice_number") <> '') AS "participant__invoice_number",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_at"))) AS "participant__created_at",
+      NOT "m"."created_at" IS NULL) AS "participant__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_by_user_id"))) AS "participant__created_by_user_id",
+      NOT "m"."created_by_user_id" IS NULL) AS "participant__created_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_by_user_id"))) AS "participant__updated_by_user_id",
+      NOT "m"."updated_by_user_id" IS NULL) AS "participant__updated_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."source_system"))) AS "participant__source_system",
+      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "participant__source_system",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."external_id"))) AS "participant__external_id",
+      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "participant__external_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted"))) AS "participant__deleted",
+      NOT "m"."deleted" IS NULL) AS "participant__deleted",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted_at"))) AS "participant__deleted_at",
+      NOT "m"."deleted_at" IS NULL) AS "participant__deleted_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."version"))) AS "participant__version"
+      NOT "m"."version" IS NULL) AS "participant__version"
   FROM {{ ref('participant') }} AS "m"
   WHERE
     EXISTS(

@@ -62,55 +62,56 @@ WITH "v1" AS (
 ), "v2_present__participant_paid" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."participant_id"))) AS "participant_paid__participant_id",
+      NOT "m"."participant_id" IS NULL) AS "participant_paid__participant_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."transaction_id"))) AS "participant_paid__transaction_id",
+      NOT "m"."transaction_id" IS NULL) AS "participant_paid__transaction_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."amount"))) AS "participant_paid__amount",
+      NOT "m"."amount" IS NULL) AS "participant_paid__amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."fee_amount"))) AS "participant_paid__fee_amount",
+      NOT "m"."fee_amount" IS NULL) AS "participant_paid__fee_amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."net_amount"))) AS "participant_paid__net_amount",
+      NOT "m"."net_amount" IS NULL) AS "participant_paid__net_amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."paid_at"))) AS "participant_paid__paid_at",
+      NOT "m"."paid_at" IS NULL) AS "participant_paid__paid_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."cleared_at"))) AS "participant_paid__cleared_at",
+      NOT "m"."cleared_at" IS NULL) AS "participant_paid__cleared_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."method"))) AS "participant_paid__method",
+      NOT "m"."method" IS NULL AND BTRIM("m"."method") <> '') AS "participant_paid__method",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."reference"))) AS "participant_paid__reference",
+      NOT "m"."reference" IS NULL AND BTRIM("m"."reference") <> '') AS "participant_paid__reference",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."stripe_payment_id"))) AS "participant_paid__stripe_payment_id",
+      NOT "m"."stripe_payment_id" IS NULL AND BTRIM("m"."stripe_payment_id") <> '') AS "participant_paid__stripe_payment_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."check_number"))) AS "participant_paid__check_number",
+      NOT "m"."check_number" IS NULL AND BTRIM("m"."check_number") <> '') AS "participant_paid__check_number",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."currency"))) AS "participant_paid__currency",
+      NOT "m"."currency" IS NULL AND BTRIM("m"."currency") <> '') AS "participant_paid__currency",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."payout_account_last4"))) AS "participant_paid__payout_account_last4",
+      NOT "m"."payout_account_last4" IS NULL
+      AND BTRIM("m"."payout_account_last4") <> '') AS "participant_paid__payout_account_last4",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."batch_id"))) AS "participant_paid__batch_id",
+      NOT "m"."batch_id" IS NULL AND BTRIM("m"."batch_id") <> '') AS "participant_paid__batch_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."status"))) AS "participant_paid__status",
+      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "participant_paid__status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."approved_by_user_id"))) AS "participant_paid__approved_by_user_id",
+      NOT "m"."approved_by_user_id" IS NULL) AS "participant_paid__approved_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."memo"))) AS "participant_paid__memo",
+      NOT "m"."memo" IS NULL AND BTRIM("m"."memo") <> '') AS "participant_paid__memo",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_at"))) AS "participant_paid__created_at",
+      NOT "m"."created_at" IS NULL) AS "participant_paid__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_by_user_id"))) AS "participant_paid__created_by_user_id",
+      NOT "m"."created_by_user_id" IS NULL) AS "participant_paid__created_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_by_user_id"))) AS "participant_paid__updated_by_user_id",
+      NOT "m"."updated_by_user_id" IS NULL) AS "participant_paid__updated_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."source_system"))) AS "participant_paid__source_system",
+      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "participant_paid__source_system",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."external_id"))) AS "participant_paid__external_id",
+      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "participant_paid__external_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted"))) AS "participant_paid__deleted",
+      NOT "m"."deleted" IS NULL) AS "participant_paid__deleted",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted_at"))) AS "participant_paid__deleted_at",
+      NOT "m"."deleted_at" IS NULL) AS "participant_paid__deleted_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."version"))) AS "participant_paid__version"
+      NOT "m"."version" IS NULL) AS "participant_paid__version"
   FROM {{ ref('participant_paid') }} AS "m"
   WHERE
     EXISTS(

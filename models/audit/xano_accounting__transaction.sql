@@ -119,49 +119,49 @@ WITH "v1" AS (
 ), "v2_present__transaction" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."agent_id"))) AS "transaction__agent_id",
+      NOT "m"."agent_id" IS NULL) AS "transaction__agent_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."address"))) AS "transaction__address",
+      NOT "m"."address" IS NULL AND BTRIM("m"."address") <> '') AS "transaction__address",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."city"))) AS "transaction__city",
+      NOT "m"."city" IS NULL AND BTRIM("m"."city") <> '') AS "transaction__city",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."state"))) AS "transaction__state",
+      NOT "m"."state" IS NULL AND BTRIM("m"."state") <> '') AS "transaction__state",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."zip"))) AS "transaction__zip",
+      NOT "m"."zip" IS NULL AND BTRIM("m"."zip") <> '') AS "transaction__zip",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."status"))) AS "transaction__status",
+      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "transaction__status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."type"))) AS "transaction__type",
+      NOT "m"."type" IS NULL AND BTRIM("m"."type") <> '') AS "transaction__type",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."closed"))) AS "transaction__closed",
+      NOT "m"."closed" IS NULL) AS "transaction__closed",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."mls_number"))) AS "transaction__mls_number",
+      NOT "m"."mls_number" IS NULL AND BTRIM("m"."mls_number") <> '') AS "transaction__mls_number",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."source"))) AS "transaction__source",
+      NOT "m"."source" IS NULL AND BTRIM("m"."source") <> '') AS "transaction__source",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."notes"))) AS "transaction__notes",
+      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "transaction__notes",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."contract_date"))) AS "transaction__contract_date",
+      NOT "m"."contract_date" IS NULL) AS "transaction__contract_date",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."close_date"))) AS "transaction__close_date",
+      NOT "m"."close_date" IS NULL) AS "transaction__close_date",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_at"))) AS "transaction__created_at",
+      NOT "m"."created_at" IS NULL) AS "transaction__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_at"))) AS "transaction__updated_at",
+      NOT "m"."updated_at" IS NULL) AS "transaction__updated_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_by_user_id"))) AS "transaction__created_by_user_id",
+      NOT "m"."created_by_user_id" IS NULL) AS "transaction__created_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_by_user_id"))) AS "transaction__updated_by_user_id",
+      NOT "m"."updated_by_user_id" IS NULL) AS "transaction__updated_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."source_system"))) AS "transaction__source_system",
+      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "transaction__source_system",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."external_id"))) AS "transaction__external_id",
+      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "transaction__external_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted"))) AS "transaction__deleted",
+      NOT "m"."deleted" IS NULL) AS "transaction__deleted",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted_at"))) AS "transaction__deleted_at",
+      NOT "m"."deleted_at" IS NULL) AS "transaction__deleted_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."version"))) AS "transaction__version"
+      NOT "m"."version" IS NULL) AS "transaction__version"
   FROM {{ ref('transaction') }} AS "m"
   WHERE
     EXISTS(
@@ -174,11 +174,11 @@ WITH "v1" AS (
 ), "v2_present__transaction_participants" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."agent_id"))) AS "transaction_participants__agent_id",
+      NOT "m"."agent_id" IS NULL) AS "transaction_participants__agent_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."role"))) AS "transaction_participants__role",
+      NOT "m"."role" IS NULL AND BTRIM("m"."role") <> '') AS "transaction_participants__role",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."split_pct"))) AS "transaction_participants__split_pct"
+      NOT "m"."split_pct" IS NULL) AS "transaction_participants__split_pct"
   FROM {{ ref('transaction_participants') }} AS "m"
   WHERE
     EXISTS(
@@ -191,21 +191,21 @@ WITH "v1" AS (
 ), "v2_present__transaction_financials" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."list_price"))) AS "transaction_financials__list_price",
+      NOT "m"."list_price" IS NULL) AS "transaction_financials__list_price",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."sale_price"))) AS "transaction_financials__sale_price",
+      NOT "m"."sale_price" IS NULL) AS "transaction_financials__sale_price",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."gross_commission"))) AS "transaction_financials__gross_commission",
+      NOT "m"."gross_commission" IS NULL) AS "transaction_financials__gross_commission",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."net_commission"))) AS "transaction_financials__net_commission",
+      NOT "m"."net_commission" IS NULL) AS "transaction_financials__net_commission",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."brokerage_fee"))) AS "transaction_financials__brokerage_fee",
+      NOT "m"."brokerage_fee" IS NULL) AS "transaction_financials__brokerage_fee",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."referral_fee"))) AS "transaction_financials__referral_fee",
+      NOT "m"."referral_fee" IS NULL) AS "transaction_financials__referral_fee",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."escrow_amount"))) AS "transaction_financials__escrow_amount",
+      NOT "m"."escrow_amount" IS NULL) AS "transaction_financials__escrow_amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."commission_pct"))) AS "transaction_financials__commission_pct"
+      NOT "m"."commission_pct" IS NULL) AS "transaction_financials__commission_pct"
   FROM {{ ref('transaction_financials') }} AS "m"
   WHERE
     EXISTS(
@@ -218,11 +218,11 @@ WITH "v1" AS (
 ), "v2_present__transaction_history" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."event"))) AS "transaction_history__event",
+      NOT "m"."event" IS NULL AND BTRIM("m"."event") <> '') AS "transaction_history__event",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."at"))) AS "transaction_history__at",
+      NOT "m"."at" IS NULL) AS "transaction_history__at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."by_user_id"))) AS "transaction_history__by_user_id"
+      NOT "m"."by_user_id" IS NULL) AS "transaction_history__by_user_id"
   FROM {{ ref('transaction_history') }} AS "m"
   WHERE
     EXISTS(
@@ -235,7 +235,7 @@ WITH "v1" AS (
 ), "v2_present__transaction_tags" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."tag"))) AS "transaction_tags__tag"
+      NOT "m"."tag" IS NULL AND BTRIM("m"."tag") <> '') AS "transaction_tags__tag"
   FROM {{ ref('transaction_tags') }} AS "m"
   WHERE
     EXISTS(

@@ -96,43 +96,43 @@ WITH "v1" AS (
 ), "v2_present__user" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."email"))) AS "user__email",
+      NOT "m"."email" IS NULL AND BTRIM("m"."email") <> '') AS "user__email",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."first_name"))) AS "user__first_name",
+      NOT "m"."first_name" IS NULL AND BTRIM("m"."first_name") <> '') AS "user__first_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."last_name"))) AS "user__last_name",
+      NOT "m"."last_name" IS NULL AND BTRIM("m"."last_name") <> '') AS "user__last_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."cell_phone"))) AS "user__cell_phone",
+      NOT "m"."cell_phone" IS NULL AND BTRIM("m"."cell_phone") <> '') AS "user__cell_phone",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."avatar"))) AS "user__avatar",
+      "xano_fn".has_value("m"."avatar")) AS "user__avatar",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."active"))) AS "user__active",
+      NOT "m"."active" IS NULL) AS "user__active",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."avatar_url"))) AS "user__avatar_url",
+      NOT "m"."avatar_url" IS NULL AND BTRIM("m"."avatar_url") <> '') AS "user__avatar_url",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."birthday"))) AS "user__birthday",
+      NOT "m"."birthday" IS NULL) AS "user__birthday",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."last_login"))) AS "user__last_login",
+      NOT "m"."last_login" IS NULL) AS "user__last_login",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."team_id"))) AS "user__team_id",
+      NOT "m"."team_id" IS NULL) AS "user__team_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_at"))) AS "user__created_at",
+      NOT "m"."created_at" IS NULL) AS "user__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_at"))) AS "user__updated_at",
+      NOT "m"."updated_at" IS NULL) AS "user__updated_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."created_by_user_id"))) AS "user__created_by_user_id",
+      NOT "m"."created_by_user_id" IS NULL) AS "user__created_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."updated_by_user_id"))) AS "user__updated_by_user_id",
+      NOT "m"."updated_by_user_id" IS NULL) AS "user__updated_by_user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."source_system"))) AS "user__source_system",
+      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "user__source_system",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."external_id"))) AS "user__external_id",
+      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "user__external_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted"))) AS "user__deleted",
+      NOT "m"."deleted" IS NULL) AS "user__deleted",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."deleted_at"))) AS "user__deleted_at",
+      NOT "m"."deleted_at" IS NULL) AS "user__deleted_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."version"))) AS "user__version"
+      NOT "m"."version" IS NULL) AS "user__version"
   FROM {{ ref('user') }} AS "m"
   WHERE
     EXISTS(
@@ -145,11 +145,11 @@ WITH "v1" AS (
 ), "v2_present__user_credentials" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."password"))) AS "user_credentials__password",
+      NOT "m"."password" IS NULL AND BTRIM("m"."password") <> '') AS "user_credentials__password",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."api_key"))) AS "user_credentials__api_key",
+      NOT "m"."api_key" IS NULL AND BTRIM("m"."api_key") <> '') AS "user_credentials__api_key",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."google_sub"))) AS "user_credentials__google_sub"
+      NOT "m"."google_sub" IS NULL AND BTRIM("m"."google_sub") <> '') AS "user_credentials__google_sub"
   FROM {{ ref('user_credentials') }} AS "m"
   WHERE
     EXISTS(
@@ -162,13 +162,13 @@ WITH "v1" AS (
 ), "v2_present__user_subscriptions" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."stripe_customer_id"))) AS "user_subscriptions__stripe_customer_id",
+      NOT "m"."stripe_customer_id" IS NULL AND BTRIM("m"."stripe_customer_id") <> '') AS "user_subscriptions__stripe_customer_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."subscription_type"))) AS "user_subscriptions__subscription_type",
+      NOT "m"."subscription_type" IS NULL AND BTRIM("m"."subscription_type") <> '') AS "user_subscriptions__subscription_type",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."subscription_status"))) AS "user_subscriptions__subscription_status",
+      NOT "m"."subscription_status" IS NULL AND BTRIM("m"."subscription_status") <> '') AS "user_subscriptions__subscription_status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."subscription_renews_at"))) AS "user_subscriptions__subscription_renews_at"
+      NOT "m"."subscription_renews_at" IS NULL) AS "user_subscriptions__subscription_renews_at"
   FROM {{ ref('user_subscriptions') }} AS "m"
   WHERE
     EXISTS(
@@ -181,9 +181,9 @@ WITH "v1" AS (
 ), "v2_present__user_settings" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."privacy_mode"))) AS "user_settings__privacy_mode",
+      NOT "m"."privacy_mode" IS NULL) AS "user_settings__privacy_mode",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."daily_dash_daily"))) AS "user_settings__daily_dash_daily"
+      NOT "m"."daily_dash_daily" IS NULL) AS "user_settings__daily_dash_daily"
   FROM {{ ref('user_settings') }} AS "m"
   WHERE
     EXISTS(
@@ -196,13 +196,13 @@ WITH "v1" AS (
 ), "v2_present__user_roles" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."is_team_owner"))) AS "user_roles__is_team_owner",
+      NOT "m"."is_team_owner" IS NULL) AS "user_roles__is_team_owner",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."is_leader"))) AS "user_roles__is_leader",
+      NOT "m"."is_leader" IS NULL) AS "user_roles__is_leader",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."is_director"))) AS "user_roles__is_director",
+      NOT "m"."is_director" IS NULL) AS "user_roles__is_director",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."is_mentor"))) AS "user_roles__is_mentor"
+      NOT "m"."is_mentor" IS NULL) AS "user_roles__is_mentor"
   FROM {{ ref('user_roles') }} AS "m"
   WHERE
     EXISTS(
@@ -215,17 +215,17 @@ WITH "v1" AS (
 ), "v2_present__user_preferences" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."timezone"))) AS "user_preferences__timezone",
+      NOT "m"."timezone" IS NULL AND BTRIM("m"."timezone") <> '') AS "user_preferences__timezone",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."theme"))) AS "user_preferences__theme",
+      NOT "m"."theme" IS NULL AND BTRIM("m"."theme") <> '') AS "user_preferences__theme",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."language"))) AS "user_preferences__language",
+      NOT "m"."language" IS NULL AND BTRIM("m"."language") <> '') AS "user_preferences__language",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."notify_email"))) AS "user_preferences__notify_email",
+      NOT "m"."notify_email" IS NULL) AS "user_preferences__notify_email",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."notify_sms"))) AS "user_preferences__notify_sms",
+      NOT "m"."notify_sms" IS NULL) AS "user_preferences__notify_sms",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."dashboard_layout"))) AS "user_preferences__dashboard_layout"
+      "xano_fn".has_value("m"."dashboard_layout")) AS "user_preferences__dashboard_layout"
   FROM {{ ref('user_preferences') }} AS "m"
   WHERE
     EXISTS(
@@ -238,13 +238,13 @@ WITH "v1" AS (
 ), "v2_present__user_onboarding" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."onboarding_step"))) AS "user_onboarding__onboarding_step",
+      NOT "m"."onboarding_step" IS NULL) AS "user_onboarding__onboarding_step",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."onboarding_completed"))) AS "user_onboarding__onboarding_completed",
+      NOT "m"."onboarding_completed" IS NULL) AS "user_onboarding__onboarding_completed",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."onboarding_completed_at"))) AS "user_onboarding__onboarding_completed_at",
+      NOT "m"."onboarding_completed_at" IS NULL) AS "user_onboarding__onboarding_completed_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value(TO_JSONB("m"."welcome_video_watched"))) AS "user_onboarding__welcome_video_watched"
+      NOT "m"."welcome_video_watched" IS NULL) AS "user_onboarding__welcome_video_watched"
   FROM {{ ref('user_onboarding') }} AS "m"
   WHERE
     EXISTS(
