@@ -152,18 +152,28 @@ def rejects(v1_table: str, tables: list[Table]) -> exp.Expression:
     parts: list[exp.Select] = [whole]
     if candidates:
         parts.append(_rejects_of(v1_table, rejected_rows.copy(), [], candidates, col("id", "t")))
+    array_ctes: list[tuple[str, exp.Select]] = []
     for t in tables:
         if t.grain != "array" or not _mapped(t):
             continue
+        # the same for elements: typed once per element, only elements with a reject expand
         element, join = element_source(t)
-        cands = []
+        typed_e = (exp.select(col("id", "v1"), col("ord", "e")).from_(_from_v1()).join(join)
+                   .where(exp.LT(this=col("ord", "e"),
+                                 expression=exp.Literal.number(ARRAY_ID_FACTOR))))
+        flags, cands = [], []
         for c in _mapped(t):
-            raw = value_of(c, None, element)
-            cands.append(_candidate(t, c, col("ord", "e"), raw, exp.and_(
-                fn("has_value", raw), exp.Is(this=transformed(c, raw), expression=exp.null()))))
-        parts.append(_rejects_of(v1_table, _from_v1(), [join], cands, col("id", "v1"),
-                                 exp.LT(this=col("ord", "e"),
-                                        expression=exp.Literal.number(ARRAY_ID_FACTOR))))
+            raw, flag = named("raw", t.name, c.name), named("rejected", t.name, c.name)
+            value = value_of(c, None, element)
+            typed_e = typed_e.select(exp.alias_(value, ident(raw)), exp.alias_(exp.and_(
+                fn("has_value", value),
+                exp.Is(this=transformed(c, value), expression=exp.null())), ident(flag)))
+            flags.append(col(flag, "t"))
+            cands.append(_candidate(t, c, col("ord", "t"), col(raw, "t"), col(flag, "t")))
+        name = named("typed", t.name)
+        array_ctes.append((name, typed_e.offset(0)))
+        parts.append(_rejects_of(v1_table, exp.to_table(name).as_("t", quoted=True), [], cands,
+                                 col("id", "t"), exp.Paren(this=exp.or_(*flags))))
     union = parts[0]
     for p in parts[1:]:
         union = exp.union(union, p, distinct=False)
@@ -172,6 +182,7 @@ def rejects(v1_table: str, tables: list[Table]) -> exp.Expression:
         ("typed", typed.offset(0)),  # the fence: every value is typed once, not per use
         ("with_rejects", exp.select(exp.Star()).from_(exp.to_table("typed").as_("t", quoted=True))
          .where(exp.or_(*any_rejected))),
+        *array_ctes,
     ]
     for name, body in ctes:
         union = union.with_(ident(name), as_=body)

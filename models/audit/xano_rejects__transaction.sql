@@ -131,6 +131,68 @@ WITH "v1" AS (
     OR "t"."rejected__transaction_financials__referral_fee"
     OR "t"."rejected__transaction_financials__escrow_amount"
     OR "t"."rejected__transaction_financials__commission_pct"
+), "typed__transaction_participants" AS (
+  SELECT
+    "v1"."id",
+    "e"."ord",
+    "e"."val" -> 'agent_id' AS "raw__transaction_participants__agent_id",
+    "xano_fn".has_value("e"."val" -> 'agent_id')
+    AND "xano_fn".to_bigint("e"."val" -> 'agent_id') IS NULL AS "rejected__transaction_participants__agent_id",
+    "e"."val" -> 'role' AS "raw__transaction_participants__role",
+    "xano_fn".has_value("e"."val" -> 'role')
+    AND "xano_fn".to_text("e"."val" -> 'role') IS NULL AS "rejected__transaction_participants__role",
+    "e"."val" -> 'split_pct' AS "raw__transaction_participants__split_pct",
+    "xano_fn".has_value("e"."val" -> 'split_pct')
+    AND "xano_fn".to_numeric("e"."val" -> 'split_pct') IS NULL AS "rejected__transaction_participants__split_pct"
+  FROM "v1" AS "v1"
+  CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
+    CASE
+      WHEN JSONB_TYPEOF("v1"."xdo" -> 'participants') = 'array'
+      THEN "v1"."xdo" -> 'participants'
+    END
+  ) WITH ORDINALITY AS "e"("val", "ord")
+  WHERE
+    "e"."ord" < 1000000
+  OFFSET 0
+), "typed__transaction_history" AS (
+  SELECT
+    "v1"."id",
+    "e"."ord",
+    "e"."val" -> 'event' AS "raw__transaction_history__event",
+    "xano_fn".has_value("e"."val" -> 'event')
+    AND "xano_fn".to_text("e"."val" -> 'event') IS NULL AS "rejected__transaction_history__event",
+    "e"."val" -> 'at' AS "raw__transaction_history__at",
+    "xano_fn".has_value("e"."val" -> 'at')
+    AND "xano_fn".epoch_ms_to_timestamptz("e"."val" -> 'at') IS NULL AS "rejected__transaction_history__at",
+    "e"."val" -> 'by_user_id' AS "raw__transaction_history__by_user_id",
+    "xano_fn".has_value("e"."val" -> 'by_user_id')
+    AND "xano_fn".to_bigint("e"."val" -> 'by_user_id') IS NULL AS "rejected__transaction_history__by_user_id"
+  FROM "v1" AS "v1"
+  CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
+    CASE
+      WHEN JSONB_TYPEOF("v1"."xdo" -> 'history') = 'array'
+      THEN "v1"."xdo" -> 'history'
+    END
+  ) WITH ORDINALITY AS "e"("val", "ord")
+  WHERE
+    "e"."ord" < 1000000
+  OFFSET 0
+), "typed__transaction_tags" AS (
+  SELECT
+    "v1"."id",
+    "e"."ord",
+    "e"."val" AS "raw__transaction_tags__tag",
+    "xano_fn".has_value("e"."val") AND "xano_fn".trim_text("e"."val") IS NULL AS "rejected__transaction_tags__tag"
+  FROM "v1" AS "v1"
+  CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
+    CASE
+      WHEN JSONB_TYPEOF("v1"."xdo" -> 'tags') = 'array'
+      THEN "v1"."xdo" -> 'tags'
+    END
+  ) WITH ORDINALITY AS "e"("val", "ord")
+  WHERE
+    "e"."ord" < 1000000
+  OFFSET 0
 )
 SELECT
   'transaction' AS "v1_table",
@@ -469,7 +531,7 @@ WHERE
 UNION ALL
 SELECT
   'transaction' AS "v1_table",
-  "v1"."id" AS "v1_id",
+  "t"."id" AS "v1_id",
   "c"."key_path" AS "key_path",
   "c"."element_position" AS "element_position",
   "c"."v2_table" AS "v2_table",
@@ -481,55 +543,51 @@ SELECT
   END AS "raw_value",
   "c"."target_type" AS "target_type",
   "xano_fn".reject_reason("c"."raw", "c"."target_type") AS "reason"
-FROM "v1" AS "v1"
-CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
-  CASE
-    WHEN JSONB_TYPEOF("v1"."xdo" -> 'participants') = 'array'
-    THEN "v1"."xdo" -> 'participants'
-  END
-) WITH ORDINALITY AS "e"("val", "ord")
+FROM "typed__transaction_participants" AS "t"
 CROSS JOIN LATERAL (
   VALUES
     (
       'participants[].agent_id',
-      CAST("e"."ord" AS BIGINT),
+      CAST("t"."ord" AS BIGINT),
       'transaction_participants',
       'agent_id',
       'bigint',
       FALSE,
-      "e"."val" -> 'agent_id',
-      "xano_fn".has_value("e"."val" -> 'agent_id')
-      AND "xano_fn".to_bigint("e"."val" -> 'agent_id') IS NULL
+      "t"."raw__transaction_participants__agent_id",
+      "t"."rejected__transaction_participants__agent_id"
     ),
     (
       'participants[].role',
-      CAST("e"."ord" AS BIGINT),
+      CAST("t"."ord" AS BIGINT),
       'transaction_participants',
       'role',
       'text',
       FALSE,
-      "e"."val" -> 'role',
-      "xano_fn".has_value("e"."val" -> 'role')
-      AND "xano_fn".to_text("e"."val" -> 'role') IS NULL
+      "t"."raw__transaction_participants__role",
+      "t"."rejected__transaction_participants__role"
     ),
     (
       'participants[].split_pct',
-      CAST("e"."ord" AS BIGINT),
+      CAST("t"."ord" AS BIGINT),
       'transaction_participants',
       'split_pct',
       'numeric',
       FALSE,
-      "e"."val" -> 'split_pct',
-      "xano_fn".has_value("e"."val" -> 'split_pct')
-      AND "xano_fn".to_numeric("e"."val" -> 'split_pct') IS NULL
+      "t"."raw__transaction_participants__split_pct",
+      "t"."rejected__transaction_participants__split_pct"
     )
 ) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
 WHERE
-  "e"."ord" < 1000000 AND "c"."rejected"
+  (
+    "t"."rejected__transaction_participants__agent_id"
+    OR "t"."rejected__transaction_participants__role"
+    OR "t"."rejected__transaction_participants__split_pct"
+  )
+  AND "c"."rejected"
 UNION ALL
 SELECT
   'transaction' AS "v1_table",
-  "v1"."id" AS "v1_id",
+  "t"."id" AS "v1_id",
   "c"."key_path" AS "key_path",
   "c"."element_position" AS "element_position",
   "c"."v2_table" AS "v2_table",
@@ -541,55 +599,51 @@ SELECT
   END AS "raw_value",
   "c"."target_type" AS "target_type",
   "xano_fn".reject_reason("c"."raw", "c"."target_type") AS "reason"
-FROM "v1" AS "v1"
-CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
-  CASE
-    WHEN JSONB_TYPEOF("v1"."xdo" -> 'history') = 'array'
-    THEN "v1"."xdo" -> 'history'
-  END
-) WITH ORDINALITY AS "e"("val", "ord")
+FROM "typed__transaction_history" AS "t"
 CROSS JOIN LATERAL (
   VALUES
     (
       'history[].event',
-      CAST("e"."ord" AS BIGINT),
+      CAST("t"."ord" AS BIGINT),
       'transaction_history',
       'event',
       'text',
       FALSE,
-      "e"."val" -> 'event',
-      "xano_fn".has_value("e"."val" -> 'event')
-      AND "xano_fn".to_text("e"."val" -> 'event') IS NULL
+      "t"."raw__transaction_history__event",
+      "t"."rejected__transaction_history__event"
     ),
     (
       'history[].at',
-      CAST("e"."ord" AS BIGINT),
+      CAST("t"."ord" AS BIGINT),
       'transaction_history',
       'at',
       'timestamptz (epoch ms)',
       FALSE,
-      "e"."val" -> 'at',
-      "xano_fn".has_value("e"."val" -> 'at')
-      AND "xano_fn".epoch_ms_to_timestamptz("e"."val" -> 'at') IS NULL
+      "t"."raw__transaction_history__at",
+      "t"."rejected__transaction_history__at"
     ),
     (
       'history[].by_user_id',
-      CAST("e"."ord" AS BIGINT),
+      CAST("t"."ord" AS BIGINT),
       'transaction_history',
       'by_user_id',
       'bigint',
       FALSE,
-      "e"."val" -> 'by_user_id',
-      "xano_fn".has_value("e"."val" -> 'by_user_id')
-      AND "xano_fn".to_bigint("e"."val" -> 'by_user_id') IS NULL
+      "t"."raw__transaction_history__by_user_id",
+      "t"."rejected__transaction_history__by_user_id"
     )
 ) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
 WHERE
-  "e"."ord" < 1000000 AND "c"."rejected"
+  (
+    "t"."rejected__transaction_history__event"
+    OR "t"."rejected__transaction_history__at"
+    OR "t"."rejected__transaction_history__by_user_id"
+  )
+  AND "c"."rejected"
 UNION ALL
 SELECT
   'transaction' AS "v1_table",
-  "v1"."id" AS "v1_id",
+  "t"."id" AS "v1_id",
   "c"."key_path" AS "key_path",
   "c"."element_position" AS "element_position",
   "c"."v2_table" AS "v2_table",
@@ -601,25 +655,21 @@ SELECT
   END AS "raw_value",
   "c"."target_type" AS "target_type",
   "xano_fn".reject_reason("c"."raw", "c"."target_type") AS "reason"
-FROM "v1" AS "v1"
-CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
-  CASE
-    WHEN JSONB_TYPEOF("v1"."xdo" -> 'tags') = 'array'
-    THEN "v1"."xdo" -> 'tags'
-  END
-) WITH ORDINALITY AS "e"("val", "ord")
+FROM "typed__transaction_tags" AS "t"
 CROSS JOIN LATERAL (
   VALUES
     (
       'tags[]',
-      CAST("e"."ord" AS BIGINT),
+      CAST("t"."ord" AS BIGINT),
       'transaction_tags',
       'tag',
       'text',
       FALSE,
-      "e"."val",
-      "xano_fn".has_value("e"."val") AND "xano_fn".trim_text("e"."val") IS NULL
+      "t"."raw__transaction_tags__tag",
+      "t"."rejected__transaction_tags__tag"
     )
 ) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
 WHERE
-  "e"."ord" < 1000000 AND "c"."rejected"
+  (
+    "t"."rejected__transaction_tags__tag"
+  ) AND "c"."rejected"
