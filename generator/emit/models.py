@@ -98,26 +98,36 @@ def column_doc(t: Table, c: Column) -> str:
     return jinja_literal(text)
 
 
+def changed_rows(t: Table) -> str:
+    """`where` of a row-level test: on a changed-only sync, only the rows it wrote.
+
+    The macro get_where_subquery (macros/tests/xano_tests.sql) reads it; an array table's rows
+    belong to a V1 row through their parent column.
+    """
+    return f"xano_changed:{t.v1_table}:{'id' if t.grain == 'row' else t.parent_column}"
+
+
 def _column_entry(t: Table, c: Column) -> dict:
     entry: dict = {"name": c.name, "description": column_doc(t, c), "data_type": c.v2_type}
     constraints: list[dict] = []
     tests: list = []
+    scoped = {"config": {"where": changed_rows(t)}}
     if c.name == "id":
         constraints += [{"type": "not_null"}, {"type": "primary_key"}]
-        tests += ["unique", "not_null"]
+        tests += [{"unique": scoped}, {"not_null": scoped}]
     elif not c.nullable:
         constraints.append({"type": "not_null"})
-        tests.append("not_null")
+        tests.append({"not_null": scoped})
     if t.parent and c.name == t.parent_column:
         constraints.append({"type": "foreign_key", "to": f"ref('{t.parent}')",
                             "to_columns": ["id"]})
         tests.append({"xano_has_foreign_key": {"arguments": {"to": f"ref('{t.parent}')"}}})
         tests.append({"relationships": {"arguments": {
-            "to": f"ref('{t.parent}')", "field": "id"}}})
+            "to": f"ref('{t.parent}')", "field": "id"}, **scoped}})
     elif c.references:
         tests.append({"relationships": {
             "arguments": {"to": f"ref('{c.references}')", "field": "id"},
-            "config": {"severity": "warn"}}})
+            "config": {"severity": "warn", "where": changed_rows(t)}}})
     if constraints:
         entry["constraints"] = constraints
     if tests:

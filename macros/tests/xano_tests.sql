@@ -115,3 +115,32 @@ where not exists (
         and a.attname = '{{ column_name | replace("'", "''") }}'
 )
 {% endtest %}
+
+
+{#
+    Tests narrowed to the rows a changed-only sync wrote. A generic test whose config has
+    where: "xano_changed:<v1 table>:<column>" reads, on a changed-only sync, only the rows whose
+    <column> is an id of a changed row of that V1 table (the whole table on any other run, and
+    for V1 tables read in full). Any other `where` works as dbt documents it.
+#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where and where.startswith('xano_changed:') -%}
+        {%- set parts = where.split(':', 2) -%}
+        {%- if var('xano_changed_only', false) and parts[1] not in var('xano_full_v1', []) -%}
+            {%- set filtered -%}
+            (select * from {{ relation }} where {{ adapter.quote(parts[2]) }} in (
+                select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ parts[1] }}'
+            )) dbt_subquery
+            {%- endset -%}
+            {%- do return(filtered) -%}
+        {%- endif -%}
+        {%- do return(relation) -%}
+    {%- elif where -%}
+        {%- set filtered -%}
+        (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
