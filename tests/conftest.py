@@ -71,6 +71,42 @@ def drop_db(server: dbmod.Target, target: dbmod.Target) -> None:
             sql.Identifier(target.params["dbname"])))
 
 
+def clone_db(server: dbmod.Target, template: dbmod.Target, prefix: str = "t") -> dbmod.Target:
+    """A new database copied from ``template`` (CREATE DATABASE ... TEMPLATE: a file copy)."""
+    name = f"{prefix}_" + uuid.uuid4().hex[:12]
+    with dbmod.connect(server) as conn:
+        conn.execute(sql.SQL("create database {} template {}").format(
+            sql.Identifier(name), sql.Identifier(template.params["dbname"])))
+    return dbmod.Target(dict(server.params, dbname=name), embedded=server.embedded)
+
+
+SMALL_SCALE = "0.02"
+"""Scale of the shared workspaces below (7 users, ~1.7k network rows)."""
+
+
+@pytest.fixture(scope="session")
+def baseline_db(pg_server):
+    """Fixtures at SMALL_SCALE with production's V2 state laid over them, never synced.
+
+    Shared by the whole session: clone it (clone_db), never change it.
+    """
+    target = create_db(pg_server, "tpl_base")
+    res = run_cli("fixtures", "--scale", SMALL_SCALE, "--v2-baseline", target=target)
+    assert res.returncode == 0, res.stderr
+    yield target
+    drop_db(pg_server, target)
+
+
+@pytest.fixture(scope="session")
+def synced_db(pg_server, baseline_db):
+    """baseline_db after one full sync. Shared: clone it (clone_db), never change it."""
+    target = clone_db(pg_server, baseline_db, "tpl_sync")
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+    yield target
+    drop_db(pg_server, target)
+
+
 @pytest.fixture
 def fresh_db(pg_server):
     """A new empty database; yields its Target and drops it afterwards."""

@@ -13,7 +13,7 @@ from generator.config import AUDIT_SCHEMA, V1_SCHEMA
 from generator.coverage import impossible_columns
 from generator.errors import SyncError
 from generator.inventory import read_inventory
-from generator.keypath import encode_path
+from generator.keypath import encode_path, top_key
 from generator.spec import Spec
 from generator.sync.changes import Detection
 
@@ -54,11 +54,18 @@ def new_keys(conn: psycopg.Connection, root: Path, spec: Spec,
         if d.mode == "rows":
             only = sql.SQL(" and id in (select c.id from {} c where c.v1_table = {})").format(
                 sql.Identifier(AUDIT_SCHEMA, "v1_changes"), sql.Literal(name))
-        known = inventory.top_level_paths(name)
+        known = sorted(top_key(p) for p in inventory.top_level_paths(name))
+        rel = sql.Identifier(V1_SCHEMA, d.table.relation)
+        # `xdo - known` is empty for a row without unknown keys: one cheap test per row; the
+        # keys themselves are listed only when some row has one
+        unknown = sql.SQL("jsonb_typeof(xdo) = 'object' and (xdo - %s::text[]) <> '{}'::jsonb")
+        if not conn.execute(sql.SQL("select exists (select 1 from {} where {}{})").format(
+                rel, unknown, only), (known,)).fetchone()[0]:
+            continue
         cur = conn.execute(sql.SQL(
-            "select distinct jsonb_object_keys(xdo) from {} where jsonb_typeof(xdo) = 'object'"
-            "{}").format(sql.Identifier(V1_SCHEMA, d.table.relation), only))
-        new += [f"{name}.{encode_path(k)}" for (k,) in cur if encode_path(k) not in known]
+            "select distinct k from {r}, jsonb_object_keys(xdo - %s::text[]) as k "
+            "where {u}{o}").format(r=rel, u=unknown, o=only), (known, known))
+        new += [f"{name}.{encode_path(k)}" for (k,) in cur]
     if new:
         raise SyncError("V1 has keys the inventory does not know; run `python -m generator "
                         "discover`, map them, regenerate: " + ", ".join(sorted(new)[:20]))

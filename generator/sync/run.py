@@ -99,7 +99,7 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
                 s.v1 = exp.get(s.name)
                 s.before = catalog.count(conn, V2_SCHEMA, s.name) or 0
             result = SyncResult(run_id, list(states.values()))
-            failure, problems = "", []
+            failure, problems, refused = "", [], None
             try:
                 _sync(target, root, spec, tables, options, conn, result, states, on_event)
             except BuildFailed as exc:
@@ -108,6 +108,8 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
                     problems = explain(conn, spec, exc.report.outcomes, exc.report.skipped)
                     problems += [Problem(m, "error", f"{m}: {msg}")
                                  for m, msg in exc.report.errored]
+            except SyncError as exc:  # a check before any write refused: its own words
+                failure, refused = str(exc), exc
             except Exception as exc:  # recorded, then re-raised as one line
                 failure = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
             rejected = rejects_by_table(conn)
@@ -116,6 +118,8 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
                 audit.record_table(conn, run_id, s, rejected.get(s.name, 0))
             audit.record_problems(conn, run_id, [(p.v2_table, p.test, p.line) for p in problems])
             audit.finish_run(conn, run_id, failure)
+            if refused is not None:
+                raise refused
             if failure:
                 lines = "".join(f"\n  {p.line}" for p in problems)
                 raise SyncError(f"sync run {run_id} failed: {failure}{lines}")

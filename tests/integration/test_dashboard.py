@@ -14,7 +14,7 @@ import pytest
 
 from generator import db as dbmod
 
-from ..conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, clone_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -24,9 +24,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 @pytest.fixture(scope="module")
-def synced_db(pg_server):
-    target = create_db(pg_server, "dash")
-    assert run_cli("fixtures", "--scale", "0.02", target=target).returncode == 0
+def dash_db(pg_server, synced_db):
+    target = clone_db(pg_server, synced_db, "dash")
     with dbmod.connect(target) as conn:  # a V1 value holding HTML/JS: it lands in rejects
         conn.execute("update xano_v1.mvpw1_61 set xdo = jsonb_set(xdo, '{paid_at}', %s::jsonb) "
                      "where id = 1", (f'"{SCRIPT}"',))
@@ -43,10 +42,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(synced_db):
+def server(dash_db):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env.update(synced_db.dbt_env(ROOT))
+    env.update(dash_db.dbt_env(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "generator", "dashboard", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/"
@@ -68,7 +67,7 @@ def _browser():
     return pw, pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
 
 
-def test_page_numbers_equal_live_counts_and_v1_html_is_text(synced_db, server):
+def test_page_numbers_equal_live_counts_and_v1_html_is_text(dash_db, server):
     pw, browser = _browser()
     try:
         page = browser.new_page(viewport={"width": 1300, "height": 1600})
@@ -78,7 +77,7 @@ def test_page_numbers_equal_live_counts_and_v1_html_is_text(synced_db, server):
         page.wait_for_selector(".sankey svg .sankey-node", timeout=30000)
         assert page.locator("div.sankey[data-domain]").count() == 5
         assert page.locator("div.sankey[data-domain] .sankey-node").count() >= 23 + 6
-        with dbmod.connect(synced_db) as conn:
+        with dbmod.connect(dash_db) as conn:
             for layer, table, rel in (("v1", "network", "xano_v1.mvpw1_48"),
                                       ("v2", "participant", "xano_v2.participant"),
                                       ("v2", "transaction_history", "xano_v2.transaction_history"),
@@ -97,9 +96,9 @@ def test_page_numbers_equal_live_counts_and_v1_html_is_text(synced_db, server):
         pw.stop()
 
 
-def test_report_renders_from_disk_without_network(synced_db, tmp_path):
+def test_report_renders_from_disk_without_network(dash_db, tmp_path):
     out = tmp_path / "report.html"
-    res = run_cli("dashboard", "--out", str(out), target=synced_db)
+    res = run_cli("dashboard", "--out", str(out), target=dash_db)
     assert res.returncode == 0, res.stderr
     pw, browser = _browser()
     try:
@@ -116,14 +115,14 @@ def test_report_renders_from_disk_without_network(synced_db, tmp_path):
         pw.stop()
 
 
-def test_sync_endpoint_token_and_one_at_a_time(synced_db):
+def test_sync_endpoint_token_and_one_at_a_time(dash_db):
     from starlette.testclient import TestClient
 
     from generator.dashboard.app import build_app
 
-    disabled = TestClient(build_app(synced_db, ROOT, token=""))
+    disabled = TestClient(build_app(dash_db, ROOT, token=""))
     assert disabled.post("/api/sync").status_code == 403
-    client = TestClient(build_app(synced_db, ROOT, token="s3cret"))
+    client = TestClient(build_app(dash_db, ROOT, token="s3cret"))
     assert client.post("/api/sync").status_code == 401
     assert client.post("/api/sync", headers={"Authorization": "Bearer wrong"}).status_code == 401
     first = client.post("/api/sync", headers={"Authorization": "Bearer s3cret"})
@@ -131,7 +130,7 @@ def test_sync_endpoint_token_and_one_at_a_time(synced_db):
     second = client.post("/api/sync", headers={"Authorization": "Bearer s3cret"})
     assert second.status_code == 409
     deadline = time.monotonic() + 180
-    with dbmod.connect(synced_db) as conn:
+    with dbmod.connect(dash_db) as conn:
         while time.monotonic() < deadline:
             row = conn.execute("select status from xano_audit.sync_runs order by run_id desc "
                                "limit 1").fetchone()

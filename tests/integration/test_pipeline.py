@@ -11,22 +11,17 @@ from psycopg import sql
 from generator import db as dbmod
 from generator.config import LOCK_KEY
 
-from ..conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, clone_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
-SCALE = "0.02"
 
 
 @pytest.fixture(scope="module")
-def synced(pg_server):
-    """A database with fixtures + baseline, then one sync."""
-    target = create_db(pg_server, "pipe")
-    res = run_cli("fixtures", "--scale", SCALE, "--v2-baseline", target=target)
-    assert res.returncode == 0, res.stderr
-    before = _counts(target)
-    res = run_cli("sync", target=target)
-    assert res.returncode == 0, res.stdout + res.stderr
-    yield target, before, res
+def synced(pg_server, baseline_db, synced_db):
+    """A copy of the shared workspace after its first sync, and its V2 counts before it."""
+    before = _counts(baseline_db)
+    target = clone_db(pg_server, synced_db, "pipe")
+    yield target, before, None
     drop_db(pg_server, target)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 
 import pytest
 from psycopg import sql
@@ -14,7 +13,7 @@ from psycopg import sql
 from generator import db as dbmod
 from generator.fixtures.hostile import BASE_ID, HOSTILE_KEYS
 
-from ..conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, clone_db, drop_db, run_cli
 
 SCALE = "0.02"
 
@@ -61,25 +60,10 @@ def _columns(conn, table: str) -> dict[str, str]:
         "to_regclass(%s) and attnum > 0 and not attisdropped", (f'xano_v2."{table}"',)))
 
 
-@pytest.fixture(scope="module")
-def template(pg_server, tmp_path_factory):
-    """A database with V2 built by a first sync, copied for each test (CREATE ... TEMPLATE)."""
-    target = create_db(pg_server, "shape_tpl")
-    proj = _project(tmp_path_factory.mktemp("tpl"))
-    _ok(run_cli("fixtures", "--scale", SCALE, target=target, cwd=proj))
-    _ok(run_cli("sync", target=target, cwd=proj))
-    yield target
-    drop_db(pg_server, target)
-
-
 @pytest.fixture
-def built(pg_server, template, tmp_path):
-    """A project copy and a fresh copy of the built database."""
-    name = f"shape_{uuid.uuid4().hex[:10]}"
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("create database {} template {}").format(
-            sql.Identifier(name), sql.Identifier(template.params["dbname"])))
-    target = dbmod.Target(dict(pg_server.params, dbname=name), embedded=pg_server.embedded)
+def built(pg_server, synced_db, tmp_path):
+    """A project copy and a copy of the shared workspace after its first sync."""
+    target = clone_db(pg_server, synced_db, "shape")
     yield target, _project(tmp_path)
     drop_db(pg_server, target)
 

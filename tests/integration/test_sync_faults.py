@@ -15,18 +15,19 @@ from psycopg import sql
 
 from generator import db as dbmod
 
-from ..conftest import ROOT, create_db, drop_db, run_cli
+from ..conftest import ROOT, clone_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 SCALE = "0.02"
 SEEDS = int(os.environ.get("XANO_KILL_SEEDS", "2"))  # XANO_KILL_SEEDS=10 for the full run
 
 
-def _new_db(pg_server):
-    target = create_db(pg_server, "kill")
-    res = run_cli("fixtures", "--scale", SCALE, "--v2-baseline", target=target)
-    assert res.returncode == 0, res.stderr
-    return target
+@pytest.fixture
+def new_db(pg_server, baseline_db):
+    """A copy of the shared, never synced workspace."""
+    target = clone_db(pg_server, baseline_db, "kill")
+    yield target
+    drop_db(pg_server, target)
 
 
 def checksums(target) -> dict[str, str]:
@@ -39,53 +40,46 @@ def checksums(target) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def reference(pg_server):
-    target = _new_db(pg_server)
-    res = run_cli("sync", target=target)
-    assert res.returncode == 0, res.stdout + res.stderr
-    sums = checksums(target)
-    drop_db(pg_server, target)
-    return sums
+def reference(synced_db):
+    """The V2 of a clean sync of the same workspace."""
+    return checksums(synced_db)
 
 
 @pytest.mark.parametrize("seed", range(SEEDS))
-def test_kill_9_mid_sync_then_resync_equals_a_clean_sync(pg_server, reference, seed):
-    target = _new_db(pg_server)
-    try:
-        rng = random.Random(seed)
-        wait_for_tables = rng.randint(0, 20)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env.update(target.dbt_env(ROOT))
-        proc = subprocess.Popen([sys.executable, "-m", "generator", "sync"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        deadline = time.monotonic() + 120
-        with dbmod.connect(target) as conn:
-            while proc.poll() is None and time.monotonic() < deadline:
-                done = conn.execute(
-                    "select count(*) from pg_tables where schemaname = 'xano_audit' "
-                    "and tablename = 'sync_run_tables'").fetchone()[0] and conn.execute(
-                    "select count(*) from xano_audit.sync_run_tables where status is not null "
-                    "and status <> 'pending'").fetchone()[0]
-                if done >= wait_for_tables:
-                    break
-                time.sleep(0.05)
-        if proc.poll() is None:  # a sync that ended on its own is resynced all the same
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        res = run_cli("sync", target=target)
-        assert res.returncode == 0, res.stdout + res.stderr
-        assert checksums(target) == reference
-        with dbmod.connect(target) as conn:
-            locks = conn.execute("select count(*) from pg_locks where locktype = 'advisory'"
-                                 ).fetchone()[0]
-            statuses = [r[0] for r in conn.execute(
-                "select status from xano_audit.sync_runs order by run_id")]
-        assert locks == 0
-        assert statuses[-1] == "success"
-        assert "running" not in statuses
-    finally:
-        drop_db(pg_server, target)
+def test_kill_9_mid_sync_then_resync_equals_a_clean_sync(new_db, reference, seed):
+    target = new_db
+    rng = random.Random(seed)
+    wait_for_tables = rng.randint(0, 20)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(target.dbt_env(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "sync"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    with dbmod.connect(target) as conn:
+        while proc.poll() is None and time.monotonic() < deadline:
+            done = conn.execute(
+                "select count(*) from pg_tables where schemaname = 'xano_audit' "
+                "and tablename = 'sync_run_tables'").fetchone()[0] and conn.execute(
+                "select count(*) from xano_audit.sync_run_tables where status is not null "
+                "and status <> 'pending'").fetchone()[0]
+            if done >= wait_for_tables:
+                break
+            time.sleep(0.05)
+    if proc.poll() is None:  # a sync that ended on its own is resynced all the same
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert checksums(target) == reference
+    with dbmod.connect(target) as conn:
+        locks = conn.execute("select count(*) from pg_locks where locktype = 'advisory'"
+                             ).fetchone()[0]
+        statuses = [r[0] for r in conn.execute(
+            "select status from xano_audit.sync_runs order by run_id")]
+    assert locks == 0
+    assert statuses[-1] == "success"
+    assert "running" not in statuses
 
 
 def _wait_tables_done(target, n, proc, timeout=120):
@@ -130,13 +124,14 @@ def test_postgres_restarted_during_sync_then_resync_equals_clean(reference, tmp_
         server.destroy()
 
 
-def test_dashboard_under_200_concurrent_requests_during_a_sync(pg_server, reference):
+def test_dashboard_under_200_concurrent_requests_during_a_sync(new_db, reference):
     import concurrent.futures
     import socket
     import urllib.error
     import urllib.request
 
-    target = _new_db(pg_server)
+    target = new_db
+    dash = None
     try:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -179,4 +174,5 @@ def test_dashboard_under_200_concurrent_requests_during_a_sync(pg_server, refere
             assert conn.execute("select count(*) from pg_locks where locktype = 'advisory'"
                                 ).fetchone()[0] == 0
     finally:
-        drop_db(pg_server, target)
+        if dash is not None and dash.poll() is None:
+            dash.terminate()
