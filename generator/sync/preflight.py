@@ -58,13 +58,15 @@ def new_keys(conn: psycopg.Connection, root: Path, spec: Spec,
         rel = sql.Identifier(V1_SCHEMA, d.table.relation)
         # `xdo - known` is empty for a row without unknown keys: one cheap test per row; the
         # keys themselves are listed only when some row has one
-        unknown = sql.SQL("jsonb_typeof(xdo) = 'object' and (xdo - %s::text[]) <> '{}'::jsonb")
+        # (a CASE: only an object can lose keys; AND would not keep arrays away from `-`)
+        unknown = sql.SQL("case when jsonb_typeof(xdo) = 'object' "
+                          "then (xdo - %s::text[]) <> '{}'::jsonb end")
         if not conn.execute(sql.SQL("select exists (select 1 from {} where {}{})").format(
                 rel, unknown, only), (known,)).fetchone()[0]:
             continue
         cur = conn.execute(sql.SQL(
-            "select distinct k from {r}, jsonb_object_keys(xdo - %s::text[]) as k "
-            "where {u}{o}").format(r=rel, u=unknown, o=only), (known, known))
+            "select distinct k from (select xdo - %s::text[] as rest from {r} where {u}{o}) s, "
+            "jsonb_object_keys(s.rest) as k").format(r=rel, u=unknown, o=only), (known, known))
         new += [f"{name}.{encode_path(k)}" for (k,) in cur]
     if new:
         raise SyncError("V1 has keys the inventory does not know; run `python -m generator "
