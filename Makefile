@@ -15,9 +15,11 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m generator demo
 
+# The two server versions run at once (2 cores; each session has its own servers and dbt
+# target dir); each one's output is printed when it ends.
 test: $(VENV)/.installed
 	$(PY) -m generator --check
-	$(MAKE) --no-print-directory test-pg18 test-pg15
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-pg18 test-pg15
 
 test-pg18: $(VENV)/.installed
 	$(PY) -m pytest -q

@@ -23,6 +23,11 @@ from generator import db as dbmod
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = Path(__file__).resolve().parent / "integration"
+# dbt's target/ and logs/ of this test session: two sessions (PostgreSQL 18 and 15) may run at
+# the same time on one checkout; every dbt call of the session (in process or not) inherits it
+DBT_TARGET = Path(os.environ.setdefault(
+    "DBT_TARGET_PATH", tempfile.mkdtemp(prefix="xano-dbt-target-")))
+os.environ.setdefault("DBT_LOG_PATH", str(DBT_TARGET / "logs"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -90,7 +90,8 @@ def test_page_numbers_equal_live_counts_and_v1_html_is_text(dash_db, server):
         assert dialogs == []  # ... and never executed
         assert "$2b$" not in page.content()  # password hashes never rendered
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=False)
+        pg = "pg15" if os.environ.get("XANO_TEST_PG_BIN") else "pg18"
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{pg}.png"), full_page=False)
     finally:
         browser.close()
         pw.stop()

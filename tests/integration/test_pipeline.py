@@ -11,7 +11,7 @@ from psycopg import sql
 from generator import db as dbmod
 from generator.config import LOCK_KEY
 
-from ..conftest import ROOT, clone_db, drop_db, run_cli
+from ..conftest import DBT_TARGET, ROOT, clone_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -275,7 +275,7 @@ def test_dbt_docs_describe_every_v2_model_and_column(synced):
     target, _, _ = synced
     res = _dbt(target, "docs", "generate")
     assert res.returncode == 0, res.stdout[-2000:]
-    manifest = json.loads((ROOT / "target" / "manifest.json").read_text())
+    manifest = json.loads((DBT_TARGET / "manifest.json").read_text())
     models = [n for n in manifest["nodes"].values()
               if n["resource_type"] == "model" and n["fqn"][1] == "v2"]
     assert len(models) == 23
