@@ -56,3 +56,7 @@ class StatusError(GeneratorError):
 
 class MirrorError(GeneratorError):
     """The mirror failed (per-table problems listed)."""
+
+
+class PublishError(GeneratorError):
+    """A publish refused to run or failed; the live V2 was not written (unless it says so)."""
