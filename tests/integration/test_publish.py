@@ -362,3 +362,248 @@ def test_mirror_sync_publish_makes_live_v2_equal_local_and_a_rerun_writes_nothin
     assert res.returncode == 0, res.stdout + res.stderr
     assert "wrote 0 row(s)" in res.stdout
     assert xmins(e["live"], spec) == stamps  # not one live row written
+
+
+def _publish(e, project, *args, ok=True):
+    res = cli(e, "publish", *args, project=project)
+    if ok:
+        assert res.returncode == 0, res.stdout + res.stderr
+    return res
+
+
+def _admin(e):
+    return dbmod.connect(dbmod.Target(dict(e["admin"].params, dbname=e["db"])))
+
+
+def _max_id(target, table) -> int:
+    with dbmod.connect(target) as conn:
+        return conn.execute(sql.SQL("select max(id) from {}").format(
+            sql.Identifier("xano_v2", table))).fetchone()[0]
+
+
+def _one_line_error(res) -> str:
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert res.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: "), res.stderr
+    assert "Traceback" not in res.stderr
+    return lines[0]
+
+
+def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, project, spec):
+    e = env
+    _publish(e, project)
+    mine = _max_id(e["local"], "user")  # inserted by that publish: written by this tool
+    older = min(local_rows(e["local"], spec.table("user")))  # in V2 before the first publish
+    with _admin(e) as conn:
+        for i in (mine, older):
+            conn.execute("update public.mvpw7_664 set xdo = jsonb_set(xdo, '{first_name}', "
+                         "'\"Edited in V2\"') where id = %s", (i,))
+        conn.execute("update public.mvpw7_665 set xdo = jsonb_set(xdo, '{password}', "
+                     "'\"$2b$10$editedINv2hashvalue\"') where id = %s", (mine,))
+    res = _publish(e, project)
+    out = res.stdout + res.stderr
+    assert f"conflict user id {mine} (edited in V2, kept): first_name: \"Edited in V2\" -> " in out
+    assert f"conflict user_credentials id {mine} (edited in V2, kept): password: ***masked" in out
+    assert "editedINv2hash" not in out
+    assert f"conflict user id {older}" not in out  # V2 rows from before publishing: V1 wins
+    live = live_rows(e["live"], spec.table("user"))
+    assert live[mine]["first_name"] == "Edited in V2"
+    assert live[older]["first_name"] == local_rows(e["local"], spec.table("user"))[older][
+        "first_name"]
+    with dbmod.connect(e["local"]) as conn:
+        fields = conn.execute("select fields::text from xano_audit.publish_conflicts "
+                              "where v2_table = 'user_credentials'").fetchone()[0]
+    assert "password" in fields and "editedINv2hash" not in fields
+    assert "conflict user id" in _publish(e, project).stdout  # still kept, still reported
+    res = _publish(e, project, "--overwrite")
+    assert f"conflict user id {mine} (edited in V2, overwritten with V1)" in res.stdout
+    assert_live_equals_local(e, spec, {t.name: {} for t in spec.tables})
+    res = _publish(e, project)
+    assert "conflict user" not in res.stdout and "; 0 conflict(s)" in res.stdout
+
+
+def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, project, spec):
+    e = env
+    _publish(e, project)
+    user = _max_id(e["local"], "user")
+    stamps = xmins(e["live"], spec)
+    with _admin(e) as conn:
+        conn.execute("update public.mvpw1_41 set xdo = xdo || '{\"first_name\": \"Renamed\", "
+                     "\"timezone\": \"Europe/Paris\"}' where id = %s", (user,))
+    for args in (("mirror", "--v2-workspace", str(WS)), ("sync",)):
+        res = cli(e, *args, project=project)
+        assert res.returncode == 0, res.stdout + res.stderr
+    res = _publish(e, project)
+    assert "wrote 2 row(s): 0 inserted, 2 updated" in res.stdout, res.stdout
+    after = xmins(e["live"], spec)
+    changed = {t: sorted(i for i, _ in after[t] - stamps[t]) for t in after}
+    assert {t: ids for t, ids in changed.items() if ids} == {"user": [user],
+                                                             "user_preferences": [user]}
+    with _admin(e) as conn:  # the columns-layout table holds the V2 value in its own column
+        assert conn.execute("select timezone from app.user_prefs where id = %s",
+                            (user,)).fetchone()[0] == "Europe/Paris"
+    assert live_rows(e["live"], spec.table("user"))[user]["first_name"] == "Renamed"
+
+
+def test_dry_run_prints_the_plan_with_secrets_masked_and_writes_nothing(env, project, spec):
+    e = env
+    stamps, others = xmins(e["live"], spec), everything_else(e["live"], spec)
+    res = _publish(e, project, "--dry-run")
+    out = res.stdout + res.stderr
+    assert "dry run: would write" in out and "nothing was written" in out
+    assert "would update network_member id" in out
+    assert "would insert user_credentials id" in out and "password: - -> ***masked" in out
+    with dbmod.connect(e["local"]) as conn:
+        secrets = [r[0] for r in conn.execute(
+            "select password from xano_v2.user_credentials where length(password) > 3 "
+            "union all select api_key from xano_v2.user_credentials where length(api_key) > 3")]
+        assert not conn.execute("select count(*) from xano_audit.publish_runs").fetchone()[0]
+    assert secrets and not [s for s in secrets if s in out]
+    assert xmins(e["live"], spec) == stamps and everything_else(e["live"], spec) == others
+
+
+def test_kill_9_in_the_middle_of_a_publish_leaves_live_v2_as_before(env, project, spec):
+    import psycopg
+
+    e = env
+    before = {t.name: live_rows(e["live"], t) for t in spec.tables}
+    stamps = xmins(e["live"], spec)
+    # the app holds network_member: the publish has written the tables before it (inside its
+    # transaction) and waits there when it is killed
+    blocker = psycopg.connect(**dict(e["admin"].params, dbname=e["db"]))
+    blocker.execute("lock table public.mvpw7_698 in share mode")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    full_env.update(e["local"].dbt_env(project))
+    full_env.update(e["env"])
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "publish"], cwd=project,
+                            env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    pid = None
+    with _admin(e) as conn:
+        deadline = time.monotonic() + 120
+        while pid is None and proc.poll() is None and time.monotonic() < deadline:
+            pid = (conn.execute("select pid from pg_stat_activity where application_name = "
+                                "'xano-v2-sync publish' and wait_event_type = 'Lock'")
+                   .fetchone() or [None])[0]
+            time.sleep(0.05)
+        assert pid is not None, "the publish never reached network_member"
+        written_before = conn.execute(
+            "select count(*) from pg_locks where pid = %s and mode = 'RowExclusiveLock' "
+            "and relation = 'public.mvpw7_664'::regclass", (pid,)).fetchone()[0]
+        assert written_before == 1  # user was written, uncommitted
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        blocker.rollback()
+        blocker.close()
+        while conn.execute("select count(*) from pg_stat_activity where pid = %s",
+                           (pid,)).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert xmins(e["live"], spec) == stamps
+    assert {t.name: live_rows(e["live"], t) for t in spec.tables} == before
+    res = _publish(e, project)
+    assert "read back and verified" in res.stdout
+    assert_live_equals_local(e, spec, before)
+    with dbmod.connect(e["local"]) as conn:
+        runs = [r[0] for r in conn.execute("select status from xano_audit.publish_runs "
+                                           "order by run_id")]
+    assert runs == ["interrupted", "success"]
+
+
+def test_refuses_after_a_failed_sync_or_a_failed_test_unless_forced(env, project, spec):
+    e = env
+    stamps = xmins(e["live"], spec)
+    with dbmod.connect(e["local"]) as conn:
+        conn.execute("update xano_audit.sync_runs set status = 'failed', reason = 'planted' "
+                     "where run_id = (select max(run_id) from xano_audit.sync_runs)")
+    line = _one_line_error(_publish(e, project, ok=False))
+    assert "refusing to publish: the last sync (run 1) is failed: planted" in line
+    with dbmod.connect(e["local"]) as conn:
+        conn.execute("update xano_audit.sync_runs set status = 'success'")
+        conn.execute("update xano_audit.sync_run_tables set tests_failed = 1 "
+                     "where v2_table = 'agent_rezen'")
+    line = _one_line_error(_publish(e, project, ok=False))
+    assert "error-level tests failed in the last test of agent_rezen" in line
+    assert xmins(e["live"], spec) == stamps
+    assert "read back and verified" in _publish(e, project, "--force").stdout
+
+
+@pytest.mark.parametrize("case", ["wrong password", "unreachable", "read-only role"])
+def test_bad_target_is_one_line_and_writes_nothing(env, project, spec, case):
+    e = env
+    stamps, others = xmins(e["live"], spec), everything_else(e["live"], spec)
+    target = {"wrong password": dsn(e["server"], e["db"], password="n0t-The-Pw"),
+              "unreachable": f"postgresql://writer:{WRITER_PW}@/{e['db']}?host=/nonexistent",
+              "read-only role": dsn(e["server"], e["db"], "reader")}[case]
+    res = cli(e, "publish", project=project, extra_env={"XANO_TARGET_DSN": target})
+    line = _one_line_error(res)
+    assert "nothing was written" in line
+    assert {"wrong password": "password authentication failed", "unreachable": "cannot connect",
+            "read-only role": "role reader lacks INSERT, UPDATE privilege"}[case] in line
+    for secret in ("n0t-The-Pw", WRITER_PW, READER_PW):
+        assert secret not in res.stdout + res.stderr
+    assert xmins(e["live"], spec) == stamps and everything_else(e["live"], spec) == others
+
+
+LAYOUT_DEFECTS = [
+    ("drop table public.mvpw7_674", "live table public.mvpw7_674 (V2 agent_hierarchy) does "
+     "not exist"),
+    ("alter table public.mvpw7_670 alter column xdo type text",
+     "live table public.mvpw7_670 (V2 agent): column xdo is text, which cannot hold"),
+    ("alter table app.user_prefs drop column theme",
+     "live table app.user_prefs (V2 user_preferences): column theme is missing"),
+    ("alter table public.mvpw7_690 alter column network_id type integer",
+     "live table public.mvpw7_690 (V2 network_user_prefs): column network_id is integer, "
+     "which cannot hold every bigint value"),
+]
+
+
+@pytest.mark.parametrize("defect,words", LAYOUT_DEFECTS, ids=[d[0][12:40] for d in
+                                                             LAYOUT_DEFECTS])
+def test_wrong_live_layout_stops_before_writing_and_names_table_and_column(env, project, spec,
+                                                                          defect, words):
+    e = env
+    with _admin(e) as conn:
+        conn.execute(defect)
+    tables = [t for t in spec.tables if "drop table" not in defect
+              or _live_rel(t) != ("public", "mvpw7_674")]
+    stamps = xmins(e["live"], type("S", (), {"tables": tables}))
+    line = _one_line_error(_publish(e, project, ok=False))
+    assert words in line and "nothing was written" in line
+    assert xmins(e["live"], type("S", (), {"tables": tables})) == stamps
+
+
+def test_read_back_check_fails_on_a_live_side_that_changes_what_was_written(env, project, spec):
+    e = env  # planted defect: the live table rewrites a field of every row written to it
+    with _admin(e) as conn:
+        conn.execute("create function public.tamper() returns trigger language plpgsql as $$ "
+                     "begin new.xdo := new.xdo || '{\"status\": \"tampered\"}'; return new; "
+                     "end $$")
+        conn.execute("create trigger tamper before insert or update on public.mvpw7_698 "
+                      "for each row execute function public.tamper()")
+    line = _one_line_error(_publish(e, project, ok=False))
+    assert "committed, but the read-back check failed for network_member" in line
+    with dbmod.connect(e["local"]) as conn:
+        assert conn.execute("select status from xano_audit.publish_runs").fetchone()[0] == \
+            "unverified"
+        assert conn.execute("select verified from xano_audit.publish_run_tables where "
+                            "v2_table = 'network_member'").fetchone()[0] is False
+
+
+def test_prune_deletes_only_published_rows_whose_v1_row_is_gone(env, project, spec):
+    e = env
+    _publish(e, project)
+    gone = _max_id(e["local"], "network_member")  # written by the publish
+    v2_only = set(live_rows(e["live"], spec.table("network_member"))) - set(
+        local_rows(e["local"], spec.table("network_member")))
+    with _admin(e) as conn:
+        conn.execute("delete from public.mvpw1_48 where id = %s", (gone,))
+    for args in (("mirror",), ("sync", "--prune")):
+        res = cli(e, *args, project=project)
+        assert res.returncode == 0, res.stdout + res.stderr
+    _publish(e, project)  # without --prune nothing is deleted
+    assert gone in live_rows(e["live"], spec.table("network_member"))
+    res = _publish(e, project, "--prune")
+    assert "wrote 3 row(s): 0 inserted, 0 updated, 3 pruned" in res.stdout, res.stdout
+    for name in ("network_member", "network_hierarchy", "network_user_prefs"):
+        live = live_rows(e["live"], spec.table(name))
+        assert gone not in live
+    assert v2_only and v2_only <= set(live_rows(e["live"], spec.table("network_member")))
