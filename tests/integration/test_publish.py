@@ -607,3 +607,48 @@ def test_prune_deletes_only_published_rows_whose_v1_row_is_gone(env, project, sp
         live = live_rows(e["live"], spec.table(name))
         assert gone not in live
     assert v2_only and v2_only <= set(live_rows(e["live"], spec.table("network_member")))
+
+
+def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
+        env, project, spec, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from generator.dashboard.app import build_app
+
+    e = env
+    _publish(e, project)
+    mine = _max_id(e["local"], "user")
+    with _admin(e) as conn:
+        conn.execute("update public.mvpw7_665 set xdo = jsonb_set(xdo, '{password}', "
+                     "'\"$2b$10$editedINv2hashvalue\"') where id = %s", (mine,))
+    _publish(e, project)
+    for key, value in e["env"].items():
+        monkeypatch.setenv(key, value)
+    client = TestClient(build_app(e["local"], project, token="t0k"))
+    pub = client.get("/api/publish").json()
+    assert pub["latest"] == 2 and pub["conflict_count"] == 1
+    assert pub["conflicts"][0]["id"] == mine and pub["conflicts"][0]["kind"] == "edited in V2"
+    counts = client.get("/api/counts").json()["tables"]
+    assert {r["table"]: r["live_count"] for r in counts if r["layer"] == "v2"} == {
+        t.name: len(live_rows(e["live"], t)) for t in spec.tables}
+    page = client.get("/").text
+    assert 'id="publish-conflicts"' in page and "1 conflict(s)" in page
+    assert "Run mirror → sync → publish" in page
+    assert "editedINv2hash" not in page + json.dumps(pub) and "***masked" in page
+
+    with _admin(e) as conn:  # a V1 change: the button brings it to the live V2
+        conn.execute("update public.mvpw1_41 set xdo = xdo || '{\"first_name\": \"Button\"}' "
+                     "where id = %s", (mine,))
+    res = client.post("/api/sync", headers={"Authorization": "Bearer t0k"})
+    assert res.status_code == 202 and res.json()["steps"] == ["mirror", "sync", "publish"]
+    assert client.post("/api/sync", headers={"Authorization": "Bearer t0k"}).status_code == 409
+    deadline = time.monotonic() + 240
+    with dbmod.connect(e["local"]) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute("select run_id, status from xano_audit.publish_runs "
+                               "order by run_id desc limit 1").fetchone()
+            if row[0] == 3 and row[1] != "running":
+                break
+            time.sleep(0.5)
+    assert row == (3, "success")
+    assert live_rows(e["live"], spec.table("user"))[mine]["first_name"] == "Button"
