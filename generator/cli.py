@@ -323,11 +323,12 @@ def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str 
     sequences are moved past the ids written. After the commit the written rows are read back
     and compared with the local V2; the run is recorded in xano_audit.publish_runs.
     """
-    from generator.publish.run import PublishOptions
+    from generator.publish.run import PublishOptions, check_options
     from generator.publish.run import publish as run_publish
 
     options = PublishOptions(target_dsn, v2_workspace, select=select, dry_run=dry_run,
                              overwrite=overwrite, prune=prune, force=force)
+    check_options(dbmod.project_root(), options)  # bad input fails before a server starts
     result = run_publish(_target(ctx), dbmod.project_root(), options)
     views.print_publish(result)
 

@@ -105,11 +105,18 @@ def connect_target(dsn: str) -> psycopg.Connection:
                            "nothing was written") from None
 
 
+def check_options(root: Path, options: PublishOptions) -> list[LiveTable]:
+    """The live tables a publish would write; PublishError for a bad DSN or --select (before
+    any server is touched)."""
+    target_label(options.target_dsn)
+    spec = load_spec(root)
+    return live_tables(spec, options.workspace, selected_tables(spec, options.select))
+
+
 def publish(local: db.Target, root: Path, options: PublishOptions) -> PublishResult:
     """One publish (or dry run). Raises PublishError; the live V2 is unchanged unless the
     error says the commit happened."""
-    spec = load_spec(root)
-    lts = live_tables(spec, options.workspace, selected_tables(spec, options.select))
+    lts = check_options(root, options)
     label = target_label(options.target_dsn)
     secret = db.parse_dsn(options.target_dsn, "--target-dsn", PublishError).get("password")
     busy = lambda: PublishError("a sync, mirror or publish is running on the local mirror; "  # noqa: E731
