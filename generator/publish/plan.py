@@ -21,8 +21,10 @@ action              meaning
 Rows whose hashes cannot decide (never recorded, or the live hash moved) are *probed*: their
 live content (the publish's fields only) is fetched and compared with the local row as jsonb,
 so 1.5 equals 1.50 and keys only the live V2 has do not count. ``op`` is what the publish
-does: ``insert``, ``update``, ``delete`` or ``none``. Everything here reads the live side
-only; the local side gets temp tables (``pub_*``, session-local).
+does: ``insert``, ``update``, ``delete`` or ``none``. Rows that are the same on both sides and
+already recorded so are counted, not stored: a publish after a small change handles a small
+plan. Everything here reads the live side only; the local side gets temp tables (``pub_*``,
+session-local).
 """
 
 from __future__ import annotations
@@ -48,13 +50,18 @@ _PROBE = sql.Identifier("pub_probe")
 
 
 def pipe(src: psycopg.Connection, copy_out: sql.Composable, dst: psycopg.Connection,
-         copy_in: sql.Composable) -> int:
-    """Stream a binary COPY from one connection into another; returns the bytes moved."""
+         copy_in: sql.Composable, digest=None) -> int:
+    """Stream a binary COPY from one connection into another; returns the bytes moved.
+
+    ``digest`` (e.g. a :class:`generator.publish.check.StreamDigest`) sees every chunk.
+    """
     moved = 0
     with src.cursor() as scur, dst.cursor() as dcur:
         with scur.copy(copy_out) as out, dcur.copy(copy_in) as inp:
             for chunk in out:
                 inp.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
                 moved += len(chunk)
     return moved
 
@@ -70,37 +77,53 @@ def read_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTab
     return local.execute("select count(*) from pub_live").fetchone()[0]
 
 
-def classify(local: psycopg.Connection, lt: LiveTable) -> None:
-    """Build ``pub_plan``: one row per id of the local V2, the live table or the record of what
-    was published (see the module)."""
-    local.execute("drop table if exists pub_plan")
+PLAN_DDL = """
+drop table if exists pub_plan;
+create temp table pub_plan (id bigint, lh bigint, live_h bigint, rec_local_h bigint,
+    rec_live_h bigint, rec_written boolean, recorded boolean, action text, op text)
+"""
+
+
+def classify(local: psycopg.Connection, lt: LiveTable, overwrite: bool, prune: bool) -> None:
+    """Build ``pub_plan``: every row of the local V2, the live table or the record of what was
+    published that needs work or a new record (see the module); rows that are the same on both
+    sides and recorded as such are only counted (:func:`counts`)."""
+    local.execute(PLAN_DDL)
     local.execute(sql.SQL("""
-        create temp table pub_plan as
-        select coalesce(x.id, r.id) as id, x.lh, x.live_h, r.local_h as rec_local_h,
-            r.live_h as rec_live_h, coalesce(r.written, false) as rec_written,
-            r.id is not null as recorded,
-            case
-                when x.id is null then 'stale'
-                when x.lh is not null and x.live_h is null then
-                    case when r.written then 'deleted_live' else 'insert' end
-                when x.lh is not null then
-                    case when r.live_h = x.live_h and r.local_h = x.lh then 'same'
-                         when r.live_h = x.live_h then 'update'
-                         else 'probe' end
-                when r.written then
-                    case when r.live_h = x.live_h then 'prune' else 'prune_edited' end
-                else 'live_only'
-            end as action,
-            'none'::text as op
+        insert into pub_plan
+        select id, lh, live_h, rec_local_h, rec_live_h, rec_written, recorded, action,
+            case action when 'insert' then 'insert' when 'update' then 'update'
+                 when 'deleted_live' then {ow_insert} when 'prune' then {pr}
+                 when 'prune_edited' then {ow_pr} else 'none' end
         from (
-            select coalesce(v.id, l.id) as id, v.lh, l.h as live_h
-            from (select v.id, {lh} as lh from {local} v) v
-            full join {live} l on l.id = v.id
-        ) x
-        full join (select * from {rows} where v2_table = {name}) r on r.id = x.id""").format(
+            select coalesce(x.id, r.id) as id, x.lh, x.live_h, r.local_h as rec_local_h,
+                r.live_h as rec_live_h, coalesce(r.written, false) as rec_written,
+                r.id is not null as recorded,
+                case
+                    when x.id is null then 'stale'
+                    when x.lh is not null and x.live_h is null then
+                        case when r.written then 'deleted_live' else 'insert' end
+                    when x.lh is not null then
+                        case when r.live_h = x.live_h and r.local_h = x.lh then 'same'
+                             when r.live_h = x.live_h then 'update'
+                             else 'probe' end
+                    when r.written then
+                        case when r.live_h = x.live_h then 'prune' else 'prune_edited' end
+                    else 'live_only'
+                end as action
+            from (
+                select coalesce(v.id, l.id) as id, v.lh, l.h as live_h
+                from (select v.id, {lh} as lh from {local} v) v
+                full join {live} l on l.id = v.id
+            ) x
+            full join (select * from {rows} where v2_table = {name}) r on r.id = x.id
+        ) c
+        where action <> 'same'""").format(
         lh=local_hash(lt, "v"), local=lt.local, live=_LIVE, rows=ROWS,
-        name=sql.Literal(lt.table.name)))
-    local.execute("create index on pub_plan (id)")
+        name=sql.Literal(lt.table.name),
+        ow_insert=sql.Literal("insert" if overwrite else "none"),
+        pr=sql.Literal("delete" if prune else "none"),
+        ow_pr=sql.Literal("delete" if prune and overwrite else "none")))
     local.execute("analyze pub_plan")
 
 
@@ -119,12 +142,14 @@ def fetch_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTa
 
 
 def resolve(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable,
-            overwrite: bool, prune: bool) -> None:
-    """Decide the probed rows by content, then set ``op`` for every row of the plan."""
+            overwrite: bool) -> None:
+    """Decide the probed rows by content: the same (recorded anew), a conflict, or an update."""
     local.execute("drop table if exists pub_probe")
     ids = [r[0] for r in local.execute("select id from pub_plan where action = 'probe' "
                                        "order by id")]
     fetch_live(local, target, lt, ids)
+    if not ids:
+        return
     local.execute("analyze pub_probe")
     local.execute(sql.SQL("""
         update pub_plan p set action = case
@@ -134,17 +159,21 @@ def resolve(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable
         from {probe} pr, {local} v
         where p.action = 'probe' and pr.id = p.id and v.id = p.id""").format(
         payload=payload(lt, "v"), probe=_PROBE, local=lt.local))
-    ops = {"insert": ["insert"] + (["deleted_live"] if overwrite else []),
-           "update": ["update"] + (["conflict"] if overwrite else []),
-           "delete": (["prune"] + (["prune_edited"] if overwrite else [])) if prune else []}
-    for op, actions in ops.items():
-        if actions:
-            local.execute("update pub_plan set op = %s where action = any(%s)", (op, actions))
+    local.execute("update pub_plan set op = case action when 'update' then 'update' "
+                  "when 'conflict' then %s else 'none' end where op = 'none' "
+                  "and action in ('update', 'conflict')",
+                  ("update" if overwrite else "none",))
 
 
-def counts(local: psycopg.Connection) -> dict[str, int]:
-    """Rows per action of the current plan, and per op (keys ``op:<op>``)."""
-    out = dict(local.execute("select action, count(*) from pub_plan group by 1").fetchall())
+def counts(local: psycopg.Connection, lt: LiveTable) -> dict[str, int]:
+    """Rows per action of the current plan (``same`` from the local count), and per op (keys
+    ``op:<op>``)."""
+    out = dict(local.execute("select action, count(*) from pub_plan where action <> 'same' "
+                             "group by 1").fetchall())
+    busy = local.execute("select count(*) from pub_plan where lh is not null "
+                         "and action <> 'same'").fetchone()[0]
+    out["same"] = local.execute(sql.SQL("select count(*) from {}").format(lt.local)
+                                ).fetchone()[0] - busy
     out.update({f"op:{k}": v for k, v in local.execute(
         "select op, count(*) from pub_plan group by 1").fetchall()})
     return out

@@ -24,6 +24,7 @@ from generator.errors import PublishError
 from generator.live import HOLDS, LiveTable, live_tables
 from generator.publish import audit, plan
 from generator.publish.audit import TableOutcome
+from generator.publish.check import StreamDigest, row_digest
 from generator.spec import Spec, Table, load_spec
 from generator.sync.audit import exclusive
 
@@ -157,7 +158,7 @@ def _flags(options: PublishOptions) -> str:
 def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable],
          options: PublishOptions, result: PublishResult, secret: str | None) -> None:
     try:
-        _write_all(conn, tgt, lts, options, result)
+        sent = _write_all(conn, tgt, lts, options, result)
     except psycopg.Error as exc:
         if not tgt.broken:
             tgt.rollback()
@@ -174,7 +175,7 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
     for i, (lt, out) in enumerate(zip(lts, result.tables)):
         t0 = time.monotonic()
         try:
-            _verify(conn, tgt, lt, i, out)
+            _verify(conn, tgt, lt, i, out, sent.get(i, {}))
         except psycopg.Error as exc:
             raise PublishError(f"publish run {result.run_id} committed, but reading back "
                                f"{lt.label} failed: {db.scrub(db.first_line(exc), secret)}"
@@ -201,8 +202,10 @@ def _failure(exc: psycopg.Error, secret: str | None) -> str:
 
 
 def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable],
-               options: PublishOptions, result: PublishResult) -> None:
-    """Everything inside the one live transaction: check, plan, write, sequences."""
+               options: PublishOptions, result: PublishResult
+               ) -> dict[int, dict[str, tuple[int, int]]]:
+    """Everything inside the one live transaction: check, plan, write, sequences. Returns per
+    table the (rows, checksum) of the row streams sent (``insert``, ``update``)."""
     mode = "read only" if options.dry_run else "read write"
     tgt.execute(f"set transaction isolation level repeatable read, {mode}")
     if not options.dry_run:
@@ -213,13 +216,14 @@ def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[Live
     problems = _preflight(tgt, lts, options)
     if problems:
         raise PublishError("nothing was written: " + "; ".join(problems))
+    sent: dict[int, dict[str, tuple[int, int]]] = {}
     for i, lt in enumerate(lts):
         t0 = time.monotonic()
         out = TableOutcome(lt.table.name, lt.label, lt.layout)
         out.live_before = plan.read_live(conn, tgt, lt)
-        plan.classify(conn, lt)
-        plan.resolve(conn, tgt, lt, options.overwrite, options.prune)
-        c = plan.counts(conn)
+        plan.classify(conn, lt, options.overwrite, options.prune)
+        plan.resolve(conn, tgt, lt, options.overwrite)
+        c = plan.counts(conn, lt)
         out.unchanged = c.get("same", 0)
         out.inserted, out.updated = c.get("op:insert", 0), c.get("op:update", 0)
         out.pruned = c.get("op:delete", 0)
@@ -238,20 +242,23 @@ def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[Live
                      for rid in plan.ids_of(conn, [action], PUBLISH_EXAMPLES)}
             out.examples = plan.row_diffs(conn, tgt, lt, list(kinds), kinds)
         else:
-            _upsert(conn, tgt, lt, i, out)
+            sent[i] = _upsert(conn, tgt, lt, i, out)
         conn.execute(sql.SQL("drop table if exists {}").format(_plan(i)))
         conn.execute(sql.SQL("alter table pub_plan rename to {}").format(_plan(i)))
         out.seconds = time.monotonic() - t0
         result.tables.append(out)
     if options.dry_run:
         tgt.rollback()
-        return
+        return sent
+    if any(t.written for t in result.tables):
+        tgt.execute(sql.SQL("analyze {}").format(_WRITTEN))
     for i in reversed(range(len(lts))):
         if result.tables[i].pruned:
             _prune(tgt, lts[i], i, result.tables[i])
     for i, lt in enumerate(lts):
         if result.tables[i].inserted or result.tables[i].updated:
             _advance_sequence(conn, tgt, lt, i)
+    return sent
 
 
 def _plan(i: int) -> sql.Identifier:
@@ -301,12 +308,16 @@ def _live_columns(lt: LiveTable) -> sql.Composable:
 
 
 def _upsert(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i: int,
-            out: TableOutcome) -> None:
-    """Inserts (COPY into the live table) and updates (through a temp table) of one table."""
+            out: TableOutcome) -> dict[str, tuple[int, int]]:
+    """Inserts (COPY into the live table) and updates (through a temp table) of one table;
+    returns (rows, checksum) of each row stream sent, for the read-back check."""
+    sent = {}
     if out.inserted:
+        digest = StreamDigest()
         plan.pipe(conn, _row_source(lt, "insert"), tgt,
                   sql.SQL("copy {} ({}) from stdin (format binary)").format(
-                      lt.ident, _live_columns(lt)))
+                      lt.ident, _live_columns(lt)), digest)
+        sent["insert"] = (digest.rows, digest.total)
     if out.updated:
         stage = sql.Identifier(f"xano_publish_stage_{i}")
         if lt.layout == "columns":
@@ -321,9 +332,11 @@ def _upsert(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i:
                            "else s.xdo end")
         tgt.execute(sql.SQL("create temp table {} (id bigint, {}) on commit drop").format(
             stage, sql.SQL(", ").join(defs)))
+        digest = StreamDigest()
         plan.pipe(conn, _row_source(lt, "update"), tgt,
                   sql.SQL("copy {} ({}) from stdin (format binary)").format(
-                      stage, _live_columns(lt)))
+                      stage, _live_columns(lt)), digest)
+        sent["update"] = (digest.rows, digest.total)
         n = tgt.execute(sql.SQL("update {t} l set {sets} from {s} s where l.id = s.id").format(
             t=lt.ident, sets=sets, s=stage)).rowcount
         if n != out.updated:
@@ -337,6 +350,7 @@ def _upsert(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i:
                       i=sql.Literal(i)),
                   tgt, sql.SQL("copy {} (t, id, op) from stdin (format binary)").format(
                       _WRITTEN))
+    return sent
 
 
 def _type(v2_type: str) -> str:
@@ -372,33 +386,35 @@ def _advance_sequence(conn: psycopg.Connection, tgt: psycopg.Connection, lt: Liv
 
 
 def _verify(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i: int,
-            out: TableOutcome) -> None:
-    """After the commit: read the written rows back and compare them with the local V2."""
+            out: TableOutcome, sent: dict[str, tuple[int, int]]) -> None:
+    """After the commit: read the written rows back as row digests (with their live hashes,
+    for the record) and compare count and checksum with what was sent, per stream."""
     out.live_after = tgt.execute(sql.SQL("select count(*) from {}").format(lt.ident)
                                  ).fetchone()[0]
     conn.execute("drop table if exists pub_verify")
-    conn.execute("create temp table pub_verify (id bigint, h bigint, m jsonb)")
+    conn.execute("create temp table pub_verify (id bigint, h bigint, d bigint, op text)")
     if not out.written:
         return  # nothing to check: verified stays None
-    plan.pipe(tgt, sql.SQL("copy (select l.id, {h}, {m} from {t} l join {w} w on w.id = l.id "
-                           "where w.t = {i} and w.op <> 'delete') to stdout (format binary)")
-              .format(h=livemod.live_hash(lt, "l"), m=livemod.live_payload(lt, "l"),
-                      t=lt.ident, w=_WRITTEN, i=sql.Literal(i)),
-              conn, sql.SQL("copy pub_verify (id, h, m) from stdin (format binary)"))
-    conn.execute("analyze pub_verify")
-    p = livemod.payload(lt, "v")
-    expected, found, bad, mine, theirs = conn.execute(sql.SQL("""
-        select count(*), count(f.id), count(*) filter (where f.m is distinct from {p}),
-            coalesce(sum(jsonb_hash_extended({p}, 0)::numeric), 0)::text,
-            coalesce(sum(jsonb_hash_extended(f.m, 0)::numeric), 0)::text
-        from {plan} pl join {local} v on v.id = pl.id left join pub_verify f on f.id = pl.id
-        where pl.op in ('insert', 'update')""").format(
-        p=p, plan=_plan(i), local=lt.local)).fetchone()
+    ident = sql.Identifier("l", "id")
+    if lt.layout == "columns":
+        fields = [(ident, "bigint")] + [(sql.Identifier("l", c.name), c.v2_type)
+                                        for c in lt.fields]
+    else:  # inserted rows hold exactly what was sent; updated rows may keep V2-only keys
+        fields = [(ident, "bigint"), (sql.SQL("case w.op when 'insert' then l.xdo else {} end")
+                                      .format(livemod.live_payload(lt, "l")), "jsonb")]
+    plan.pipe(tgt, sql.SQL("copy (select l.id, {h}, {d}, w.op from {t} l join {w} w "
+                           "on w.id = l.id where w.t = {i} and w.op <> 'delete') to stdout "
+                           "(format binary)").format(
+        h=livemod.live_hash(lt, "l"), d=row_digest(fields), t=lt.ident, w=_WRITTEN,
+        i=sql.Literal(i)), conn, sql.SQL("copy pub_verify (id, h, d, op) from stdin "
+                                         "(format binary)"))
+    back = {op: (n, int(total)) for op, n, total in conn.execute(
+        "select op, count(*), sum(d) from pub_verify group by op")}
     left = tgt.execute(sql.SQL("select count(*) from {t} l join {w} w on w.id = l.id "
                                "where w.t = {i} and w.op = 'delete'").format(
         t=lt.ident, w=_WRITTEN, i=sql.Literal(i))).fetchone()[0]
-    out.checksum = mine
-    out.verified = expected == found and not bad and mine == theirs and not left
+    out.checksum = ", ".join(f"{op} {n}/{total:x}" for op, (n, total) in sorted(sent.items()))
+    out.verified = back == sent and not left
 
 
 def _record(conn: psycopg.Connection, lt: LiveTable, i: int, out: TableOutcome,
