@@ -1,9 +1,10 @@
 """The local record of publishing: the gate, the runs, and what each live row was set to.
 
-``published_rows`` holds, per V2 table and id, the hash of the local row last published
-(``local_h``, local server) and the hash the live row had right after (``live_h``, computed by
-the live server); ``written`` tells rows this tool wrote from rows it only found equal. A live
-row whose hash moved away from ``live_h`` was edited in V2 since.
+``published_rows`` holds, per V2 table, every live row as the last publish left it: the hash
+the live row had (``live_h``, computed by the live server), the hash of the local row it holds
+(``local_h``, local server; NULL for rows only the live V2 has), and ``written``, which tells
+rows this tool wrote from rows it only found equal. A live row whose hash moved away from
+``live_h`` was edited in V2 since.
 """
 
 from __future__ import annotations
@@ -68,12 +69,13 @@ create table if not exists {AUDIT_SCHEMA}.publish_conflicts (
 create table if not exists {AUDIT_SCHEMA}.published_rows (
     v2_table text not null,
     id bigint not null,
-    local_h bigint not null,
+    local_h bigint,
     live_h bigint not null,
     written boolean not null,
     run_id bigint,
     primary key (v2_table, id)
 );
+alter table {AUDIT_SCHEMA}.published_rows alter column local_h drop not null;
 """
 ROWS = sql.Identifier(AUDIT_SCHEMA, "published_rows")
 """What each live row was last set to (or found equal to)."""

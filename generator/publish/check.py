@@ -66,8 +66,8 @@ class StreamDigest:
                 size = _INT32.unpack_from(buf, p)[0]
                 p += 4 + max(size, 0)
             else:
-                if p <= end:
-                    self.total += int(md5(buf[pos + 2:p]).hexdigest()[:15], 16)
+                if p <= end:  # the first 60 bits of the md5 (SQL: its first 15 hex digits)
+                    self.total += int.from_bytes(md5(buf[pos + 2:p]).digest()[:8], "big") >> 4
                     self.rows += 1
                     pos = p
                     continue

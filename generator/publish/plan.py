@@ -44,6 +44,8 @@ from generator.publish.audit import ROWS, FieldDiff, RowDiff
 CONFLICT_KINDS = {"conflict": "edited in V2", "deleted_live": "deleted in V2",
                   "prune_edited": "edited in V2, gone from V1"}
 """Actions that are conflicts, and how they are reported."""
+BUCKETS = 1024
+"""Live rows are compared with the record in buckets of ``id % BUCKETS``."""
 _PLAN = sql.Identifier("pub_plan")
 _LIVE = sql.Identifier("pub_live")
 _PROBE = sql.Identifier("pub_probe")
@@ -67,14 +69,34 @@ def pipe(src: psycopg.Connection, copy_out: sql.Composable, dst: psycopg.Connect
 
 
 def read_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable) -> int:
-    """Copy (id, hash) of every live row into the local temp table ``pub_live``; its count."""
+    """Compare the live table with the record of the last publish, bucket by bucket (count and
+    sum of the live row hashes per ``id % BUCKETS``), and copy (id, hash) of the live rows of
+    every differing bucket into the local temp table ``pub_live`` (their bucket numbers into
+    ``pub_dirty``). Returns the live row count.
+
+    Only buckets where the live V2 changed since the last publish (or that were never
+    published) travel row by row; the others are known from ``published_rows``.
+    """
+    bucket = sql.SQL("mod(l.id, {})::integer").format(sql.Literal(BUCKETS))
+    live = {b: (n, s) for b, n, s in target.execute(sql.SQL(
+        "select {b}, count(*), sum({h}) from {t} l group by 1").format(
+        b=bucket, h=live_hash(lt, "l"), t=lt.ident))}
+    seen = {b: (n, s) for b, n, s in local.execute(sql.SQL(
+        "select {b}, count(*), sum(l.live_h) from {r} l where l.v2_table = %s group by 1")
+        .format(b=bucket, r=ROWS), (lt.table.name,))}
+    dirty = sorted(b for b in live.keys() | seen.keys() if live.get(b) != seen.get(b))
     local.execute("create temp table if not exists pub_live (id bigint, h bigint)")
-    local.execute("truncate pub_live")
-    pipe(target, sql.SQL("copy (select l.id::bigint, {h} from {t} l) to stdout (format binary)")
-         .format(h=live_hash(lt, "l"), t=lt.ident),
-         local, sql.SQL("copy {} (id, h) from stdin (format binary)").format(_LIVE))
+    local.execute("create temp table if not exists pub_dirty (b integer primary key)")
+    local.execute("truncate pub_live, pub_dirty")
+    if dirty:
+        local.execute("insert into pub_dirty select unnest(%s::integer[])", (dirty,))
+        pipe(target, sql.SQL("copy (select l.id::bigint, {h} from {t} l where {b} = any({d})) "
+                             "to stdout (format binary)").format(
+            h=live_hash(lt, "l"), t=lt.ident, b=bucket, d=sql.Literal(dirty)),
+             local, sql.SQL("copy {} (id, h) from stdin (format binary)").format(_LIVE))
     local.execute("analyze pub_live")
-    return local.execute("select count(*) from pub_live").fetchone()[0]
+    local.execute("analyze pub_dirty")
+    return sum(n for n, _ in live.values())
 
 
 PLAN_DDL = """
@@ -87,7 +109,10 @@ create temp table pub_plan (id bigint, lh bigint, live_h bigint, rec_local_h big
 def classify(local: psycopg.Connection, lt: LiveTable, overwrite: bool, prune: bool) -> None:
     """Build ``pub_plan``: every row of the local V2, the live table or the record of what was
     published that needs work or a new record (see the module); rows that are the same on both
-    sides and recorded as such are only counted (:func:`counts`)."""
+    sides and recorded as such are only counted (:func:`counts`).
+
+    A live row's hash comes from ``pub_live`` in a differing bucket, else from the record.
+    """
     local.execute(PLAN_DDL)
     local.execute(sql.SQL("""
         insert into pub_plan
@@ -96,31 +121,42 @@ def classify(local: psycopg.Connection, lt: LiveTable, overwrite: bool, prune: b
                  when 'deleted_live' then {ow_insert} when 'prune' then {pr}
                  when 'prune_edited' then {ow_pr} else 'none' end
         from (
-            select coalesce(x.id, r.id) as id, x.lh, x.live_h, r.local_h as rec_local_h,
-                r.live_h as rec_live_h, coalesce(r.written, false) as rec_written,
-                r.id is not null as recorded,
+            select x.*,
                 case
-                    when x.id is null then 'stale'
-                    when x.lh is not null and x.live_h is null then
-                        case when r.written then 'deleted_live' else 'insert' end
+                    when x.lh is null and x.live_h is null then 'stale'
+                    when x.live_h is null then
+                        case when x.rec_written then 'deleted_live' else 'insert' end
                     when x.lh is not null then
-                        case when r.live_h = x.live_h and r.local_h = x.lh then 'same'
-                             when r.live_h = x.live_h then 'update'
+                        case when x.rec_live_h = x.live_h and x.rec_local_h = x.lh then 'same'
+                             when x.rec_live_h = x.live_h and x.rec_local_h is not null
+                                 then 'update'
                              else 'probe' end
-                    when r.written then
-                        case when r.live_h = x.live_h then 'prune' else 'prune_edited' end
+                    when x.rec_written then
+                        case when x.rec_live_h = x.live_h then 'prune' else 'prune_edited' end
                     else 'live_only'
                 end as action
             from (
-                select coalesce(v.id, l.id) as id, v.lh, l.h as live_h
-                from (select v.id, {lh} as lh from {local} v) v
-                full join {live} l on l.id = v.id
+                select coalesce(vr.id, l.id) as id, vr.lh,
+                    case when mod(coalesce(vr.id, l.id), {buckets})::integer
+                              in (select b from pub_dirty) then l.h
+                         else vr.rec_live_h end as live_h,
+                    vr.rec_local_h, vr.rec_live_h, coalesce(vr.rec_written, false) as rec_written,
+                    coalesce(vr.recorded, false) as recorded
+                from (
+                    select coalesce(v.id, r.id) as id, v.lh, r.local_h as rec_local_h,
+                        r.live_h as rec_live_h, r.written as rec_written,
+                        r.id is not null as recorded
+                    from (select v.id, {lh} as lh from {local} v) v
+                    full join (select id, local_h, live_h, written from {rows}
+                               where v2_table = {name}) r on r.id = v.id
+                ) vr
+                full join {live} l on l.id = vr.id
             ) x
-            full join (select * from {rows} where v2_table = {name}) r on r.id = x.id
         ) c
-        where action <> 'same'""").format(
+        where action <> 'same' and not (action = 'live_only' and recorded
+                                         and rec_live_h = live_h)""").format(
         lh=local_hash(lt, "v"), local=lt.local, live=_LIVE, rows=ROWS,
-        name=sql.Literal(lt.table.name),
+        name=sql.Literal(lt.table.name), buckets=sql.Literal(BUCKETS),
         ow_insert=sql.Literal("insert" if overwrite else "none"),
         pr=sql.Literal("delete" if prune else "none"),
         ow_pr=sql.Literal("delete" if prune and overwrite else "none")))

@@ -250,7 +250,7 @@ def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[Live
     if options.dry_run:
         tgt.rollback()
         return sent
-    if any(t.written for t in result.tables):
+    if any(t.written and t.live_before for t in result.tables):
         tgt.execute(sql.SQL("analyze {}").format(_WRITTEN))
     for i in reversed(range(len(lts))):
         if result.tables[i].pruned:
@@ -342,7 +342,7 @@ def _upsert(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i:
         if n != out.updated:
             raise PublishError(f"{lt.label}: {out.updated - n} row(s) to update vanished "
                                "during the publish; nothing was written; run publish again")
-    if out.written:
+    if out.written and out.live_before:  # else the live table holds only rows just written
         tgt.execute(sql.SQL("create temp table if not exists {} (t integer, id bigint, op text)")
                     .format(_WRITTEN))
         plan.pipe(conn, sql.SQL("copy (select {i}::integer, id, op from pub_plan "
@@ -396,23 +396,28 @@ def _verify(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i:
     if not out.written:
         return  # nothing to check: verified stays None
     ident = sql.Identifier("l", "id")
+    if out.live_before:
+        op = sql.SQL("w.op")
+        rows = sql.SQL("{t} l join {w} w on w.id = l.id where w.t = {i} and w.op <> 'delete'")
+    else:  # the table was empty: every live row is one just inserted
+        op = sql.SQL("'insert'::text")
+        rows = sql.SQL("{t} l")
+    rows = rows.format(t=lt.ident, w=_WRITTEN, i=sql.Literal(i))
     if lt.layout == "columns":
         fields = [(ident, "bigint")] + [(sql.Identifier("l", c.name), c.v2_type)
                                         for c in lt.fields]
     else:  # inserted rows hold exactly what was sent; updated rows may keep V2-only keys
-        fields = [(ident, "bigint"), (sql.SQL("case w.op when 'insert' then l.xdo else {} end")
-                                      .format(livemod.live_payload(lt, "l")), "jsonb")]
-    plan.pipe(tgt, sql.SQL("copy (select l.id, {h}, {d}, w.op from {t} l join {w} w "
-                           "on w.id = l.id where w.t = {i} and w.op <> 'delete') to stdout "
+        fields = [(ident, "bigint"), (sql.SQL("case {op} when 'insert' then l.xdo else {m} end")
+                                      .format(op=op, m=livemod.live_payload(lt, "l")), "jsonb")]
+    plan.pipe(tgt, sql.SQL("copy (select l.id, {h}, {d}, {op} from {rows}) to stdout "
                            "(format binary)").format(
-        h=livemod.live_hash(lt, "l"), d=row_digest(fields), t=lt.ident, w=_WRITTEN,
-        i=sql.Literal(i)), conn, sql.SQL("copy pub_verify (id, h, d, op) from stdin "
-                                         "(format binary)"))
+        h=livemod.live_hash(lt, "l"), d=row_digest(fields), op=op, rows=rows),
+        conn, sql.SQL("copy pub_verify (id, h, d, op) from stdin (format binary)"))
     back = {op: (n, int(total)) for op, n, total in conn.execute(
         "select op, count(*), sum(d) from pub_verify group by op")}
-    left = tgt.execute(sql.SQL("select count(*) from {t} l join {w} w on w.id = l.id "
-                               "where w.t = {i} and w.op = 'delete'").format(
-        t=lt.ident, w=_WRITTEN, i=sql.Literal(i))).fetchone()[0]
+    left = 0 if not out.pruned else tgt.execute(sql.SQL(
+        "select count(*) from {t} l join {w} w on w.id = l.id where w.t = {i} "
+        "and w.op = 'delete'").format(t=lt.ident, w=_WRITTEN, i=sql.Literal(i))).fetchone()[0]
     out.checksum = ", ".join(f"{op} {n}/{total:x}" for op, (n, total) in sorted(sent.items()))
     out.verified = back == sent and not left
 
@@ -431,11 +436,11 @@ def _record(conn: psycopg.Connection, lt: LiveTable, i: int, out: TableOutcome,
             rows=audit.ROWS, name=name, run=sql.Literal(run_id), pl=pl))
         conn.execute(sql.SQL("""
             insert into {rows} as r (v2_table, id, local_h, live_h, written, run_id)
-            select {name}, p.id, p.lh, p.live_h, p.rec_written, {run} from {pl} p
-            where p.action = 'same' and (not p.recorded or p.rec_local_h <> p.lh
-                or p.rec_live_h <> p.live_h)
+            select {name}, p.id, p.lh, p.live_h, p.rec_written and p.action = 'same', {run}
+            from {pl} p where p.action in ('same', 'live_only')
             on conflict (v2_table, id) do update set local_h = excluded.local_h,
-                live_h = excluded.live_h, run_id = excluded.run_id""").format(
+                live_h = excluded.live_h, written = excluded.written,
+                run_id = excluded.run_id""").format(
             rows=audit.ROWS, name=name, run=sql.Literal(run_id), pl=pl))
         conn.execute(sql.SQL("""
             delete from {rows} r using {pl} p where r.v2_table = {name} and r.id = p.id
