@@ -147,12 +147,13 @@ def live_hash(lt: LiveTable, alias: str) -> sql.Composable:
     """A cheap per-row hash of a live row, comparable only on the server that computed it.
 
     Used to notice a live row that changed since the last publish; equal values hash equal
-    (jsonb and record hashing follow equality, e.g. 1.50 and 1.5).
+    (jsonb and record hashing follow equality, e.g. 1.50 and 1.5). Seeded with the id, so two
+    rows that swap their contents both change hash (bucket checks xor the hashes).
     """
     if lt.layout == "columns":
         return _record_hash(lt, alias)
-    return sql.SQL("coalesce(jsonb_hash_extended({}, 0), 0)").format(
-        sql.Identifier(alias, "xdo"))
+    return sql.SQL("coalesce(jsonb_hash_extended({x}, {i}), {i})").format(
+        x=sql.Identifier(alias, "xdo"), i=sql.Identifier(alias, "id"))
 
 
 def local_hash(lt: LiveTable, alias: str) -> sql.Composable:
@@ -163,7 +164,8 @@ def local_hash(lt: LiveTable, alias: str) -> sql.Composable:
 def _record_hash(lt: LiveTable, alias: str) -> sql.Composable:
     # the trailing null keeps row() valid for a table with no field besides id
     cols = [sql.Identifier(alias, c.name) for c in lt.fields] + [sql.SQL("null::bigint")]
-    return sql.SQL("hash_record_extended(row({}), 0)").format(sql.SQL(", ").join(cols))
+    return sql.SQL("hash_record_extended(row({}), {})").format(
+        sql.SQL(", ").join(cols), sql.Identifier(alias, "id"))
 
 
 def select_payload(lt: LiveTable, source: sql.Composable) -> sql.Composable:

@@ -70,7 +70,7 @@ def pipe(src: psycopg.Connection, copy_out: sql.Composable, dst: psycopg.Connect
 
 def read_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable) -> int:
     """Compare the live table with the record of the last publish, bucket by bucket (count and
-    sum of the live row hashes per ``id % BUCKETS``), and copy (id, hash) of the live rows of
+    xor of the id-seeded live row hashes per ``id % BUCKETS``), and copy (id, hash) of the live rows of
     every differing bucket into the local temp table ``pub_live`` (their bucket numbers into
     ``pub_dirty``). Returns the live row count.
 
@@ -78,11 +78,11 @@ def read_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTab
     published) travel row by row; the others are known from ``published_rows``.
     """
     bucket = sql.SQL("mod(l.id, {})::integer").format(sql.Literal(BUCKETS))
-    live = {b: (n, s) for b, n, s in target.execute(sql.SQL(
-        "select {b}, count(*), sum({h}) from {t} l group by 1").format(
+    live = {b: (n, x) for b, n, x in target.execute(sql.SQL(
+        "select {b}, count(*), bit_xor({h}) from {t} l group by 1").format(
         b=bucket, h=live_hash(lt, "l"), t=lt.ident))}
-    seen = {b: (n, s) for b, n, s in local.execute(sql.SQL(
-        "select {b}, count(*), sum(l.live_h) from {r} l where l.v2_table = %s group by 1")
+    seen = {b: (n, x) for b, n, x in local.execute(sql.SQL(
+        "select {b}, count(*), bit_xor(l.live_h) from {r} l where l.v2_table = %s group by 1")
         .format(b=bucket, r=ROWS), (lt.table.name,))}
     dirty = sorted(b for b in live.keys() | seen.keys() if live.get(b) != seen.get(b))
     local.execute("create temp table if not exists pub_live (id bigint, h bigint)")

@@ -427,21 +427,24 @@ def _record(conn: psycopg.Connection, lt: LiveTable, i: int, out: TableOutcome,
     """Remember what each live row was set to (or found equal to); the run's figures."""
     name, pl = sql.Literal(lt.table.name), _plan(i)
     with conn.transaction():
-        conn.execute(sql.SQL("""
-            insert into {rows} as r (v2_table, id, local_h, live_h, written, run_id)
-            select {name}, p.id, p.lh, f.h, true, {run} from {pl} p
-            join pub_verify f on f.id = p.id where p.op in ('insert', 'update')
-            on conflict (v2_table, id) do update set local_h = excluded.local_h,
-                live_h = excluded.live_h, written = true, run_id = excluded.run_id""").format(
-            rows=audit.ROWS, name=name, run=sql.Literal(run_id), pl=pl))
-        conn.execute(sql.SQL("""
-            insert into {rows} as r (v2_table, id, local_h, live_h, written, run_id)
-            select {name}, p.id, p.lh, p.live_h, p.rec_written and p.action = 'same', {run}
-            from {pl} p where p.action in ('same', 'live_only')
-            on conflict (v2_table, id) do update set local_h = excluded.local_h,
-                live_h = excluded.live_h, written = excluded.written,
-                run_id = excluded.run_id""").format(
-            rows=audit.ROWS, name=name, run=sql.Literal(run_id), pl=pl))
+        # rows written (live hash read back) and rows found equal or only live (hash read
+        # before): new ids are inserted, known ids updated (no speculative insertion)
+        for rows_sql in (
+                sql.SQL("select p.id, p.lh, f.h, true, p.recorded from {pl} p "
+                        "join pub_verify f on f.id = p.id where p.op in ('insert', 'update')"),
+                sql.SQL("select p.id, p.lh, p.live_h, p.rec_written and p.action = 'same', "
+                        "p.recorded from {pl} p where p.action in ('same', 'live_only')")):
+            src = rows_sql.format(pl=pl)
+            conn.execute(sql.SQL("""
+                update {rows} r set local_h = s.lh, live_h = s.h, written = s.w, run_id = {run}
+                from ({src}) as s(id, lh, h, w, recorded)
+                where s.recorded and r.v2_table = {name} and r.id = s.id""").format(
+                rows=audit.ROWS, run=sql.Literal(run_id), src=src, name=name))
+            conn.execute(sql.SQL("""
+                insert into {rows} (v2_table, id, local_h, live_h, written, run_id)
+                select {name}, s.id, s.lh, s.h, s.w, {run}
+                from ({src}) as s(id, lh, h, w, recorded) where not s.recorded""").format(
+                rows=audit.ROWS, run=sql.Literal(run_id), src=src, name=name))
         conn.execute(sql.SQL("""
             delete from {rows} r using {pl} p where r.v2_table = {name} and r.id = p.id
             and (p.op = 'delete' or p.action = 'stale')""").format(
