@@ -80,7 +80,7 @@ def main() -> None:
     args = ap.parse_args()
     spec = load_spec(ROOT)
     base = Path(tempfile.mkdtemp(prefix="xano-publish-bench-"))
-    live_server = dbmod.LocalServer(base / "live", settings={"synchronous_commit": "off", "log_min_duration_statement": "150", "logging_collector": "off"})
+    live_server = dbmod.LocalServer(base / "live", settings={"synchronous_commit": "off"})
     admin = live_server.start()
     local_base = dbmod.resolve(args.dsn)
     local = dbmod.Target(dict(local_base.params, dbname="pb_" + uuid.uuid4().hex[:8]))

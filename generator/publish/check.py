@@ -46,6 +46,8 @@ class StreamDigest:
 
     def update(self, chunk: bytes) -> None:
         """Consume one chunk; rows split across chunks wait for the rest."""
+        if self.header and not self.buf and self._one_row(chunk):
+            return
         buf = self.buf
         buf += chunk
         pos, end = 0, len(buf)
@@ -73,6 +75,25 @@ class StreamDigest:
                     continue
             break
         del buf[:pos]
+
+
+    def _one_row(self, chunk: bytes) -> bool:
+        """Fast path: PostgreSQL sends one COPY message per row, so a chunk is usually
+        exactly one row; True when it was (and was counted)."""
+        end = len(chunk)
+        if end < 2:
+            return False
+        fields = _INT16.unpack_from(chunk, 0)[0]
+        p = 2
+        for _ in range(fields):
+            if p + 4 > end:
+                return False
+            p += 4 + max(_INT32.unpack_from(chunk, p)[0], 0)
+        if fields < 0 or p != end:
+            return False
+        self.total += int.from_bytes(hashlib.md5(memoryview(chunk)[2:]).digest()[:8], "big") >> 4
+        self.rows += 1
+        return True
 
 
 def _field(value: sql.Composable, v2_type: str) -> sql.Composable:
