@@ -320,6 +320,13 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
         col_seen: set[str] = set()
         for c in t.columns:
             out += _check_column(t, c, col_seen, names)
+    live: dict[str, str] = {}
+    for t in spec.tables:  # two V2 tables must never write one live table
+        key = t.live_relation or (f"v2 id {t.v2_id}" if t.v2_id else "")
+        if key and key in live:
+            out.append(f"{V2_TABLES_FILE}:{t.row}: {t.name} and {live[key]} would publish to "
+                       f"the same live table ({key})")
+        live.setdefault(key, t.name)
     mains = {}
     for t in spec.tables:
         if t.is_main:

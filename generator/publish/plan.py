@@ -1,7 +1,8 @@
 """The plan of one table: read the live state, classify every row, explain the differences.
 
-The live server computes a cheap hash per live row; those (id, hash) pairs are copied into a
-local temp table and joined there with the local V2 and with ``published_rows``:
+The live server computes a cheap hash per live row and sums them up per bucket of ids; only
+buckets that differ from the record of the last publish (``published_rows``) travel row by row
+into a local temp table. There the live hashes are joined with the local V2 and the record:
 
 ==================  =========================================================================
 action              meaning
@@ -202,14 +203,15 @@ def resolve(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable
 
 
 def counts(local: psycopg.Connection, lt: LiveTable) -> dict[str, int]:
-    """Rows per action of the current plan (``same`` from the local count), and per op (keys
-    ``op:<op>``)."""
+    """Rows per action of the current plan (``same`` from the local count), per op (keys
+    ``op:<op>``), and the local rows (``local``)."""
     out = dict(local.execute("select action, count(*) from pub_plan where action <> 'same' "
                              "group by 1").fetchall())
     busy = local.execute("select count(*) from pub_plan where lh is not null "
                          "and action <> 'same'").fetchone()[0]
-    out["same"] = local.execute(sql.SQL("select count(*) from {}").format(lt.local)
-                                ).fetchone()[0] - busy
+    out["local"] = local.execute(sql.SQL("select count(*) from {}").format(lt.local)
+                                 ).fetchone()[0]
+    out["same"] = out["local"] - busy
     out.update({f"op:{k}": v for k, v in local.execute(
         "select op, count(*) from pub_plan group by 1").fetchall()})
     return out

@@ -142,7 +142,7 @@ def publish(local: db.Target, root: Path, options: PublishOptions) -> PublishRes
                 _run(conn, tgt, lts, options, result, secret)
         except PublishError as exc:
             if result.run_id is not None:
-                status = "unverified" if "committed" in str(exc) else "failed"
+                status = "unverified" if exc.committed else "failed"
                 audit.finish_run(conn, result.run_id, status, str(exc)[:1000])
             raise
         if result.run_id is not None:
@@ -170,7 +170,8 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
     except psycopg.Error as exc:
         raise PublishError("the connection failed while committing; the publish may or may "
                            "not have been applied; run publish again (it writes only what "
-                           f"differs): {db.scrub(db.first_line(exc), secret)}") from None
+                           f"differs): {db.scrub(db.first_line(exc), secret)}",
+                           committed=True) from None
     problems = []
     for i, (lt, out) in enumerate(zip(lts, result.tables)):
         t0 = time.monotonic()
@@ -178,8 +179,8 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
             _verify(conn, tgt, lt, i, out, sent.get(i, {}))
         except psycopg.Error as exc:
             raise PublishError(f"publish run {result.run_id} committed, but reading back "
-                               f"{lt.label} failed: {db.scrub(db.first_line(exc), secret)}"
-                               ) from None
+                               f"{lt.label} failed: {db.scrub(db.first_line(exc), secret)}",
+                               committed=True) from None
         out.seconds += time.monotonic() - t0
         _record(conn, lt, i, out, result.run_id)
         if out.verified is False:
@@ -188,7 +189,8 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
     if problems:
         raise PublishError(f"publish run {result.run_id} committed, but the read-back check "
                            f"failed for {', '.join(problems)} (live rows differ from the local "
-                           "V2; was the live V2 edited right after the commit?)")
+                           "V2; was the live V2 edited right after the commit?)",
+                           committed=True)
 
 
 def _failure(exc: psycopg.Error, secret: str | None) -> str:
@@ -228,7 +230,10 @@ def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[Live
         out.inserted, out.updated = c.get("op:insert", 0), c.get("op:update", 0)
         out.pruned = c.get("op:delete", 0)
         out.prunable = c.get("prune", 0) + c.get("prune_edited", 0)
-        out.live_only = c.get("live_only", 0) + out.prunable - out.pruned
+        # live rows after the publish that the local V2 does not have: recorded ones are not
+        # in the plan, so count them as live rows minus local rows that are (or will be) live
+        unplaced = c.get("insert", 0) + c.get("deleted_live", 0) - out.inserted
+        out.live_only = (out.live_before + out.inserted - out.pruned) - (c["local"] - unplaced)
         for action, kind in plan.CONFLICT_KINDS.items():
             ids = plan.ids_of(conn, [action])
             if ids:

@@ -362,6 +362,10 @@ def test_mirror_sync_publish_makes_live_v2_equal_local_and_a_rerun_writes_nothin
     assert res.returncode == 0, res.stdout + res.stderr
     assert "wrote 0 row(s)" in res.stdout
     assert xmins(e["live"], spec) == stamps  # not one live row written
+    status = json.loads(cli(e, "status", "--json", project=project).stdout)
+    net = next(r for r in status if r["table"] == "network_member")
+    assert (net["live_count"], net["live_only"], net["live_source"]) == (
+        len(live_rows(e["live"], spec.table("network_member"))), 3, "publish 2")
 
 
 def _publish(e, project, *args, ok=True):

@@ -121,13 +121,17 @@ LIVE_CASES = [
      "live_layout must be one of jsonb, columns"),
     ("u,1,user,user,row,,,,Users", 'u,1,user,user,row,,,,Users,"a;drop table x",,',
      "live_relation must be [schema.]name"),
+    ("u_roles,2,user", "u_roles,1,user", None),
 ]
 
 
 @pytest.mark.parametrize("old,new,words", LIVE_CASES, ids=[c[1][26:] for c in LIVE_CASES])
 def test_live_table_columns_are_optional_and_checked(old, new, words):
     problems = _problems(tables=LIVE_TABLES.replace(old, new, 1))
-    if words is None:
+    if old.startswith("u_roles"):
+        assert [p for p in problems if p.startswith("seeds/xano_v2_tables.csv:3: ")
+                and "u_roles and u would publish to the same live table (v2 id 1)" in p]
+    elif words is None:
         assert problems == []
     else:
         assert [p for p in problems if p.startswith("seeds/xano_v2_tables.csv:2: ")
