@@ -71,9 +71,9 @@ def pipe(src: psycopg.Connection, copy_out: sql.Composable, dst: psycopg.Connect
 
 def read_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable) -> int:
     """Compare the live table with the record of the last publish, bucket by bucket (count and
-    xor of the id-seeded live row hashes per ``id % BUCKETS``), and copy (id, hash) of the live rows of
-    every differing bucket into the local temp table ``pub_live`` (their bucket numbers into
-    ``pub_dirty``). Returns the live row count.
+    xor of the id-seeded live row hashes per ``id % BUCKETS``), and copy (id, hash) of the live
+    rows of every differing bucket into the local temp table ``pub_live`` (their bucket numbers
+    into ``pub_dirty``). Returns the live row count.
 
     Only buckets where the live V2 changed since the last publish (or that were never
     published) travel row by row; the others are known from ``published_rows``.
