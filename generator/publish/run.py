@@ -418,6 +418,7 @@ def _verify(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i:
                            "(format binary)").format(
         h=livemod.live_hash(lt, "l"), d=row_digest(fields), op=op, rows=rows),
         conn, sql.SQL("copy pub_verify (id, h, d, op) from stdin (format binary)"))
+    conn.execute("analyze pub_verify")
     back = {op: (n, int(total)) for op, n, total in conn.execute(
         "select op, count(*), sum(d) from pub_verify group by op")}
     left = 0 if not out.pruned else tgt.execute(sql.SQL(
@@ -431,25 +432,26 @@ def _record(conn: psycopg.Connection, lt: LiveTable, i: int, out: TableOutcome,
             run_id: int) -> None:
     """Remember what each live row was set to (or found equal to); the run's figures."""
     name, pl = sql.Literal(lt.table.name), _plan(i)
-    with conn.transaction():
-        # rows written (live hash read back) and rows found equal or only live (hash read
-        # before): new ids are inserted, known ids updated (no speculative insertion)
-        for rows_sql in (
-                sql.SQL("select p.id, p.lh, f.h, true, p.recorded from {pl} p "
-                        "join pub_verify f on f.id = p.id where p.op in ('insert', 'update')"),
-                sql.SQL("select p.id, p.lh, p.live_h, p.rec_written and p.action = 'same', "
-                        "p.recorded from {pl} p where p.action in ('same', 'live_only')")):
-            src = rows_sql.format(pl=pl)
-            conn.execute(sql.SQL("""
-                update {rows} r set local_h = s.lh, live_h = s.h, written = s.w, run_id = {run}
-                from ({src}) as s(id, lh, h, w, recorded)
-                where s.recorded and r.v2_table = {name} and r.id = s.id""").format(
-                rows=audit.ROWS, run=sql.Literal(run_id), src=src, name=name))
-            conn.execute(sql.SQL("""
-                insert into {rows} (v2_table, id, local_h, live_h, written, run_id)
-                select {name}, s.id, s.lh, s.h, s.w, {run}
-                from ({src}) as s(id, lh, h, w, recorded) where not s.recorded""").format(
-                rows=audit.ROWS, run=sql.Literal(run_id), src=src, name=name))
+    # rows written (live hash read back) and rows found equal or only live (hash read before)
+    conn.execute("drop table if exists pub_rec")
+    conn.execute(sql.SQL("""
+        create temp table pub_rec as
+        select p.id, p.lh, f.h, true as w, p.recorded from {pl} p
+        join pub_verify f on f.id = p.id where p.op in ('insert', 'update')
+        union all
+        select p.id, p.lh, p.live_h, p.rec_written and p.action = 'same', p.recorded
+        from {pl} p where p.action in ('same', 'live_only')""").format(pl=pl))
+    conn.execute("analyze pub_rec")
+    with conn.transaction():  # new ids are inserted, known ids updated
+        conn.execute(sql.SQL("""
+            update {rows} r set local_h = s.lh, live_h = s.h, written = s.w, run_id = {run}
+            from pub_rec s where s.recorded and r.v2_table = {name} and r.id = s.id""").format(
+            rows=audit.ROWS, run=sql.Literal(run_id), name=name))
+        conn.execute(sql.SQL("""
+            insert into {rows} (v2_table, id, local_h, live_h, written, run_id)
+            select {name}, s.id, s.lh, s.h, s.w, {run} from pub_rec s
+            where not s.recorded""").format(rows=audit.ROWS, run=sql.Literal(run_id),
+                                            name=name))
         conn.execute(sql.SQL("""
             delete from {rows} r using {pl} p where r.v2_table = {name} and r.id = p.id
             and (p.op = 'delete' or p.action = 'stale')""").format(
