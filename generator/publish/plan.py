@@ -69,35 +69,56 @@ def pipe(src: psycopg.Connection, copy_out: sql.Composable, dst: psycopg.Connect
     return moved
 
 
-def read_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable) -> int:
-    """Compare the live table with the record of the last publish, bucket by bucket (count and
-    xor of the id-seeded live row hashes per ``id % BUCKETS``), and copy (id, hash) of the live
-    rows of every differing bucket into the local temp table ``pub_live`` (their bucket numbers
-    into ``pub_dirty``). Returns the live row count.
+_BUCKET = sql.SQL("mod({}, {})::integer")
+
+
+def _bucket(column: sql.Composable) -> sql.Composable:
+    return _BUCKET.format(column, sql.Literal(BUCKETS))
+
+
+def live_buckets(target: psycopg.Connection, lt: LiveTable) -> dict[int, tuple[int, int]]:
+    """Per bucket of ids (``id % BUCKETS``): count and xor of the id-seeded hashes of the live
+    rows (computed on the live server)."""
+    return {b: (n, x) for b, n, x in target.execute(sql.SQL(
+        "select {b}, count(*), bit_xor({h}) from {t} l group by 1").format(
+        b=_bucket(sql.SQL("l.id")), h=live_hash(lt, "l"), t=lt.ident))}
+
+
+def has_record(local: psycopg.Connection, lt: LiveTable) -> bool:
+    """True when a publish recorded this table's live rows before."""
+    return local.execute(sql.SQL("select exists (select 1 from {} where v2_table = %s)")
+                         .format(ROWS), (lt.table.name,)).fetchone()[0]
+
+
+def dirty_buckets(local: psycopg.Connection, lt: LiveTable,
+                  live: dict[int, tuple[int, int]]) -> list[int]:
+    """Buckets where the live table differs from the record of the last publish (rows added,
+    removed or changed there since); kept in the temp table ``pub_dirty``."""
+    seen = {b: (n, x) for b, n, x in local.execute(sql.SQL(
+        "select {b}, count(*), bit_xor(l.live_h) from {r} l where l.v2_table = %s group by 1")
+        .format(b=_bucket(sql.SQL("l.id")), r=ROWS), (lt.table.name,))}
+    dirty = sorted(b for b in live.keys() | seen.keys() if live.get(b) != seen.get(b))
+    local.execute("create temp table if not exists pub_dirty (b integer primary key)")
+    local.execute("truncate pub_dirty")
+    local.execute("insert into pub_dirty select unnest(%s::integer[])", (dirty,))
+    local.execute("analyze pub_dirty")
+    return dirty
+
+
+def load_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable,
+              dirty: list[int]) -> None:
+    """Copy (id, hash) of the live rows of the ``dirty`` buckets into the temp ``pub_live``.
 
     Only buckets where the live V2 changed since the last publish (or that were never
     published) travel row by row; the others are known from ``published_rows``.
     """
-    bucket = sql.SQL("mod(l.id, {})::integer").format(sql.Literal(BUCKETS))
-    live = {b: (n, x) for b, n, x in target.execute(sql.SQL(
-        "select {b}, count(*), bit_xor({h}) from {t} l group by 1").format(
-        b=bucket, h=live_hash(lt, "l"), t=lt.ident))}
-    seen = {b: (n, x) for b, n, x in local.execute(sql.SQL(
-        "select {b}, count(*), bit_xor(l.live_h) from {r} l where l.v2_table = %s group by 1")
-        .format(b=bucket, r=ROWS), (lt.table.name,))}
-    dirty = sorted(b for b in live.keys() | seen.keys() if live.get(b) != seen.get(b))
     local.execute("create temp table if not exists pub_live (id bigint, h bigint)")
-    local.execute("create temp table if not exists pub_dirty (b integer primary key)")
-    local.execute("truncate pub_live, pub_dirty")
-    if dirty:
-        local.execute("insert into pub_dirty select unnest(%s::integer[])", (dirty,))
-        pipe(target, sql.SQL("copy (select l.id::bigint, {h} from {t} l where {b} = any({d})) "
-                             "to stdout (format binary)").format(
-            h=live_hash(lt, "l"), t=lt.ident, b=bucket, d=sql.Literal(dirty)),
-             local, sql.SQL("copy {} (id, h) from stdin (format binary)").format(_LIVE))
+    local.execute("truncate pub_live")
+    pipe(target, sql.SQL("copy (select l.id::bigint, {h} from {t} l where {b} = any({d})) "
+                         "to stdout (format binary)").format(
+        h=live_hash(lt, "l"), t=lt.ident, b=_bucket(sql.SQL("l.id")), d=sql.Literal(dirty)),
+         local, sql.SQL("copy {} (id, h) from stdin (format binary)").format(_LIVE))
     local.execute("analyze pub_live")
-    local.execute("analyze pub_dirty")
-    return sum(n for n, _ in live.values())
 
 
 PLAN_DDL = """
@@ -107,14 +128,41 @@ create temp table pub_plan (id bigint, lh bigint, live_h bigint, rec_local_h big
 """
 
 
-def classify(local: psycopg.Connection, lt: LiveTable, overwrite: bool, prune: bool) -> None:
+def classify(local: psycopg.Connection, lt: LiveTable, overwrite: bool, prune: bool,
+             live: str = "record") -> None:
     """Build ``pub_plan``: every row of the local V2, the live table or the record of what was
     published that needs work or a new record (see the module); rows that are the same on both
     sides and recorded as such are only counted (:func:`counts`).
 
-    A live row's hash comes from ``pub_live`` in a differing bucket, else from the record.
+    ``live`` says where the live rows' hashes come from: ``record`` (the live table is as the
+    last publish left it), ``pub_live`` (every live row was loaded), or ``buckets`` (only the
+    rows of the ``pub_dirty`` buckets are classified again from ``pub_live``, replacing their
+    rows of the plan).
     """
-    local.execute(PLAN_DDL)
+    if live == "buckets":
+        dirty = sql.SQL("{} in (select b from pub_dirty)")
+        local.execute(sql.SQL("delete from pub_plan p where ")
+                      + dirty.format(_bucket(sql.SQL("p.id"))))
+        v_where = sql.SQL("where ") + dirty.format(_bucket(sql.SQL("v.id")))
+        r_where = sql.SQL("and ") + dirty.format(_bucket(sql.SQL("id")))
+    else:
+        local.execute(PLAN_DDL)
+        v_where = r_where = sql.SQL("")
+    if live == "record":
+        joined = sql.SQL("select vr.*, vr.rec_live_h as live_h from ({vr}) vr")
+    else:
+        joined = sql.SQL("select coalesce(vr.id, l.id) as id, vr.lh, vr.rec_local_h, "
+                         "vr.rec_live_h, vr.rec_written, vr.recorded, l.h as live_h "
+                         "from ({vr}) vr full join {live} l on l.id = vr.id")
+    vr = sql.SQL("""
+        select coalesce(v.id, r.id) as id, v.lh, r.local_h as rec_local_h,
+            r.live_h as rec_live_h, coalesce(r.written, false) as rec_written,
+            r.id is not null as recorded
+        from (select v.id, {lh} as lh from {local} v {v_where}) v
+        full join (select id, local_h, live_h, written from {rows}
+                   where v2_table = {name} {r_where}) r on r.id = v.id""").format(
+        lh=local_hash(lt, "v"), local=lt.local, v_where=v_where, rows=ROWS,
+        name=sql.Literal(lt.table.name), r_where=r_where)
     local.execute(sql.SQL("""
         insert into pub_plan
         select id, lh, live_h, rec_local_h, rec_live_h, rec_written, recorded, action,
@@ -136,28 +184,11 @@ def classify(local: psycopg.Connection, lt: LiveTable, overwrite: bool, prune: b
                         case when x.rec_live_h = x.live_h then 'prune' else 'prune_edited' end
                     else 'live_only'
                 end as action
-            from (
-                select coalesce(vr.id, l.id) as id, vr.lh,
-                    case when mod(coalesce(vr.id, l.id), {buckets})::integer
-                              in (select b from pub_dirty) then l.h
-                         else vr.rec_live_h end as live_h,
-                    vr.rec_local_h, vr.rec_live_h, coalesce(vr.rec_written, false) as rec_written,
-                    coalesce(vr.recorded, false) as recorded
-                from (
-                    select coalesce(v.id, r.id) as id, v.lh, r.local_h as rec_local_h,
-                        r.live_h as rec_live_h, r.written as rec_written,
-                        r.id is not null as recorded
-                    from (select v.id, {lh} as lh from {local} v) v
-                    full join (select id, local_h, live_h, written from {rows}
-                               where v2_table = {name}) r on r.id = v.id
-                ) vr
-                full join {live} l on l.id = vr.id
-            ) x
+            from ({joined}) x
         ) c
         where action <> 'same' and not (action = 'live_only' and recorded
                                          and rec_live_h = live_h)""").format(
-        lh=local_hash(lt, "v"), local=lt.local, live=_LIVE, rows=ROWS,
-        name=sql.Literal(lt.table.name), buckets=sql.Literal(BUCKETS),
+        joined=joined.format(vr=vr, live=_LIVE),
         ow_insert=sql.Literal("insert" if overwrite else "none"),
         pr=sql.Literal("delete" if prune else "none"),
         ow_pr=sql.Literal("delete" if prune and overwrite else "none")))

@@ -11,6 +11,7 @@ and their id sequences is written; no table is created or altered there.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from psycopg import sql
 
 from generator import catalog, db
 from generator import live as livemod
-from generator.config import PUBLISH_EXAMPLES, PUBLISH_LOCK_KEY, V2_SCHEMA
+from generator.config import PUBLISH_EXAMPLES, PUBLISH_ID_CHUNK, PUBLISH_LOCK_KEY, V2_SCHEMA
 from generator.errors import PublishError
 from generator.live import HOLDS, LiveTable, live_tables
 from generator.publish import audit, plan
@@ -28,6 +29,8 @@ from generator.publish.check import StreamDigest, row_digest
 from generator.spec import Spec, Table, load_spec
 from generator.sync.audit import exclusive
 
+RECORD_ANALYZE_ROWS = 10_000
+"""Rows added to ``published_rows`` by one publish above which it is analyzed."""
 _WRITTEN = sql.Identifier("xano_publish_written")
 """Temp table on the live server: (table index, id, op) of every row written."""
 
@@ -172,7 +175,7 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
                            "not have been applied; run publish again (it writes only what "
                            f"differs): {db.scrub(db.first_line(exc), secret)}",
                            committed=True) from None
-    problems = []
+    problems, added = [], 0
     for i, (lt, out) in enumerate(zip(lts, result.tables)):
         t0 = time.monotonic()
         try:
@@ -182,10 +185,12 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
                                f"{lt.label} failed: {db.scrub(db.first_line(exc), secret)}",
                                committed=True) from None
         out.seconds += time.monotonic() - t0
-        _record(conn, lt, i, out, result.run_id)
+        added += _record(conn, lt, i, out, result.run_id)
         if out.verified is False:
             problems.append(lt.table.name)
     tgt.rollback()
+    if added > RECORD_ANALYZE_ROWS:  # the next publish plans its joins with fresh statistics
+        conn.execute(sql.SQL("analyze {}").format(audit.ROWS))
     if problems:
         raise PublishError(f"publish run {result.run_id} committed, but the read-back check "
                            f"failed for {', '.join(problems)} (live rows differ from the local "
@@ -222,8 +227,7 @@ def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[Live
     for i, lt in enumerate(lts):
         t0 = time.monotonic()
         out = TableOutcome(lt.table.name, lt.label, lt.layout)
-        out.live_before = plan.read_live(conn, tgt, lt)
-        plan.classify(conn, lt, options.overwrite, options.prune)
+        out.live_before = _plan_table(conn, tgt, lt, options)
         plan.resolve(conn, tgt, lt, options.overwrite)
         c = plan.counts(conn, lt)
         out.unchanged = c.get("same", 0)
@@ -264,6 +268,32 @@ def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[Live
         if result.tables[i].inserted or result.tables[i].updated:
             _advance_sequence(conn, tgt, lt, i)
     return sent
+
+
+def _plan_table(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable,
+                options: PublishOptions) -> int:
+    """Classify the rows of one table into ``pub_plan``; returns the live row count.
+
+    The live server sums its row hashes per bucket while the local server classifies as if
+    the live table were as the last publish left it; buckets that differ are then read row by
+    row and classified again. Without a record every live row is read.
+    """
+    recorded = plan.has_record(conn, lt)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        buckets = pool.submit(plan.live_buckets, tgt, lt)
+        if recorded:
+            plan.classify(conn, lt, options.overwrite, options.prune, "record")
+        live = buckets.result()
+    dirty = plan.dirty_buckets(conn, lt, live)
+    if not recorded:
+        if dirty:
+            plan.load_live(conn, tgt, lt, dirty)
+        plan.classify(conn, lt, options.overwrite, options.prune,
+                      "pub_live" if dirty else "record")
+    elif dirty:
+        plan.load_live(conn, tgt, lt, dirty)
+        plan.classify(conn, lt, options.overwrite, options.prune, "buckets")
+    return sum(n for n, _ in live.values())
 
 
 def _plan(i: int) -> sql.Identifier:
@@ -429,8 +459,9 @@ def _verify(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i:
 
 
 def _record(conn: psycopg.Connection, lt: LiveTable, i: int, out: TableOutcome,
-            run_id: int) -> None:
-    """Remember what each live row was set to (or found equal to); the run's figures."""
+            run_id: int) -> int:
+    """Remember what each live row was set to (or found equal to); the run's figures. Returns
+    the rows added to the record."""
     name, pl = sql.Literal(lt.table.name), _plan(i)
     # rows written (live hash read back) and rows found equal or only live (hash read before)
     conn.execute("drop table if exists pub_rec")
@@ -447,16 +478,20 @@ def _record(conn: psycopg.Connection, lt: LiveTable, i: int, out: TableOutcome,
             update {rows} r set local_h = s.lh, live_h = s.h, written = s.w, run_id = {run}
             from pub_rec s where s.recorded and r.v2_table = {name} and r.id = s.id""").format(
             rows=audit.ROWS, run=sql.Literal(run_id), name=name))
-        conn.execute(sql.SQL("""
+        added = conn.execute(sql.SQL("""
             insert into {rows} (v2_table, id, local_h, live_h, written, run_id)
             select {name}, s.id, s.lh, s.h, s.w, {run} from pub_rec s
             where not s.recorded""").format(rows=audit.ROWS, run=sql.Literal(run_id),
-                                            name=name))
-        conn.execute(sql.SQL("""
-            delete from {rows} r using {pl} p where r.v2_table = {name} and r.id = p.id
-            and (p.op = 'delete' or p.action = 'stale')""").format(
-            rows=audit.ROWS, name=name, pl=pl))
+                                            name=name)).rowcount
+        # by id through the primary key: right after a big insert the record's statistics
+        # are stale, and a join could be planned as a nested loop over millions of rows
+        gone = [r[0] for r in conn.execute(sql.SQL(
+            "select id from {} where op = 'delete' or action = 'stale'").format(pl))]
+        for k in range(0, len(gone), PUBLISH_ID_CHUNK):
+            conn.execute(sql.SQL("delete from {} where v2_table = {} and id = any(%s)").format(
+                audit.ROWS, name), (gone[k:k + PUBLISH_ID_CHUNK],))
         audit.record_table(conn, run_id, out, "verified" if out.verified in (True, None)
                            else "mismatch")
         livemod.record_live_state(conn, lt, out.live_after or 0, out.live_only, "publish",
                                   run_id)
+    return added
