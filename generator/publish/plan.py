@@ -1,8 +1,10 @@
 """The plan of one table: read the live state, classify every row, explain the differences.
 
-The live server computes a cheap hash per live row and sums them up per bucket of ids; only
-buckets that differ from the record of the last publish (``published_rows``) travel row by row
-into a local temp table. There the live hashes are joined with the local V2 and the record:
+The live server computes a cheap hash per live row (seeded with the id) and folds them per
+bucket of ids (count and xor); only buckets that differ from the record of the last publish
+(``published_rows``) travel row by row into a local temp table (an edit that keeps both the
+count and the 64-bit xor of its bucket would need a hash collision). There the live hashes are
+joined with the local V2 and the record:
 
 ==================  =========================================================================
 action              meaning
