@@ -77,22 +77,36 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=10)
     ap.add_argument("--dsn", default=None, help="local server (default: the embedded one)")
+    ap.add_argument("--local-db", default=None, metavar="NAME",
+                    help="build the local V2 into this database and keep it; reuse it when it "
+                         "exists (saves the build when profiling; its publish record is reset)")
     args = ap.parse_args()
     spec = load_spec(ROOT)
     base = Path(tempfile.mkdtemp(prefix="xano-publish-bench-"))
     live_server = dbmod.LocalServer(base / "live", settings={"synchronous_commit": "off"})
     admin = live_server.start()
     local_base = dbmod.resolve(args.dsn)
-    local = dbmod.Target(dict(local_base.params, dbname="pb_" + uuid.uuid4().hex[:8]))
+    local = dbmod.Target(dict(local_base.params,
+                              dbname=args.local_db or "pb_" + uuid.uuid4().hex[:8]))
     try:
         with dbmod.connect(local_base) as conn:
-            conn.execute(sql.SQL("create database {}").format(
-                sql.Identifier(local.params["dbname"])))
+            reuse = args.local_db and conn.execute(
+                "select count(*) from pg_database where datname = %s",
+                (args.local_db,)).fetchone()[0]
+            if not reuse:
+                conn.execute(sql.SQL("create database {}").format(
+                    sql.Identifier(local.params["dbname"])))
         t0 = time.perf_counter()
-        create_workspace(local, ROOT, scale=args.scale)
-        for argv in (["seed", "--quiet"], ["run", "--quiet", "--select", "path:models/v2"]):
-            if not dbt_invoke(local, ROOT, argv).success:
-                raise SystemExit(f"dbt {argv[0]} failed")
+        if reuse:
+            with dbmod.connect(local) as conn:
+                conn.execute("drop table if exists xano_audit.published_rows, "
+                             "xano_audit.publish_conflicts, xano_audit.publish_run_tables, "
+                             "xano_audit.publish_runs, xano_audit.live_state")
+        else:
+            create_workspace(local, ROOT, scale=args.scale)
+            for argv in (["seed", "--quiet"], ["run", "--quiet", "--select", "path:models/v2"]):
+                if not dbt_invoke(local, ROOT, argv).success:
+                    raise SystemExit(f"dbt {argv[0]} failed")
         with dbmod.connect(local) as conn:
             rows = sum(conn.execute(sql.SQL("select count(*) from {}").format(
                 sql.Identifier("xano_v2", t.name))).fetchone()[0] for t in spec.tables)
@@ -134,9 +148,10 @@ def main() -> None:
         print(f"ratio 1%-change publish / full publish: {t_one / t_full:.3f} (target <= 0.1)")
     finally:
         try:
-            with dbmod.connect(local_base) as conn:
-                conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-                    sql.Identifier(local.params["dbname"])))
+            if not args.local_db:
+                with dbmod.connect(local_base) as conn:
+                    conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+                        sql.Identifier(local.params["dbname"])))
         finally:
             live_server.destroy()
             shutil.rmtree(base, ignore_errors=True)

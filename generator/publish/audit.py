@@ -117,6 +117,8 @@ class TableOutcome:
     """Live table (schema.name)."""
     layout: str
     """'jsonb' or 'columns'."""
+    local: int = 0
+    """Rows of the local V2 table."""
     inserted: int = 0
     """Rows inserted (planned, for a dry run)."""
     updated: int = 0

@@ -20,7 +20,13 @@ from psycopg import sql
 
 from generator import catalog, db
 from generator import live as livemod
-from generator.config import PUBLISH_EXAMPLES, PUBLISH_ID_CHUNK, PUBLISH_LOCK_KEY, V2_SCHEMA
+from generator.config import (
+    PUBLISH_EXAMPLES,
+    PUBLISH_ID_CHUNK,
+    PUBLISH_LOCK_KEY,
+    PUBLISH_WORK_MEM,
+    V2_SCHEMA,
+)
 from generator.errors import PublishError
 from generator.live import HOLDS, LiveTable, live_tables
 from generator.publish import audit, plan
@@ -126,6 +132,7 @@ def publish(local: db.Target, root: Path, options: PublishOptions) -> PublishRes
     busy = lambda: PublishError("a sync, mirror or publish is running on the local mirror; "  # noqa: E731
                                 "try again later")
     with db.connect(local) as lock, exclusive(lock, busy), db.connect(local) as conn:
+        conn.execute(sql.SQL("set work_mem = {}").format(sql.Literal(PUBLISH_WORK_MEM)))
         audit.ensure_audit(conn)
         missing = [lt.table.name for lt in lts
                    if not catalog.exists(conn, V2_SCHEMA, lt.table.name)]
@@ -230,7 +237,7 @@ def _write_all(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[Live
         out.live_before = _plan_table(conn, tgt, lt, options)
         plan.resolve(conn, tgt, lt, options.overwrite)
         c = plan.counts(conn, lt)
-        out.unchanged = c.get("same", 0)
+        out.local, out.unchanged = c["local"], c.get("same", 0)
         out.inserted, out.updated = c.get("op:insert", 0), c.get("op:update", 0)
         out.pruned = c.get("op:delete", 0)
         out.prunable = c.get("prune", 0) + c.get("prune_edited", 0)
@@ -323,16 +330,17 @@ def _preflight(tgt: psycopg.Connection, lts: list[LiveTable], options: PublishOp
     return problems
 
 
-def _row_source(lt: LiveTable, op: str, i: int | None = None) -> sql.Composable:
-    """COPY source on the local side: the rows of ``op`` in the live table's layout."""
+def _row_source(lt: LiveTable, op: str, every: bool = False) -> sql.Composable:
+    """COPY source on the local side: the rows of ``op`` in the live table's layout (``every``:
+    all local rows are of ``op``, no join needed)."""
     if lt.layout == "columns":
         cols = sql.SQL(", ").join(sql.Identifier("v", c.name) for c in lt.fields)
     else:
         cols = livemod.payload(lt, "v")
-    return sql.SQL("copy (select v.id, {cols} from {local} v join {plan} p on p.id = v.id "
-                   "where p.op = {op}) to stdout (format binary)").format(
-        cols=cols, local=lt.local, plan=sql.Identifier("pub_plan") if i is None else _plan(i),
-        op=sql.Literal(op))
+    rows = sql.SQL("{local} v") if every else sql.SQL(
+        "{local} v join pub_plan p on p.id = v.id where p.op = {op}")
+    return sql.SQL("copy (select v.id, {cols} from {rows}) to stdout (format binary)").format(
+        cols=cols, rows=rows.format(local=lt.local, op=sql.Literal(op)))
 
 
 def _live_columns(lt: LiveTable) -> sql.Composable:
@@ -349,7 +357,7 @@ def _upsert(conn: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i:
     sent = {}
     if out.inserted:
         digest = StreamDigest()
-        plan.pipe(conn, _row_source(lt, "insert"), tgt,
+        plan.pipe(conn, _row_source(lt, "insert", every=out.inserted == out.local), tgt,
                   sql.SQL("copy {} ({}) from stdin (format binary)").format(
                       lt.ident, _live_columns(lt)), digest)
         sent["insert"] = (digest.rows, digest.total)
