@@ -135,7 +135,8 @@ def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
     stored = [r[0] for r in conn.execute(
         "select tablename from pg_tables where schemaname = %s order by 1", (AUDIT_SCHEMA,))]
     for name in stored:
-        if name in AUDIT_TABLES or name.startswith("xano_accounting__"):
+        if (name in AUDIT_TABLES or name.startswith("xano_accounting__")
+                or name.startswith("published_rows__")):
             continue
         n = conn.execute(sql.SQL("select count(*) from {}").format(
             sql.Identifier(AUDIT_SCHEMA, name))).fetchone()[0]

@@ -10,6 +10,7 @@ rows this tool wrote from rows it only found equal. A live row whose hash moved 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import socket
@@ -19,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from generator import catalog
-from generator.config import AUDIT_SCHEMA
+from generator.config import AUDIT_SCHEMA, MAX_IDENT
 
 PUBLISH_DDL = f"""
 create schema if not exists {AUDIT_SCHEMA};
@@ -74,8 +75,7 @@ create table if not exists {AUDIT_SCHEMA}.published_rows (
     written boolean not null,
     run_id bigint,
     primary key (v2_table, id)
-);
-alter table {AUDIT_SCHEMA}.published_rows alter column local_h drop not null;
+) partition by list (v2_table);
 """
 ROWS = sql.Identifier(AUDIT_SCHEMA, "published_rows")
 """What each live row was last set to (or found equal to)."""
@@ -160,6 +160,28 @@ class TableOutcome:
 def ensure_audit(conn: psycopg.Connection) -> None:
     """Create the publish audit tables if missing."""
     conn.execute(PUBLISH_DDL)
+
+
+def rows_partition(v2_table: str) -> str:
+    """Name of the partition of ``published_rows`` holding one V2 table's rows.
+
+    >>> rows_partition("user")
+    'published_rows__user'
+    >>> len(rows_partition("t" * 63)) <= 63
+    True
+    """
+    name = f"published_rows__{v2_table}"
+    if len(name.encode()) <= MAX_IDENT:
+        return name
+    return f"published_rows__{hashlib.md5(v2_table.encode()).hexdigest()[:16]}"
+
+
+def ensure_rows_partition(conn: psycopg.Connection, v2_table: str) -> None:
+    """Create the partition of ``published_rows`` for one V2 table if missing: every lookup of
+    a table's record then reads that table's rows only."""
+    conn.execute(sql.SQL("create table if not exists {} partition of {} for values in ({})")
+                 .format(sql.Identifier(AUDIT_SCHEMA, rows_partition(v2_table)), ROWS,
+                         sql.Literal(v2_table)))
 
 
 def gate_problem(conn: psycopg.Connection) -> str | None:
