@@ -126,6 +126,7 @@ def xano(spec):
         conn.execute("select pg_reload_conf()")
     yield server, admin
     server.destroy()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def dsn(server, db: str, role: str = "writer", password: str | None = None) -> str:
