@@ -313,30 +313,87 @@ def demo(ctx: click.Context, scale: float) -> None:
               help="Comma-separated V1 tables (default: every registered table).")
 @click.option("--workspace", type=click.IntRange(min=1), default=1, show_default=True,
               help="Xano workspace id: source tables are public.mvpw<workspace>_<table id>.")
+@click.option("--v2-workspace", envvar="XANO_V2_WORKSPACE", type=click.IntRange(min=1),
+              default=None, metavar="N",
+              help="Also copy the live V2 tables of this workspace (public.mvpw<N>_<V2 id>, "
+                   "or the spec's live_relation) into xano_live, in the same snapshot; "
+                   "status and the dashboard then show live V2 counts. Env XANO_V2_WORKSPACE.")
 @click.pass_context
-def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: int) -> None:
+def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: int,
+           v2_workspace: int | None) -> None:
     """Copy V1 tables from a live Xano database into xano_v1 of the local mirror.
 
     Never writes to the source: it reads in one read-only, repeatable-read transaction (a
     consistent snapshot of all tables). Each table is verified (rows and checksum) and swapped
-    in atomically; a failed or interrupted mirror leaves the previous copy intact.
+    in atomically; a failed or interrupted mirror leaves the previous copy intact. With
+    --v2-workspace the live V2 tables of the chosen V1 tables are copied too.
     """
     from dataclasses import replace
 
     from generator import mirror as mirrormod
+    from generator.live import live_tables
     from generator.progress import bytes_progress
+    from generator.spec import load_spec
 
     names = [t.strip() for t in (tables or "").split(",") if t.strip()]
     chosen = [replace(t, workspace=workspace) for t in _v1_tables(names)]
+    live = None
+    if v2_workspace is not None:
+        spec = load_spec(dbmod.project_root())
+        v1_names = {t.name for t in chosen}
+        live = live_tables(spec, v2_workspace,
+                           [t for t in spec.tables if t.v1_table in v1_names])
     target = _target(ctx)
     with bytes_progress() as progress:
-        result = mirrormod.mirror(target, source_dsn, chosen, on_progress=progress)
+        result = mirrormod.mirror(target, source_dsn, chosen, on_progress=progress, live=live,
+                                  v2_workspace=v2_workspace)
     for r in result.tables:
         rate = r.bytes / r.seconds / 1e6 if r.seconds else 0
         click.echo(f"{r.table:<18} {r.rows:>10,} rows  {r.bytes / 1e6:8.1f} MB  "
                    f"{rate:6.1f} MB/s  checksum {r.checksum}")
     click.echo(f"mirror run {result.run_id}: {len(result.tables)} table(s) from "
                f"{mirrormod.source_label(source_dsn)} verified and swapped in")
+
+
+@cli.command()
+@click.option("--target-dsn", envvar="XANO_TARGET_DSN", required=True, metavar="URL",
+              help="libpq URL of the live Xano database with credentials that may write the V2 "
+                   "tables. Better passed as XANO_TARGET_DSN, with the password in ~/.pgpass "
+                   "or PGPASSFILE, so it never shows in `ps`.")
+@click.option("--v2-workspace", envvar="XANO_V2_WORKSPACE", type=click.IntRange(min=1),
+              required=True, metavar="N",
+              help="V2 workspace id: live tables are public.mvpw<N>_<V2 id> unless the spec "
+                   "names another relation. Env XANO_V2_WORKSPACE.")
+@click.option("--select", "select", default=None, metavar="DOMAIN|TABLE,...",
+              help="Publish only these domains / V2 tables (comma-separated).")
+@click.option("--dry-run", is_flag=True,
+              help="Print the plan per table with example diffs (secrets masked); write nothing.")
+@click.option("--overwrite", is_flag=True,
+              help="Write V1's value over rows edited or deleted in V2 since the last publish "
+                   "(otherwise they are kept and reported as conflicts).")
+@click.option("--prune", is_flag=True,
+              help="Delete live rows this tool published whose V1 row is gone (never rows "
+                   "only the live V2 has).")
+@click.option("--force", is_flag=True,
+              help="Publish although the last sync failed or an error-level test failed.")
+@click.pass_context
+def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str | None,
+            dry_run: bool, overwrite: bool, prune: bool, force: bool) -> None:
+    """Write the local V2 into the live V2 tables: only rows that differ, one transaction.
+
+    Inserts and updates matched by id; rows only the live V2 has are never touched; a row
+    edited in V2 since the last publish is kept and reported as a conflict. The live id
+    sequences are moved past the ids written. After the commit the written rows are read back
+    and compared with the local V2; the run is recorded in xano_audit.publish_runs.
+    """
+    from generator.publish.run import PublishOptions, check_options
+    from generator.publish.run import publish as run_publish
+
+    options = PublishOptions(target_dsn, v2_workspace, select=select, dry_run=dry_run,
+                             overwrite=overwrite, prune=prune, force=force)
+    check_options(dbmod.project_root(), options)  # bad input fails before a server starts
+    result = run_publish(_target(ctx), dbmod.project_root(), options)
+    views.print_publish(result)
 
 
 @cli.command()

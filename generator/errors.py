@@ -58,3 +58,12 @@ class StatusError(GeneratorError):
 
 class MirrorError(GeneratorError):
     """The mirror failed (per-table problems listed)."""
+
+
+class PublishError(GeneratorError):
+    """A publish refused to run or failed; ``committed`` is True only when the live V2 was
+    written (the failure came after the commit, e.g. the read-back check)."""
+
+    def __init__(self, message: str, committed: bool = False):
+        self.committed = committed
+        super().__init__(message)

@@ -1,9 +1,12 @@
-"""Mirror a live Xano database (JSONB tables ``public.mvpw<ws>_<id>``) into local ``xano_v1``.
+"""Mirror a live Xano database (JSONB tables ``public.mvpw<ws>_<id>``) into local ``xano_v1``,
+and with a V2 workspace also the live V2 tables into ``xano_live``.
 
 Reads only: one read-only, repeatable-read transaction on the source (a consistent snapshot of
-every table). Each table streams with binary COPY into a fresh load table, is verified (row
-count and an order-independent checksum against the same snapshot) and swapped in within one
-transaction; a failure leaves the previous copy intact.
+every table, V1 and V2). Each table streams with binary COPY into a fresh load table, is
+verified (row count and an order-independent checksum against the same snapshot) and swapped
+in within one transaction; a failure leaves the previous copy intact. A live V2 table is copied
+as ``(id, xdo)`` whatever its layout (a columns-layout row is converted like a V2 row is for
+publish), and its count is recorded for ``status`` and the dashboard.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from psycopg import sql
 
 from generator import catalog
 from generator import db as dbmod
-from generator.config import AUDIT_SCHEMA, SOURCE_SCHEMA, V1_SCHEMA
+from generator import live as livemod
+from generator.config import AUDIT_SCHEMA, LIVE_SCHEMA, SOURCE_SCHEMA, V1_SCHEMA
 from generator.errors import MirrorError
+from generator.live import LiveTable
 from generator.registry import V1Table
 from generator.sync.audit import exclusive
 
@@ -45,6 +50,7 @@ create table if not exists {AUDIT_SCHEMA}.mirror_runs (
     reason text,
     duration_s numeric
 );
+alter table {AUDIT_SCHEMA}.mirror_runs add column if not exists v2_workspace integer;
 """
 
 
@@ -67,6 +73,40 @@ class TableResult:
     checksum: str = ""
     seconds: float = 0.0
     error: str = ""
+
+
+@dataclass(frozen=True)
+class CopyJob:
+    """One table to copy: where it is on the source, where it goes locally."""
+
+    name: str
+    """Name in messages and the run record (V1 table name, or ``live:<V2 table>``)."""
+    schema: str
+    """Source schema."""
+    relation: str
+    """Source relation."""
+    select: sql.Composable
+    """``select id, xdo`` over the source relation."""
+    dest_schema: str
+    """Local schema."""
+    dest: str
+    """Local relation."""
+    live: LiveTable | None = None
+    """The live V2 table, for a V2 job."""
+
+
+def v1_job(t: V1Table) -> CopyJob:
+    """Copy job of a V1 table (``public.mvpw<ws>_<id>`` -> ``xano_v1``)."""
+    src = sql.Identifier(SOURCE_SCHEMA, t.relation)
+    return CopyJob(t.name, SOURCE_SCHEMA, t.relation,
+                   sql.SQL("select id::bigint as id, xdo::jsonb as xdo from {}").format(src),
+                   V1_SCHEMA, t.relation)
+
+
+def live_job(lt: LiveTable) -> CopyJob:
+    """Copy job of a live V2 table (its relation -> ``xano_live.<V2 table>``)."""
+    return CopyJob(f"live:{lt.table.name}", lt.schema, lt.name,
+                   livemod.select_payload(lt, lt.ident), LIVE_SCHEMA, lt.table.name, lt)
 
 
 @dataclass
@@ -97,24 +137,28 @@ def mirror(
     source_dsn: str,
     tables: list[V1Table],
     on_progress: Callable[[str, int, int], Callable[[int], None]] | None = None,
+    live: list[LiveTable] | None = None,
+    v2_workspace: int | None = None,
 ) -> MirrorResult:
-    """Copy ``tables`` from the source snapshot into ``xano_v1``; raises MirrorError on any
-    table problem (after finishing the others)."""
-    busy = lambda: MirrorError("a sync or mirror is running on the local mirror; "  # noqa: E731
+    """Copy ``tables`` from the source snapshot into ``xano_v1`` and the ``live`` V2 tables
+    into ``xano_live``; raises MirrorError on any table problem (after finishing the others)."""
+    busy = lambda: MirrorError("a sync, mirror or publish is running on the local mirror; "  # noqa: E731
                                "try again later")
+    jobs = [v1_job(t) for t in tables] + [live_job(lt) for lt in live or []]
     with dbmod.connect(target) as lock, exclusive(lock, busy):
-        return _mirror(target, source_dsn, tables, on_progress)
+        return _mirror(target, source_dsn, jobs, on_progress, v2_workspace)
 
 
-def _mirror(target, source_dsn, tables, on_progress) -> MirrorResult:
+def _mirror(target, source_dsn, tables: list[CopyJob], on_progress,
+            v2_workspace: int | None) -> MirrorResult:
     label = source_label(source_dsn)  # validates the DSN without echoing it
     secret = _source_params(source_dsn).get("password")
     started = time.monotonic()
     with dbmod.connect(target) as dst_meta:
         dst_meta.execute(MIRROR_DDL)
         run_id = dst_meta.execute(
-            f"insert into {AUDIT_SCHEMA}.mirror_runs (source) values (%s) returning run_id",
-            (label,)).fetchone()[0]
+            f"insert into {AUDIT_SCHEMA}.mirror_runs (source, v2_workspace) values (%s, %s) "
+            "returning run_id", (label, v2_workspace)).fetchone()[0]
     result = MirrorResult(run_id)
     try:
         src = connect_source(source_dsn)
@@ -132,6 +176,8 @@ def _mirror(target, source_dsn, tables, on_progress) -> MirrorResult:
             t0 = time.monotonic()
             try:
                 _copy_table(src, dst, t, res, on_progress, helper, checksum)
+                if t.live is not None:
+                    _record_live(target, t.live, res.rows, run_id)
             except (psycopg.Error, MirrorError) as exc:
                 dst.rollback()
                 res.error = dbmod.scrub(dbmod.first_line(exc), secret)
@@ -161,23 +207,24 @@ def _mirror(target, source_dsn, tables, on_progress) -> MirrorResult:
     return result
 
 
-def _copy_table(src, dst, t: V1Table, res: TableResult, on_progress, helper,
+def _copy_table(src, dst, t: CopyJob, res: TableResult, on_progress, helper,
                 checksum: sql.SQL) -> None:
     import concurrent.futures
 
-    src_rel = sql.Identifier(SOURCE_SCHEMA, t.relation)
-    exists = src.execute("select to_regclass(%s) is not null",
-                         (f'{SOURCE_SCHEMA}."{t.relation}"',)).fetchone()[0]
-    if not exists:
-        raise MirrorError(f"table {SOURCE_SCHEMA}.{t.relation} does not exist on the source")
+    if not catalog.exists(src, t.schema, t.relation):
+        raise MirrorError(f"table {t.schema}.{t.relation} does not exist on the source")
+    if t.live is not None:
+        problems = livemod.layout_problems(src, t.live)
+        if problems:
+            raise MirrorError("; ".join(problems))
+    src_rel = sql.SQL("({}) s").format(t.select)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     src_check = pool.submit(lambda: helper.execute(checksum.format(src_rel)).fetchone())
     pool.shutdown(wait=False)
     advance = on_progress(t.name, 0, 0) if on_progress else None
     with dst.cursor() as cur:
-        load = catalog.create_load_table(cur, V1_SCHEMA, t.relation, "mirror")
-        copy_out = sql.SQL("copy (select id::bigint, xdo::jsonb from {}) to stdout "
-                           "(format binary)").format(src_rel)
+        load = catalog.create_load_table(cur, t.dest_schema, t.dest, "mirror")
+        copy_out = sql.SQL("copy ({}) to stdout (format binary)").format(t.select)
         copy_in = sql.SQL("copy {} (id, xdo) from stdin (format binary)").format(load)
         with src.cursor() as scur, scur.copy(copy_out) as out, cur.copy(copy_in) as inp:
             for chunk in out:
@@ -190,9 +237,15 @@ def _copy_table(src, dst, t: V1Table, res: TableResult, on_progress, helper,
         if (count, sum_) != (src_count, src_sum):
             raise MirrorError(f"verification failed: source {src_count} rows / checksum {src_sum}"
                               f", mirror {count} rows / checksum {sum_}")
-        catalog.swap_in(cur, V1_SCHEMA, t.relation, "mirror")
+        catalog.swap_in(cur, t.dest_schema, t.dest, "mirror")
     dst.commit()  # statistics: autovacuum analyzes the fresh table shortly after
     res.rows, res.checksum = count, sum_
+
+
+def _record_live(target: dbmod.Target, lt: LiveTable, rows: int, run_id: int) -> None:
+    with dbmod.connect(target) as conn:
+        livemod.record_live_state(conn, lt, rows, livemod.live_only_in_copy(conn, lt),
+                                  "mirror", run_id)
 
 
 def _finish(target, run_id, result: MirrorResult, status: str, reason, started) -> None:

@@ -31,6 +31,9 @@ SPECIAL_PATHS = {"$id", "$parent_id", "$position", "$element_id"}
 """Column sources that are not V1 keys: row id, parent id, array position, element id."""
 GRAINS = {"row", "array"}
 """'row': one V2 row per V1 row; 'array': one V2 row per element of a V1 array."""
+LIVE_LAYOUTS = ("jsonb", "columns")
+"""Layouts of a live V2 table: Xano's ``(id, xdo jsonb)`` or one column per V2 column."""
+_LIVE_RELATION = re.compile(r"(?:[a-z_][a-z0-9_$]{0,62}\.)?[a-z_][a-z0-9_$]{0,62}")
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
 RESERVED_PREFIXES = ("__dbt_this__", "__ref__", "__source__")
@@ -105,11 +108,40 @@ class Table:
     columns: tuple[Column, ...] = field(default=())
     """Columns in spec order."""
     row: int = 0
+    live_relation: str = ""
+    """Live V2 table as ``[schema.]name`` ('' for ``public.mvpw<V2 workspace>_<v2_id>``)."""
+    live_layout: str = ""
+    """'jsonb' (Xano's ``id, xdo``) or 'columns' (one column per V2 column); '' means jsonb."""
+    v2_id_assumed: bool = False
+    """True when ``v2_id`` was chosen here and is not yet confirmed by the live workspace."""
 
     @property
     def is_main(self) -> bool:
         """True for the main table of its V1 table."""
         return not self.parent
+
+    @property
+    def layout(self) -> str:
+        """The live layout with the default applied.
+
+        >>> Table("u", "1", "u", "user", "row", "", "", "", "Users").layout
+        'jsonb'
+        """
+        return self.live_layout or "jsonb"
+
+    def live_name(self, workspace: int) -> tuple[str, str]:
+        """(schema, relation) of the live V2 table in V2 workspace ``workspace``.
+
+        >>> Table("u", "664", "u", "user", "row", "", "", "", "Users").live_name(2)
+        ('public', 'mvpw2_664')
+        >>> Table("u", "", "u", "user", "row", "", "", "", "U", live_relation="app.users"
+        ...       ).live_name(2)
+        ('app', 'users')
+        """
+        if self.live_relation:
+            schema, _, name = self.live_relation.rpartition(".")
+            return schema or "public", name
+        return "public", f"mvpw{workspace}_{self.v2_id}"
 
 
 @dataclass(frozen=True)
@@ -218,7 +250,10 @@ def build_spec(table_rows: Rows, column_rows: Rows, ignored_rows: Rows = (),
             t = Table(name, r["v2_id"].strip(), r["domain"].strip(), r["v1_table"].strip(),
                       r["grain"].strip(), r["array_path"], r["parent"].strip(),
                       r["parent_column"].strip(), r["description"].strip(),
-                      tuple(cols_by_table.get(name, [])), line)
+                      tuple(cols_by_table.get(name, [])), line,
+                      (r.get("live_relation") or "").strip(),
+                      (r.get("live_layout") or "").strip().lower(),
+                      _flag(r.get("v2_id_assumed")))
         except (KeyError, AttributeError):
             problems.append(f"{V2_TABLES_FILE}:{line}: missing field(s)")
             continue
@@ -276,6 +311,7 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
             out.append(f"{where}: parent_column is required when parent is set")
         if not t.description:
             out.append(f"{where}: description is empty")
+        out += _check_live(t, where)
         keys = [c for c in t.columns if c.name == "id"]
         if not keys:
             out.append(f"{where}: V2 table {t.name!r} has no key column 'id'")
@@ -284,6 +320,13 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
         col_seen: set[str] = set()
         for c in t.columns:
             out += _check_column(t, c, col_seen, names)
+    live: dict[str, str] = {}
+    for t in spec.tables:  # two V2 tables must never write one live table
+        key = t.live_relation or (f"v2 id {t.v2_id}" if t.v2_id else "")
+        if key and key in live:
+            out.append(f"{V2_TABLES_FILE}:{t.row}: {t.name} and {live[key]} would publish to "
+                       f"the same live table ({key})")
+        live.setdefault(key, t.name)
     mains = {}
     for t in spec.tables:
         if t.is_main:
@@ -301,6 +344,24 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
                        f"{V1_TABLES_FILE}")
         if not ig.reason:
             out.append(f"{IGNORED_FILE}:{ig.row}: a reason is required")
+    return out
+
+
+def _check_live(t: Table, where: str) -> list[str]:
+    """The V2 id and the live table of one V2 table."""
+    out = []
+    if t.v2_id and not (t.v2_id.isdigit() and int(t.v2_id) > 0):
+        out.append(f"{where}: v2_id must be a positive integer, got {t.v2_id!r}")
+    if not t.v2_id and not t.live_relation:
+        out.append(f"{where}: v2_id is required (the live table is public.mvpw<V2 "
+                   "workspace>_<v2_id>), or name the live table in live_relation; mark an id "
+                   "not yet confirmed with v2_id_assumed=true")
+    if t.live_relation and not _LIVE_RELATION.fullmatch(t.live_relation):
+        out.append(f"{where}: live_relation must be [schema.]name in lower-case letters, "
+                   f"digits and _, got {t.live_relation!r}")
+    if t.live_layout and t.live_layout not in LIVE_LAYOUTS:
+        out.append(f"{where}: live_layout must be one of {', '.join(LIVE_LAYOUTS)} (empty: "
+                   f"jsonb), got {t.live_layout!r}")
     return out
 
 

@@ -1,6 +1,8 @@
 """Status: every V1 and V2 table with live and expected counts, gap, rejects and last sync.
 
-Read-only; used by ``python -m generator status``, the sync's summary and the dashboard.
+Read-only; used by ``python -m generator status``, the sync's summary and the dashboard. The
+live V2 columns (``live_*``) come from the last ``mirror --v2-workspace`` or ``publish``,
+whichever recorded the table last; they are None before either ran.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from psycopg import sql
 
 from generator import catalog, db
 from generator.config import ARRAY_ID_FACTOR, AUDIT_SCHEMA, TOLERANCE, V1_SCHEMA, V2_SCHEMA
+from generator.live import live_state
 from generator.spec import Spec, load_spec
 from generator.sync.audit import last_problems
 from generator.sync.changes import deleted_in_v1
@@ -71,6 +74,7 @@ def collect_status(conn: psycopg.Connection, spec: Spec) -> list[dict]:
         rel = spec.v1(name).relation
         out.append({"layer": "v1", "table": name, "relation": f"{V1_SCHEMA}.{rel}",
                     "count": catalog.count(conn, V1_SCHEMA, rel)})
+    live = live_state(conn)
     for t in spec.tables:
         n = catalog.count(conn, V2_SCHEMA, t.name)
         e = exp.get(t.name)
@@ -86,8 +90,25 @@ def collect_status(conn: psycopg.Connection, spec: Spec) -> list[dict]:
                     "within_tolerance": within_tolerance(n, e),
                     "rejects": rejected.get(t.name, 0),
                     "last_sync": ended.isoformat() if ended else None,
-                    "last_status": st})
+                    "last_status": st, **_live_fields(live.get(t.name), e)})
     return out
+
+
+def _live_fields(state: dict | None, expected: int | None) -> dict:
+    """The live V2 columns of one status row."""
+    if state is None:
+        return {"live_count": None, "live_gap": None, "live_pct": None, "live_only": None,
+                "live_within_tolerance": True, "live_source": None, "live_at": None,
+                "live_relation": None}
+    n = state["live_count"]
+    return {"live_count": n,
+            "live_gap": n - expected if expected is not None and n is not None else None,
+            "live_pct": round(100.0 * (n or 0) / expected, 2) if expected else None,
+            "live_only": state["live_only"],
+            "live_within_tolerance": within_tolerance(n, expected),
+            "live_source": f"{state['source']} {state['run_id']}",
+            "live_at": state["recorded_at"].isoformat(),
+            "live_relation": state["relation"]}
 
 
 def status_rows(target: db.Target, root: Path) -> list[dict]:
@@ -100,5 +121,6 @@ def status_rows(target: db.Target, root: Path) -> list[dict]:
 
 
 def outside_tolerance(rows: list[dict]) -> list[dict]:
-    """Main V2 tables whose count is off by more than the tolerance."""
-    return [r for r in rows if r["layer"] == "v2" and r["main"] and not r["within_tolerance"]]
+    """Main V2 tables whose count, local or live, is off by more than the tolerance."""
+    return [r for r in rows if r["layer"] == "v2" and r["main"]
+            and not (r["within_tolerance"] and r.get("live_within_tolerance", True))]

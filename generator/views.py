@@ -20,6 +20,8 @@ from generator.config import (
 )
 from generator.discover import Discovery
 from generator.draft import Draft
+from generator.publish.audit import RowDiff
+from generator.publish.run import PublishResult
 from generator.sync.audit import TableState
 
 Echo = Callable[[str], None]
@@ -54,20 +56,24 @@ RUN_FOOTER = ("tests: pass/warn/fail. V2-only rows are kept; V1 orphans are repo
 
 def print_status(rows: list[dict]) -> None:
     """Every V1 and V2 table with counts, gap, rejects, deletions and last sync."""
-    t = Table(title="xano V1 -> V2")
-    for col in ("layer", "table", "count", "expected", "gap", "%", "rejects", "V1-deleted",
-                "last sync"):
+    live = any(r.get("live_count") is not None for r in rows)
+    t = Table(title="xano V1 -> V2" + (" (live: last mirror/publish)" if live else ""))
+    cols = ["layer", "table", "count", "expected", "gap", "%", "rejects", "V1-deleted"]
+    cols += ["live", "live gap", "V2-only"] if live else []
+    for col in cols + ["last sync"]:
         t.add_column(col, justify="right" if col not in ("layer", "table") else "left")
     problems = [r for r in rows if r["layer"] == "problem"]
     for r in (r for r in rows if r["layer"] != "problem"):
-        colour = "" if r["layer"] == "v1" else ("green" if r["within_tolerance"] else "red")
-        t.add_row(r["layer"], r["table"] + ("" if r.get("main", True) else "  (split)"),
-                  n(r["count"]), n(r.get("expected")), n(r.get("gap")),
-                  "-" if r.get("pct") is None else f"{r['pct']:.1f}",
-                  n(r.get("rejects")), n(r.get("deleted_in_v1")),
-                  str(r.get("last_sync") or "-")[:19],
-                  style=colour)
-    Console(width=130).print(t)
+        ok = r.get("within_tolerance", True) and r.get("live_within_tolerance", True)
+        colour = "" if r["layer"] == "v1" else ("green" if ok else "red")
+        cells = [r["layer"], r["table"] + ("" if r.get("main", True) else "  (split)"),
+                 n(r["count"]), n(r.get("expected")), n(r.get("gap")),
+                 "-" if r.get("pct") is None else f"{r['pct']:.1f}",
+                 n(r.get("rejects")), n(r.get("deleted_in_v1"))]
+        if live:
+            cells += [n(r.get("live_count")), n(r.get("live_gap")), n(r.get("live_only"))]
+        t.add_row(*cells, str(r.get("last_sync") or "-")[:19], style=colour)
+    Console(width=160 if live else 130).print(t)
     if problems:
         print(f"last sync (run {problems[0]['run_id']}) stopped:")
         for p in problems:
@@ -76,8 +82,16 @@ def print_status(rows: list[dict]) -> None:
 
 def tolerance_message(bad: list[dict]) -> str:
     """One line naming the main tables outside the tolerance."""
+    def one(r: dict) -> str:
+        parts = []
+        if not r["within_tolerance"]:
+            parts.append(f"{n(r['count'])} of {n(r['expected'])}")
+        if not r.get("live_within_tolerance", True):
+            parts.append(f"live {n(r['live_count'])} of {n(r['expected'])}")
+        return f"{r['table']} ({', '.join(parts)})"
+
     return (f"{len(bad)} main table(s) outside the {percent(TOLERANCE)} tolerance: "
-            + ", ".join(f"{r['table']} ({n(r['count'])} of {n(r['expected'])})" for r in bad))
+            + ", ".join(one(r) for r in bad))
 
 
 def discovery_lines(result: Discovery) -> list[str]:
@@ -145,3 +159,65 @@ def draft_lines(result: Draft, written: list[str]) -> list[str]:
                f"row(s) to {', '.join(written)}; review the diff, then `python -m generator`"
                if written else "nothing to draft: every key is claimed or ignored")
     return out
+
+
+def print_publish(result: PublishResult) -> None:
+    """Per table what a publish wrote (or would write), its conflicts and examples."""
+    dry = result.dry_run
+    title = (f"dry run: plan for {result.target} (nothing written)" if dry
+             else f"publish run {result.run_id} to {result.target}")
+    table = Table(title=title)
+    for col in ("V2 table", "live table", "layout", "insert" if dry else "inserted",
+                "update" if dry else "updated", "unchanged", "conflicts",
+                "prune" if dry else "pruned", "V2-only", "live rows", "checked", "s"):
+        table.add_column(col, justify="left" if col in ("V2 table", "live table", "layout",
+                                                       "checked") else "right")
+    for t in result.tables:
+        checked = "-" if t.verified is None else ("ok" if t.verified else "MISMATCH")
+        table.add_row(t.name, t.relation, t.layout, n(t.inserted), n(t.updated),
+                      n(t.unchanged), n(len(t.conflicts)), n(t.pruned if not dry else
+                                                             t.prunable),
+                      n(t.live_only), n(t.live_before if dry else t.live_after), checked,
+                      f"{t.seconds:.2f}")
+    Console(width=150).print(table)
+    for line in publish_lines(result):
+        print(line)
+
+
+def publish_lines(result: PublishResult, most: int = 20) -> list[str]:
+    """Conflicts (and examples of a dry run) as lines, then the one-line summary."""
+    out = []
+    for t in result.tables:
+        for d in t.conflicts[:most]:
+            out.append(f"conflict {t.name} id {d.id} ({d.kind}"
+                       + (", overwritten with V1" if d.overwritten else ", kept") + "): "
+                       + _fields(d))
+        if len(t.conflicts) > most:
+            out.append(f"conflict {t.name}: ... {len(t.conflicts) - most} more "
+                       "(xano_audit.publish_conflicts)")
+        for d in t.examples:
+            out.append(f"would {d.kind} {t.name} id {d.id}: {_fields(d)}")
+    tabs = result.tables
+    total = sum(t.written for t in tabs)
+    summary = (f"{sum(t.inserted for t in tabs):,} inserted, {sum(t.updated for t in tabs):,} "
+               f"updated, {sum(t.pruned for t in tabs):,} pruned; "
+               f"{sum(t.unchanged for t in tabs):,} unchanged; "
+               f"{sum(len(t.conflicts) for t in tabs):,} conflict(s); "
+               f"{sum(t.live_only for t in tabs):,} V2-only row(s) kept")
+    if result.dry_run:
+        out.append(f"dry run: would write {total:,} row(s): {summary}; nothing was written")
+    else:
+        checked = all(t.verified is not False for t in tabs)
+        out.append(f"publish run {result.run_id}: wrote {total:,} row(s): {summary}"
+                   + ("; read back and verified" if checked else "; READ-BACK MISMATCH"))
+    return out
+
+
+def _fields(d: RowDiff, most: int = 6) -> str:
+    """``field: live -> local`` pairs of one row diff (values already masked)."""
+    if not d.fields:
+        return "no field differs" if d.kind != "deleted in V2" else "row missing in V2"
+    parts = [f"{f.field}: {f.live} -> {f.local}" for f in d.fields[:most]]
+    if len(d.fields) > most:
+        parts.append(f"... {len(d.fields) - most} more")
+    return "; ".join(parts)

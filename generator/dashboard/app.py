@@ -72,6 +72,8 @@ class Dashboard:
                 out["integrity"] = data.integrity(conn, spec)
             if "rejects" in parts:
                 out["rejects"] = data.rejects(conn)
+            if "publish" in parts:
+                out["publish"] = data.publishes(conn)
         if "coverage" in parts:
             out["coverage"] = data.coverage(spec, inventory)
         if "scale" in parts:
@@ -79,7 +81,9 @@ class Dashboard:
         return _jsonable(out)
 
 
-ALL = ("counts", "story", "runs", "integrity", "coverage", "rejects", "scale")
+ALL = ("counts", "story", "runs", "integrity", "coverage", "rejects", "scale", "publish")
+LIVE_ENV = ("XANO_SOURCE_DSN", "XANO_TARGET_DSN", "XANO_V2_WORKSPACE")
+"""Env vars that, all set, make the sync button run mirror -> sync -> publish."""
 
 
 def _env() -> jinja2.Environment:
@@ -87,10 +91,12 @@ def _env() -> jinja2.Environment:
                               autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def render_page(content: dict, live: bool, plotly_inline: str | None, sync_enabled: bool) -> str:
+def render_page(content: dict, live: bool, plotly_inline: str | None, sync_enabled: bool,
+                steps: tuple[str, ...] = ("sync",)) -> str:
     """The page: same template for the live app and the self-contained report."""
     return _env().get_template("index.html").render(
         d=content, live=live, plotly_inline=plotly_inline, sync_enabled=sync_enabled,
+        steps=steps,
         generated_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
 
 
@@ -101,36 +107,63 @@ def render_report(target: dbmod.Target, root: Path) -> str:
     return render_page(content, live=False, plotly_inline=js, sync_enabled=False)
 
 
-class SyncLauncher:
-    """Starts `python -m generator sync` in a child process, one at a time."""
+def live_configured(env: dict | None = None) -> bool:
+    """True when the live instance is configured: the button then mirrors and publishes too."""
+    env = os.environ if env is None else env
+    return all(env.get(k) for k in LIVE_ENV)
 
-    def __init__(self, target: dbmod.Target, root: Path):
+
+class SyncLauncher:
+    """Runs the manual trigger in child processes, one at a time: ``sync``, or with a live
+    instance configured ``mirror`` -> ``sync`` -> ``publish`` (stops at the first failure)."""
+
+    def __init__(self, target: dbmod.Target, root: Path, live: bool = False):
         self.target, self.root = target, root
+        self.steps: tuple[str, ...] = ("mirror", "sync", "publish") if live else ("sync",)
         self.lock = threading.Lock()
+        self.busy = False
         self.proc: subprocess.Popen | None = None
 
     def start(self, running_in_db: bool) -> tuple[int, dict]:
         with self.lock:
-            if running_in_db or (self.proc is not None and self.proc.poll() is None):
+            if running_in_db or self.busy:
                 return 409, {"error": "a sync is already running"}
             env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
             env.update(self.target.dbt_env(self.root))
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "generator", "sync"], cwd=self.root, env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            return 202, {"started": True, "pid": self.proc.pid}
+            self.busy = True
+            self.proc = self._spawn(self.steps[0], env)
+            threading.Thread(target=self._follow, args=(env,), daemon=True).start()
+            return 202, {"started": True, "pid": self.proc.pid, "steps": list(self.steps)}
+
+    def _spawn(self, step: str, env: dict) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "generator", step], cwd=self.root, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def _follow(self, env: dict) -> None:
+        try:
+            for step in self.steps[1:]:
+                if self.proc.wait() != 0:
+                    return
+                self.proc = self._spawn(step, env)
+            self.proc.wait()
+        finally:
+            with self.lock:
+                self.busy = False
 
 
 def build_app(target: dbmod.Target, root: Path, token: str | None = None,
               host: str = "127.0.0.1") -> Starlette:
-    """The ASGI app. ``token`` (else env XANO_DASHBOARD_TOKEN) enables POST /api/sync."""
+    """The ASGI app. ``token`` (else env XANO_DASHBOARD_TOKEN) enables POST /api/sync, which
+    runs mirror -> sync -> publish when XANO_SOURCE_DSN, XANO_TARGET_DSN and XANO_V2_WORKSPACE
+    are set, else a sync."""
     dash = Dashboard(target, root)
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
-    launcher = SyncLauncher(target, root)
+    launcher = SyncLauncher(target, root, live=live_configured())
 
     def page(request: Request):
         return HTMLResponse(render_page(dash.gather(*ALL), live=True, plotly_inline=None,
-                                        sync_enabled=bool(token)))
+                                        sync_enabled=bool(token), steps=launcher.steps))
 
     def api(part: str):
         def endpoint(request: Request):

@@ -15,7 +15,14 @@ from generator.keypath import encode_path, is_sensitive, mask
 from generator.status import collect_status
 from generator.sync.audit import last_problems, lock_held
 
-AUDIT_TABLES = {"sync_runs", "sync_run_tables", "v1_synced_ids", "xano_rejects"}
+AUDIT_TABLES = {"sync_runs", "sync_run_tables", "v1_synced_ids", "xano_rejects",
+                "publish_runs", "publish_run_tables", "publish_conflicts", "published_rows",
+                "live_state", "mirror_runs", "v1_row_hashes", "v1_changes", "model_state",
+                "seed_state", "sync_run_problems", "model_state_v1", "v1_state", "v1_versions",
+                "shape_backup"}
+"""Bookkeeping tables of xano_audit (not stored test failures)."""
+AUDIT_PREFIXES = ("xano_accounting__", "xano_rejects__", "published_rows__")
+"""Models of xano_audit (not stored test failures)."""
 SAMPLE = 5
 
 
@@ -28,7 +35,9 @@ def read_only(conn: psycopg.Connection) -> psycopg.Connection:
 def counts(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
     """Every V1 and V2 table with live and expected counts."""
     keys = ("layer", "table", "count", "expected", "gap", "pct", "rejects", "deleted_in_v1",
-            "main", "within_tolerance", "domain", "last_sync", "last_status", "relation")
+            "main", "within_tolerance", "domain", "last_sync", "last_status", "relation",
+            "live_count", "live_gap", "live_only", "live_within_tolerance", "live_source",
+            "live_at", "live_relation")
     rows = [{k: r.get(k) for k in keys} for r in collect_status(conn, spec)]
     return {"tolerance": TOLERANCE, "tables": rows}
 
@@ -104,6 +113,33 @@ def runs(conn: psycopg.Connection, limit: int = 20) -> dict:
             "problems": last_problems(conn)}
 
 
+def publishes(conn: psycopg.Connection, limit: int = 20, conflicts: int = 50) -> dict:
+    """Publish history, the latest publish per table, and its conflicts (already masked)."""
+    if not catalog.exists(conn, AUDIT_SCHEMA, "publish_runs"):
+        return {"runs": [], "latest": None, "tables": [], "conflicts": [], "conflict_count": 0}
+    cur = conn.execute(f"""
+        select run_id, started_at, ended_at, target, v2_workspace, selector, options, who,
+            status, reason
+        from {AUDIT_SCHEMA}.publish_runs order by run_id desc limit %s""", (limit,))
+    cols = [d.name for d in cur.description]
+    history = [dict(zip(cols, r)) for r in cur]
+    latest = history[0]["run_id"] if history else None
+    cur = conn.execute(f"""
+        select v2_table, relation, layout, inserted, updated, unchanged, conflicts, overwritten,
+            pruned, live_only, live_before, live_after, verified, status, duration_s
+        from {AUDIT_SCHEMA}.publish_run_tables where run_id = %s""", (latest,))
+    cols = [d.name for d in cur.description]
+    tables = [dict(zip(cols, r)) for r in cur]
+    cur = conn.execute(f"""
+        select v2_table, id, kind, fields, overwritten from {AUDIT_SCHEMA}.publish_conflicts
+        where run_id = %s order by v2_table, id limit %s""", (latest, conflicts))
+    cols = [d.name for d in cur.description]
+    found = [dict(zip(cols, r)) for r in cur]
+    total = sum(t["conflicts"] or 0 for t in tables)
+    return {"runs": history, "latest": latest, "tables": tables, "conflicts": found,
+            "conflict_count": total}
+
+
 def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
     """Last test results per V2 table and a sample of failing rows of every stored test."""
     per_table: dict[str, dict] = {}
@@ -120,7 +156,7 @@ def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
     stored = [r[0] for r in conn.execute(
         "select tablename from pg_tables where schemaname = %s order by 1", (AUDIT_SCHEMA,))]
     for name in stored:
-        if name in AUDIT_TABLES or name.startswith("xano_accounting__"):
+        if name in AUDIT_TABLES or name.startswith(AUDIT_PREFIXES):
             continue
         n = conn.execute(sql.SQL("select count(*) from {}").format(
             sql.Identifier(AUDIT_SCHEMA, name))).fetchone()[0]

@@ -12,7 +12,7 @@ from generator.census import CensusRow, role_of, size_text, summarize
 from generator.config import GENERATED_HEADER
 from generator.coverage import Coverage
 from generator.inventory import Inventory
-from generator.spec import Spec
+from generator.spec import Spec, Table
 from generator.transforms import TRANSFORMS
 
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<name>[a-z_]+) -->\n)(?P<body>.*?)"
@@ -72,6 +72,30 @@ def census_block(rows: list[CensusRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def v2_id_text(t: Table) -> str:
+    """The V2 id as the docs show it, marked when it is assumed.
+
+    >>> v2_id_text(Table("p", "931", "p", "p", "row", "", "", "", "P", v2_id_assumed=True))
+    '931, assumed until the live workspace confirms it'
+    """
+    if not t.v2_id:
+        return "n/a"
+    return f"{t.v2_id}, assumed until the live workspace confirms it" if t.v2_id_assumed \
+        else t.v2_id
+
+
+def live_text(t: Table) -> str:
+    """Where ``publish`` writes the table, and in which layout.
+
+    >>> live_text(Table("u", "664", "u", "user", "row", "", "", "", "Users"))
+    '`public.mvpw<V2 workspace>_664`, jsonb layout (`id`, `xdo`)'
+    """
+    where = t.live_relation if t.live_relation else f"public.mvpw<V2 workspace>_{t.v2_id}"
+    layout = ("jsonb layout (`id`, `xdo`)" if t.layout == "jsonb"
+              else "columns layout (one column per V2 column)")
+    return f"`{where}`, {layout}"
+
+
 def mapping_block(spec: Spec) -> str:
     """Per domain and V2 table: every column with its V1 key path, transform and type."""
     out = []
@@ -80,11 +104,12 @@ def mapping_block(spec: Spec) -> str:
         for t in [x for x in spec.tables if x.domain == domain]:
             grain = (f"one row per element of `{t.v1_table}.{t.array_path}[]`"
                      if t.grain == "array" else f"one row per V1 `{t.v1_table}` row")
-            out.append(f"#### `{t.name}` (V2 id {t.v2_id or 'n/a'})\n")
+            out.append(f"#### `{t.name}` (V2 id {v2_id_text(t)})\n")
             out.append(f"{_cell(t.description)}. Source: V1 `{t.v1_table}` "
                        f"(`{spec.v1(t.v1_table).relation}`); grain: {grain}; key: `id`; "
                        + (f"parent: `{t.parent}` via `{t.parent_column}`." if t.parent
-                          else "main table of the domain.") + "\n")
+                          else "main table of the domain.")
+                       + f" Live table: {live_text(t)}.\n")
             out.append("| column | V1 key path | transform | type | notes |")
             out.append("|---|---|---|---|---|")
             for c in t.columns:
@@ -145,7 +170,7 @@ def domain_docs(spec: Spec) -> str:
                 kind = ("main table, one row per V1 row" if t.is_main else
                         f"one row per element of `{t.array_path}[]`" if t.grain == "array" else
                         "one row per V1 row (1:1 split)")
-                parts.append(f"- `{t.name}` (V2 id {t.v2_id or 'n/a'}): {kind}, "
+                parts.append(f"- `{t.name}` (V2 id {v2_id_text(t)}): {kind}, "
                              f"{len(t.columns)} typed columns")
             parts.append("")
         parts.append("{% enddocs %}\n")

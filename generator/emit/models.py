@@ -149,7 +149,8 @@ def _model_entry(t: Table, unmapped: list[str]) -> dict:
     config: dict = {
         "contract": {"enforced": True},
         "unique_key": "id",
-        "meta": {"xano_v2_table_id": t.v2_id or None, "v1_table": t.v1_table,
+        "meta": {"xano_v2_table_id": t.v2_id or None, "xano_v2_id_assumed": t.v2_id_assumed,
+                 "live_layout": t.layout, "v1_table": t.v1_table,
                  "grain": t.grain, "parent": t.parent or None},
     }
     if t.grain == "array":
@@ -233,7 +234,8 @@ def seeds_yaml() -> str:
         {"name": "xano_v2_tables", "description": "Mapping spec: V2 tables.",
          "config": {"column_types": {c: "text" for c in (
              "v2_table", "v2_id", "domain", "v1_table", "grain", "array_path", "parent",
-             "parent_column", "description")}}},
+             "parent_column", "description", "live_relation", "live_layout",
+             "v2_id_assumed")}}},
         {"name": "xano_v2_columns", "description": "Mapping spec: V2 columns.",
          "config": {"column_types": {c: "text" for c in (
              "v2_table", "column", "v1_path", "transform", "v2_type", "nullable", "sensitive",

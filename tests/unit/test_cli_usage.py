@@ -20,14 +20,25 @@ CASES = [
     (["--dsn", "postgresql://u:p%ZZass@h/db", "db", "status"], 1, "invalid --dsn"),
     (["dashboard", "--port", "0"], 2, "Invalid value for '--port'"),
     (["demo", "--scale", "0"], 1, "--scale must be > 0"),
+    (["mirror", "--source-dsn", "postgresql://x@h/db", "--v2-workspace", "0"], 2,
+     "Invalid value for '--v2-workspace'"),
+    (["publish", "--v2-workspace", "7"], 2, "Missing option '--target-dsn'"),
+    (["publish", "--target-dsn", "postgresql://x@h/db"], 2, "Missing option '--v2-workspace'"),
+    (["publish", "--target-dsn", "postgresql://x@h/db", "--v2-workspace", "0"], 2,
+     "Invalid value for '--v2-workspace'"),
+    (["publish", "--target-dsn", "postgresql://u:p%ZZass@h/db", "--v2-workspace", "7"], 1,
+     "invalid --target-dsn"),
+    (["publish", "--target-dsn", "postgresql://x@h/db", "--v2-workspace", "7", "--select",
+      "nosuch"], 1, "unknown --select 'nosuch'"),
 ]
 
 
 @pytest.mark.parametrize("args,code,words", CASES, ids=[" ".join(c[0]) for c in CASES])
 def test_bad_input_is_one_line_and_the_right_exit_code(args, code, words, monkeypatch):
-    for var in ("PGHOST", "PGHOSTADDR", "PGSERVICE", "XANO_DSN"):
+    for var in ("PGHOST", "PGHOSTADDR", "PGSERVICE", "XANO_DSN", "XANO_TARGET_DSN",
+                "XANO_V2_WORKSPACE"):
         monkeypatch.delenv(var, raising=False)
-    if args[0] == "demo":  # bad --scale must fail before any server is needed
+    if args[0] in ("demo", "publish"):  # bad input must fail before any server is needed
         monkeypatch.setenv("PGHOST", "/nonexistent")
     res = CliRunner().invoke(cli, args, prog_name="python -m generator")
     assert res.exit_code == code, res.output

@@ -108,3 +108,41 @@ def test_every_problem_is_reported_at_once():
 def test_a_row_missing_fields_is_named():
     problems = _problems(columns="v2_table,column\nu,id\n")
     assert any(p.startswith("seeds/xano_v2_columns.csv:2: missing field") for p in problems)
+
+
+LIVE_TABLES = TABLES.replace("parent_column,description\n",
+                             "parent_column,description,live_relation,live_layout,v2_id_assumed\n")
+LIVE_CASES = [
+    ("u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users,,columns,", None),
+    ("u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users,app.users,,true", None),
+    ("u,1,user,user,row,,,,Users", "u,x1,user,user,row,,,,Users", "v2_id must be a positive"),
+    ("u,1,user,user,row,,,,Users", "u,,user,user,row,,,,Users", "v2_id is required"),
+    ("u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users,,rows,",
+     "live_layout must be one of jsonb, columns"),
+    ("u,1,user,user,row,,,,Users", 'u,1,user,user,row,,,,Users,"a;drop table x",,',
+     "live_relation must be [schema.]name"),
+    ("u_roles,2,user", "u_roles,1,user", None),
+]
+
+
+@pytest.mark.parametrize("old,new,words", LIVE_CASES, ids=[c[1][26:] for c in LIVE_CASES])
+def test_live_table_columns_are_optional_and_checked(old, new, words):
+    problems = _problems(tables=LIVE_TABLES.replace(old, new, 1))
+    if old.startswith("u_roles"):
+        assert [p for p in problems if p.startswith("seeds/xano_v2_tables.csv:3: ")
+                and "u_roles and u would publish to the same live table (v2 id 1)" in p]
+    elif words is None:
+        assert problems == []
+    else:
+        assert [p for p in problems if p.startswith("seeds/xano_v2_tables.csv:2: ")
+                and words in p], problems
+
+
+def test_live_name_defaults_to_the_xano_relation_of_the_v2_workspace():
+    spec = build_spec(_rows(LIVE_TABLES.replace("Users\n", "Users,,,true\n", 1)
+                            .replace("Deals\n", "Deals,crm.deals,columns,\n")),
+                      _rows(COLUMNS), _rows(IGNORED), registry=REGISTRY)
+    assert spec.table("u").live_name(7) == ("public", "mvpw7_1")
+    assert spec.table("u").v2_id_assumed and spec.table("u").layout == "jsonb"
+    assert spec.table("t").live_name(7) == ("crm", "deals")
+    assert spec.table("t").layout == "columns"
