@@ -86,9 +86,15 @@ class LiveTable:
 
 def live_tables(spec: Spec, workspace: int, tables: Sequence[Table] | None = None
                 ) -> list[LiveTable]:
-    """The live tables of ``tables`` (default: every V2 table) in V2 workspace ``workspace``."""
+    """The live tables of ``tables`` (default: every V2 table) in V2 workspace ``workspace``.
+
+    A V2 table with neither a V2 id nor a live_relation has no live table (a table drafted
+    before its live id is known): it is left out.
+    """
     out = []
     for t in tables if tables is not None else spec.tables:
+        if not t.has_live:
+            continue
         schema, name = t.live_name(workspace)
         out.append(LiveTable(t, schema, name))
     return out

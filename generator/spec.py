@@ -129,6 +129,11 @@ class Table:
         """
         return self.live_layout or "jsonb"
 
+    @property
+    def has_live(self) -> bool:
+        """True when publish knows the live table: a V2 id, or a live_relation."""
+        return bool(self.v2_id or self.live_relation)
+
     def live_name(self, workspace: int) -> tuple[str, str]:
         """(schema, relation) of the live V2 table in V2 workspace ``workspace``.
 
@@ -352,10 +357,6 @@ def _check_live(t: Table, where: str) -> list[str]:
     out = []
     if t.v2_id and not (t.v2_id.isdigit() and int(t.v2_id) > 0):
         out.append(f"{where}: v2_id must be a positive integer, got {t.v2_id!r}")
-    if not t.v2_id and not t.live_relation:
-        out.append(f"{where}: v2_id is required (the live table is public.mvpw<V2 "
-                   "workspace>_<v2_id>), or name the live table in live_relation; mark an id "
-                   "not yet confirmed with v2_id_assumed=true")
     if t.live_relation and not _LIVE_RELATION.fullmatch(t.live_relation):
         out.append(f"{where}: live_relation must be [schema.]name in lower-case letters, "
                    f"digits and _, got {t.live_relation!r}")

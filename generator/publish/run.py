@@ -26,6 +26,7 @@ from generator.config import (
     PUBLISH_LOCK_KEY,
     PUBLISH_WORK_MEM,
     V2_SCHEMA,
+    V2_TABLES_FILE,
 )
 from generator.errors import PublishError
 from generator.live import HOLDS, LiveTable, live_tables
@@ -120,7 +121,14 @@ def check_options(root: Path, options: PublishOptions) -> list[LiveTable]:
     any server is touched)."""
     target_label(options.target_dsn)
     spec = load_spec(root)
-    return live_tables(spec, options.workspace, selected_tables(spec, options.select))
+    chosen = selected_tables(spec, options.select)
+    unplaced = [t for t in chosen if not t.has_live]
+    if unplaced:
+        raise PublishError("; ".join(
+            f"{V2_TABLES_FILE}:{t.row}: V2 table {t.name} has no v2_id and no live_relation: "
+            "publish cannot place it (set one; mark an unconfirmed id v2_id_assumed=true)"
+            for t in unplaced) + "; nothing was written")
+    return live_tables(spec, options.workspace, chosen)
 
 
 def publish(local: db.Target, root: Path, options: PublishOptions) -> PublishResult:

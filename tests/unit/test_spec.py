@@ -116,7 +116,7 @@ LIVE_CASES = [
     ("u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users,,columns,", None),
     ("u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users,app.users,,true", None),
     ("u,1,user,user,row,,,,Users", "u,x1,user,user,row,,,,Users", "v2_id must be a positive"),
-    ("u,1,user,user,row,,,,Users", "u,,user,user,row,,,,Users", "v2_id is required"),
+    ("u,1,user,user,row,,,,Users", "u,,user,user,row,,,,Users", None),  # publish refuses it
     ("u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users,,rows,",
      "live_layout must be one of jsonb, columns"),
     ("u,1,user,user,row,,,,Users", 'u,1,user,user,row,,,,Users,"a;drop table x",,',
@@ -146,3 +146,12 @@ def test_live_name_defaults_to_the_xano_relation_of_the_v2_workspace():
     assert spec.table("u").v2_id_assumed and spec.table("u").layout == "jsonb"
     assert spec.table("t").live_name(7) == ("crm", "deals")
     assert spec.table("t").layout == "columns"
+
+
+def test_a_table_without_v2_id_syncs_but_has_no_live_table():
+    from generator.live import live_tables
+
+    spec = build_spec(_rows(LIVE_TABLES.replace("u,1,user", "u,,user", 1)), _rows(COLUMNS),
+                      _rows(IGNORED), registry=REGISTRY)
+    assert not spec.table("u").has_live and spec.table("t").has_live
+    assert "u" not in [lt.table.name for lt in live_tables(spec, 7)]
