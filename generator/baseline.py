@@ -29,7 +29,8 @@ def lay_baseline(target: dbmod.Target, root: Path, scale: float = 1.0) -> list[s
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(V2_SCHEMA)))
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(
             sql.Identifier(AUDIT_SCHEMA)))
-    for args in (["seed", "--quiet"], ["run", "--quiet", "--select", "path:models/v2"]):
+    for args in (["seed", "--quiet", "--full-refresh"],
+                 ["run", "--quiet", "--select", "path:models/v2"]):
         res = dbt_invoke(target, root, args)
         if not res.success:
             raise SyncError(f"baseline: dbt {args[0]} failed: {res.exception or 'see logs'}")

@@ -35,8 +35,8 @@ def sync_view() -> Iterator[Callable[[object], None]]:
             console.print(f"  building {state.name} ...", highlight=False)
         else:
             console.print(f"  {state.name:<26} {state.status:<8} "
-                          f"{(state.after or 0):>10,} rows  {state.duration:6.1f}s",
-                          highlight=False)
+                          f"{(state.rows_affected or 0):>10,} rows written  "
+                          f"{state.duration:6.1f}s", highlight=False)
 
     yield on_event
 

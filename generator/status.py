@@ -20,10 +20,16 @@ from generator.sync.audit import last_problems
 from generator.sync.changes import deleted_in_v1
 
 
-def expected_counts(conn: psycopg.Connection, spec: Spec) -> dict[str, int]:
-    """What each V2 table's grain implies from V1 (V1 rows, or summed array lengths)."""
+def expected_counts(conn: psycopg.Connection, spec: Spec,
+                    only: set[str] | None = None) -> dict[str, int]:
+    """What each V2 table's grain implies from V1 (V1 rows, or summed array lengths).
+
+    ``only``: the V2 tables to count (default: all).
+    """
     out: dict[str, int] = {}
     for t in spec.tables:
+        if only is not None and t.name not in only:
+            continue
         relation = spec.v1(t.v1_table).relation
         if not catalog.exists(conn, V1_SCHEMA, relation):
             continue

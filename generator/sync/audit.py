@@ -213,3 +213,13 @@ def last_problems(conn: psycopg.Connection) -> list[dict]:
         f"where p.run_id = (select max(run_id) from {AUDIT_SCHEMA}.sync_runs "
         "where status in ('success', 'failed')) order by p.seq").fetchall()
     return [{"run_id": r[0], "v2_table": r[1], "test": r[2], "line": r[3]} for r in rows]
+
+
+def last_counts(conn: psycopg.Connection) -> dict[str, tuple[int | None, int]]:
+    """V2 table -> (V1-implied count, V2 count) recorded by the newest successful run."""
+    rows = conn.execute(
+        f"select distinct on (t.v2_table) t.v2_table, t.v1_count, t.v2_after "
+        f"from {AUDIT_SCHEMA}.sync_run_tables t join {AUDIT_SCHEMA}.sync_runs r using (run_id) "
+        "where r.status = 'success' and t.v2_after is not null "
+        "order by t.v2_table, t.run_id desc").fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}

@@ -94,10 +94,6 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
                 audit.finish_run(conn, run_id, f"preflight: {exc}")
                 raise
             states = {t.name: TableState(t.name) for t in tables}
-            exp = expected_counts(conn, spec)
-            for s in states.values():
-                s.v1 = exp.get(s.name)
-                s.before = catalog.count(conn, V2_SCHEMA, s.name) or 0
             result = SyncResult(run_id, list(states.values()))
             failure, problems, refused = "", [], None
             try:
@@ -114,7 +110,10 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
                 failure = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
             rejected = rejects_by_table(conn)
             for s in states.values():
-                s.after = catalog.count(conn, V2_SCHEMA, s.name)
+                if s.status != "unchanged" or s.before is None:  # unchanged: nothing written
+                    s.after = catalog.count(conn, V2_SCHEMA, s.name)
+                else:
+                    s.after = s.before
                 audit.record_table(conn, run_id, s, rejected.get(s.name, 0))
             audit.record_problems(conn, run_id, [(p.v2_table, p.test, p.line) for p in problems])
             audit.finish_run(conn, run_id, failure)
@@ -148,6 +147,7 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
     shape.apply(conn, layout, result.run_id)  # every check passed: now V2 may change
     result.notes += [c.describe() for c in layout.changes]
     active = {n for n, d in found.items() if d.active}
+    _count(conn, spec, states, active)
     for s in states.values():
         if spec.table(s.name).v1_table not in active:
             s.status, s.message, s.rows_affected = "unchanged", "no V1 changes", 0
@@ -182,6 +182,20 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
                          (v1.name, digests[v1.name]))
         if options.select is None:
             _store_digest(conn, "model_state", glob)
+
+
+def _count(conn: psycopg.Connection, spec: Spec, states: dict[str, TableState],
+           active: set[str]) -> None:
+    """V1-implied and V2 counts before the build: measured for the tables this run touches,
+    the last run's figures for the others (their V1 and V2 have not changed since)."""
+    last = audit.last_counts(conn)
+    measure = {n for n in states if spec.table(n).v1_table in active or n not in last}
+    exp = expected_counts(conn, spec, only=measure)
+    for s in states.values():
+        if s.name in measure:
+            s.v1, s.before = exp.get(s.name), catalog.count(conn, V2_SCHEMA, s.name) or 0
+        else:
+            s.v1, s.before = last[s.name]
 
 
 def _seed_if_changed(target: db.Target, root: Path, conn: psycopg.Connection,

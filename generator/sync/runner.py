@@ -10,8 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from generator import catalog, db
-from generator.config import V2_SCHEMA
+from generator import db
 from generator.errors import BuildFailed
 from generator.sync.audit import TableState, record_table
 from generator.sync.explain import TestOutcome
@@ -95,8 +94,7 @@ class DbtMonitor:
         s.duration = time.monotonic() - self.started.get(node.node_name, time.monotonic())
         rows = MessageToDict(res.adapter_response).get("rows_affected")
         s.rows_affected = int(rows) if isinstance(rows, (int, float)) and rows >= 0 else None
-        s.after = catalog.count(self.conn, V2_SCHEMA, s.name)
-        record_table(self.conn, self.run_id, s, None)
+        record_table(self.conn, self.run_id, s, None)  # the count comes at the end of the run
         self._emit(s)
 
     def _emit(self, s: TableState) -> None:
@@ -165,6 +163,7 @@ def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -
 
 def seed(target: db.Target, root: Path) -> None:
     """``dbt seed``; raises BuildFailed."""
-    res = dbt_invoke(target, root, ["seed", "--quiet"])
+    # full refresh: a seed that gained a column (a new spec field) is recreated, not appended
+    res = dbt_invoke(target, root, ["seed", "--quiet", "--full-refresh"])
     if not res.success:
         raise BuildFailed(f"dbt seed failed: {res.exception or 'see logs'}")
