@@ -12,7 +12,9 @@
     select id, xdo from {{ source('xano_v1', v1_table) }}
     {%- if scope != 'all' and (scope == 'check' or is_incremental())
           and var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) %}
-    where id in (select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}')
+    where id = any(array(
+        select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'
+    ))
     {%- endif %}
 {%- endmacro %}
 
@@ -25,9 +27,9 @@
     {%- if is_incremental() %}
     delete from {{ this }} as r
     {%- if var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) %}
-    where r.v1_id in (
+    where r.v1_id = any(array(
         select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'
-    )
+    ))
     or not exists (select 1 from {{ source('xano_v1', v1_table) }} as s where s.id = r.v1_id)
     {%- endif %}
     {%- endif %}

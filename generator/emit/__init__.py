@@ -6,6 +6,9 @@ reads the inputs, applies the coverage gate, and writes (or with ``check`` compa
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,4 +156,47 @@ def generate_project(root: Path, allow_unmapped: bool = False, check: bool = Fal
         else:
             (root / rel).unlink()
             result.changed.append(rel)
+    return result
+
+
+CHECK_STAMP = "target/.xano_generated_ok"
+"""Where the last successful check leaves the digest of what it compared (git-ignored)."""
+
+
+def _check_digest(root: Path, allow_unmapped: bool) -> str:
+    """Digest of everything a check reads: the generator's code, seeds/, the generated folders
+    and the two files with generated blocks."""
+    code = Path(__file__).resolve().parent.parent
+    paths = [(code, p) for p in sorted(code.rglob("*.py"))]
+    for base in ("seeds", *GENERATED_DIRS):
+        paths += [(root, p) for p in sorted((root / base).rglob("*")) if p.is_file()]
+    paths += [(root, root / GUIDE_FILE), (root, root / DBT_PROJECT_FILE)]
+    h = hashlib.sha256(b"allow_unmapped" if allow_unmapped else b"")
+    for base, path in paths:
+        if path.is_file():  # names relative to their base: the same project from any cwd
+            h.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def check_cached(root: Path, allow_unmapped: bool = False) -> Result:
+    """``generate_project(check=True)``, skipped when nothing it reads changed since the last
+    check that found every file up to date (a sync checks on every run)."""
+    stamp = root / CHECK_STAMP
+    digest = _check_digest(root, allow_unmapped)
+    try:
+        last = json.loads(stamp.read_text(encoding="utf-8"))
+        if last.get("digest") == digest:
+            return Result(total=last["total"], tables=last["tables"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    result = generate_project(root, allow_unmapped=allow_unmapped, check=True)
+    if not result.stale:
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+            tmp.write_text(json.dumps({"digest": digest, "total": result.total,
+                                       "tables": result.tables}), encoding="utf-8")
+            tmp.replace(stamp)
+        except OSError:  # a read-only checkout checks every time
+            pass
     return result

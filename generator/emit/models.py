@@ -37,8 +37,8 @@ def changed_only_filter(v1: str, alias: str = "", incremental: bool = True) -> s
     """Jinja block: when the sync says so, read only V1 rows changed since the last sync."""
     col = f"{alias}.id" if alias else "id"
     return (f"    {{% if {changed_only(v1, incremental)} %}}\n"
-            f"    {'and' if alias else 'where'} {col} in (select c.id from "
-            f"{AUDIT_SCHEMA}.v1_changes as c where c.v1_table = '{v1}')\n"
+            f"    {'and' if alias else 'where'} {col} = any(array(select c.id from "
+            f"{AUDIT_SCHEMA}.v1_changes as c where c.v1_table = '{v1}'))\n"
             "    {% endif %}\n")
 
 
@@ -154,7 +154,7 @@ def _model_entry(t: Table, unmapped: list[str]) -> dict:
                  "grain": t.grain, "parent": t.parent or None},
     }
     if t.grain == "array":
-        config["post_hook"] = [_array_prune_hook(t)]
+        config["post_hook"] = [sql_text(build.parent_index(t)), _array_prune_hook(t)]
     desc = (f"{t.description}. V2 table `{t.name}` (Xano id {t.v2_id or 'n/a'}); "
             f"from V1 `{t.v1_table}`, " + (
                 f"one row per element of `{t.array_path}[]`" if t.grain == "array"
@@ -166,14 +166,15 @@ def _model_entry(t: Table, unmapped: list[str]) -> dict:
         for c in columns:
             if c["name"] == "id":
                 c["data_tests"].append({"xano_covers_v1_ids": {"arguments": {
-                    "v1_source": source}}})
+                    "v1_source": source}, "config": {"where": changed_rows(t)}}})
         model_tests: list = [{"xano_count_within_tolerance": {"arguments": {
             "v1_source": source}}}]
     else:
         args = {"v1_source": source, "parent_column": t.parent_column}
         if t.grain == "array":
             args["array_key"] = jinja_literal(t.array_path)
-        model_tests = [{"xano_split_count_matches_grain": {"arguments": args}}]
+        model_tests = [{"xano_split_count_matches_grain": {
+            "arguments": args, "config": {"where": changed_rows(t)}}}]
     return {"name": t.name, "description": desc, "config": config,
             "data_tests": model_tests, "columns": columns}
 

@@ -6,6 +6,7 @@ when it fits Postgres' 63-byte limit) or a string literal (``xdo -> 'key'``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -222,6 +223,23 @@ def array_prune(table: Table) -> exp.Expression:
             exp.EQ(this=col(table.parent_column, "t"), expression=col("id", "v1")),
             exp.GT(this=col("position", "t"), expression=length))),
     )
+
+
+def parent_index(table: Table) -> exp.Create:
+    """CREATE INDEX IF NOT EXISTS on a split table's parent column.
+
+    The rows of an array table belong to their V1 row through that column: a changed-only
+    sync's tests and the array prune look rows up by it (without the index, each of them
+    scans the whole table). The name is stable (the hook runs on every build) and fits
+    PostgreSQL's identifier limit.
+    """
+    name = f"{table.name}__{table.parent_column}__idx"
+    if len(name.encode()) > MAX_IDENT:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        name = name.encode()[:MAX_IDENT - 14].decode(errors="ignore") + f"_{digest}__idx"
+    return exp.Create(kind="INDEX", exists=True, this=exp.Index(
+        this=ident(name), table=exp.to_table(THIS),
+        params=exp.IndexParameters(columns=[exp.Ordered(this=col(table.parent_column))])))
 
 
 def _build_object(pairs: list[exp.Expression]) -> exp.Expression:

@@ -18,14 +18,14 @@ The new fingerprint and horizon are stored only after a successful build (:func:
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-import yaml
 from psycopg import sql
 
-from generator import catalog
+from generator import catalog, yamlio
 from generator.config import AUDIT_SCHEMA, V1_SCHEMA, V2_SCHEMA
 from generator.registry import V1Table
 from generator.spec import Spec
@@ -232,8 +232,8 @@ def v1_digests(root: Path, spec: Spec) -> dict[str, str]:
     accounting model. A V1 table whose digest changed is re-read in full by the next sync."""
     models = {}
     for path in sorted((root / "models" / "v2").glob("*/_*__models.yml")):
-        for m in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
-            models[m["name"]] = yaml.safe_dump(m, sort_keys=True).encode()
+        for m in (yamlio.load(path) or {}).get("models", []):
+            models[m["name"]] = json.dumps(m, sort_keys=True, default=str).encode()
     out = {}
     for v1 in spec.v1_tables():
         tables = spec.for_v1(v1)

@@ -20,11 +20,11 @@ from generator.sync.changes import Detection
 
 def preflight(conn: psycopg.Connection, root: Path, spec: Spec) -> None:
     """Raise SyncError when the models are stale, a V1 table is missing, or V1 has new keys."""
-    from generator.emit import generate_project
+    from generator.emit import check_cached
 
     # allow_unmapped: files generated with --allow-unmapped are as valid as the others; keys the
     # inventory does not know are caught below
-    stale = generate_project(root, check=True, allow_unmapped=True).stale
+    stale = check_cached(root, allow_unmapped=True).stale
     if stale:
         raise SyncError(f"generated files are stale ({', '.join(stale[:5])}); run "
                         "`python -m generator` and commit")
@@ -52,8 +52,8 @@ def new_keys(conn: psycopg.Connection, root: Path, spec: Spec,
             continue
         only = sql.SQL("")
         if d.mode == "rows":
-            only = sql.SQL(" and id in (select c.id from {} c where c.v1_table = {})").format(
-                sql.Identifier(AUDIT_SCHEMA, "v1_changes"), sql.Literal(name))
+            only = sql.SQL(" and id = any(array(select c.id from {} c where c.v1_table = {}))"
+                           ).format(sql.Identifier(AUDIT_SCHEMA, "v1_changes"), sql.Literal(name))
         known = sorted(top_key(p) for p in inventory.top_level_paths(name))
         rel = sql.Identifier(V1_SCHEMA, d.table.relation)
         # `xdo - known` is empty for a row without unknown keys: one cheap test per row; the

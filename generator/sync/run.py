@@ -83,6 +83,7 @@ def run_sync(target: db.Target, root: Path, options: SyncOptions = SyncOptions()
     """One audited sync; raises SyncError on failure (with one explained line per problem)."""
     spec = load_spec(root)
     tables = selected_tables(spec, options.select)
+    runner.preload()
     with db.connect(target) as lock_conn, db.connect(target) as conn:
         audit.ensure_audit(conn)
         busy = lambda: SyncError(f"sync already running since {audit.running_since(conn)}")  # noqa: E731
@@ -158,23 +159,26 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
         _seed_if_changed(target, root, conn, bool(full))
         every = len(full) == len(v1_tables) and options.select is None
         args = dbt_selector_for(None if every else build_tables, full=True)
+        dbt_vars: dict = {"xano_store_failures": False}  # runner.keep_failing_rows stores them
         if not every:
             # changed-only: models read only the rows detect_changes() listed, except for the
             # V1 tables in xano_full_v1; accounting runs for those (whole-table passes)
             args = dbt_selector_for(build_tables, full=False)
             args[-1] += "".join(f" xano_accounting__{v}" for v in sorted(full))
-            args += ["--vars", json.dumps({"xano_changed_only": True,
-                                           "xano_full_v1": sorted(full)})]
+            dbt_vars.update(xano_changed_only=True, xano_full_v1=sorted(full))
+        args += ["--vars", json.dumps(dbt_vars)]
         runner.build(target, root, args,
                      runner.DbtMonitor(conn, result.run_id, states, on_event))
     shape.finish(conn, layout)
     changes.remember(conn, found)
     if not options.prune:
-        for v1 in (d.table for d in found.values() if d.active):
-            gone = changes.deleted_in_v1(conn, v1)
+        for d in (d for d in found.values() if d.active):
+            # rows mode counted them before the build; a table read in full counts now
+            gone = d.deleted if d.mode == "rows" else changes.deleted_in_v1(conn, d.table)
             if gone:
-                result.notes.append(f"{spec.main_table(v1.name).name}: {gone:,} V2 row(s) whose "
-                                    f"V1 row was deleted are kept; sync --prune removes them")
+                result.notes.append(f"{spec.main_table(d.table.name).name}: {gone:,} V2 row(s) "
+                                    "whose V1 row was deleted are kept; sync --prune removes "
+                                    "them")
     with conn.transaction():  # the models these V1 tables were checked with
         for v1 in v1_tables:
             conn.execute(f"insert into {AUDIT_SCHEMA}.model_state_v1 values (%s, %s) on "

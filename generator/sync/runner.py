@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from generator import db
 from generator.errors import BuildFailed
@@ -17,6 +19,22 @@ from generator.sync.explain import TestOutcome
 
 OnEvent = Callable[[TableState], None]
 """Called with a table's state when its model starts and when it finishes."""
+
+
+def preload() -> threading.Thread:
+    """Import dbt in a background thread: the ~2 s of imports overlap with the sync's checks,
+    which spend their time waiting on the database (dbt_invoke then finds the modules
+    loaded, or waits for the import to finish)."""
+    def load() -> None:
+        try:
+            import dbt.adapters.postgres  # noqa: F401
+            import dbt.cli.main  # noqa: F401
+        except Exception:  # dbt_invoke imports again and reports the error itself
+            pass
+
+    thread = threading.Thread(target=load, name="dbt-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def dbt_invoke(target: db.Target, root: Path, args: list[str],
@@ -116,8 +134,7 @@ def _outcome(r) -> TestOutcome:
     node = r.node
     meta = getattr(node, "test_metadata", None)
     attached = getattr(node, "attached_node", None) or ""
-    relation = (getattr(node, "alias", "") or "") if getattr(node.config, "store_failures",
-                                                             False) else ""
+    relation = getattr(node, "alias", "") or ""  # stored by keep_failing_rows or by dbt
     model = attached.rsplit(".", 1)[-1] if attached else ""
     if not model and node.name.startswith("xano_reconcile__"):
         model = node.name[len("xano_reconcile__"):]
@@ -145,13 +162,42 @@ def report_of(res) -> BuildReport:
     return out
 
 
+def keep_failing_rows(conn: psycopg.Connection, res) -> int:
+    """Store the failing rows of this build's failing and warning tests, as dbt's
+    store_failures would (``<audit schema>.<test name>``), and drop the tables of the tests
+    that passed: a sync runs its tests without store_failures (one table per test and run
+    costs more than the checks of a small resync) and keeps only what explains a failure.
+    Returns the number of tables stored."""
+    stored, passed = 0, []
+    for r in getattr(res.result, "results", None) or []:
+        node = r.node
+        if node.resource_type != "test":  # unit tests have no failing rows
+            continue
+        rel = sql.Identifier(node.schema, node.alias)
+        code = getattr(node, "compiled_code", None)
+        if str(r.status) in ("fail", "warn") and code:
+            with conn.transaction():
+                conn.execute(sql.SQL("drop table if exists {}").format(rel))
+                conn.execute(sql.SQL("create table {} as {}").format(rel, sql.SQL(code)))
+            stored += 1
+        elif str(r.status) == "pass":
+            passed.append(rel)
+    for i in range(0, len(passed), 200):
+        conn.execute(sql.SQL("drop table if exists {}").format(sql.SQL(", ").join(
+            passed[i:i + 200])))
+    return stored
+
+
 def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -> None:
-    """``dbt build`` with ``args``; raises BuildFailed (with its report) saying what failed."""
+    """``dbt build`` with ``args``; raises BuildFailed (with its report) saying what failed.
+
+    Tests run without store_failures; the failing rows of the tests that fail or warn are
+    stored afterwards (keep_failing_rows)."""
     res = dbt_invoke(target, root, ["build", "--log-level", "none", "--log-level-file", "info",
-                                    *args],
-                     callbacks=[monitor])
+                                    *args], callbacks=[monitor])
     if res.exception:
         raise BuildFailed(f"dbt error: {str(res.exception).splitlines()[0]}")
+    keep_failing_rows(monitor.conn, res)
     if not res.success:
         report = report_of(res)
         states = monitor.states.values()

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-import yaml
 from psycopg import sql
 
-from generator import catalog
+from generator import catalog, yamlio
 from generator.config import AUDIT_SCHEMA, FN_SCHEMA, V2_COLUMNS_FILE, V2_SCHEMA
 from generator.errors import SyncError
 from generator.spec import Spec
@@ -57,7 +56,7 @@ def read_contracts(root: Path) -> dict[str, list[ContractColumn]]:
     """V2 table -> its contract columns, from the generated domain YAML files."""
     out: dict[str, list[ContractColumn]] = {}
     for path in sorted((root / "models" / "v2").glob("*/_*__models.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yamlio.load(path) or {}
         for model in doc.get("models", []):
             out[model["name"]] = [
                 ContractColumn(c["name"], c["data_type"],

@@ -5,14 +5,16 @@
 #}
 
 {% test xano_covers_v1_ids(model, column_name, v1_source) %}
-{#- every V1 id appears in the domain's main table; failing rows are the missing ids -#}
+{#- every V1 id appears in the domain's main table; failing rows are the missing ids
+    (on a changed-only sync: every changed V1 id, see xano_changed_v1) -#}
 select v1.id as missing_v1_id
 from {{ v1_source }} as v1
 where not exists (
     select 1
-    from {{ model }} as m
+    from (select * from {{ model }}) as m
     where m.{{ adapter.quote(column_name) }} = v1.id
 )
+{{ xano_changed_v1('v1') }}
 {% endtest %}
 
 
@@ -35,21 +37,25 @@ where abs(v2_rows - v1_rows) > {{ tol }} * greatest(v1_rows, 1)
 
 {% test xano_split_count_matches_grain(model, v1_source, parent_column, array_key=none) %}
 {#- a split table has exactly the rows its grain implies: one per V1 row, or one per element;
-    rows of V1 rows deleted since (kept until a sync with --prune) are not counted -#}
+    rows of V1 rows deleted since (kept until a sync with --prune) are not counted; on a
+    changed-only sync, the rows of the changed V1 rows (the model side is narrowed by its
+    `where`, the V1 side by xano_changed_v1) -#}
 with expected as (
     {% if array_key %}
     select coalesce(sum(least(jsonb_array_length(xdo -> {{ xano_literal(array_key) }}), 999999)), 0) as n
-    from {{ v1_source }}
+    from {{ v1_source }} as v1
     where jsonb_typeof(xdo -> {{ xano_literal(array_key) }}) = 'array'
+    {{ xano_changed_v1('v1') }}
     {% else %}
     select count(*) as n
-    from {{ v1_source }}
+    from {{ v1_source }} as v1
+    where true {{ xano_changed_v1('v1') }}
     {% endif %}
 ),
 
 actual as (
     select count(*) as n
-    from {{ model }} as m
+    from (select * from {{ model }}) as m
     where exists (
         select 1 from {{ v1_source }} as v1 where v1.id = m.{{ adapter.quote(parent_column) }}
     )
@@ -118,6 +124,24 @@ where not exists (
 
 
 {#
+    The V1 side of a test narrowed by `where: "xano_changed:<v1 table>:<column>"`: on a
+    changed-only sync, `and <alias>.id` is one of the changed ids of that V1 table (nothing on
+    any other run, and for V1 tables read in full).
+#}
+{% macro xano_changed_v1(alias) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where and where.startswith('xano_changed:') -%}
+        {%- set v1_table = where.split(':', 2)[1] -%}
+        {%- if var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) -%}
+    and {{ alias }}.id = any(array(
+        select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'
+    ))
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
     Tests narrowed to the rows a changed-only sync wrote. A generic test whose config has
     where: "xano_changed:<v1 table>:<column>" reads, on a changed-only sync, only the rows whose
     <column> is an id of a changed row of that V1 table (the whole table on any other run, and
@@ -129,9 +153,9 @@ where not exists (
         {%- set parts = where.split(':', 2) -%}
         {%- if var('xano_changed_only', false) and parts[1] not in var('xano_full_v1', []) -%}
             {%- set filtered -%}
-            (select * from {{ relation }} where {{ adapter.quote(parts[2]) }} in (
+            (select * from {{ relation }} where {{ adapter.quote(parts[2]) }} = any(array(
                 select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ parts[1] }}'
-            )) dbt_subquery
+            ))) dbt_subquery
             {%- endset -%}
             {%- do return(filtered) -%}
         {%- endif -%}

@@ -19,3 +19,30 @@ def test_dbt_vars_come_from_the_config_module():
     assert fill_yaml_blocks(text, {"vars": project_vars_block()}) == text
     changed = fill_yaml_blocks(text, {"vars": "  xano_count_tolerance: 0.5\n"})
     assert "xano_count_tolerance: 0.5\n" in changed and "xano_reject_fail_share" not in changed
+
+
+def test_check_is_skipped_only_while_nothing_it_reads_changed(tmp_path, monkeypatch):
+    import shutil
+
+    import generator.emit as emit
+    from generator.emit import CHECK_STAMP, check_cached
+
+    def no_render(*_a, **_k):
+        raise AssertionError("rendered although nothing changed")
+
+    root = tmp_path / "proj"
+    for d in ("models", "seeds", "tests/dbt"):
+        shutil.copytree(ROOT / d, root / d)
+    for f in ("dbt_project.yml", "V2_SYNC_PIPELINE_GUIDE.md"):
+        shutil.copy(ROOT / f, root / f)
+    first = check_cached(root, allow_unmapped=True)
+    assert first.stale == [] and (root / CHECK_STAMP).exists()
+    with monkeypatch.context() as m:
+        m.setattr(emit, "generate_project", no_render)
+        assert check_cached(root, allow_unmapped=True) == first  # from the stamp
+    model = root / "models" / "v2" / "user" / "user.sql"
+    model.write_text(model.read_text() + "-- edited by hand\n")
+    assert check_cached(root, allow_unmapped=True).stale == ["models/v2/user/user.sql"]
+    assert check_cached(root, allow_unmapped=True).stale == ["models/v2/user/user.sql"]
+    model.write_text(model.read_text().replace("-- edited by hand\n", ""))
+    assert check_cached(root, allow_unmapped=True).stale == []

@@ -50,3 +50,15 @@ def test_builders_render_quoted_postgres(expression, expected):
                                       ("", False)])
 def test_only_short_plain_keys_become_record_columns(key, fits):
     assert build.fits_record(key) is fits
+
+
+def test_parent_index_of_an_array_table_has_a_stable_name_within_the_limit():
+    from dataclasses import replace
+
+    t = small_spec().table("t_tags")
+    assert build.render(build.parent_index(t)) == (
+        'CREATE INDEX IF NOT EXISTS "t_tags__t_id__idx" ON "__dbt_this__"("t_id")')
+    long = replace(t, name="é" * 31)  # 62 bytes: the name must be cut on a character
+    name = build.parent_index(long).this.this.name
+    assert len(name.encode()) <= 63 and name == build.parent_index(long).this.this.name
+    assert name != build.parent_index(replace(t, name="é" * 30 + "x")).this.this.name
