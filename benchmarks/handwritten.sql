@@ -39,7 +39,33 @@ SELECT
   "xano_fn".to_boolean("r"."pref_notify_new_member") AS "network_user_prefs__pref_notify_new_member",
   "xano_fn".to_text("r"."pref_digest_frequency") AS "network_user_prefs__pref_digest_frequency"
 FROM xano_v1."mvpw1_48" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("user_id" JSONB, "member_user_id" JSONB, "status" JSONB, "tier" JSONB, "rank" JSONB, "invite_code" JSONB, "joined_at" JSONB, "last_activity_at" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "sponsor_user_id" JSONB, "parent_network_id" JSONB, "level" JSONB, "path" JSONB, "pref_email_digest" JSONB, "pref_show_downline" JSONB, "pref_notify_new_member" JSONB, "pref_digest_frequency" JSONB)
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "user_id" JSONB,
+  "member_user_id" JSONB,
+  "status" JSONB,
+  "tier" JSONB,
+  "rank" JSONB,
+  "invite_code" JSONB,
+  "joined_at" JSONB,
+  "last_activity_at" JSONB,
+  "created_at" JSONB,
+  "updated_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB,
+  "sponsor_user_id" JSONB,
+  "parent_network_id" JSONB,
+  "level" JSONB,
+  "path" JSONB,
+  "pref_email_digest" JSONB,
+  "pref_show_downline" JSONB,
+  "pref_notify_new_member" JSONB,
+  "pref_digest_frequency" JSONB
+)
   ON TRUE
 ),
 i0 as (
@@ -99,7 +125,41 @@ SELECT
   "r"."history" AS "array__transaction_history",
   "r"."tags" AS "array__transaction_tags"
 FROM xano_v1."mvpw1_57" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("agent_id" JSONB, "address" JSONB, "city" JSONB, "state" JSONB, "zip" JSONB, "status" JSONB, "type" JSONB, "closed" JSONB, "mls_number" JSONB, "source" JSONB, "notes" JSONB, "contract_date" JSONB, "close_date" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "list_price" JSONB, "sale_price" JSONB, "gross_commission" JSONB, "net_commission" JSONB, "brokerage_fee" JSONB, "referral_fee" JSONB, "escrow_amount" JSONB, "commission_pct" JSONB, "participants" JSONB, "history" JSONB, "tags" JSONB)
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "agent_id" JSONB,
+  "address" JSONB,
+  "city" JSONB,
+  "state" JSONB,
+  "zip" JSONB,
+  "status" JSONB,
+  "type" JSONB,
+  "closed" JSONB,
+  "mls_number" JSONB,
+  "source" JSONB,
+  "notes" JSONB,
+  "contract_date" JSONB,
+  "close_date" JSONB,
+  "created_at" JSONB,
+  "updated_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB,
+  "list_price" JSONB,
+  "sale_price" JSONB,
+  "gross_commission" JSONB,
+  "net_commission" JSONB,
+  "brokerage_fee" JSONB,
+  "referral_fee" JSONB,
+  "escrow_amount" JSONB,
+  "commission_pct" JSONB,
+  "participants" JSONB,
+  "history" JSONB,
+  "tags" JSONB
+)
   ON TRUE
 ),
 i0 as (
@@ -178,7 +238,49 @@ SELECT
   "xano_fn".epoch_ms_to_timestamptz("r"."onboarding_completed_at") AS "user_onboarding__onboarding_completed_at",
   "xano_fn".to_boolean("r"."welcome_video_watched") AS "user_onboarding__welcome_video_watched"
 FROM xano_v1."mvpw1_41" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("email" JSONB, "first_name" JSONB, "last_name" JSONB, "cell_phone" JSONB, "avatar" JSONB, "active" JSONB, "birthday" JSONB, "last_login" JSONB, "team_id" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "password" JSONB, "api_key" JSONB, "google_sub" JSONB, "stripe_customer_id" JSONB, "subscription_type" JSONB, "subscription_status" JSONB, "subscription_renews_at" JSONB, "privacy_mode" JSONB, "daily_dash_daily" JSONB, "is_team_owner" JSONB, "is_leader" JSONB, "is_director" JSONB, "is_mentor" JSONB, "timezone" JSONB, "theme" JSONB, "language" JSONB, "notify_email" JSONB, "notify_sms" JSONB, "dashboard_layout" JSONB, "onboarding_step" JSONB, "onboarding_completed" JSONB, "onboarding_completed_at" JSONB, "welcome_video_watched" JSONB)
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "email" JSONB,
+  "first_name" JSONB,
+  "last_name" JSONB,
+  "cell_phone" JSONB,
+  "avatar" JSONB,
+  "active" JSONB,
+  "birthday" JSONB,
+  "last_login" JSONB,
+  "team_id" JSONB,
+  "created_at" JSONB,
+  "updated_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB,
+  "password" JSONB,
+  "api_key" JSONB,
+  "google_sub" JSONB,
+  "stripe_customer_id" JSONB,
+  "subscription_type" JSONB,
+  "subscription_status" JSONB,
+  "subscription_renews_at" JSONB,
+  "privacy_mode" JSONB,
+  "daily_dash_daily" JSONB,
+  "is_team_owner" JSONB,
+  "is_leader" JSONB,
+  "is_director" JSONB,
+  "is_mentor" JSONB,
+  "timezone" JSONB,
+  "theme" JSONB,
+  "language" JSONB,
+  "notify_email" JSONB,
+  "notify_sms" JSONB,
+  "dashboard_layout" JSONB,
+  "onboarding_step" JSONB,
+  "onboarding_completed" JSONB,
+  "onboarding_completed_at" JSONB,
+  "welcome_video_watched" JSONB
+)
   ON TRUE
 ),
 i0 as (
@@ -243,7 +345,33 @@ SELECT
   "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "participant__deleted_at",
   "xano_fn".to_bigint("r"."version") AS "participant__version"
 FROM xano_v1."mvpw1_61" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("transaction_id" JSONB, "agent_id" JSONB, "user_id" JSONB, "role" JSONB, "split_pct" JSONB, "amount" JSONB, "paid" JSONB, "paid_at" JSONB, "status" JSONB, "notes" JSONB, "commission_type" JSONB, "cap_contribution" JSONB, "fee_amount" JSONB, "tax_withheld" JSONB, "approved_by_user_id" JSONB, "approved_at" JSONB, "invoice_number" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "transaction_id" JSONB,
+  "agent_id" JSONB,
+  "user_id" JSONB,
+  "role" JSONB,
+  "split_pct" JSONB,
+  "amount" JSONB,
+  "paid" JSONB,
+  "paid_at" JSONB,
+  "status" JSONB,
+  "notes" JSONB,
+  "commission_type" JSONB,
+  "cap_contribution" JSONB,
+  "fee_amount" JSONB,
+  "tax_withheld" JSONB,
+  "approved_by_user_id" JSONB,
+  "approved_at" JSONB,
+  "invoice_number" JSONB,
+  "created_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB
+)
   ON TRUE
 ),
 i0 as (
@@ -283,7 +411,33 @@ SELECT
   "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "participant_paid__deleted_at",
   "xano_fn".to_bigint("r"."version") AS "participant_paid__version"
 FROM xano_v1."mvpw1_62" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("participant_id" JSONB, "transaction_id" JSONB, "amount" JSONB, "fee_amount" JSONB, "net_amount" JSONB, "paid_at" JSONB, "cleared_at" JSONB, "method" JSONB, "reference" JSONB, "stripe_payment_id" JSONB, "check_number" JSONB, "currency" JSONB, "payout_account_last4" JSONB, "batch_id" JSONB, "status" JSONB, "approved_by_user_id" JSONB, "memo" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "participant_id" JSONB,
+  "transaction_id" JSONB,
+  "amount" JSONB,
+  "fee_amount" JSONB,
+  "net_amount" JSONB,
+  "paid_at" JSONB,
+  "cleared_at" JSONB,
+  "method" JSONB,
+  "reference" JSONB,
+  "stripe_payment_id" JSONB,
+  "check_number" JSONB,
+  "currency" JSONB,
+  "payout_account_last4" JSONB,
+  "batch_id" JSONB,
+  "status" JSONB,
+  "approved_by_user_id" JSONB,
+  "memo" JSONB,
+  "created_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB
+)
   ON TRUE
 ),
 i0 as (
@@ -341,7 +495,45 @@ SELECT
   "xano_fn".epoch_ms_to_timestamptz("r"."rezen_synced_at") AS "agent_rezen__rezen_synced_at",
   "xano_fn".to_jsonb_value("r"."rezen_payload") AS "agent_rezen__rezen_payload"
 FROM xano_v1."mvpw1_52" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("user_id" JSONB, "name" JSONB, "email" JSONB, "license_number" JSONB, "license_state" JSONB, "status" JSONB, "join_date" JSONB, "photo" JSONB, "notes" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "cap_amount" JSONB, "cap_paid" JSONB, "cap_year" JSONB, "cap_reset_date" JSONB, "commission_split" JSONB, "commission_plan" JSONB, "commission_override" JSONB, "ytd_volume" JSONB, "ytd_units" JSONB, "avg_days_to_close" JSONB, "rank" JSONB, "sponsor_agent_id" JSONB, "mentor_agent_id" JSONB, "team_id" JSONB, "hierarchy_level" JSONB, "rezen_id" JSONB, "rezen_status" JSONB, "rezen_synced_at" JSONB, "rezen_payload" JSONB)
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "user_id" JSONB,
+  "name" JSONB,
+  "email" JSONB,
+  "license_number" JSONB,
+  "license_state" JSONB,
+  "status" JSONB,
+  "join_date" JSONB,
+  "photo" JSONB,
+  "notes" JSONB,
+  "created_at" JSONB,
+  "updated_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB,
+  "cap_amount" JSONB,
+  "cap_paid" JSONB,
+  "cap_year" JSONB,
+  "cap_reset_date" JSONB,
+  "commission_split" JSONB,
+  "commission_plan" JSONB,
+  "commission_override" JSONB,
+  "ytd_volume" JSONB,
+  "ytd_units" JSONB,
+  "avg_days_to_close" JSONB,
+  "rank" JSONB,
+  "sponsor_agent_id" JSONB,
+  "mentor_agent_id" JSONB,
+  "team_id" JSONB,
+  "hierarchy_level" JSONB,
+  "rezen_id" JSONB,
+  "rezen_status" JSONB,
+  "rezen_synced_at" JSONB,
+  "rezen_payload" JSONB
+)
   ON TRUE
 ),
 i0 as (

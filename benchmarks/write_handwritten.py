@@ -102,8 +102,8 @@ def groups(spec: Spec) -> tuple[list[str], list[str]]:
     return a, b
 
 
-def main() -> None:
-    spec = load_spec(ROOT)
+def render(spec: Spec) -> str:
+    """The text of benchmarks/handwritten.sql for ``spec``."""
     a, b = groups(spec)
     fks = [f"alter table {SCHEMA}.{q(t.name)} add foreign key ({q(t.parent_column)}) "
            f"references {SCHEMA}.{q(t.parent)} (id);" for t in spec.tables if t.parent]
@@ -123,7 +123,13 @@ def main() -> None:
         *fks,
         "analyze;",
     ]
-    OUT.write_text("\n".join(text) + "\n")
+    return "\n".join(text) + "\n"
+
+
+def main() -> None:
+    spec = load_spec(ROOT)
+    OUT.write_text(render(spec))
+    a, b = groups(spec)
     print(f"wrote {OUT.relative_to(ROOT)}: group a {a}, group b {b}")
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 
 from generator.config import ARRAY_ID_FACTOR, FN_SCHEMA, MAX_IDENT, UNMAPPED_COLUMN
 from generator.spec import RESERVED_PREFIXES, Column, Table
@@ -80,9 +81,22 @@ def is_object(value: exp.Expression, kind: str = "object") -> exp.Expression:
     return exp.EQ(this=call("jsonb_typeof", value), expression=lit(kind))
 
 
+class _Postgres(Postgres):
+    """PostgreSQL as sqlglot writes it, except that a table alias with more than three column
+    definitions (``jsonb_to_record(...) AS r(...)``) lists them one per line: a wide V1 table
+    would otherwise make a single line of a thousand characters."""
+
+    class Generator(Postgres.Generator):
+        def tablealias_sql(self, expression: exp.TableAlias) -> str:
+            if self.pretty and len(expression.args.get("columns") or []) > 3:
+                alias = self.sql(expression, "this")
+                return f"{alias}(\n{self.expressions(expression, key='columns')}\n)"
+            return super().tablealias_sql(expression)
+
+
 def render(expression: exp.Expression) -> str:
     """Postgres, pretty, every identifier quoted."""
-    return expression.sql(dialect="postgres", pretty=True, identify=True)
+    return expression.sql(dialect=_Postgres, pretty=True, identify=True)
 
 
 def fits_record(key: str) -> bool:

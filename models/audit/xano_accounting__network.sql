@@ -57,7 +57,33 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."pref_digest_frequency")) AS "network_user_prefs__pref_digest_frequency"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("user_id" JSONB, "member_user_id" JSONB, "status" JSONB, "tier" JSONB, "rank" JSONB, "invite_code" JSONB, "joined_at" JSONB, "last_activity_at" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "sponsor_user_id" JSONB, "parent_network_id" JSONB, "level" JSONB, "path" JSONB, "pref_email_digest" JSONB, "pref_show_downline" JSONB, "pref_notify_new_member" JSONB, "pref_digest_frequency" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "user_id" JSONB,
+    "member_user_id" JSONB,
+    "status" JSONB,
+    "tier" JSONB,
+    "rank" JSONB,
+    "invite_code" JSONB,
+    "joined_at" JSONB,
+    "last_activity_at" JSONB,
+    "created_at" JSONB,
+    "updated_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB,
+    "sponsor_user_id" JSONB,
+    "parent_network_id" JSONB,
+    "level" JSONB,
+    "path" JSONB,
+    "pref_email_digest" JSONB,
+    "pref_show_downline" JSONB,
+    "pref_notify_new_member" JSONB,
+    "pref_digest_frequency" JSONB
+  )
     ON TRUE
 ), "v2_present__network_member" AS (
   SELECT
@@ -342,6 +368,12 @@ CROSS JOIN LATERAL (
       "v1_values"."network_user_prefs__pref_digest_frequency",
       "v2_present__network_user_prefs"."network_user_prefs__pref_digest_frequency"
     )
-) AS "a"("v2_table", "v2_column", "key_path", "v1_values", "v2_present")
+) AS "a"(
+  "v2_table",
+  "v2_column",
+  "key_path",
+  "v1_values",
+  "v2_present"
+)
 LEFT JOIN "rejected" AS "r"
   ON "r"."v2_table" = "a"."v2_table" AND "r"."v2_column" = "a"."v2_column"

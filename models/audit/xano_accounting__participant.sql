@@ -57,7 +57,33 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."version")) AS "participant__version"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("transaction_id" JSONB, "agent_id" JSONB, "user_id" JSONB, "role" JSONB, "split_pct" JSONB, "amount" JSONB, "paid" JSONB, "paid_at" JSONB, "status" JSONB, "notes" JSONB, "commission_type" JSONB, "cap_contribution" JSONB, "fee_amount" JSONB, "tax_withheld" JSONB, "approved_by_user_id" JSONB, "approved_at" JSONB, "invoice_number" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "transaction_id" JSONB,
+    "agent_id" JSONB,
+    "user_id" JSONB,
+    "role" JSONB,
+    "split_pct" JSONB,
+    "amount" JSONB,
+    "paid" JSONB,
+    "paid_at" JSONB,
+    "status" JSONB,
+    "notes" JSONB,
+    "commission_type" JSONB,
+    "cap_contribution" JSONB,
+    "fee_amount" JSONB,
+    "tax_withheld" JSONB,
+    "approved_by_user_id" JSONB,
+    "approved_at" JSONB,
+    "invoice_number" JSONB,
+    "created_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB
+  )
     ON TRUE
 ), "v2_present__participant" AS (
   SELECT
@@ -317,6 +343,12 @@ CROSS JOIN LATERAL (
       "v1_values"."participant__version",
       "v2_present__participant"."participant__version"
     )
-) AS "a"("v2_table", "v2_column", "key_path", "v1_values", "v2_present")
+) AS "a"(
+  "v2_table",
+  "v2_column",
+  "key_path",
+  "v1_values",
+  "v2_present"
+)
 LEFT JOIN "rejected" AS "r"
   ON "r"."v2_table" = "a"."v2_table" AND "r"."v2_column" = "a"."v2_column"

@@ -57,7 +57,33 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."version")) AS "participant_paid__version"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("participant_id" JSONB, "transaction_id" JSONB, "amount" JSONB, "fee_amount" JSONB, "net_amount" JSONB, "paid_at" JSONB, "cleared_at" JSONB, "method" JSONB, "reference" JSONB, "stripe_payment_id" JSONB, "check_number" JSONB, "currency" JSONB, "payout_account_last4" JSONB, "batch_id" JSONB, "status" JSONB, "approved_by_user_id" JSONB, "memo" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "participant_id" JSONB,
+    "transaction_id" JSONB,
+    "amount" JSONB,
+    "fee_amount" JSONB,
+    "net_amount" JSONB,
+    "paid_at" JSONB,
+    "cleared_at" JSONB,
+    "method" JSONB,
+    "reference" JSONB,
+    "stripe_payment_id" JSONB,
+    "check_number" JSONB,
+    "currency" JSONB,
+    "payout_account_last4" JSONB,
+    "batch_id" JSONB,
+    "status" JSONB,
+    "approved_by_user_id" JSONB,
+    "memo" JSONB,
+    "created_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB
+  )
     ON TRUE
 ), "v2_present__participant_paid" AS (
   SELECT
@@ -318,6 +344,12 @@ CROSS JOIN LATERAL (
       "v1_values"."participant_paid__version",
       "v2_present__participant_paid"."participant_paid__version"
     )
-) AS "a"("v2_table", "v2_column", "key_path", "v1_values", "v2_present")
+) AS "a"(
+  "v2_table",
+  "v2_column",
+  "key_path",
+  "v1_values",
+  "v2_present"
+)
 LEFT JOIN "rejected" AS "r"
   ON "r"."v2_table" = "a"."v2_table" AND "r"."v2_column" = "a"."v2_column"

@@ -67,7 +67,38 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."commission_pct")) AS "transaction_financials__commission_pct"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("agent_id" JSONB, "address" JSONB, "city" JSONB, "state" JSONB, "zip" JSONB, "status" JSONB, "type" JSONB, "closed" JSONB, "mls_number" JSONB, "source" JSONB, "notes" JSONB, "contract_date" JSONB, "close_date" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "list_price" JSONB, "sale_price" JSONB, "gross_commission" JSONB, "net_commission" JSONB, "brokerage_fee" JSONB, "referral_fee" JSONB, "escrow_amount" JSONB, "commission_pct" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "agent_id" JSONB,
+    "address" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "zip" JSONB,
+    "status" JSONB,
+    "type" JSONB,
+    "closed" JSONB,
+    "mls_number" JSONB,
+    "source" JSONB,
+    "notes" JSONB,
+    "contract_date" JSONB,
+    "close_date" JSONB,
+    "created_at" JSONB,
+    "updated_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB,
+    "list_price" JSONB,
+    "sale_price" JSONB,
+    "gross_commission" JSONB,
+    "net_commission" JSONB,
+    "brokerage_fee" JSONB,
+    "referral_fee" JSONB,
+    "escrow_amount" JSONB,
+    "commission_pct" JSONB
+  )
     ON TRUE
 ), "v1_values__transaction_participants" AS (
   SELECT
@@ -533,6 +564,12 @@ CROSS JOIN LATERAL (
       "v1_values__transaction_tags"."transaction_tags__tag",
       "v2_present__transaction_tags"."transaction_tags__tag"
     )
-) AS "a"("v2_table", "v2_column", "key_path", "v1_values", "v2_present")
+) AS "a"(
+  "v2_table",
+  "v2_column",
+  "key_path",
+  "v1_values",
+  "v2_present"
+)
 LEFT JOIN "rejected" AS "r"
   ON "r"."v2_table" = "a"."v2_table" AND "r"."v2_column" = "a"."v2_column"

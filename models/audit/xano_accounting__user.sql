@@ -91,7 +91,49 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."welcome_video_watched")) AS "user_onboarding__welcome_video_watched"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("email" JSONB, "first_name" JSONB, "last_name" JSONB, "cell_phone" JSONB, "avatar" JSONB, "active" JSONB, "birthday" JSONB, "last_login" JSONB, "team_id" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "password" JSONB, "api_key" JSONB, "google_sub" JSONB, "stripe_customer_id" JSONB, "subscription_type" JSONB, "subscription_status" JSONB, "subscription_renews_at" JSONB, "privacy_mode" JSONB, "daily_dash_daily" JSONB, "is_team_owner" JSONB, "is_leader" JSONB, "is_director" JSONB, "is_mentor" JSONB, "timezone" JSONB, "theme" JSONB, "language" JSONB, "notify_email" JSONB, "notify_sms" JSONB, "dashboard_layout" JSONB, "onboarding_step" JSONB, "onboarding_completed" JSONB, "onboarding_completed_at" JSONB, "welcome_video_watched" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "email" JSONB,
+    "first_name" JSONB,
+    "last_name" JSONB,
+    "cell_phone" JSONB,
+    "avatar" JSONB,
+    "active" JSONB,
+    "birthday" JSONB,
+    "last_login" JSONB,
+    "team_id" JSONB,
+    "created_at" JSONB,
+    "updated_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB,
+    "password" JSONB,
+    "api_key" JSONB,
+    "google_sub" JSONB,
+    "stripe_customer_id" JSONB,
+    "subscription_type" JSONB,
+    "subscription_status" JSONB,
+    "subscription_renews_at" JSONB,
+    "privacy_mode" JSONB,
+    "daily_dash_daily" JSONB,
+    "is_team_owner" JSONB,
+    "is_leader" JSONB,
+    "is_director" JSONB,
+    "is_mentor" JSONB,
+    "timezone" JSONB,
+    "theme" JSONB,
+    "language" JSONB,
+    "notify_email" JSONB,
+    "notify_sms" JSONB,
+    "dashboard_layout" JSONB,
+    "onboarding_step" JSONB,
+    "onboarding_completed" JSONB,
+    "onboarding_completed_at" JSONB,
+    "welcome_video_watched" JSONB
+  )
     ON TRUE
 ), "v2_present__user" AS (
   SELECT
@@ -576,6 +618,12 @@ CROSS JOIN LATERAL (
       "v1_values"."user_onboarding__welcome_video_watched",
       "v2_present__user_onboarding"."user_onboarding__welcome_video_watched"
     )
-) AS "a"("v2_table", "v2_column", "key_path", "v1_values", "v2_present")
+) AS "a"(
+  "v2_table",
+  "v2_column",
+  "key_path",
+  "v1_values",
+  "v2_present"
+)
 LEFT JOIN "rejected" AS "r"
   ON "r"."v2_table" = "a"."v2_table" AND "r"."v2_column" = "a"."v2_column"

@@ -114,7 +114,45 @@ WITH "v1" AS (
     "xano_fn".has_value("r"."rezen_payload")
     AND "xano_fn".to_jsonb_value("r"."rezen_payload") IS NULL AS "rejected__agent_rezen__rezen_payload"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("user_id" JSONB, "name" JSONB, "email" JSONB, "license_number" JSONB, "license_state" JSONB, "status" JSONB, "join_date" JSONB, "photo" JSONB, "notes" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "cap_amount" JSONB, "cap_paid" JSONB, "cap_year" JSONB, "cap_reset_date" JSONB, "commission_split" JSONB, "commission_plan" JSONB, "commission_override" JSONB, "ytd_volume" JSONB, "ytd_units" JSONB, "avg_days_to_close" JSONB, "rank" JSONB, "sponsor_agent_id" JSONB, "mentor_agent_id" JSONB, "team_id" JSONB, "hierarchy_level" JSONB, "rezen_id" JSONB, "rezen_status" JSONB, "rezen_synced_at" JSONB, "rezen_payload" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "user_id" JSONB,
+    "name" JSONB,
+    "email" JSONB,
+    "license_number" JSONB,
+    "license_state" JSONB,
+    "status" JSONB,
+    "join_date" JSONB,
+    "photo" JSONB,
+    "notes" JSONB,
+    "created_at" JSONB,
+    "updated_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB,
+    "cap_amount" JSONB,
+    "cap_paid" JSONB,
+    "cap_year" JSONB,
+    "cap_reset_date" JSONB,
+    "commission_split" JSONB,
+    "commission_plan" JSONB,
+    "commission_override" JSONB,
+    "ytd_volume" JSONB,
+    "ytd_units" JSONB,
+    "avg_days_to_close" JSONB,
+    "rank" JSONB,
+    "sponsor_agent_id" JSONB,
+    "mentor_agent_id" JSONB,
+    "team_id" JSONB,
+    "hierarchy_level" JSONB,
+    "rezen_id" JSONB,
+    "rezen_status" JSONB,
+    "rezen_synced_at" JSONB,
+    "rezen_payload" JSONB
+  )
     ON TRUE
   OFFSET 0
 ), "with_rejects" AS (
@@ -575,6 +613,15 @@ CROSS JOIN LATERAL (
       "t"."raw__agent_rezen__rezen_payload",
       "t"."rejected__agent_rezen__rezen_payload"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   "c"."rejected"

@@ -78,7 +78,33 @@ WITH "v1" AS (
     "xano_fn".has_value("r"."pref_digest_frequency")
     AND "xano_fn".to_text("r"."pref_digest_frequency") IS NULL AS "rejected__network_user_prefs__pref_digest_frequency"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("user_id" JSONB, "member_user_id" JSONB, "status" JSONB, "tier" JSONB, "rank" JSONB, "invite_code" JSONB, "joined_at" JSONB, "last_activity_at" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "sponsor_user_id" JSONB, "parent_network_id" JSONB, "level" JSONB, "path" JSONB, "pref_email_digest" JSONB, "pref_show_downline" JSONB, "pref_notify_new_member" JSONB, "pref_digest_frequency" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "user_id" JSONB,
+    "member_user_id" JSONB,
+    "status" JSONB,
+    "tier" JSONB,
+    "rank" JSONB,
+    "invite_code" JSONB,
+    "joined_at" JSONB,
+    "last_activity_at" JSONB,
+    "created_at" JSONB,
+    "updated_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB,
+    "sponsor_user_id" JSONB,
+    "parent_network_id" JSONB,
+    "level" JSONB,
+    "path" JSONB,
+    "pref_email_digest" JSONB,
+    "pref_show_downline" JSONB,
+    "pref_notify_new_member" JSONB,
+    "pref_digest_frequency" JSONB
+  )
     ON TRUE
   OFFSET 0
 ), "with_rejects" AS (
@@ -396,6 +422,15 @@ CROSS JOIN LATERAL (
       "t"."raw__network_user_prefs__pref_digest_frequency",
       "t"."rejected__network_user_prefs__pref_digest_frequency"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   "c"."rejected"

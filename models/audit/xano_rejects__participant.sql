@@ -78,7 +78,33 @@ WITH "v1" AS (
     "r"."version" AS "raw__participant__version",
     "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__participant__version"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("transaction_id" JSONB, "agent_id" JSONB, "user_id" JSONB, "role" JSONB, "split_pct" JSONB, "amount" JSONB, "paid" JSONB, "paid_at" JSONB, "status" JSONB, "notes" JSONB, "commission_type" JSONB, "cap_contribution" JSONB, "fee_amount" JSONB, "tax_withheld" JSONB, "approved_by_user_id" JSONB, "approved_at" JSONB, "invoice_number" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "transaction_id" JSONB,
+    "agent_id" JSONB,
+    "user_id" JSONB,
+    "role" JSONB,
+    "split_pct" JSONB,
+    "amount" JSONB,
+    "paid" JSONB,
+    "paid_at" JSONB,
+    "status" JSONB,
+    "notes" JSONB,
+    "commission_type" JSONB,
+    "cap_contribution" JSONB,
+    "fee_amount" JSONB,
+    "tax_withheld" JSONB,
+    "approved_by_user_id" JSONB,
+    "approved_at" JSONB,
+    "invoice_number" JSONB,
+    "created_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB
+  )
     ON TRUE
   OFFSET 0
 ), "with_rejects" AS (
@@ -396,6 +422,15 @@ CROSS JOIN LATERAL (
       "t"."raw__participant__version",
       "t"."rejected__participant__version"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   "c"."rejected"

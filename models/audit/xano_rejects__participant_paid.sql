@@ -79,7 +79,33 @@ WITH "v1" AS (
     "r"."version" AS "raw__participant_paid__version",
     "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__participant_paid__version"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("participant_id" JSONB, "transaction_id" JSONB, "amount" JSONB, "fee_amount" JSONB, "net_amount" JSONB, "paid_at" JSONB, "cleared_at" JSONB, "method" JSONB, "reference" JSONB, "stripe_payment_id" JSONB, "check_number" JSONB, "currency" JSONB, "payout_account_last4" JSONB, "batch_id" JSONB, "status" JSONB, "approved_by_user_id" JSONB, "memo" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "participant_id" JSONB,
+    "transaction_id" JSONB,
+    "amount" JSONB,
+    "fee_amount" JSONB,
+    "net_amount" JSONB,
+    "paid_at" JSONB,
+    "cleared_at" JSONB,
+    "method" JSONB,
+    "reference" JSONB,
+    "stripe_payment_id" JSONB,
+    "check_number" JSONB,
+    "currency" JSONB,
+    "payout_account_last4" JSONB,
+    "batch_id" JSONB,
+    "status" JSONB,
+    "approved_by_user_id" JSONB,
+    "memo" JSONB,
+    "created_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB
+  )
     ON TRUE
   OFFSET 0
 ), "with_rejects" AS (
@@ -397,6 +423,15 @@ CROSS JOIN LATERAL (
       "t"."raw__participant_paid__version",
       "t"."rejected__participant_paid__version"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   "c"."rejected"

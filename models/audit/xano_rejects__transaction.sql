@@ -90,7 +90,38 @@ WITH "v1" AS (
     "xano_fn".has_value("r"."commission_pct")
     AND "xano_fn".to_numeric("r"."commission_pct") IS NULL AS "rejected__transaction_financials__commission_pct"
   FROM "v1" AS "v1"
-  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("agent_id" JSONB, "address" JSONB, "city" JSONB, "state" JSONB, "zip" JSONB, "status" JSONB, "type" JSONB, "closed" JSONB, "mls_number" JSONB, "source" JSONB, "notes" JSONB, "contract_date" JSONB, "close_date" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB, "list_price" JSONB, "sale_price" JSONB, "gross_commission" JSONB, "net_commission" JSONB, "brokerage_fee" JSONB, "referral_fee" JSONB, "escrow_amount" JSONB, "commission_pct" JSONB)
+  LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "agent_id" JSONB,
+    "address" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "zip" JSONB,
+    "status" JSONB,
+    "type" JSONB,
+    "closed" JSONB,
+    "mls_number" JSONB,
+    "source" JSONB,
+    "notes" JSONB,
+    "contract_date" JSONB,
+    "close_date" JSONB,
+    "created_at" JSONB,
+    "updated_at" JSONB,
+    "created_by_user_id" JSONB,
+    "updated_by_user_id" JSONB,
+    "source_system" JSONB,
+    "external_id" JSONB,
+    "deleted" JSONB,
+    "deleted_at" JSONB,
+    "version" JSONB,
+    "list_price" JSONB,
+    "sale_price" JSONB,
+    "gross_commission" JSONB,
+    "net_commission" JSONB,
+    "brokerage_fee" JSONB,
+    "referral_fee" JSONB,
+    "escrow_amount" JSONB,
+    "commission_pct" JSONB
+  )
     ON TRUE
   OFFSET 0
 ), "with_rejects" AS (
@@ -525,7 +556,16 @@ CROSS JOIN LATERAL (
       "t"."raw__transaction_financials__commission_pct",
       "t"."rejected__transaction_financials__commission_pct"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   "c"."rejected"
 UNION ALL
@@ -576,7 +616,16 @@ CROSS JOIN LATERAL (
       "t"."raw__transaction_participants__split_pct",
       "t"."rejected__transaction_participants__split_pct"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   (
     "t"."rejected__transaction_participants__agent_id"
@@ -632,7 +681,16 @@ CROSS JOIN LATERAL (
       "t"."raw__transaction_history__by_user_id",
       "t"."rejected__transaction_history__by_user_id"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   (
     "t"."rejected__transaction_history__event"
@@ -668,7 +726,16 @@ CROSS JOIN LATERAL (
       "t"."raw__transaction_tags__tag",
       "t"."rejected__transaction_tags__tag"
     )
-) AS "c"("key_path", "element_position", "v2_table", "v2_column", "target_type", "sensitive", "raw", "rejected")
+) AS "c"(
+  "key_path",
+  "element_position",
+  "v2_table",
+  "v2_column",
+  "target_type",
+  "sensitive",
+  "raw",
+  "rejected"
+)
 WHERE
   (
     "t"."rejected__transaction_tags__tag"

@@ -190,6 +190,12 @@ def test_spec_changes_a_sync_cannot_apply_stop_before_writing(built):
         conn.close()
 
 
+def _audit_tables(conn, prefix: str) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "select tablename from pg_tables where schemaname = 'xano_audit' and "
+        "starts_with(tablename, %s)", (prefix,))]
+
+
 def test_v1_deletions_stop_the_sync_with_an_explanation_and_prune_repairs(built):
     target, proj = built
     conn = dbmod.connect(target)
@@ -206,6 +212,11 @@ def test_v1_deletions_stop_the_sync_with_an_explanation_and_prune_repairs(built)
         assert line in res.stderr
         assert "Got 1 result" not in res.stdout + res.stderr
         assert "not built because of user's failing test(s): " in res.stderr
+        # the sync stored the failing rows of the failing test (and only of failing tests)
+        stored = _audit_tables(conn, "xano_count_within_tolerance_user_")
+        assert len(stored) == 1 and _audit_tables(conn, "unique_user_id") == []
+        assert conn.execute(sql.SQL("select v1_rows, v2_rows from {}").format(
+            sql.Identifier("xano_audit", stored[0]))).fetchall() == [(n_v1 - gone, n_v1)]
         status = run_cli("status", target=target, cwd=proj)
         assert line in status.stdout
         rows = json.loads(run_cli("status", "--json", target=target, cwd=proj).stdout)
@@ -222,6 +233,7 @@ def test_v1_deletions_stop_the_sync_with_an_explanation_and_prune_repairs(built)
                                         "from xano_v1.mvpw1_41 v where v.id = t.{})").format(
                 sql.Identifier("xano_v2", table), sql.Identifier(key))).fetchone()[0] == 0
         assert conn.execute("select count(*) from xano_v2.\"user\"").fetchone()[0] == n_v1 - gone
+        assert _audit_tables(conn, "xano_count_within_tolerance_user_") == []  # passed now
         assert json.loads(run_cli("status", "--json", target=target, cwd=proj).stdout)[-1][
             "layer"] != "problem"
     finally:

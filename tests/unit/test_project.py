@@ -46,3 +46,18 @@ def test_check_is_skipped_only_while_nothing_it_reads_changed(tmp_path, monkeypa
     assert check_cached(root, allow_unmapped=True).stale == ["models/v2/user/user.sql"]
     model.write_text(model.read_text().replace("-- edited by hand\n", ""))
     assert check_cached(root, allow_unmapped=True).stale == []
+
+
+def test_handwritten_baseline_is_written_from_the_current_spec():
+    import importlib.util
+
+    from generator.spec import load_spec
+
+    path = ROOT / "benchmarks" / "write_handwritten.py"
+    spec_ = importlib.util.spec_from_file_location("write_handwritten", path)
+    mod = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(mod)
+    text = mod.render(load_spec(ROOT))
+    assert "-- @section a" in text and "-- @section epilogue" in text
+    assert text == (ROOT / "benchmarks" / "handwritten.sql").read_text(), (
+        "benchmarks/handwritten.sql is stale: python benchmarks/write_handwritten.py")

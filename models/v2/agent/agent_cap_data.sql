@@ -14,7 +14,12 @@ extracted as (
       "xano_fn".to_bigint("r"."cap_year") AS "cap_year",
       "xano_fn".to_date("r"."cap_reset_date") AS "cap_reset_date"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("cap_amount" JSONB, "cap_paid" JSONB, "cap_year" JSONB, "cap_reset_date" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "cap_amount" JSONB,
+      "cap_paid" JSONB,
+      "cap_year" JSONB,
+      "cap_reset_date" JSONB
+    )
       ON TRUE
 )
 

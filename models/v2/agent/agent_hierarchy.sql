@@ -14,7 +14,12 @@ extracted as (
       "xano_fn".to_bigint("r"."team_id") AS "team_id",
       "xano_fn".to_bigint("r"."hierarchy_level") AS "hierarchy_level"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("sponsor_agent_id" JSONB, "mentor_agent_id" JSONB, "team_id" JSONB, "hierarchy_level" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "sponsor_agent_id" JSONB,
+      "mentor_agent_id" JSONB,
+      "team_id" JSONB,
+      "hierarchy_level" JSONB
+    )
       ON TRUE
 )
 

@@ -14,7 +14,12 @@ extracted as (
       "xano_fn".to_numeric("r"."avg_days_to_close") AS "avg_days_to_close",
       "xano_fn".to_bigint("r"."rank") AS "rank"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("ytd_volume" JSONB, "ytd_units" JSONB, "avg_days_to_close" JSONB, "rank" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "ytd_volume" JSONB,
+      "ytd_units" JSONB,
+      "avg_days_to_close" JSONB,
+      "rank" JSONB
+    )
       ON TRUE
 )
 

@@ -14,7 +14,12 @@ extracted as (
       "xano_fn".epoch_ms_to_timestamptz("r"."rezen_synced_at") AS "rezen_synced_at",
       "xano_fn".to_jsonb_value("r"."rezen_payload") AS "rezen_payload"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("rezen_id" JSONB, "rezen_status" JSONB, "rezen_synced_at" JSONB, "rezen_payload" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "rezen_id" JSONB,
+      "rezen_status" JSONB,
+      "rezen_synced_at" JSONB,
+      "rezen_payload" JSONB
+    )
       ON TRUE
 )
 

@@ -14,7 +14,12 @@ extracted as (
       "xano_fn".to_bigint("r"."level") AS "level",
       "xano_fn".to_text("r"."path") AS "path"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("sponsor_user_id" JSONB, "parent_network_id" JSONB, "level" JSONB, "path" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "sponsor_user_id" JSONB,
+      "parent_network_id" JSONB,
+      "level" JSONB,
+      "path" JSONB
+    )
       ON TRUE
 )
 

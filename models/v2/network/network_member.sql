@@ -25,7 +25,25 @@ extracted as (
       "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
       "xano_fn".to_bigint("r"."version") AS "version"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("user_id" JSONB, "member_user_id" JSONB, "status" JSONB, "tier" JSONB, "rank" JSONB, "invite_code" JSONB, "joined_at" JSONB, "last_activity_at" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "user_id" JSONB,
+      "member_user_id" JSONB,
+      "status" JSONB,
+      "tier" JSONB,
+      "rank" JSONB,
+      "invite_code" JSONB,
+      "joined_at" JSONB,
+      "last_activity_at" JSONB,
+      "created_at" JSONB,
+      "updated_at" JSONB,
+      "created_by_user_id" JSONB,
+      "updated_by_user_id" JSONB,
+      "source_system" JSONB,
+      "external_id" JSONB,
+      "deleted" JSONB,
+      "deleted_at" JSONB,
+      "version" JSONB
+    )
       ON TRUE
 )
 

@@ -33,7 +33,33 @@ extracted as (
       "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
       "xano_fn".to_bigint("r"."version") AS "version"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("transaction_id" JSONB, "agent_id" JSONB, "user_id" JSONB, "role" JSONB, "split_pct" JSONB, "amount" JSONB, "paid" JSONB, "paid_at" JSONB, "status" JSONB, "notes" JSONB, "commission_type" JSONB, "cap_contribution" JSONB, "fee_amount" JSONB, "tax_withheld" JSONB, "approved_by_user_id" JSONB, "approved_at" JSONB, "invoice_number" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "transaction_id" JSONB,
+      "agent_id" JSONB,
+      "user_id" JSONB,
+      "role" JSONB,
+      "split_pct" JSONB,
+      "amount" JSONB,
+      "paid" JSONB,
+      "paid_at" JSONB,
+      "status" JSONB,
+      "notes" JSONB,
+      "commission_type" JSONB,
+      "cap_contribution" JSONB,
+      "fee_amount" JSONB,
+      "tax_withheld" JSONB,
+      "approved_by_user_id" JSONB,
+      "approved_at" JSONB,
+      "invoice_number" JSONB,
+      "created_at" JSONB,
+      "created_by_user_id" JSONB,
+      "updated_by_user_id" JSONB,
+      "source_system" JSONB,
+      "external_id" JSONB,
+      "deleted" JSONB,
+      "deleted_at" JSONB,
+      "version" JSONB
+    )
       ON TRUE
 )
 

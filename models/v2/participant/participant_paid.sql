@@ -33,7 +33,33 @@ extracted as (
       "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
       "xano_fn".to_bigint("r"."version") AS "version"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("participant_id" JSONB, "transaction_id" JSONB, "amount" JSONB, "fee_amount" JSONB, "net_amount" JSONB, "paid_at" JSONB, "cleared_at" JSONB, "method" JSONB, "reference" JSONB, "stripe_payment_id" JSONB, "check_number" JSONB, "currency" JSONB, "payout_account_last4" JSONB, "batch_id" JSONB, "status" JSONB, "approved_by_user_id" JSONB, "memo" JSONB, "created_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "participant_id" JSONB,
+      "transaction_id" JSONB,
+      "amount" JSONB,
+      "fee_amount" JSONB,
+      "net_amount" JSONB,
+      "paid_at" JSONB,
+      "cleared_at" JSONB,
+      "method" JSONB,
+      "reference" JSONB,
+      "stripe_payment_id" JSONB,
+      "check_number" JSONB,
+      "currency" JSONB,
+      "payout_account_last4" JSONB,
+      "batch_id" JSONB,
+      "status" JSONB,
+      "approved_by_user_id" JSONB,
+      "memo" JSONB,
+      "created_at" JSONB,
+      "created_by_user_id" JSONB,
+      "updated_by_user_id" JSONB,
+      "source_system" JSONB,
+      "external_id" JSONB,
+      "deleted" JSONB,
+      "deleted_at" JSONB,
+      "version" JSONB
+    )
       ON TRUE
 )
 

@@ -30,7 +30,30 @@ extracted as (
       "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
       "xano_fn".to_bigint("r"."version") AS "version"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("agent_id" JSONB, "address" JSONB, "city" JSONB, "state" JSONB, "zip" JSONB, "status" JSONB, "type" JSONB, "closed" JSONB, "mls_number" JSONB, "source" JSONB, "notes" JSONB, "contract_date" JSONB, "close_date" JSONB, "created_at" JSONB, "updated_at" JSONB, "created_by_user_id" JSONB, "updated_by_user_id" JSONB, "source_system" JSONB, "external_id" JSONB, "deleted" JSONB, "deleted_at" JSONB, "version" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "agent_id" JSONB,
+      "address" JSONB,
+      "city" JSONB,
+      "state" JSONB,
+      "zip" JSONB,
+      "status" JSONB,
+      "type" JSONB,
+      "closed" JSONB,
+      "mls_number" JSONB,
+      "source" JSONB,
+      "notes" JSONB,
+      "contract_date" JSONB,
+      "close_date" JSONB,
+      "created_at" JSONB,
+      "updated_at" JSONB,
+      "created_by_user_id" JSONB,
+      "updated_by_user_id" JSONB,
+      "source_system" JSONB,
+      "external_id" JSONB,
+      "deleted" JSONB,
+      "deleted_at" JSONB,
+      "version" JSONB
+    )
       ON TRUE
 )
 

@@ -18,7 +18,16 @@ extracted as (
       "xano_fn".to_numeric("r"."escrow_amount") AS "escrow_amount",
       "xano_fn".to_numeric("r"."commission_pct") AS "commission_pct"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("list_price" JSONB, "sale_price" JSONB, "gross_commission" JSONB, "net_commission" JSONB, "brokerage_fee" JSONB, "referral_fee" JSONB, "escrow_amount" JSONB, "commission_pct" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "list_price" JSONB,
+      "sale_price" JSONB,
+      "gross_commission" JSONB,
+      "net_commission" JSONB,
+      "brokerage_fee" JSONB,
+      "referral_fee" JSONB,
+      "escrow_amount" JSONB,
+      "commission_pct" JSONB
+    )
       ON TRUE
 )
 

@@ -14,7 +14,12 @@ extracted as (
       "xano_fn".epoch_ms_to_timestamptz("r"."onboarding_completed_at") AS "onboarding_completed_at",
       "xano_fn".to_boolean("r"."welcome_video_watched") AS "welcome_video_watched"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("onboarding_step" JSONB, "onboarding_completed" JSONB, "onboarding_completed_at" JSONB, "welcome_video_watched" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "onboarding_step" JSONB,
+      "onboarding_completed" JSONB,
+      "onboarding_completed_at" JSONB,
+      "welcome_video_watched" JSONB
+    )
       ON TRUE
 )
 

@@ -13,7 +13,12 @@ expected as (
       "xano_fn".to_boolean("r"."pref_notify_new_member") AS "pref_notify_new_member",
       "xano_fn".to_text("r"."pref_digest_frequency") AS "pref_digest_frequency"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("pref_email_digest" JSONB, "pref_show_downline" JSONB, "pref_notify_new_member" JSONB, "pref_digest_frequency" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "pref_email_digest" JSONB,
+      "pref_show_downline" JSONB,
+      "pref_notify_new_member" JSONB,
+      "pref_digest_frequency" JSONB
+    )
       ON TRUE
 ),
 

@@ -15,7 +15,14 @@ expected as (
       "xano_fn".to_boolean("r"."notify_sms") AS "notify_sms",
       "xano_fn".to_jsonb_value("r"."dashboard_layout") AS "dashboard_layout"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("timezone" JSONB, "theme" JSONB, "language" JSONB, "notify_email" JSONB, "notify_sms" JSONB, "dashboard_layout" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "timezone" JSONB,
+      "theme" JSONB,
+      "language" JSONB,
+      "notify_email" JSONB,
+      "notify_sms" JSONB,
+      "dashboard_layout" JSONB
+    )
       ON TRUE
 ),
 

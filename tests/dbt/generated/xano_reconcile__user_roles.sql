@@ -13,7 +13,12 @@ expected as (
       "xano_fn".to_boolean("r"."is_director") AS "is_director",
       "xano_fn".to_boolean("r"."is_mentor") AS "is_mentor"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("is_team_owner" JSONB, "is_leader" JSONB, "is_director" JSONB, "is_mentor" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "is_team_owner" JSONB,
+      "is_leader" JSONB,
+      "is_director" JSONB,
+      "is_mentor" JSONB
+    )
       ON TRUE
 ),
 

@@ -13,7 +13,12 @@ expected as (
       "xano_fn".to_text("r"."subscription_status") AS "subscription_status",
       "xano_fn".epoch_ms_to_timestamptz("r"."subscription_renews_at") AS "subscription_renews_at"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("stripe_customer_id" JSONB, "subscription_type" JSONB, "subscription_status" JSONB, "subscription_renews_at" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "stripe_customer_id" JSONB,
+      "subscription_type" JSONB,
+      "subscription_status" JSONB,
+      "subscription_renews_at" JSONB
+    )
       ON TRUE
 ),
 

@@ -14,7 +14,12 @@ extracted as (
         CAST('{}' AS JSONB)
       ) AS "_v1_unmapped"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("email" JSONB, "birthday" JSONB, "nick name" JSONB, "it's" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "email" JSONB,
+      "birthday" JSONB,
+      "nick name" JSONB,
+      "it's" JSONB
+    )
       ON TRUE
 )
 
