@@ -11,11 +11,27 @@
 {% macro xano_v1_rows(v1_table, scope='model') -%}
     select id, xdo from {{ source('xano_v1', v1_table) }}
     {%- if scope != 'all' and (scope == 'check' or is_incremental())
-          and var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) %}
-    where id = any(array(
-        select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'
-    ))
+          and xano_reads_changed(v1_table) %}
+    where id = {{ xano_changed_ids(v1_table) }}
     {%- endif %}
+{%- endmacro %}
+
+
+{#
+    True on a changed-only sync for a V1 table not read in full (var xano_full_v1): then models
+    and tests read only its changed rows.
+#}
+{% macro xano_reads_changed(v1_table) -%}
+    {%- do return(var('xano_changed_only', false) and v1_table not in var('xano_full_v1', [])) -%}
+{%- endmacro %}
+
+
+{#
+    The changed ids of a V1 table, as the right side of `=`: an array, so that PostgreSQL
+    looks each id up by index (`in (select ...)` made it hash-join a scan of the whole table).
+#}
+{% macro xano_changed_ids(v1_table) -%}
+    any(array(select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'))
 {%- endmacro %}
 
 
@@ -26,10 +42,8 @@
 {% macro xano_forget_rejects(v1_table) -%}
     {%- if is_incremental() %}
     delete from {{ this }} as r
-    {%- if var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) %}
-    where r.v1_id = any(array(
-        select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'
-    ))
+    {%- if xano_reads_changed(v1_table) %}
+    where r.v1_id = {{ xano_changed_ids(v1_table) }}
     or not exists (select 1 from {{ source('xano_v1', v1_table) }} as s where s.id = r.v1_id)
     {%- endif %}
     {%- endif %}

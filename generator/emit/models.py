@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from generator.config import (
     ARRAY_ID_FACTOR,
-    AUDIT_SCHEMA,
     UNMAPPED_COLUMN,
     V1_SCHEMA,
 )
@@ -20,25 +19,17 @@ from generator.sql import build
 from generator.transforms import TRANSFORMS
 
 
-def changed_only(v1: str, incremental: bool = True) -> str:
-    """Jinja condition: this run reads only the V1 rows of ``v1`` changed since the last sync.
+def changed_only_filter(v1: str, alias: str) -> str:
+    """Jinja block: on a changed-only sync, only the changed rows of V1 table ``v1`` (the
+    macros xano_reads_changed and xano_changed_ids, macros/xano_v1_rows.sql).
 
-    The sync passes ``xano_changed_only`` (a changed-only run) and ``xano_full_v1`` (the V1
-    tables whose models changed: those re-read every row).
-
-    >>> changed_only("user", incremental=False)
-    "var('xano_changed_only', false) and 'user' not in var('xano_full_v1', [])"
+    >>> print(changed_only_filter("user", '"v1"'), end="")
+        {% if is_incremental() and xano_reads_changed('user') %}
+        and "v1".id = {{ xano_changed_ids('user') }}
+        {% endif %}
     """
-    cond = "is_incremental() and " if incremental else ""
-    return f"{cond}var('xano_changed_only', false) and '{v1}' not in var('xano_full_v1', [])"
-
-
-def changed_only_filter(v1: str, alias: str = "", incremental: bool = True) -> str:
-    """Jinja block: when the sync says so, read only V1 rows changed since the last sync."""
-    col = f"{alias}.id" if alias else "id"
-    return (f"    {{% if {changed_only(v1, incremental)} %}}\n"
-            f"    {'and' if alias else 'where'} {col} = any(array(select c.id from "
-            f"{AUDIT_SCHEMA}.v1_changes as c where c.v1_table = '{v1}'))\n"
+    return (f"    {{% if is_incremental() and xano_reads_changed('{v1}') %}}\n"
+            f"    and {alias}.id = {{{{ xano_changed_ids('{v1}') }}}}\n"
             "    {% endif %}\n")
 
 

@@ -132,10 +132,8 @@ where not exists (
     {%- set where = config.get('where') -%}
     {%- if where and where.startswith('xano_changed:') -%}
         {%- set v1_table = where.split(':', 2)[1] -%}
-        {%- if var('xano_changed_only', false) and v1_table not in var('xano_full_v1', []) -%}
-    and {{ alias }}.id = any(array(
-        select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ v1_table }}'
-    ))
+        {%- if xano_reads_changed(v1_table) -%}
+    and {{ alias }}.id = {{ xano_changed_ids(v1_table) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -151,11 +149,10 @@ where not exists (
     {%- set where = config.get('where') -%}
     {%- if where and where.startswith('xano_changed:') -%}
         {%- set parts = where.split(':', 2) -%}
-        {%- if var('xano_changed_only', false) and parts[1] not in var('xano_full_v1', []) -%}
+        {%- if xano_reads_changed(parts[1]) -%}
             {%- set filtered -%}
-            (select * from {{ relation }} where {{ adapter.quote(parts[2]) }} = any(array(
-                select c.id from xano_audit.v1_changes as c where c.v1_table = '{{ parts[1] }}'
-            ))) dbt_subquery
+            (select * from {{ relation }}
+             where {{ adapter.quote(parts[2]) }} = {{ xano_changed_ids(parts[1]) }}) dbt_subquery
             {%- endset -%}
             {%- do return(filtered) -%}
         {%- endif -%}
