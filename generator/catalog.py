@@ -41,12 +41,18 @@ def load_table_name(name: str, suffix: str) -> str:
     return f"{name}__{suffix}"
 
 
-def create_load_table(cur: psycopg.Cursor, schema: str, name: str, suffix: str) -> sql.Composed:
-    """(Re)create an empty ``(id bigint not null, xdo jsonb)`` load table; returns its name."""
+def create_load_table(cur: psycopg.Cursor, schema: str, name: str, suffix: str,
+                      columns: list[tuple[str, str]] | None = None) -> sql.Composed:
+    """(Re)create an empty load table, ``(id bigint not null, xdo jsonb)`` or the given
+    ``(name, type)`` columns (``id`` among them); returns its name."""
     load = sql.Identifier(schema, load_table_name(name, suffix))
     cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
     cur.execute(sql.SQL("drop table if exists {}").format(load))
-    cur.execute(sql.SQL("create table {} (id bigint not null, xdo jsonb)").format(load))
+    if columns is None:
+        cur.execute(sql.SQL("create table {} (id bigint not null, xdo jsonb)").format(load))
+    else:
+        cur.execute(sql.SQL("create table {} ({})").format(load, sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in columns)))
     return load
 
 

@@ -316,11 +316,18 @@ def demo(ctx: click.Context, scale: float) -> None:
 @click.option("--v2-workspace", envvar="XANO_V2_WORKSPACE", type=click.IntRange(min=1),
               default=None, metavar="N",
               help="Also copy the live V2 tables of this workspace (public.mvpw<N>_<V2 id>, "
-                   "or the spec's live_relation) into xano_live, in the same snapshot; "
-                   "status and the dashboard then show live V2 counts. Env XANO_V2_WORKSPACE.")
+                   "or the spec's live_relation) into xano_live, exactly as they are; status "
+                   "and the dashboard then show live V2 counts and identity figures. Env "
+                   "XANO_V2_WORKSPACE.")
+@click.option("--v2-dsn", envvar="XANO_TARGET_DSN", default=None, metavar="URL",
+              help="Where the live V2 tables are read when V2 is another database than V1 "
+                   "(default: XANO_TARGET_DSN, the database publish writes; else the source). "
+                   "Read in a read-only transaction.")
+@click.option("--v2-only", is_flag=True,
+              help="Copy only the live V2 tables (V1 is mirrored already).")
 @click.pass_context
 def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: int,
-           v2_workspace: int | None) -> None:
+           v2_workspace: int | None, v2_dsn: str | None, v2_only: bool) -> None:
     """Copy V1 tables from a live Xano database into xano_v1 of the local mirror.
 
     Never writes to the source: it reads in one read-only, repeatable-read transaction (a
@@ -337,22 +344,23 @@ def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: i
 
     names = [t.strip() for t in (tables or "").split(",") if t.strip()]
     chosen = [replace(t, workspace=workspace) for t in _v1_tables(names)]
+    if v2_only and v2_workspace is None:
+        raise click.UsageError("--v2-only needs --v2-workspace (or XANO_V2_WORKSPACE)")
     live = None
     if v2_workspace is not None:
         spec = load_spec(dbmod.project_root())
         v1_names = {t.name for t in chosen}
         live = live_tables(spec, v2_workspace,
                            [t for t in spec.tables if t.v1_table in v1_names])
+    mirrormod.source_label(source_dsn)  # a bad DSN fails before the server starts
+    if v2_dsn:
+        mirrormod.source_label(v2_dsn, "--v2-dsn")
     target = _target(ctx)
     with bytes_progress() as progress:
-        result = mirrormod.mirror(target, source_dsn, chosen, on_progress=progress, live=live,
-                                  v2_workspace=v2_workspace)
-    for r in result.tables:
-        rate = r.bytes / r.seconds / 1e6 if r.seconds else 0
-        click.echo(f"{r.table:<18} {r.rows:>10,} rows  {r.bytes / 1e6:8.1f} MB  "
-                   f"{rate:6.1f} MB/s  checksum {r.checksum}")
-    click.echo(f"mirror run {result.run_id}: {len(result.tables)} table(s) from "
-               f"{mirrormod.source_label(source_dsn)} verified and swapped in")
+        result = mirrormod.mirror(target, source_dsn, [] if v2_only else chosen,
+                                  on_progress=progress, live=live, v2_workspace=v2_workspace,
+                                  v2_dsn=v2_dsn)
+    views.print_mirror(result, mirrormod.source_label(source_dsn))
 
 
 @cli.command()
@@ -374,23 +382,34 @@ def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: i
 @click.option("--prune", is_flag=True,
               help="Delete live rows this tool published whose V1 row is gone (never rows "
                    "only the live V2 has).")
+@click.option("--dedupe", is_flag=True,
+              help="Delete extra live rows of a parent (several split rows for one parent) "
+                   "that hold the same content as the row kept; recorded in the audit.")
 @click.option("--force", is_flag=True,
               help="Publish although the last sync failed or an error-level test failed.")
+@click.option("--atomic", is_flag=True,
+              help="One live transaction for the whole publish (all or nothing); app writes to "
+                   "the rows it touches wait until it ends. Default: one per batch.")
 @click.pass_context
 def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str | None,
-            dry_run: bool, overwrite: bool, prune: bool, force: bool) -> None:
-    """Write the local V2 into the live V2 tables: only rows that differ, one transaction.
+            dry_run: bool, overwrite: bool, prune: bool, dedupe: bool, force: bool,
+            atomic: bool) -> None:
+    """Write the local V2 into the live V2 tables: only rows that differ, matched by identity.
 
-    Inserts and updates matched by id; rows only the live V2 has are never touched; a row
-    edited in V2 since the last publish is kept and reported as a conflict. The live id
-    sequences are moved past the ids written. After the commit the written rows are read back
-    and compared with the local V2; the run is recorded in xano_audit.publish_runs.
+    A main row is the same record when the live row has its id and its natural key (another
+    natural key there is a collision: never touched); a split row matches on its parent FK and
+    keeps the live table's own id; child rows match per parent on content. Rows only the live
+    V2 has, duplicates and orphans are kept and counted; a row edited in V2 since the last
+    publish is a conflict, kept. Writes go in short batches, each row only if the app did not
+    change it meanwhile; what each write stored comes back and is checked. The run is recorded
+    in xano_audit.publish_runs.
     """
     from generator.publish.run import PublishOptions, check_options
     from generator.publish.run import publish as run_publish
 
     options = PublishOptions(target_dsn, v2_workspace, select=select, dry_run=dry_run,
-                             overwrite=overwrite, prune=prune, force=force)
+                             overwrite=overwrite, prune=prune, dedupe=dedupe, force=force,
+                             atomic=atomic)
     check_options(dbmod.project_root(), options)  # bad input fails before a server starts
     result = run_publish(_target(ctx), dbmod.project_root(), options)
     views.print_publish(result)

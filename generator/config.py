@@ -67,8 +67,14 @@ PUBLISH_EXAMPLES = 3
 """Example diffs per table that ``publish --dry-run`` prints."""
 PUBLISH_CONFLICTS_SHOWN = 20
 """Conflicts per table printed (all of them are recorded in the audit)."""
-PUBLISH_ID_CHUNK = 50_000
-"""Ids per ``= any(array)`` probe of live rows."""
+PUBLISH_BATCH_ROWS = 5_000
+"""Rows written per live transaction: an app write to one of them waits at most one batch."""
+PUBLISH_LOCK_TIMEOUT = "2s"
+"""How long a batch waits for a row the app holds before it backs off and retries."""
+PUBLISH_RETRIES = 3
+"""Retries of a batch that met a lock held by the app; then its rows wait for the next publish."""
+PUBLISH_SEQ_STEPS = 5_000_000
+"""Largest gap a live id sequence is moved across by nextval steps (wider: one setval)."""
 PUBLISH_WORK_MEM = "128MB"
 """work_mem of the publish's session on the local server: its joins of millions of ids stay
 in memory."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from generator.errors import DatabaseError
@@ -384,3 +385,39 @@ def connect(target: Target, *, autocommit: bool = True, **kwargs) -> psycopg.Con
     except psycopg.OperationalError as exc:
         msg = scrub(first_line(exc), params.get("password"))
         raise DatabaseError(f"cannot connect to {target.display()}: {msg}") from None
+
+
+def connect_remote(dsn: str, option: str, error: type[Exception], purpose: str,
+                   read_only: bool = False) -> psycopg.Connection:
+    """Connect to a live Xano database (``mirror``, ``census``, ``publish``): the DSN checked
+    first, a one-line ``error`` without the password on failure; ``read_only`` sessions start
+    a read-only, repeatable-read transaction (one snapshot)."""
+    params = parse_dsn(dsn, option, error)
+    params.setdefault("connect_timeout", 10)
+    params.setdefault("application_name", f"xano-v2-sync {purpose}")
+    try:
+        conn = psycopg.connect(**params, autocommit=not read_only)
+    except psycopg.OperationalError as exc:
+        msg = scrub(first_line(exc), params.get("password"))
+        raise error(f"cannot connect to {option.lstrip('-').split('-')[0]} {label(params)}: "
+                    f"{msg}") from None
+    if read_only:
+        conn.execute("set transaction isolation level repeatable read, read only")
+    return conn
+
+
+def pipe(src: psycopg.Connection, copy_out: sql.Composable, dst: psycopg.Connection,
+         copy_in: sql.Composable, on_chunk=None) -> int:
+    """Stream a COPY from one connection into another; returns the bytes moved.
+
+    ``on_chunk`` (optional) sees the size of every chunk (progress).
+    """
+    moved = 0
+    with src.cursor() as scur, dst.cursor() as dcur:
+        with scur.copy(copy_out) as out, dcur.copy(copy_in) as inp:
+            for chunk in out:
+                inp.write(chunk)
+                moved += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
+    return moved

@@ -31,8 +31,9 @@ SPECIAL_PATHS = {"$id", "$parent_id", "$position", "$element_id"}
 """Column sources that are not V1 keys: row id, parent id, array position, element id."""
 GRAINS = {"row", "array"}
 """'row': one V2 row per V1 row; 'array': one V2 row per element of a V1 array."""
-LIVE_LAYOUTS = ("jsonb", "columns")
-"""Layouts of a live V2 table: Xano's ``(id, xdo jsonb)`` or one column per V2 column."""
+LIVE_LAYOUTS = ("columns", "jsonb")
+"""Layouts of a live V2 table: Xano's standard SQL (one typed column per V2 column; the
+default, as in every workspace created since Xano 1.68) or Xano's JSONB ``(id, xdo jsonb)``."""
 _LIVE_RELATION = re.compile(r"(?:[a-z_][a-z0-9_$]{0,62}\.)?[a-z_][a-z0-9_$]{0,62}")
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
@@ -111,9 +112,12 @@ class Table:
     live_relation: str = ""
     """Live V2 table as ``[schema.]name`` ('' for ``public.mvpw<V2 workspace>_<v2_id>``)."""
     live_layout: str = ""
-    """'jsonb' (Xano's ``id, xdo``) or 'columns' (one column per V2 column); '' means jsonb."""
+    """'columns' (Xano's standard SQL) or 'jsonb' (Xano's ``id, xdo``); '' means columns."""
     v2_id_assumed: bool = False
     """True when ``v2_id`` was chosen here and is not yet confirmed by the live workspace."""
+    natural_key: tuple[str, ...] = ()
+    """V2 columns that identify a main table's record on both sides (e.g. ``email``): a live
+    row with the same id but another natural key is another record (a collision)."""
 
     @property
     def is_main(self) -> bool:
@@ -125,9 +129,9 @@ class Table:
         """The live layout with the default applied.
 
         >>> Table("u", "1", "u", "user", "row", "", "", "", "Users").layout
-        'jsonb'
+        'columns'
         """
-        return self.live_layout or "jsonb"
+        return self.live_layout or "columns"
 
     @property
     def has_live(self) -> bool:
@@ -258,7 +262,9 @@ def build_spec(table_rows: Rows, column_rows: Rows, ignored_rows: Rows = (),
                       tuple(cols_by_table.get(name, [])), line,
                       (r.get("live_relation") or "").strip(),
                       (r.get("live_layout") or "").strip().lower(),
-                      _flag(r.get("v2_id_assumed")))
+                      _flag(r.get("v2_id_assumed")),
+                      tuple(k.strip() for k in (r.get("natural_key") or "").split(",")
+                            if k.strip()))
         except (KeyError, AttributeError):
             problems.append(f"{V2_TABLES_FILE}:{line}: missing field(s)")
             continue
@@ -317,6 +323,13 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
         if not t.description:
             out.append(f"{where}: description is empty")
         out += _check_live(t, where)
+        names_here = {c.name for c in t.columns}
+        for k in t.natural_key:
+            if k not in names_here:
+                out.append(f"{where}: natural_key column {k!r} is not a column of {t.name}")
+        if t.natural_key and not t.is_main:
+            out.append(f"{where}: natural_key is for main tables (split and child tables "
+                       "match on their parent FK)")
         keys = [c for c in t.columns if c.name == "id"]
         if not keys:
             out.append(f"{where}: V2 table {t.name!r} has no key column 'id'")
@@ -362,7 +375,7 @@ def _check_live(t: Table, where: str) -> list[str]:
                    f"digits and _, got {t.live_relation!r}")
     if t.live_layout and t.live_layout not in LIVE_LAYOUTS:
         out.append(f"{where}: live_layout must be one of {', '.join(LIVE_LAYOUTS)} (empty: "
-                   f"jsonb), got {t.live_layout!r}")
+                   f"columns), got {t.live_layout!r}")
     return out
 
 

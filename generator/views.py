@@ -161,54 +161,87 @@ def draft_lines(result: Draft, written: list[str]) -> list[str]:
     return out
 
 
+def print_mirror(result, source: str) -> None:
+    """Per table what a mirror copied, then the notes on live tables that publish would refuse."""
+    for r in result.tables:
+        rate = r.bytes / r.seconds / 1e6 if r.seconds else 0
+        print(f"{r.table:<24} {r.rows:>10,} rows  {r.bytes / 1e6:8.1f} MB  "
+              f"{rate:6.1f} MB/s  checksum {r.checksum}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"mirror run {result.run_id}: {len(result.tables)} table(s) from {source} verified "
+          "and swapped in")
+
+
 def print_publish(result: PublishResult) -> None:
-    """Per table what a publish wrote (or would write), its conflicts and examples."""
+    """Per table what a publish wrote (or would write), its conflicts, collisions, examples."""
     dry = result.dry_run
     title = (f"dry run: plan for {result.target} (nothing written)" if dry
              else f"publish run {result.run_id} to {result.target}")
     table = Table(title=title)
-    for col in ("V2 table", "live table", "layout", "insert" if dry else "inserted",
-                "update" if dry else "updated", "unchanged", "conflicts",
-                "prune" if dry else "pruned", "V2-only", "live rows", "checked", "s"):
-        table.add_column(col, justify="left" if col in ("V2 table", "live table", "layout",
+    for col in ("V2 table", "live table", "matched", "insert" if dry else "inserted",
+                "update" if dry else "updated", "unchanged", "conflicts", "collisions",
+                "duplicates", "orphans", "blocked", "prune" if dry else "pruned", "V2-only",
+                "live rows", "checked", "s"):
+        table.add_column(col, justify="left" if col in ("V2 table", "live table",
                                                        "checked") else "right")
     for t in result.tables:
         checked = "-" if t.verified is None else ("ok" if t.verified else "MISMATCH")
-        table.add_row(t.name, t.relation, t.layout, n(t.inserted), n(t.updated),
-                      n(t.unchanged), n(len(t.conflicts)), n(t.pruned if not dry else
-                                                             t.prunable),
+        table.add_row(t.name, t.relation, n(t.matched), n(t.inserted), n(t.updated),
+                      n(t.unchanged), n(len(t.conflicts)), n(t.collision_count),
+                      n(t.duplicates) + (f" (-{t.deduped})" if t.deduped else ""),
+                      n(t.orphans), n(t.blocked), n(t.pruned if not dry else t.prunable),
                       n(t.live_only), n(t.live_before if dry else t.live_after), checked,
                       f"{t.seconds:.2f}")
-    Console(width=150).print(table)
+    Console(width=190).print(table)
     for line in publish_lines(result):
         print(line)
 
 
 def publish_lines(result: PublishResult, most: int = 20) -> list[str]:
-    """Conflicts (and examples of a dry run) as lines, then the one-line summary."""
+    """Collisions, conflicts (and examples of a dry run) as lines, then the summary."""
     out = []
     for t in result.tables:
+        for d in t.collisions[:most]:
+            out.append(f"collision {t.name} id {d.id} ({d.kind}; live row "
+                       f"{d.live_id if d.live_id is not None else '-'} kept, not written"
+                       "): "
+                       + "; ".join(f"{f.field}: live {f.live} / local {f.local}"
+                                   for f in d.fields))
+        if t.collision_count > min(most, len(t.collisions)):
+            out.append(f"collision {t.name}: ... {t.collision_count - min(most, len(t.collisions))}"
+                       " more (xano_audit.publish_conflicts)")
         for d in t.conflicts[:most]:
-            out.append(f"conflict {t.name} id {d.id} ({d.kind}"
+            where = f" (live id {d.live_id})" if d.live_id not in (None, d.id) else ""
+            out.append(f"conflict {t.name} id {d.id}{where} ({d.kind}"
                        + (", overwritten with V1" if d.overwritten else ", kept") + "): "
                        + _fields(d))
         if len(t.conflicts) > most:
             out.append(f"conflict {t.name}: ... {len(t.conflicts) - most} more "
                        "(xano_audit.publish_conflicts)")
         for d in t.examples:
-            out.append(f"would {d.kind} {t.name} id {d.id}: {_fields(d)}")
+            where = f" (live id {d.live_id})" if d.live_id not in (None, d.id) else ""
+            out.append(f"would {d.kind} {t.name} id {d.id}{where}: {_fields(d)}")
     tabs = result.tables
     total = sum(t.written for t in tabs)
     summary = (f"{sum(t.inserted for t in tabs):,} inserted, {sum(t.updated for t in tabs):,} "
-               f"updated, {sum(t.pruned for t in tabs):,} pruned; "
-               f"{sum(t.unchanged for t in tabs):,} unchanged; "
+               f"updated, {sum(t.pruned for t in tabs):,} pruned"
+               + (f", {sum(t.deduped for t in tabs):,} duplicate(s) removed"
+                  if any(t.deduped for t in tabs) else "")
+               + f"; {sum(t.unchanged for t in tabs):,} unchanged; "
                f"{sum(len(t.conflicts) for t in tabs):,} conflict(s); "
+               f"{sum(t.collision_count for t in tabs):,} collision(s); "
+               f"{sum(t.duplicates for t in tabs):,} duplicate(s), "
+               f"{sum(t.orphans for t in tabs):,} orphan(s) and "
                f"{sum(t.live_only for t in tabs):,} V2-only row(s) kept")
     if result.dry_run:
         out.append(f"dry run: would write {total:,} row(s): {summary}; nothing was written")
     else:
         checked = all(t.verified is not False for t in tabs)
+        busy = sum(t.changed_live for t in tabs)
         out.append(f"publish run {result.run_id}: wrote {total:,} row(s): {summary}"
+                   + (f"; {busy:,} row(s) changed by the app during the publish were left to "
+                      "it (planned again next time)" if busy else "")
                    + ("; read back and verified" if checked else "; READ-BACK MISMATCH"))
     return out
 

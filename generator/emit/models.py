@@ -227,7 +227,7 @@ def seeds_yaml() -> str:
          "config": {"column_types": {c: "text" for c in (
              "v2_table", "v2_id", "domain", "v1_table", "grain", "array_path", "parent",
              "parent_column", "description", "live_relation", "live_layout",
-             "v2_id_assumed")}}},
+             "v2_id_assumed", "natural_key")}}},
         {"name": "xano_v2_columns", "description": "Mapping spec: V2 columns.",
          "config": {"column_types": {c: "text" for c in (
              "v2_table", "column", "v1_path", "transform", "v2_type", "nullable", "sensitive",

@@ -1,10 +1,10 @@
 """The local record of publishing: the gate, the runs, and what each live row was set to.
 
-``published_rows`` holds, per V2 table, every live row as the last publish left it: the hash
-the live row had (``live_h``, computed by the live server), the hash of the local row it holds
-(``local_h``, local server; NULL for rows only the live V2 has), and ``written``, which tells
-rows this tool wrote from rows it only found equal. A live row whose hash moved away from
-``live_h`` was edited in V2 since.
+``published_rows`` holds, per V2 table and live row id, the local row it is the same record
+as (``k``: the local V2 id), the digest the live row had when this tool last wrote or checked
+it (``d``, portable: :func:`generator.convert.digest`) and ``written``, which tells rows this
+tool wrote from rows it only found equal. A live row whose digest moved away from ``d`` was
+edited in V2 since.
 """
 
 from __future__ import annotations
@@ -58,6 +58,14 @@ create table if not exists {AUDIT_SCHEMA}.publish_run_tables (
     duration_s numeric,
     primary key (run_id, v2_table)
 );
+alter table {AUDIT_SCHEMA}.publish_run_tables
+    add column if not exists matched bigint,
+    add column if not exists duplicates bigint,
+    add column if not exists orphans bigint,
+    add column if not exists collisions bigint,
+    add column if not exists blocked bigint,
+    add column if not exists deduped bigint,
+    add column if not exists changed_live bigint;
 create table if not exists {AUDIT_SCHEMA}.publish_conflicts (
     run_id bigint not null references {AUDIT_SCHEMA}.publish_runs (run_id),
     v2_table text not null,
@@ -67,11 +75,26 @@ create table if not exists {AUDIT_SCHEMA}.publish_conflicts (
     overwritten boolean not null,
     primary key (run_id, v2_table, id)
 );
+alter table {AUDIT_SCHEMA}.publish_conflicts add column if not exists live_id bigint;
+create table if not exists {AUDIT_SCHEMA}.publish_deleted (
+    run_id bigint not null references {AUDIT_SCHEMA}.publish_runs (run_id),
+    v2_table text not null,
+    live_id bigint not null,
+    k bigint,
+    reason text not null,
+    primary key (run_id, v2_table, live_id)
+);
+do $$ begin  -- the record of releases before identity matching (keyed by local id) is dropped
+    if exists (select 1 from information_schema.columns where table_schema = '{AUDIT_SCHEMA}'
+               and table_name = 'published_rows' and column_name = 'live_h') then
+        drop table {AUDIT_SCHEMA}.published_rows cascade;
+    end if;
+end $$;
 create table if not exists {AUDIT_SCHEMA}.published_rows (
     v2_table text not null,
     id bigint not null,
-    local_h bigint,
-    live_h bigint not null,
+    k bigint,
+    d bigint,
     written boolean not null,
     run_id bigint,
     primary key (v2_table, id)
@@ -98,13 +121,16 @@ class RowDiff:
     """A row publish would change, or a conflict it keeps."""
 
     id: int
-    """Row id."""
+    """The local V2 row id (the live id for a live row no local row matches)."""
     kind: str
-    """'update', 'insert', 'edited in V2', 'deleted in V2', 'edited in V2, gone from V1'."""
+    """'update', 'insert', 'edited in V2', 'deleted in V2', 'edited in V2, gone from V1',
+    'changed in V2 during the publish', 'id held by another record', ..."""
     fields: tuple[FieldDiff, ...] = ()
     """Differing fields (empty for inserts and deletions)."""
     overwritten: bool = False
     """True when ``--overwrite`` wrote V1's value over the conflict."""
+    live_id: int | None = None
+    """The live row's id (split and child tables have their own ids; None: no live row)."""
 
 
 @dataclass
@@ -135,8 +161,27 @@ class TableOutcome:
     """Live rows before the publish."""
     live_after: int | None = None
     """Live rows after the commit."""
+    matched: int = 0
+    """Local rows paired with their live row (the same record on both sides)."""
+    duplicates: int = 0
+    """Extra live rows of a parent (kept unless --dedupe)."""
+    deduped: int = 0
+    """Extra live rows deleted by --dedupe."""
+    orphans: int = 0
+    """Live rows whose parent is not live (kept)."""
+    blocked: int = 0
+    """Local rows not written because their parent is not placed live."""
+    changed_live: int = 0
+    """Rows not written because the app changed them while the publish ran (next time)."""
+    mismatched: int = 0
+    """Rows whose read-back digest differs from what was sent."""
     conflicts: list[RowDiff] = field(default_factory=list)
-    """Rows edited or deleted in V2 since this tool published them."""
+    """Rows edited or deleted in V2 since this tool published them, and rows the app changed
+    during the publish."""
+    collisions: list[RowDiff] = field(default_factory=list)
+    """Main rows whose id (or natural key) another live record holds: never touched."""
+    collision_count: int = 0
+    """All collisions (``collisions`` keeps the first ones)."""
     examples: list[RowDiff] = field(default_factory=list)
     """A few planned changes with their field diffs (dry run)."""
     checksum: str = ""
@@ -145,11 +190,13 @@ class TableOutcome:
     """Read-back check after the commit (None: nothing written, or a dry run)."""
     seconds: float = 0.0
     """Time spent on the table."""
+    planned: dict[str, int] = field(default_factory=dict)
+    """The plan's counts (per action, per op; generator.publish.plan.counts)."""
 
     @property
     def written(self) -> int:
         """Rows written on the live side (inserts, updates, deletions)."""
-        return self.inserted + self.updated + self.pruned
+        return self.inserted + self.updated + self.pruned + self.deduped
 
     @property
     def overwritten(self) -> int:
@@ -229,19 +276,25 @@ def finish_run(conn: psycopg.Connection, run_id: int, status: str, reason: str |
 
 
 def record_table(conn: psycopg.Connection, run_id: int, t: TableOutcome, status: str) -> None:
-    """The run's row for one V2 table, and its conflicts."""
+    """The run's row for one V2 table, its conflicts and collisions."""
     conn.execute(f"""
         insert into {AUDIT_SCHEMA}.publish_run_tables (run_id, v2_table, relation, layout,
             inserted, updated, unchanged, conflicts, overwritten, pruned, live_only,
-            live_before, live_after, checksum, verified, status, duration_s)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            live_before, live_after, checksum, verified, status, duration_s, matched,
+            duplicates, orphans, collisions, blocked, deduped, changed_live)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                %s, %s, %s, %s, %s)""",
                  (run_id, t.name, t.relation, t.layout, t.inserted, t.updated, t.unchanged,
                   len(t.conflicts), t.overwritten, t.pruned, t.live_only, t.live_before,
-                  t.live_after, t.checksum or None, t.verified, status, round(t.seconds, 3)))
+                  t.live_after, t.checksum or None, t.verified, status, round(t.seconds, 3),
+                  t.matched, t.duplicates, t.orphans, t.collision_count, t.blocked, t.deduped,
+                  t.changed_live))
     with conn.cursor() as cur:
         cur.executemany(
             f"insert into {AUDIT_SCHEMA}.publish_conflicts (run_id, v2_table, id, kind, "
-            "fields, overwritten) values (%s, %s, %s, %s, %s::jsonb, %s)",
+            "fields, overwritten, live_id) values (%s, %s, %s, %s, %s::jsonb, %s, %s) "
+            "on conflict do nothing",
             [(run_id, t.name, c.id, c.kind,
               json.dumps([{"field": f.field, "live": f.live, "local": f.local}
-                          for f in c.fields]), c.overwritten) for c in t.conflicts])
+                          for f in c.fields]), c.overwritten, c.live_id)
+             for c in [*t.conflicts, *t.collisions]])

@@ -1,283 +1,421 @@
-"""The plan of one table: read the live state, classify every row, explain the differences.
+"""The plan of one table: which live row is the same record as which local row, and what to do.
 
-The live server computes a cheap hash per live row (seeded with the id) and folds them per
-bucket of ids (count and xor); only buckets that differ from the record of the last publish
-(``published_rows``) travel row by row into a local temp table (an edit that keeps both the
-count and the 64-bit xor of its bucket would need a hash collision). There the live hashes are
-joined with the local V2 and the record:
+The live side sends, per live row, its id, what it is matched on (``k``: its id for a main
+table, its parent FK otherwise), its natural key (main tables) and a portable digest of the
+publish's fields (:mod:`generator.convert`). The local side computes the same for the local V2
+rows. Pairs are made per grain (:attr:`generator.live.LiveTable.grain`):
+
+- **main**: the live row with the local row's id; a different natural key there makes it a
+  ``collision`` (another record holds the id) and a live row elsewhere with the local row's
+  natural key makes it ``key_elsewhere``; neither is ever touched;
+- **split**: among the live rows whose parent FK is the local row's parent (as placed live),
+  the one this tool recorded for it, else one with equal content, else the lowest id; the
+  others are ``duplicate``;
+- **array**: the live child recorded for the local child, else one with equal content under the
+  same parent (multisets matched one for one).
 
 ==================  =========================================================================
 action              meaning
 ==================  =========================================================================
-``insert``          local row, no live row
-``update``          live row unchanged since published, local row changed; or content differs
-                    and the live row was never written by this tool (V1 is the source)
-``same``            live row holds the local content
-``conflict``        live row edited in V2 since this tool wrote it, content differs
-``deleted_live``    this tool wrote the row, V2 deleted it
-``prune``           this tool wrote the row, the local V2 no longer has it (V1 row gone)
-``prune_edited``    as ``prune``, but the live row was edited since
-``live_only``       live row this tool never wrote and the local V2 lacks (never touched)
-``stale``           a record of ``published_rows`` neither side has any more (forgotten)
+``same``            paired, the live row holds the local content
+``update``          paired, content differs (never written by this tool, or unchanged since)
+``conflict``        paired, edited in V2 since this tool wrote it: kept (``--overwrite``)
+``insert``          local row with no live row (its parent is live)
+``deleted_live``    this tool wrote the row, V2 deleted it: not re-inserted (``--overwrite``)
+``collision``       main: the live row with this id has another natural key: never touched
+``key_elsewhere``   main: the natural key is live under another id: not inserted
+``blocked``         its parent is not placed live (collision, not published): not written
+``duplicate``       live: a second row of a parent (or an equal child): kept (``--dedupe``)
+``orphan``          live: its parent FK points at no live parent row: kept
+``live_only``       live: a row the local V2 does not have: never touched
+``prune``           live: written by this tool, its local row is gone (``--prune``)
+``prune_edited``    as ``prune``, edited in V2 since (``--prune --overwrite``)
 ==================  =========================================================================
 
-Rows whose hashes cannot decide (never recorded, or the live hash moved) are *probed*: their
-live content (the publish's fields only) is fetched and compared with the local row as jsonb,
-so 1.5 equals 1.50 and keys only the live V2 has do not count. ``op`` is what the publish
-does: ``insert``, ``update``, ``delete`` or ``none``. Rows that are the same on both sides and
-already recorded so are counted, not stored: a publish after a small change handles a small
-plan. Everything here reads the live side only; the local side gets temp tables (``pub_*``,
-session-local).
+``op`` is what the writer does: ``insert``, ``update``, ``delete`` or ``none``. Everything
+here reads the live side only; the local side gets temp tables (``pub_*``, session-local).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 import psycopg
 from psycopg import sql
 
-from generator.config import PUBLISH_ID_CHUNK
+from generator import db
+from generator.convert import SESSION_SETTINGS
 from generator.keypath import mask
-from generator.live import LiveTable, live_hash, live_payload, local_hash, payload
+from generator.live import LiveTable
 from generator.publish.audit import ROWS, FieldDiff, RowDiff
 
 CONFLICT_KINDS = {"conflict": "edited in V2", "deleted_live": "deleted in V2",
                   "prune_edited": "edited in V2, gone from V1"}
 """Actions that are conflicts, and how they are reported."""
-BUCKETS = 1024
-"""Live rows are compared with the record in buckets of ``id % BUCKETS``."""
-_PLAN = sql.Identifier("pub_plan")
-_LIVE = sql.Identifier("pub_live")
-_PROBE = sql.Identifier("pub_probe")
+COLLISION_KINDS = {"collision": "id held by another record",
+                   "key_elsewhere": "record is live under another id"}
+"""Actions that are collisions, and how they are reported."""
+PAIRED = ("same", "update", "conflict")
+"""Actions of a local row paired with a live row (the row is placed live)."""
 
 
-def pipe(src: psycopg.Connection, copy_out: sql.Composable, dst: psycopg.Connection,
-         copy_in: sql.Composable, digest=None) -> int:
-    """Stream a binary COPY from one connection into another; returns the bytes moved.
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the plan turns into writes."""
 
-    ``digest`` (e.g. a :class:`generator.publish.check.StreamDigest`) sees every chunk.
-    """
-    moved = 0
-    with src.cursor() as scur, dst.cursor() as dcur:
-        with scur.copy(copy_out) as out, dcur.copy(copy_in) as inp:
-            for chunk in out:
-                inp.write(chunk)
-                if digest is not None:
-                    digest.update(chunk)
-                moved += len(chunk)
-    return moved
+    overwrite: bool = False
+    """Conflicts and rows deleted in V2 take the local value."""
+    prune: bool = False
+    """Rows this tool wrote whose local row is gone are deleted."""
+    dedupe: bool = False
+    """Extra live rows of a parent holding the same content as the kept one are deleted."""
 
 
-_BUCKET = sql.SQL("mod({}, {})::integer")
+def session(conn: psycopg.Connection) -> None:
+    """Pin the settings the digests depend on (see :data:`SESSION_SETTINGS`)."""
+    for name, value in SESSION_SETTINGS:
+        conn.execute(sql.SQL("select set_config({}, {}, false)").format(
+            sql.Literal(name), sql.Literal(value)))
 
 
-def _bucket(column: sql.Composable) -> sql.Composable:
-    return _BUCKET.format(column, sql.Literal(BUCKETS))
+def _t(name: str, i: int) -> sql.Identifier:
+    return sql.Identifier(f"pub_{name}_{i}")
 
 
-def live_buckets(target: psycopg.Connection, lt: LiveTable) -> dict[int, tuple[int, int]]:
-    """Per bucket of ids (``id % BUCKETS``): count and xor of the id-seeded hashes of the live
-    rows (computed on the live server)."""
-    return {b: (n, x) for b, n, x in target.execute(sql.SQL(
-        "select {b}, count(*), bit_xor({h}) from {t} l group by 1").format(
-        b=_bucket(sql.SQL("l.id")), h=live_hash(lt, "l"), t=lt.ident))}
-
-
-def has_record(local: psycopg.Connection, lt: LiveTable) -> bool:
-    """True when a publish recorded this table's live rows before."""
-    return local.execute(sql.SQL("select exists (select 1 from {} where v2_table = %s)")
-                         .format(ROWS), (lt.table.name,)).fetchone()[0]
-
-
-def dirty_buckets(local: psycopg.Connection, lt: LiveTable,
-                  live: dict[int, tuple[int, int]]) -> list[int]:
-    """Buckets where the live table differs from the record of the last publish (rows added,
-    removed or changed there since); kept in the temp table ``pub_dirty``."""
-    seen = {b: (n, x) for b, n, x in local.execute(sql.SQL(
-        "select {b}, count(*), bit_xor(l.live_h) from {r} l where l.v2_table = %s group by 1")
-        .format(b=_bucket(sql.SQL("l.id")), r=ROWS), (lt.table.name,))}
-    dirty = sorted(b for b in live.keys() | seen.keys() if live.get(b) != seen.get(b))
-    local.execute("create temp table if not exists pub_dirty (b integer primary key)")
-    local.execute("truncate pub_dirty")
-    local.execute("insert into pub_dirty select unnest(%s::integer[])", (dirty,))
-    local.execute("analyze pub_dirty")
-    return dirty
-
-
-def load_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable,
-              dirty: list[int]) -> None:
-    """Copy (id, hash) of the live rows of the ``dirty`` buckets into the temp ``pub_live``.
-
-    Only buckets where the live V2 changed since the last publish (or that were never
-    published) travel row by row; the others are known from ``published_rows``.
-    """
-    local.execute("create temp table if not exists pub_live (id bigint, h bigint)")
-    local.execute("truncate pub_live")
-    pipe(target, sql.SQL("copy (select l.id::bigint, {h} from {t} l where {b} = any({d})) "
-                         "to stdout (format binary)").format(
-        h=live_hash(lt, "l"), t=lt.ident, b=_bucket(sql.SQL("l.id")), d=sql.Literal(dirty)),
-         local, sql.SQL("copy {} (id, h) from stdin (format binary)").format(_LIVE))
-    local.execute("analyze pub_live")
-
-
-PLAN_DDL = """
-drop table if exists pub_plan;
-create temp table pub_plan (id bigint, lh bigint, live_h bigint, rec_local_h bigint,
-    rec_live_h bigint, rec_written boolean, recorded boolean, action text, op text)
-"""
-
-
-def classify(local: psycopg.Connection, lt: LiveTable, overwrite: bool, prune: bool,
-             live: str = "record") -> None:
-    """Build ``pub_plan``: every row of the local V2, the live table or the record of what was
-    published that needs work or a new record (see the module); rows that are the same on both
-    sides and recorded as such are only counted (:func:`counts`).
-
-    ``live`` says where the live rows' hashes come from: ``record`` (the live table is as the
-    last publish left it), ``pub_live`` (every live row was loaded), or ``buckets`` (only the
-    rows of the ``pub_dirty`` buckets are classified again from ``pub_live``, replacing their
-    rows of the plan).
-    """
-    if live == "buckets":
-        dirty = sql.SQL("{} in (select b from pub_dirty)")
-        local.execute(sql.SQL("delete from pub_plan p where ")
-                      + dirty.format(_bucket(sql.SQL("p.id"))))
-        v_where = sql.SQL("where ") + dirty.format(_bucket(sql.SQL("v.id")))
-        r_where = sql.SQL("and ") + dirty.format(_bucket(sql.SQL("id")))
+def load_live(local: psycopg.Connection, src: psycopg.Connection | None, lt: LiveTable,
+              i: int) -> int:
+    """Copy (id, k, nk, d) of every live row into the temp ``pub_live_<i>``; returns the
+    number of live rows. ``src`` None: the live table is a relation of ``local`` (the copy
+    made by ``mirror``)."""
+    live = _t("live", i)
+    local.execute(sql.SQL("drop table if exists {}").format(live))
+    local.execute(sql.SQL("create temp table {} (id bigint, k bigint, nk text, d bigint)")
+                  .format(live))
+    query = sql.SQL("select l.id::bigint, {k}, {nk}, {d} from {t} l").format(
+        k=lt.live_key("l"), nk=lt.live_nk("l"), d=lt.live_digest("l"), t=lt.ident)
+    if src is None:
+        local.execute(sql.SQL("insert into {} {}").format(live, query))
     else:
-        local.execute(PLAN_DDL)
-        v_where = r_where = sql.SQL("")
-    if live == "record":
-        joined = sql.SQL("select vr.*, vr.rec_live_h as live_h from ({vr}) vr")
+        db.pipe(src, sql.SQL("copy ({}) to stdout (format binary)").format(query), local,
+                sql.SQL("copy {} (id, k, nk, d) from stdin (format binary)").format(live))
+    local.execute(sql.SQL("create index on {} (id)").format(live))
+    local.execute(sql.SQL("create index on {} (k)").format(live))
+    if lt.table.natural_key:
+        local.execute(sql.SQL("create index on {} (nk)").format(live))
+    local.execute(sql.SQL("analyze {}").format(live))
+    return local.execute(sql.SQL("select count(*) from {}").format(live)).fetchone()[0]
+
+
+def _load_local(local: psycopg.Connection, lt: LiveTable, i: int,
+                parent: int | None) -> None:
+    """``pub_v_<i>``: each local row's key, its parent's live id (``fk``; NULL when the parent
+    is not placed, ``placed`` false), natural key and digest."""
+    v = _t("v", i)
+    local.execute(sql.SQL("drop table if exists {}").format(v))
+    digest = lt.local_digest("x")
+    if parent is None:
+        fk = sql.SQL("null::bigint as fk, true as placed")
+        join = sql.SQL("")
     else:
-        joined = sql.SQL("select coalesce(vr.id, l.id) as id, vr.lh, vr.rec_local_h, "
-                         "vr.rec_live_h, vr.rec_written, vr.recorded, l.h as live_h "
-                         "from ({vr}) vr full join {live} l on l.id = vr.id")
-    vr = sql.SQL("""
-        select coalesce(v.id, r.id) as id, v.lh, r.local_h as rec_local_h,
-            r.live_h as rec_live_h, coalesce(r.written, false) as rec_written,
-            r.id is not null as recorded
-        from (select v.id, {lh} as lh from {local} v {v_where}) v
-        full join (select id, local_h, live_h, written from {rows}
-                   where v2_table = {name} {r_where}) r on r.id = v.id""").format(
-        lh=local_hash(lt, "v"), local=lt.local, v_where=v_where, rows=ROWS,
-        name=sql.Literal(lt.table.name), r_where=r_where)
+        digest = lt.local_digest("x", fk=sql.SQL("p.live_id"))
+        fk = sql.SQL("p.live_id as fk, p.k is not null as placed")
+        join = sql.SQL("left join {} p on p.k = x.{}").format(
+            _t("place", parent), sql.Identifier(lt.table.parent_column))
     local.execute(sql.SQL("""
-        insert into pub_plan
-        select id, lh, live_h, rec_local_h, rec_live_h, rec_written, recorded, action,
-            case action when 'insert' then 'insert' when 'update' then 'update'
-                 when 'deleted_live' then {ow_insert} when 'prune' then {pr}
-                 when 'prune_edited' then {ow_pr} else 'none' end
-        from (
-            select x.*,
-                case
-                    when x.lh is null and x.live_h is null then 'stale'
-                    when x.live_h is null then
-                        case when x.rec_written then 'deleted_live' else 'insert' end
-                    when x.lh is not null then
-                        case when x.rec_live_h = x.live_h and x.rec_local_h = x.lh then 'same'
-                             when x.rec_live_h = x.live_h and x.rec_local_h is not null
-                                 then 'update'
-                             else 'probe' end
-                    when x.rec_written then
-                        case when x.rec_live_h = x.live_h then 'prune' else 'prune_edited' end
-                    else 'live_only'
-                end as action
-            from ({joined}) x
-        ) c
-        where action <> 'same' and not (action = 'live_only' and recorded
-                                         and rec_live_h = live_h)""").format(
-        joined=joined.format(vr=vr, live=_LIVE),
-        ow_insert=sql.Literal("insert" if overwrite else "none"),
-        pr=sql.Literal("delete" if prune else "none"),
-        ow_pr=sql.Literal("delete" if prune and overwrite else "none")))
-    local.execute("analyze pub_plan")
+        create temp table {v} as
+        select x.id as k, {fk}, {nk} as nk, {d} as d
+        from {local} x {join}""").format(
+        v=v, fk=fk, nk=lt.local_nk("x"), d=digest, local=lt.local, join=join))
+    local.execute(sql.SQL("create index on {} (k)").format(v))
+    local.execute(sql.SQL("analyze {}").format(v))
 
 
-def fetch_live(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable,
-               ids: list[int]) -> None:
-    """Add the live content (publish's fields, as jsonb) of ``ids`` to temp ``pub_probe``."""
-    local.execute("create temp table if not exists pub_probe (id bigint primary key, m jsonb)")
-    query = sql.SQL("select l.id, ({m})::text from {t} l where l.id = any(%s)").format(
-        m=live_payload(lt, "l"), t=lt.ident)
-    for i in range(0, len(ids), PUBLISH_ID_CHUNK):
-        rows = target.execute(query, (ids[i:i + PUBLISH_ID_CHUNK],)).fetchall()
-        with local.cursor() as cur, cur.copy(sql.SQL("copy {} (id, m) from stdin").format(
-                _PROBE)) as cp:
-            for row in rows:
-                cp.write_row(row)
+def _load_record(local: psycopg.Connection, lt: LiveTable, i: int) -> None:
+    rec = _t("rec", i)
+    local.execute(sql.SQL("drop table if exists {}").format(rec))
+    local.execute(sql.SQL("create temp table {} as select id, k, d, written from {} "
+                          "where v2_table = %s").format(rec, ROWS), (lt.table.name,))
+    local.execute(sql.SQL("create index on {} (id)").format(rec))
+    local.execute(sql.SQL("create index on {} (k)").format(rec))
+    local.execute(sql.SQL("analyze {}").format(rec))
 
 
-def resolve(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable,
-            overwrite: bool) -> None:
-    """Decide the probed rows by content: the same (recorded anew), a conflict, or an update."""
-    local.execute("drop table if exists pub_probe")
-    ids = [r[0] for r in local.execute("select id from pub_plan where action = 'probe' "
-                                       "order by id")]
-    fetch_live(local, target, lt, ids)
-    if not ids:
-        return
-    local.execute("analyze pub_probe")
+def _pairs(local: psycopg.Connection, lt: LiveTable, i: int) -> None:
+    """``pub_pair_<i>`` (k, live_id): which live row is the same record as which local row."""
+    pair, v, live, rec = _t("pair", i), _t("v", i), _t("live", i), _t("rec", i)
+    local.execute(sql.SQL("drop table if exists {}").format(pair))
+    names = {"pair": pair, "v": v, "live": live, "rec": rec}
+    if lt.grain == "main":
+        local.execute(sql.SQL("create temp table {pair} as select v.k, l.id as live_id "
+                              "from {v} v join {live} l on l.id = v.k").format(**names))
+    elif lt.grain == "split":
+        local.execute(sql.SQL("""
+            create temp table {pair} as
+            select k, live_id from (
+                select v.k, l.id as live_id, row_number() over (
+                    partition by v.k order by (r.k is not distinct from v.k) desc,
+                    (l.d = v.d) desc, l.id) as rn
+                from {v} v join {live} l on l.k = v.fk
+                left join {rec} r on r.id = l.id
+            ) c where rn = 1""").format(**names))
+    else:
+        local.execute(sql.SQL("""
+            create temp table {pair} as
+            select v.k, l.id as live_id from {v} v
+            join {rec} r on r.k = v.k join {live} l on l.id = r.id and l.k = v.fk""")
+                      .format(**names))
+        local.execute(sql.SQL("""
+            insert into {pair}
+            select a.k, b.id from (
+                select v.k, v.fk, v.d, row_number() over (partition by v.fk, v.d order by v.k)
+                    as rn
+                from {v} v where v.fk is not null
+                    and not exists (select 1 from {pair} p where p.k = v.k)) a
+            join (
+                select l.id, l.k, l.d, row_number() over (partition by l.k, l.d order by l.id)
+                    as rn
+                from {live} l where not exists (select 1 from {pair} p where p.live_id = l.id)
+            ) b on b.k = a.fk and b.d = a.d and b.rn = a.rn""").format(**names))
+    local.execute(sql.SQL("create index on {} (k)").format(pair))
+    local.execute(sql.SQL("create index on {} (live_id)").format(pair))
+    local.execute(sql.SQL("analyze {}").format(pair))
+
+
+PLAN_COLUMNS = ("k bigint, live_id bigint, fk bigint, action text, op text, live_d bigint, "
+                "local_d bigint, nk_local text, nk_live text, written boolean")
+
+
+def classify(local: psycopg.Connection, lt: LiveTable, i: int, parent: int | None,
+             parent_live: int | None, opts: PlanOptions) -> None:
+    """Build the plan ``pub_plan_<i>`` of one table (see the module) from the loaded live
+    state ``pub_live_<i>``, the local V2, the record and the parent's placement."""
+    _load_local(local, lt, i, parent)
+    _load_record(local, lt, i)
+    _pairs(local, lt, i)
+    plan, v, live, rec, pair = (_t("plan", i), _t("v", i), _t("live", i), _t("rec", i),
+                                _t("pair", i))
+    names = {"plan": plan, "v": v, "live": live, "rec": rec, "pair": pair}
+    local.execute(sql.SQL("drop table if exists {}").format(plan))
+    local.execute(sql.SQL("create temp table {} ({})").format(plan, sql.SQL(PLAN_COLUMNS)))
+    main = lt.grain == "main"
+    elsewhere = sql.SQL(
+        "left join lateral (select e.id, e.nk from {live} e where e.nk = v.nk and e.id <> v.k "
+        "order by e.id limit 1) e on p.live_id is null and v.nk is not null").format(**names) \
+        if main and lt.table.natural_key else sql.SQL(
+        "left join (select null::bigint as id, null::text as nk) e on false")
+    # local rows: paired or not
     local.execute(sql.SQL("""
-        update pub_plan p set action = case
-            when pr.m = {payload} then 'same'
-            when p.rec_written then 'conflict'
-            else 'update' end
-        from {probe} pr, {local} v
-        where p.action = 'probe' and pr.id = p.id and v.id = p.id""").format(
-        payload=payload(lt, "v"), probe=_PROBE, local=lt.local))
-    local.execute("update pub_plan set op = case action when 'update' then 'update' "
-                  "when 'conflict' then %s else 'none' end where op = 'none' "
-                  "and action in ('update', 'conflict')",
-                  ("update" if overwrite else "none",))
+        insert into {plan} (k, live_id, fk, action, live_d, local_d, nk_local, nk_live, written)
+        select v.k, p.live_id, v.fk,
+            case
+                when not v.placed then 'blocked'
+                when p.live_id is null and e.id is not null then 'key_elsewhere'
+                when p.live_id is null and gone.id is not null then 'deleted_live'
+                when p.live_id is null then 'insert'
+                when {main} and v.nk is distinct from l.nk then 'collision'
+                when l.d = v.d then 'same'
+                when r.written and r.k = v.k and r.d is distinct from l.d then 'conflict'
+                else 'update'
+            end,
+            l.d, v.d, v.nk, coalesce(l.nk, e.nk), coalesce(r.written, false)
+        from {v} v
+        left join {pair} p on p.k = v.k
+        left join {live} l on l.id = p.live_id
+        left join {rec} r on r.id = p.live_id
+        {elsewhere}
+        left join lateral (select g.id from {rec} g where g.k = v.k and g.written
+                           and p.live_id is null
+                           and not exists (select 1 from {live} x where x.id = g.id)
+                           limit 1) gone on true""").format(
+        main=sql.Literal(main), elsewhere=elsewhere, **names))
+    # live rows no local row is paired with
+    orphan = sql.SQL("false") if parent_live is None else sql.SQL(
+        "not exists (select 1 from {} pl where pl.id = l.k)").format(_t("live", parent_live))
+    local.execute(sql.SQL("""
+        insert into {plan} (k, live_id, fk, action, live_d, nk_live, written)
+        select r.k, l.id, l.k,
+            case
+                when dup.k is not null then 'duplicate'
+                when r.written and r.k is not null
+                     and not exists (select 1 from {v} x where x.k = r.k)
+                    then case when r.d = l.d then 'prune' else 'prune_edited' end
+                when {not_main} and {orphan} then 'orphan'
+                else 'live_only'
+            end,
+            l.d, l.nk, coalesce(r.written, false)
+        from {live} l
+        left join {rec} r on r.id = l.id
+        left join lateral (
+            select p.k from {pair} p join {v} pv on pv.k = p.k
+            join {live} pl on pl.id = p.live_id
+            where {not_main} and pv.fk = l.k and ({split} or pl.d = l.d) limit 1) dup on true
+        where not exists (select 1 from {pair} p where p.live_id = l.id)""").format(
+        not_main=sql.Literal(not main), orphan=orphan,
+        split=sql.Literal(lt.grain == "split"), **names))
+    _ops(local, lt, i, opts)
+    local.execute(sql.SQL("create index on {} (action)").format(plan))
+    local.execute(sql.SQL("analyze {}").format(plan))
 
 
-def counts(local: psycopg.Connection, lt: LiveTable) -> dict[str, int]:
-    """Rows per action of the current plan (``same`` from the local count), per op (keys
-    ``op:<op>``), and the local rows (``local``)."""
-    out = dict(local.execute("select action, count(*) from pub_plan where action <> 'same' "
-                             "group by 1").fetchall())
-    busy = local.execute("select count(*) from pub_plan where lh is not null "
-                         "and action <> 'same'").fetchone()[0]
-    out["local"] = local.execute(sql.SQL("select count(*) from {}").format(lt.local)
-                                 ).fetchone()[0]
-    out["same"] = out["local"] - busy
-    out.update({f"op:{k}": v for k, v in local.execute(
-        "select op, count(*) from pub_plan group by 1").fetchall()})
+def _ops(local: psycopg.Connection, lt: LiveTable, i: int, opts: PlanOptions) -> None:
+    plan, pair = _t("plan", i), _t("pair", i)
+    ow = "update" if opts.overwrite else "none"
+    local.execute(sql.SQL("""
+        update {plan} set op = case action
+            when 'insert' then 'insert' when 'update' then 'update'
+            when 'conflict' then {ow}
+            when 'deleted_live' then {ow_insert}
+            when 'prune' then {prune}
+            when 'prune_edited' then {prune_edited}
+            else 'none' end""").format(
+        plan=plan, ow=sql.Literal(ow),
+        ow_insert=sql.Literal("insert" if opts.overwrite else "none"),
+        prune=sql.Literal("delete" if opts.prune else "none"),
+        prune_edited=sql.Literal("delete" if opts.prune and opts.overwrite else "none")))
+    if opts.dedupe:  # an extra row goes when it holds what its parent's kept row will hold
+        local.execute(sql.SQL("""
+            update {plan} d set op = 'delete'
+            from {plan} k join {pair} p on p.k = k.k
+            where d.action = 'duplicate' and k.fk = d.fk and k.live_id = p.live_id
+              and d.live_d = case when k.op in ('update', 'insert') or k.action = 'same'
+                                  then k.local_d else k.live_d end""").format(
+            plan=plan, pair=pair))
+
+
+def place(local: psycopg.Connection, i: int, main: bool, inserted: str) -> None:
+    """``pub_place_<i>`` (k, live_id): where each local row of table ``i`` is live, for its
+    children: paired rows, and rows inserted: ``planned`` (what the plan would insert; the
+    live id is known only for a main table), ``written`` (the rows of ``pub_written``) or
+    ``none`` (a table this publish does not write)."""
+    inserted = {
+        "planned": sql.SQL("select k, case when {main} then k end from {plan} "
+                           "where op = 'insert'").format(main=sql.Literal(main),
+                                                         plan=_t("plan", i)),
+        "written": sql.SQL("select k, id from pub_written where op = 'insert'"),
+        "none": sql.SQL("select null::bigint, null::bigint where false")}[inserted]
+    local.execute(sql.SQL("drop table if exists {}").format(_t("place", i)))
+    local.execute(sql.SQL("""
+        create temp table {place} as
+        select k, live_id from {plan} where action in ('same', 'update', 'conflict')
+        union all {inserted}""").format(place=_t("place", i), plan=_t("plan", i),
+                                        inserted=inserted))
+    local.execute(sql.SQL("create index on {} (k)").format(_t("place", i)))
+    local.execute(sql.SQL("analyze {}").format(_t("place", i)))
+
+
+def analyze_copies(local: psycopg.Connection, lts: list[LiveTable]) -> dict[str, dict | str]:
+    """Identity figures of each live table's local copy (``mirror --v2-workspace``) against
+    the local V2, parents first: per V2 table its :func:`figures` (plus ``live_only``), or
+    the layout problems that keep it from being published. Tables whose local V2 is not built
+    yet are left out."""
+    from generator import catalog
+    from generator.config import LIVE_SCHEMA, V2_SCHEMA
+    from generator.live import resolve
+    from generator.publish.audit import ensure_audit
+
+    ensure_audit(local)
+    out: dict[str, dict | str] = {}
+    index: dict[str, int] = {}
+    for i, lt in enumerate(lts):
+        name = lt.table.name
+        if not catalog.exists(local, LIVE_SCHEMA, name):
+            continue
+        copy, problems = resolve(local, lt.at(LIVE_SCHEMA, name))
+        if problems:
+            out[name] = "; ".join(p.replace(copy.label, lt.label) for p in problems)
+            continue
+        parent = index.get(lt.table.parent) if lt.table.parent else None
+        if not catalog.exists(local, V2_SCHEMA, name) or (lt.table.parent and parent is None):
+            continue
+        load_live(local, None, copy, i)
+        classify(local, copy, i, parent, parent, PlanOptions())
+        place(local, i, lt.grain == "main", "planned")
+        c = counts(local, i)
+        out[name] = figures(c) | {"live_only": sum(c.get(a, 0) for a in LIVE_SIDE)}
+        index[name] = i
     return out
 
 
-def ids_of(local: psycopg.Connection, actions: Iterable[str], limit: int | None = None
-           ) -> list[int]:
-    """Ids of the plan with one of ``actions``, in id order."""
-    return [r[0] for r in local.execute(
-        "select id from pub_plan where action = any(%s) order by id limit %s",
-        (list(actions), limit))]
+LIVE_SIDE = ("live_only", "orphan", "duplicate", "prune", "prune_edited")
+"""Actions of live rows no local row is paired with (the V2-only rows, in the wide sense)."""
 
 
-def row_diffs(local: psycopg.Connection, target: psycopg.Connection, lt: LiveTable,
-              ids: list[int], kinds: dict[int, str], overwritten: bool = False
-              ) -> list[RowDiff]:
-    """Field diffs of ``ids`` between the live row and the local V2 row, masked."""
-    if not ids:
+def counts(local: psycopg.Connection, i: int) -> dict[str, int]:
+    """Rows per action (``<action>``), per op (``op:<op>``) and per both (``<action>><op>``)
+    of the plan of table ``i``."""
+    out: dict[str, int] = {}
+    for action, op, n in local.execute(sql.SQL(
+            "select action, op, count(*) from {} group by 1, 2").format(_t("plan", i))):
+        out[action] = out.get(action, 0) + n
+        out[f"op:{op}"] = out.get(f"op:{op}", 0) + n
+        out[f"{action}>{op}"] = n
+    return out
+
+
+def figures(c: dict[str, int]) -> dict[str, int]:
+    """The identity figures (:data:`generator.live.FIGURES`) of a plan's counts."""
+    return {"matched": sum(c.get(a, 0) for a in PAIRED), "to_insert": c.get("insert", 0),
+            "to_update": c.get("update", 0), "duplicates": c.get("duplicate", 0),
+            "orphans": c.get("orphan", 0),
+            "collisions": c.get("collision", 0) + c.get("key_elsewhere", 0),
+            "blocked": c.get("blocked", 0),
+            "conflicts": sum(c.get(a, 0) for a in CONFLICT_KINDS)}
+
+
+def ids_of(local: psycopg.Connection, i: int, actions: list[str], limit: int | None = None
+           ) -> list[tuple[int | None, int | None, str]]:
+    """(k, live_id, action) of the plan's rows with one of ``actions``, in key order."""
+    return local.execute(sql.SQL(
+        "select k, live_id, action from {} where action = any(%s) "
+        "order by coalesce(k, live_id), live_id limit %s").format(_t("plan", i)),
+        (actions, limit)).fetchall()
+
+
+def row_diffs(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable,
+              rows: list[tuple[int | None, int | None, str]], kinds: dict[str, str],
+              overwritten: bool = False) -> list[RowDiff]:
+    """Field diffs of ``rows`` (k, live_id, action) between the live row and the local V2 row,
+    masked; ``kinds`` names each action in the report."""
+    if not rows:
         return []
-    missing = [r[0] for r in local.execute(
-        "select i from unnest(%s::bigint[]) i where not exists "
-        "(select 1 from pub_probe p where p.id = i)", (ids,))]
-    fetch_live(local, target, lt, missing)
-    rows = local.execute(sql.SQL("""
-        select i.id, pr.m::text, ({payload})::text
-        from unnest(%s::bigint[]) as i(id)
-        left join {probe} pr on pr.id = i.id
-        left join {local} v on v.id = i.id
-        order by i.id""").format(payload=payload(lt, "v"), probe=_PROBE, local=lt.local),
-                         (ids,)).fetchall()
+    live_ids = [r[1] for r in rows if r[1] is not None]
+    shown = dict(src.execute(sql.SQL("select l.id::bigint, ({})::text from {} l "
+                                     "where l.id = any(%s)").format(lt.shown("l"), lt.ident),
+                             (live_ids,)).fetchall()) if live_ids else {}
+    keys = [r[0] for r in rows if r[0] is not None]
+    mine = dict(local.execute(sql.SQL("select x.id, ({})::text from {} x where x.id = any(%s)")
+                              .format(lt.local_shown("x"), lt.local), (keys,)).fetchall()
+                ) if keys else {}
     secret = {c.name for c in lt.fields if c.sensitive}
-    return [RowDiff(i, kinds[i], tuple(field_diffs(_load(live), _load(mine), secret)),
-                    overwritten) for i, live, mine in rows]
+    out = []
+    for k, live_id, action in rows:
+        fields = field_diffs(_load(shown.get(live_id)), _load(mine.get(k)), secret)
+        out.append(RowDiff(k if k is not None else live_id, kinds.get(action, action),
+                           tuple(fields), overwritten, live_id))
+    return out
+
+
+def collision_diffs(local: psycopg.Connection, lt: LiveTable, i: int, limit: int
+                    ) -> list[RowDiff]:
+    """Collisions of table ``i`` with both natural keys (masked when sensitive)."""
+    secret = any(c.sensitive for c in lt.fields if c.name in lt.table.natural_key)
+    label = ",".join(lt.table.natural_key) or "id"
+    out = []
+    for k, live_id, action, nk_live, nk_local in local.execute(sql.SQL(
+            "select k, live_id, action, nk_live, nk_local from {} where action = any(%s) "
+            "order by k limit %s").format(_t("plan", i)), (list(COLLISION_KINDS), limit)):
+        out.append(RowDiff(k, COLLISION_KINDS[action], (FieldDiff(
+            label, _nk(nk_live, secret), _nk(nk_local, secret)),), False, live_id))
+    return out
+
+
+def _nk(text: str | None, secret: bool) -> str:
+    if text is None:
+        return "null"
+    shown = text.strip("{}")
+    return mask(shown) if secret else shown
 
 
 def _load(text: str | None) -> dict | None:
