@@ -69,7 +69,8 @@ def _cast(type_sql: str) -> Callable[[Expr], Expr]:
 
 
 def _between(lo: int, hi: int) -> Callable[[Expr], Expr]:
-    return lambda x: sql.SQL("({} between {} and {})").format(x, sql.Literal(lo), sql.Literal(hi))
+    bounds = sql.SQL(f"{int(lo)} and {int(hi)}")
+    return lambda x: sql.SQL("({} between {})").format(x, bounds)
 
 
 def _numeric_fits(mods: list[int]) -> Callable[[Expr], Expr] | None:
@@ -137,8 +138,8 @@ def conversion(v2_type: str, live_type: str) -> Conversion | None:
         if base in INT_RANGES:
             lo, hi = INT_RANGES[base]
             return Conversion(live_type, _cast(base), lambda x: sql.SQL(
-                "(trunc({x}) = {x} and {x} between {lo} and {hi})").format(
-                x=x, lo=sql.Literal(lo), hi=sql.Literal(hi)), note=f"as {base}")
+                "(trunc({x}) = {x} and {b})").format(x=x, b=_between(lo, hi)(x)),
+                note=f"as {base}")
         if base in TEXTS:
             return Conversion(live_type, lambda x: sql.SQL("trim_scale({})::text").format(x),
                               _length_fits(mods), note="as text")
@@ -249,8 +250,8 @@ def natural_key(values: list[Expr]) -> Expr:
     """Text of a natural key from its live-typed values: trimmed, lower-cased, blank as NULL;
     NULL when every part is (a key that cannot confirm or deny identity).
 
-    >>> natural_key([sql.Identifier("email")]).as_string(None)
-    '(case when num_nonnulls(nullif(lower(btrim(("email")::text)), \'\')) = 0 then null else array[nullif(lower(btrim(("email")::text)), \'\')]::text end)'
+    >>> print(natural_key([sql.Identifier("email")]).as_string(None))
+    (case when num_nonnulls(nullif(lower(btrim(("email")::text)), '')) = 0 then null else array[nullif(lower(btrim(("email")::text)), '')]::text end)
     """
     parts = sql.SQL(", ").join(sql.SQL("nullif(lower(btrim(({})::text)), '')").format(v)
                                for v in values)

@@ -390,13 +390,14 @@ def connect(target: Target, *, autocommit: bool = True, **kwargs) -> psycopg.Con
 def connect_remote(dsn: str, option: str, error: type[Exception], purpose: str,
                    read_only: bool = False) -> psycopg.Connection:
     """Connect to a live Xano database (``mirror``, ``census``, ``publish``): the DSN checked
-    first, a one-line ``error`` without the password on failure; ``read_only`` sessions start
-    a read-only, repeatable-read transaction (one snapshot)."""
+    first, a one-line ``error`` without the password on failure. The session is not in
+    autocommit (the caller commits); ``read_only`` sessions start a read-only, repeatable-read
+    transaction (one snapshot)."""
     params = parse_dsn(dsn, option, error)
     params.setdefault("connect_timeout", 10)
     params.setdefault("application_name", f"xano-v2-sync {purpose}")
     try:
-        conn = psycopg.connect(**params, autocommit=not read_only)
+        conn = psycopg.connect(**params, autocommit=False)
     except psycopg.OperationalError as exc:
         msg = scrub(first_line(exc), params.get("password"))
         raise error(f"cannot connect to {option.lstrip('-').split('-')[0]} {label(params)}: "

@@ -2,7 +2,10 @@
 
 Read-only; used by ``python -m generator status``, the sync's summary and the dashboard. The
 live V2 columns (``live_*``) come from the last ``mirror --v2-workspace`` or ``publish``,
-whichever recorded the table last; they are None before either ran.
+whichever recorded the table last; they are None before either ran. Their identity figures
+(``live_matched``, ``live_to_insert``, ``live_to_update``, ``live_duplicates``,
+``live_orphans``, ``live_collisions``, ``live_blocked``, ``live_conflicts``) say how the live
+rows pair with the local V2 (:mod:`generator.publish.plan`); None until the local V2 is built.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from psycopg import sql
 
 from generator import catalog, db
 from generator.config import ARRAY_ID_FACTOR, AUDIT_SCHEMA, TOLERANCE, V1_SCHEMA, V2_SCHEMA
-from generator.live import live_state
+from generator.live import FIGURES, live_state
 from generator.spec import Spec, load_spec
 from generator.sync.audit import last_problems
 from generator.sync.changes import deleted_in_v1
@@ -102,10 +105,12 @@ def collect_status(conn: psycopg.Connection, spec: Spec) -> list[dict]:
 
 def _live_fields(state: dict | None, expected: int | None) -> dict:
     """The live V2 columns of one status row."""
+    figures = (state or {}).get("figures") or {}
+    ident = {f"live_{k}": figures.get(k) for k in FIGURES}
     if state is None:
         return {"live_count": None, "live_gap": None, "live_pct": None, "live_only": None,
                 "live_within_tolerance": True, "live_source": None, "live_at": None,
-                "live_relation": None}
+                "live_relation": None, **ident}
     n = state["live_count"]
     return {"live_count": n,
             "live_gap": n - expected if expected is not None and n is not None else None,
@@ -114,7 +119,7 @@ def _live_fields(state: dict | None, expected: int | None) -> dict:
             "live_within_tolerance": within_tolerance(n, expected),
             "live_source": f"{state['source']} {state['run_id']}",
             "live_at": state["recorded_at"].isoformat(),
-            "live_relation": state["relation"]}
+            "live_relation": state["relation"], **ident}
 
 
 def status_rows(target: db.Target, root: Path) -> list[dict]:

@@ -74,6 +74,19 @@ def print_status(rows: list[dict]) -> None:
             cells += [n(r.get("live_count")), n(r.get("live_gap")), n(r.get("live_only"))]
         t.add_row(*cells, str(r.get("last_sync") or "-")[:19], style=colour)
     Console(width=160 if live else 130).print(t)
+    ident = [r for r in rows if r["layer"] == "v2" and r.get("live_matched") is not None]
+    if ident:
+        t = Table(title="live V2 identity (which live row is the same record; "
+                        f"{ident[0]['live_source']})")
+        heads = ["table", "live table", "matched", "to insert", "to update", "duplicates",
+                 "orphans", "collisions", "blocked", "conflicts"]
+        for col in heads:
+            t.add_column(col, justify="left" if col in ("table", "live table") else "right")
+        for r in ident:
+            t.add_row(r["table"], r.get("live_relation") or "-", *(n(r.get(f"live_{k}")) for k in (
+                "matched", "to_insert", "to_update", "duplicates", "orphans", "collisions",
+                "blocked", "conflicts")))
+        Console(width=160).print(t)
     if problems:
         print(f"last sync (run {problems[0]['run_id']}) stopped:")
         for p in problems:

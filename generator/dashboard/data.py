@@ -12,6 +12,8 @@ from generator.config import AUDIT_SCHEMA, TOLERANCE, UNMAPPED_COLUMN
 from generator.coverage import coverage as spec_coverage
 from generator.inventory import Inventory
 from generator.keypath import encode_path, is_sensitive, mask
+from generator.live import FIGURES
+from generator.publish.plan import COLLISION_KINDS
 from generator.status import collect_status
 from generator.sync.audit import last_problems, lock_held
 
@@ -37,7 +39,7 @@ def counts(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
     keys = ("layer", "table", "count", "expected", "gap", "pct", "rejects", "deleted_in_v1",
             "main", "within_tolerance", "domain", "last_sync", "last_status", "relation",
             "live_count", "live_gap", "live_only", "live_within_tolerance", "live_source",
-            "live_at", "live_relation")
+            "live_at", "live_relation", *(f"live_{k}" for k in FIGURES))
     rows = [{k: r.get(k) for k in keys} for r in collect_status(conn, spec)]
     return {"tolerance": TOLERANCE, "tables": rows}
 
@@ -126,18 +128,25 @@ def publishes(conn: psycopg.Connection, limit: int = 20, conflicts: int = 50) ->
     latest = history[0]["run_id"] if history else None
     cur = conn.execute(f"""
         select v2_table, relation, layout, inserted, updated, unchanged, conflicts, overwritten,
-            pruned, live_only, live_before, live_after, verified, status, duration_s
+            pruned, live_only, live_before, live_after, verified, status, duration_s, matched,
+            duplicates, orphans, collisions, blocked, deduped, changed_live
         from {AUDIT_SCHEMA}.publish_run_tables where run_id = %s""", (latest,))
     cols = [d.name for d in cur.description]
     tables = [dict(zip(cols, r)) for r in cur]
-    cur = conn.execute(f"""
-        select v2_table, id, kind, fields, overwritten from {AUDIT_SCHEMA}.publish_conflicts
-        where run_id = %s order by v2_table, id limit %s""", (latest, conflicts))
-    cols = [d.name for d in cur.description]
-    found = [dict(zip(cols, r)) for r in cur]
-    total = sum(t["conflicts"] or 0 for t in tables)
-    return {"runs": history, "latest": latest, "tables": tables, "conflicts": found,
-            "conflict_count": total}
+    out = {}
+    kinds = list(COLLISION_KINDS.values())
+    for name, test in (("conflicts", "not (kind = any(%s))"), ("collisions", "kind = any(%s)")):
+        cur = conn.execute(sql.SQL(
+            "select v2_table, id, live_id, kind, fields, overwritten from {} "
+            "where run_id = %s and " + test + " order by 1, 2 limit %s").format(
+            sql.Identifier(AUDIT_SCHEMA, "publish_conflicts")), (latest, kinds, conflicts))
+        cols = [d.name for d in cur.description]
+        out[name] = [dict(zip(cols, r)) for r in cur]
+    return {"runs": history, "latest": latest, "tables": tables, "conflicts": out["conflicts"],
+            "collisions": out["collisions"],
+            "conflict_count": sum(t["conflicts"] or 0 for t in tables),
+            "changed_live": sum(t["changed_live"] or 0 for t in tables),
+            "collision_count": sum(t["collisions"] or 0 for t in tables)}
 
 
 def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:

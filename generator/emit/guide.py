@@ -85,15 +85,26 @@ def v2_id_text(t: Table) -> str:
 
 
 def live_text(t: Table) -> str:
-    """Where ``publish`` writes the table, and in which layout.
+    """Where ``publish`` writes the table, in which layout, and how a live row is known to be
+    the same record.
 
-    >>> live_text(Table("u", "664", "u", "user", "row", "", "", "", "Users"))
-    '`public.mvpw<V2 workspace>_664`, jsonb layout (`id`, `xdo`)'
+    >>> live_text(Table("u", "664", "u", "user", "row", "", "", "", "Users", natural_key=("email",)))
+    '`public.mvpw<V2 workspace>_664`, columns layout (one typed column per V2 column); the same record when the live row has the same `id` and natural key (`email`)'
     """
     where = t.live_relation if t.live_relation else f"public.mvpw<V2 workspace>_{t.v2_id}"
     layout = ("jsonb layout (`id`, `xdo`)" if t.layout == "jsonb"
-              else "columns layout (one column per V2 column)")
-    return f"`{where}`, {layout}"
+              else "columns layout (one typed column per V2 column)")
+    if t.is_main:
+        ident = ("the same record when the live row has the same `id` and natural key ("
+                 + ", ".join(f"`{k}`" for k in t.natural_key) + ")") if t.natural_key else \
+            "the same record when the live row has the same `id` (no natural key declared)"
+    elif t.grain == "array":
+        ident = (f"matched per parent (`{t.parent_column}`) on content; new rows take the live "
+                 "table's own ids")
+    else:
+        ident = (f"one row per parent, matched on `{t.parent_column}`; new rows take the live "
+                 "table's own ids")
+    return f"`{where}`, {layout}; {ident}"
 
 
 def mapping_block(spec: Spec) -> str:

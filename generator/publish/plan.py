@@ -18,10 +18,12 @@ rows. Pairs are made per grain (:attr:`generator.live.LiveTable.grain`):
 action              meaning
 ==================  =========================================================================
 ``same``            paired, the live row holds the local content
-``update``          paired, content differs (never written by this tool, or unchanged since)
-``conflict``        paired, edited in V2 since this tool wrote it: kept (``--overwrite``)
+``update``          paired, content differs (never seen by a publish, or unchanged since)
+``conflict``        paired, edited in V2 since a publish wrote it or found it equal: kept
+                    (``--overwrite`` takes the local value)
 ``insert``          local row with no live row (its parent is live)
-``deleted_live``    this tool wrote the row, V2 deleted it: not re-inserted (``--overwrite``)
+``deleted_live``    a publish wrote or found the row, V2 deleted it since: not re-inserted
+                    (``--overwrite``)
 ``collision``       main: the live row with this id has another natural key: never touched
 ``key_elsewhere``   main: the natural key is live under another id: not inserted
 ``blocked``         its parent is not placed live (collision, not published): not written
@@ -216,7 +218,7 @@ def classify(local: psycopg.Connection, lt: LiveTable, i: int, parent: int | Non
                 when p.live_id is null then 'insert'
                 when {main} and v.nk is distinct from l.nk then 'collision'
                 when l.d = v.d then 'same'
-                when r.written and r.k = v.k and r.d is distinct from l.d then 'conflict'
+                when r.k = v.k and r.d is distinct from l.d then 'conflict'
                 else 'update'
             end,
             l.d, v.d, v.nk, coalesce(l.nk, e.nk), coalesce(r.written, false)
@@ -225,7 +227,7 @@ def classify(local: psycopg.Connection, lt: LiveTable, i: int, parent: int | Non
         left join {live} l on l.id = p.live_id
         left join {rec} r on r.id = p.live_id
         {elsewhere}
-        left join lateral (select g.id from {rec} g where g.k = v.k and g.written
+        left join lateral (select g.id from {rec} g where g.k = v.k
                            and p.live_id is null
                            and not exists (select 1 from {live} x where x.id = g.id)
                            limit 1) gone on true""").format(

@@ -31,6 +31,7 @@ from psycopg import sql
 
 from generator import db
 from generator.config import (
+    AUDIT_SCHEMA,
     PUBLISH_BATCH_ROWS,
     PUBLISH_LOCK_TIMEOUT,
     PUBLISH_RETRIES,
@@ -161,8 +162,6 @@ def advance_sequence(tgt: psycopg.Connection, lt: LiveTable, top: int) -> None:
         tgt.execute(sql.SQL("select setval(%s::regclass, greatest(%s, (select last_value "
                             "from {})))").format(sql.Identifier(schema, name)),
                     (lt.sequence, top))
-    if not tgt.autocommit:
-        tgt.commit()
 
 
 def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i: int,
@@ -262,6 +261,14 @@ def record(local: psycopg.Connection, lt: LiveTable, i: int, run_id: int) -> int
         local.execute(sql.SQL("delete from {rows} r using {w} w where r.v2_table = {name} "
                               "and r.id = w.id and w.op = 'delete'").format(
             rows=ROWS, name=name, w=WRITTEN))
+        local.execute(sql.SQL("""
+            insert into {deleted} (run_id, v2_table, live_id, k, reason)
+            select {run}, {name}, w.id, p.k,
+                case p.action when 'duplicate' then 'dedupe' else 'prune' end
+            from {w} w join {plan} p on p.live_id = w.id and p.op = 'delete'
+            where w.op = 'delete' on conflict do nothing""").format(
+            deleted=sql.Identifier(AUDIT_SCHEMA, "publish_deleted"), run=run, name=name,
+            w=WRITTEN, plan=_t("plan", i)))
         added += local.execute(sql.SQL("""
             insert into {rows} as r (v2_table, id, k, d, written, run_id)
             select {name}, p.live_id, p.k, p.live_d, false, {run} from {plan} p
@@ -276,8 +283,8 @@ def record(local: psycopg.Connection, lt: LiveTable, i: int, run_id: int) -> int
             where r.v2_table = {name} and r.id = c.id
               and not exists (select 1 from {live} l where l.id = c.id)
               and not exists (select 1 from {w} w where w.id = c.id)
-              and not (c.written and exists (select 1 from {plan} p where p.k = c.k
-                                             and p.action = 'deleted_live'))""").format(
+              and not exists (select 1 from {plan} p where p.k = c.k
+                              and p.action = 'deleted_live')""").format(
             rows=ROWS, rec=_t("rec", i), name=name, live=_t("live", i), w=WRITTEN,
             plan=_t("plan", i)))
     return added

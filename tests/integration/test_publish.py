@@ -1,10 +1,13 @@
-"""publish: a second real PostgreSQL laid out like a Xano instance (V1 and V2 workspaces in
-``public``, a read-only and a writing role), mirror -> sync -> publish.
+"""publish into a live V2 laid out like the owner's: a second real PostgreSQL server holding V1
+(workspace 1, JSONB) and V2 (workspace 5, Xano's standard SQL columns, timestamps as epoch-ms
+bigint), a read-only and a writing role.
 
-The project is copied with two V2 tables switched to the ``columns`` layout (one of them under
-another relation name). The live V2 is partly filled before the first publish: stale rows,
-missing rows, V2-only rows, and V2-only keys inside ``xdo``. Each test works on fresh copies
-of a prepared live database and a prepared local mirror (``create database ... template``).
+The live V2 is the baseline (generator.baseline) with every anomaly production has: gaps, stale
+values, V2-only rows, main ids V2 holds for another record (collisions), split and child rows
+with their own ids in another order than their parents, parents with several split rows, and
+orphans. Some columns use other live types (text dates, json, double precision, integer) and
+one table Xano's JSONB layout under another relation. Every check here reads the live tables
+with its own SQL, independent of generator.live / generator.convert.
 """
 
 from __future__ import annotations
@@ -20,15 +23,17 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from collections import Counter
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from generator import db as dbmod
+from generator.baseline import lay_live_v2
 from generator.fixtures import generate_rows, load_table, scaled_counts
 from generator.fixtures.records import Ctx
 from generator.registry import load_registry
@@ -37,18 +42,21 @@ from generator.spec import load_spec
 from ..conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
-WS = 7
+WS = 5
 READER_PW = "r3ad-Only-pw"
 WRITER_PW = "wr1te-Secret-pw"
-COLUMNS_TABLES = {"user_preferences": "app.user_prefs", "network_user_prefs": ""}
-"""V2 tables the copied project publishes in the columns layout (and their live relation)."""
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+JSONB_TABLES = {"network_user_prefs": "app.net_prefs"}
+"""V2 tables the copied project publishes in Xano's JSONB layout (and their live relation)."""
+TYPES = {"date": "text", "jsonb": "json", "participant.amount": "double precision",
+         "agent.version": "integer", "user.first_name": "character varying(200)"}
+"""Live types other than the baseline's (which keeps the V2 type, timestamps as bigint)."""
+SCALE = 0.02
 
 
 # -- the project copy ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def project():
-    """The project with two V2 tables in the columns layout, regenerated."""
+    """The project with one V2 table in the JSONB layout under another relation, regenerated."""
     proj = Path(tempfile.mkdtemp(prefix="xano-pub-proj-"))
     for name in ("macros", "profiles", "seeds", "models", "tests/dbt"):
         shutil.copytree(ROOT / name, proj / name)
@@ -57,8 +65,8 @@ def project():
     path = proj / "seeds" / "xano_v2_tables.csv"
     rows = list(csv.DictReader(path.open(newline="")))
     for r in rows:
-        if r["v2_table"] in COLUMNS_TABLES:
-            r["live_layout"], r["live_relation"] = "columns", COLUMNS_TABLES[r["v2_table"]]
+        if r["v2_table"] in JSONB_TABLES:
+            r["live_layout"], r["live_relation"] = "jsonb", JSONB_TABLES[r["v2_table"]]
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
@@ -76,17 +84,13 @@ def spec(project):
 
 
 # -- the live Xano instance ----------------------------------------------------------------------
-def _live_rel(t) -> tuple[str, str]:
-    return t.live_name(WS)
-
-
-def _col_type(v2_type: str) -> str:
-    return {"timestamptz": "timestamp with time zone"}.get(v2_type, v2_type)
+def rel(t) -> sql.Identifier:
+    return sql.Identifier(*t.live_name(WS))
 
 
 @pytest.fixture(scope="module")
-def xano(spec):
-    """A second server: template database ``xano`` (V1 workspace 1, empty V2 workspace 7)."""
+def xano():
+    """A second server: template database ``xano`` with V1 (workspace 1); V2 comes later."""
     bin_dir = os.environ.get("XANO_TEST_PG_BIN")
     base = Path(tempfile.mkdtemp(prefix="xano-live-"))
     server = dbmod.LocalServer(base / "data", Path(bin_dir) if bin_dir else None,
@@ -97,29 +101,12 @@ def xano(spec):
         conn.execute(f"create role reader login password '{READER_PW}'")
         conn.execute(f"create role writer login password '{WRITER_PW}'")
     tpl = dbmod.Target(dict(admin.params, dbname="xano"))
-    ctx = Ctx(seed=7, counts=scaled_counts(0.02))
+    ctx = Ctx(seed=7, counts=scaled_counts(SCALE))
     with dbmod.connect(tpl) as conn:
         for t in load_registry(ROOT).tables:
             load_table(conn, t, generate_rows(t.name, ctx), schema="public")
         conn.execute("create schema app")
-        for i, t in enumerate(spec.tables):
-            schema, name = _live_rel(t)
-            # Xano's tables have a sequence behind id: identity on some, serial on others
-            key = ("id bigint generated by default as identity primary key" if i % 2 else
-                   "id bigserial primary key")
-            if t.layout == "columns":
-                cols = ", ".join(f'"{c.name}" {_col_type(c.v2_type)}' for c in t.columns
-                                 if c.name != "id")
-                conn.execute(f'create table "{schema}"."{name}" ({key}, {cols})')
-            else:
-                conn.execute(f'create table "{schema}"."{name}" ({key}, xdo jsonb)')
-        for schema in ("public", "app"):
-            conn.execute(f"grant usage on schema {schema} to reader, writer")
-            conn.execute(f"grant select on all tables in schema {schema} to reader")
-            conn.execute(f"grant select, insert, update, delete on all tables in schema {schema} "
-                         "to writer")
-            conn.execute(f"grant usage, select, update on all sequences in schema {schema} "
-                         "to writer")
+        _grant(conn)
     hba = server.data_dir / "pg_hba.conf"
     hba.write_text("local all reader,writer scram-sha-256\n" + hba.read_text())
     with dbmod.connect(admin) as conn:
@@ -127,6 +114,16 @@ def xano(spec):
     yield server, admin
     server.destroy()
     shutil.rmtree(base, ignore_errors=True)
+
+
+def _grant(conn) -> None:
+    for schema in ("public", "app"):
+        conn.execute(f"grant usage on schema {schema} to reader, writer")
+        conn.execute(f"grant select on all tables in schema {schema} to reader")
+        conn.execute(f"grant select, insert, update, delete on all tables in schema {schema} "
+                     "to writer")
+        conn.execute(f"grant usage, select, update on all sequences in schema {schema} "
+                     "to writer")
 
 
 def dsn(server, db: str, role: str = "writer", password: str | None = None) -> str:
@@ -149,120 +146,9 @@ def drop(server_target: dbmod.Target, target: dbmod.Target) -> None:
             sql.Identifier(target.params["dbname"])))
 
 
-# -- Xano's conventions, written independently of generator.live ---------------------------------
-def xano_value(v):
-    """A V2 value as Xano keeps it in xdo (the fixture's own conversion)."""
-    if isinstance(v, datetime):
-        return (v - EPOCH) // timedelta(milliseconds=1)
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return float(v)
-    return v
-
-
-def canon(v):
-    """Comparable form: numbers as normalized Decimals (1.5 == 1.50), recursively."""
-    if isinstance(v, bool) or v is None or isinstance(v, str):
-        return v
-    if isinstance(v, (int, float, Decimal)):
-        return Decimal(str(v)).normalize()
-    if isinstance(v, dict):
-        return {k: canon(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [canon(x) for x in v]
-    return v
-
-
-def local_rows(local: dbmod.Target, t) -> dict[int, dict]:
-    """Local V2 rows of ``t`` as {id: {field: Xano value}} (canonical)."""
-    fields = [c.name for c in t.columns if c.name != "id"]
-    with dbmod.connect(local) as conn:
-        cur = conn.execute(sql.SQL("select id, {} from {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, fields)), sql.Identifier("xano_v2", t.name)))
-        return {r[0]: canon({f: xano_value(v) for f, v in zip(fields, r[1:])}) for r in cur}
-
-
-def live_rows(target: dbmod.Target, t) -> dict[int, dict]:
-    """Live V2 rows of ``t`` as {id: xdo} (columns layout: columns converted), canonical."""
-    schema, name = _live_rel(t)
-    rel = sql.Identifier(schema, name)
-    with dbmod.connect(target) as conn:
-        if t.layout == "columns":
-            fields = [c.name for c in t.columns if c.name != "id"]
-            cur = conn.execute(sql.SQL("select id, {} from {}").format(
-                sql.SQL(", ").join(map(sql.Identifier, fields)), rel))
-            return {r[0]: canon({f: xano_value(v) for f, v in zip(fields, r[1:])}) for r in cur}
-        cur = conn.execute(sql.SQL("select id, xdo::text from {}").format(rel))
-        return {r[0]: canon(json.loads(r[1], parse_float=Decimal)) for r in cur}
-
-
-def xmins(target: dbmod.Target, spec) -> dict[str, set]:
-    """(id, xmin) of every live V2 row: a row written gets a new xmin."""
-    out = {}
-    with dbmod.connect(target) as conn:
-        for t in spec.tables:
-            out[t.name] = set(conn.execute(sql.SQL("select id, xmin::text from {}").format(
-                sql.Identifier(*_live_rel(t)))).fetchall())
-    return out
-
-
-def everything_else(target: dbmod.Target, spec) -> tuple:
-    """Checksums of every relation of the live database except the V2 tables, and the list
-    of relations (a publish must not create, alter or write any of them)."""
-    v2 = {_live_rel(t) for t in spec.tables}
-    with dbmod.connect(target) as conn:
-        rels = conn.execute(
-            "select n.nspname, c.relname, c.relkind, c.relnatts from pg_class c "
-            "join pg_namespace n on n.oid = c.relnamespace where n.nspname in ('public', 'app') "
-            "order by 1, 2").fetchall()
-        sums = {(s, n): conn.execute(sql.SQL(
-            "select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {} t")
-            .format(sql.Identifier(s, n))).fetchone()[0]
-            for s, n, kind, _ in rels if kind == "r" and (s, n) not in v2}
-    return rels, sums
-
-
-# -- the prepared local mirror and live V2 ---------------------------------------------------------
-def _fill_live_v2(xano_tpl: dbmod.Target, local: dbmod.Target, spec) -> None:
-    """V2 as production has it: 70% of the rows, every 5th of those stale, 3 V2-only rows in
-    big main tables, and a V2-only key in some rows."""
-    with dbmod.connect(local) as lconn, dbmod.connect(xano_tpl) as conn:
-        for t in spec.tables:
-            fields = [c.name for c in t.columns if c.name != "id"]
-            raw = {r[0]: dict(zip(fields, r[1:])) for r in lconn.execute(
-                sql.SQL("select id, {} from {}").format(
-                    sql.SQL(", ").join(map(sql.Identifier, fields)),
-                    sql.Identifier("xano_v2", t.name)))}
-            text = next((c.name for c in t.columns if c.v2_type == "text"), None)
-            extra = max(raw, default=0) + 1000
-            # V2-only rows where production has them: big main tables (status stays within 5%)
-            v2_only = [extra + k for k in range(3)] if t.is_main and len(raw) > 100 else []
-            rel = sql.Identifier(*_live_rel(t))
-            for i in sorted(raw)[: int(len(raw) * 0.7)] + v2_only:
-                row = dict(raw.get(i, dict.fromkeys(fields)))
-                if text and (i in v2_only or i % 5 == 0):
-                    row[text] = f"v2 value {i}"  # stale (or V2-only) content
-                if t.layout == "columns":
-                    conn.execute(sql.SQL("insert into {} (id, {}) values (%s, {})").format(
-                        rel, sql.SQL(", ").join(map(sql.Identifier, fields)),
-                        sql.SQL(", ").join(sql.Placeholder() * len(fields))),
-                        [i, *(Jsonb(v) if isinstance(v, (dict, list)) else v
-                             for v in row.values())])
-                    continue
-                xdo = {f: xano_value(v) for f, v in row.items()}
-                if i % 7 == 0 or i in v2_only:
-                    xdo["v2_note"] = "only V2 has this key"
-                conn.execute(sql.SQL("insert into {} (id, xdo) values (%s, %s::jsonb)")
-                             .format(rel), (i, json.dumps(xdo, default=float)))
-            conn.execute(sql.SQL("select setval(pg_get_serial_sequence({r}, 'id'), "
-                                 "coalesce((select max(id) from {t}), 1))").format(
-                r=sql.Literal(".".join(f'"{p}"' for p in _live_rel(t))), t=rel))
-
-
 @pytest.fixture(scope="module")
 def prepared(pg_server, xano, project, spec):
-    """Templates: the live database (V1 + partly filled V2) and a local mirror that has
+    """Templates: the live database (V1 + the live V2 baseline) and a local mirror that has
     mirrored V1 and synced once (V2 built locally, nothing published)."""
     server, admin = xano
     xano_tpl = dbmod.Target(dict(admin.params, dbname="xano"))
@@ -270,12 +156,14 @@ def prepared(pg_server, xano, project, spec):
                          embedded=pg_server.embedded)
     with dbmod.connect(pg_server) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(local.params["dbname"])))
-    env = {"XANO_SOURCE_DSN": dsn(server, "xano", "reader")}
-    res = run_cli("mirror", target=local, env=env, cwd=project)
+    res = run_cli("mirror", target=local, env={"XANO_SOURCE_DSN": dsn(server, "xano", "reader")},
+                  cwd=project)
     assert res.returncode == 0, res.stdout + res.stderr
     res = run_cli("sync", target=local, cwd=project)
     assert res.returncode == 0, res.stdout + res.stderr
-    _fill_live_v2(xano_tpl, local, spec)
+    with dbmod.connect(local) as lconn, dbmod.connect(xano_tpl) as conn:
+        lay_live_v2(lconn, conn, spec, WS, SCALE, TYPES)
+        _grant(conn)
     yield local
     drop(pg_server, local)
 
@@ -298,77 +186,6 @@ def cli(e, *args, project, extra_env=None):
     return run_cli(*args, target=e["local"], env={**e["env"], **(extra_env or {})}, cwd=project)
 
 
-def assert_live_equals_local(e, spec, before: dict[str, dict]) -> None:
-    """Every local V2 row is live with the same content; V2-only rows are untouched."""
-    for t in spec.tables:
-        mine, live = local_rows(e["local"], t), live_rows(e["live"], t)
-        for i, row in mine.items():
-            got = {k: v for k, v in live[i].items() if k in row}
-            assert got == row, (t.name, i)
-        for i in set(before[t.name]) - set(mine):
-            assert live[i] == before[t.name][i], (t.name, i)  # V2-only: untouched
-
-
-# -- tests -----------------------------------------------------------------------------------------
-def test_mirror_sync_publish_makes_live_v2_equal_local_and_a_rerun_writes_nothing(env, project,
-                                                                                    spec):
-    e = env
-    before = {t.name: live_rows(e["live"], t) for t in spec.tables}
-    others = everything_else(e["live"], spec)
-    res = cli(e, "mirror", "--v2-workspace", str(WS), project=project)
-    assert res.returncode == 0, res.stdout + res.stderr
-    status = json.loads(cli(e, "status", "--json", project=project).stdout)
-    live_counts = {r["table"]: r["live_count"] for r in status if r["layer"] == "v2"}
-    assert live_counts == {t: len(rows) for t, rows in before.items()}
-    net = next(r for r in status if r["table"] == "network_member")
-    assert net["live_only"] == 3  # the V2-only rows, from the live V2
-    res = cli(e, "sync", project=project)
-    assert res.returncode == 0, res.stdout + res.stderr
-
-    res = cli(e, "publish", project=project)
-    assert res.returncode == 0, res.stdout + res.stderr
-    out = res.stdout + res.stderr
-    assert WRITER_PW not in out and READER_PW not in out
-    assert "read back and verified" in out and " 0 conflict(s)" in out
-    assert_live_equals_local(e, spec, before)
-    for t in spec.tables:
-        live = live_rows(e["live"], t)
-        for i, old in before[t.name].items():
-            if "v2_note" in old and i in live:
-                assert live[i]["v2_note"] == "only V2 has this key"  # V2-only key kept
-    assert everything_else(e["live"], spec) == others  # no other relation written or created
-    with dbmod.connect(e["live"]) as conn:  # the app's next insert does not collide
-        for t in spec.tables:
-            schema, name = _live_rel(t)
-            seq = conn.execute("select pg_get_serial_sequence(%s, 'id')",
-                               (f'"{schema}"."{name}"',)).fetchone()[0]
-            top = conn.execute(sql.SQL("select max(id) from {}").format(
-                sql.Identifier(schema, name))).fetchone()[0]
-            assert conn.execute("select nextval(%s)", (seq,)).fetchone()[0] > top, t.name
-    with dbmod.connect(e["local"]) as conn:
-        status_, = conn.execute("select status from xano_audit.publish_runs").fetchone()
-        verified = conn.execute("select bool_and(verified is not false), sum(inserted), "
-                                "sum(updated), sum(conflicts) from xano_audit.publish_run_tables"
-                                ).fetchone()
-    assert status_ == "success" and verified[0] and verified[1] > 0 and verified[2] > 0
-    assert verified[3] == 0  # rows that were in V2 before the first publish are no conflicts
-    status = cli(e, "status", "--json", project=project)
-    assert status.returncode == 0, status.stdout + status.stderr
-    live_counts = {r["table"]: r["live_count"] for r in json.loads(status.stdout)
-                   if r["layer"] == "v2"}
-    assert live_counts == {t.name: len(live_rows(e["live"], t)) for t in spec.tables}
-
-    stamps = xmins(e["live"], spec)
-    res = cli(e, "publish", project=project)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "wrote 0 row(s)" in res.stdout
-    assert xmins(e["live"], spec) == stamps  # not one live row written
-    status = json.loads(cli(e, "status", "--json", project=project).stdout)
-    net = next(r for r in status if r["table"] == "network_member")
-    assert (net["live_count"], net["live_only"], net["live_source"]) == (
-        len(live_rows(e["live"], spec.table("network_member"))), 3, "publish 2")
-
-
 def _publish(e, project, *args, ok=True):
     res = cli(e, "publish", *args, project=project)
     if ok:
@@ -380,12 +197,6 @@ def _admin(e):
     return dbmod.connect(dbmod.Target(dict(e["admin"].params, dbname=e["db"])))
 
 
-def _max_id(target, table) -> int:
-    with dbmod.connect(target) as conn:
-        return conn.execute(sql.SQL("select max(id) from {}").format(
-            sql.Identifier("xano_v2", table))).fetchone()[0]
-
-
 def _one_line_error(res) -> str:
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert res.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: "), res.stderr
@@ -393,70 +204,232 @@ def _one_line_error(res) -> str:
     return lines[0]
 
 
-def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, project, spec):
+# -- reading both sides, written independently of generator.live / generator.convert ----------
+def canon(v):
+    """Comparable form: numbers as normalized Decimals, timestamps as epoch ms, dates and JSON
+    text parsed (a live text date or json column holds what V2 holds as date or jsonb)."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, datetime):
+        return canon((v - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1000)
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (int, float, Decimal)):
+        return Decimal(str(v)).normalize()
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict):
+        return {k: canon(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [canon(x) for x in v]
+    return v
+
+
+def fields(t) -> list[str]:
+    return [c.name for c in t.columns if c.name != "id"]
+
+
+def local_rows(local: dbmod.Target, t) -> dict[int, dict]:
+    """Local V2 rows of ``t`` as {local id: {field: canonical value}}."""
+    with dbmod.connect(local) as conn:
+        cur = conn.execute(sql.SQL("select id, {} from {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, fields(t))), sql.Identifier("xano_v2", t.name)))
+        return {r[0]: {f: canon(v) for f, v in zip(fields(t), r[1:])} for r in cur}
+
+
+def live_rows(target: dbmod.Target, t) -> dict[int, dict]:
+    """Live V2 rows of ``t`` as {live id: {field: canonical value}} (JSONB layout: xdo keys)."""
+    with dbmod.connect(target) as conn:
+        if t.layout == "jsonb":
+            cur = conn.execute(sql.SQL("select id, xdo::text from {}").format(rel(t)))
+            return {r[0]: canon(json.loads(r[1], parse_float=Decimal)) for r in cur}
+        cur = conn.execute(sql.SQL("select id, {} from {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, fields(t))), rel(t)))
+        out = {}
+        for r in cur:
+            row = {}
+            for f, v in zip(fields(t), r[1:]):
+                if isinstance(v, str) and v[:1] in "{[" and f in _json_cols(t):
+                    v = json.loads(v, parse_float=Decimal)
+                row[f] = canon(v)
+            out[r[0]] = row
+        return out
+
+
+def _json_cols(t) -> set[str]:
+    return {c.name for c in t.columns if c.v2_type == "jsonb"}
+
+
+def snapshot(target: dbmod.Target, spec) -> dict[str, dict[int, tuple]]:
+    """(parent FK, row text) of every live V2 row, per table."""
+    out = {}
+    with dbmod.connect(target) as conn:
+        for t in spec.tables:
+            fk = (sql.SQL("null") if t.is_main else
+                  sql.SQL("(l.xdo ->> {})::bigint").format(sql.Literal(t.parent_column))
+                  if t.layout == "jsonb" else sql.Identifier("l", t.parent_column))
+            out[t.name] = {r[0]: (r[1], r[2]) for r in conn.execute(sql.SQL(
+                "select l.id, {}::bigint, l::text from {} l").format(fk, rel(t)))}
+    return out
+
+
+def xmins(target: dbmod.Target, spec) -> dict[str, set]:
+    """(id, xmin) of every live V2 row: a row written gets a new xmin."""
+    out = {}
+    with dbmod.connect(target) as conn:
+        for t in spec.tables:
+            out[t.name] = set(conn.execute(sql.SQL("select id, xmin::text from {}").format(
+                rel(t))).fetchall())
+    return out
+
+
+def everything_else(target: dbmod.Target, spec) -> tuple:
+    """Checksums of every relation of the live database except the V2 tables, and the list
+    of relations (a publish must not create, alter or write any of them)."""
+    v2 = {t.live_name(WS) for t in spec.tables}
+    with dbmod.connect(target) as conn:
+        rels = conn.execute(
+            "select n.nspname, c.relname, c.relkind, c.relnatts from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname in ('public', 'app') "
+            "and c.relkind <> 'S' order by 1, 2").fetchall()
+        sums = {(s, n): conn.execute(sql.SQL(
+            "select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {} t")
+            .format(sql.Identifier(s, n))).fetchone()[0]
+            for s, n, kind, _ in rels if kind == "r" and (s, n) not in v2}
+    return rels, sums
+
+
+def collided(e, spec) -> dict[str, set[int]]:
+    """Main ids the live V2 holds for another record than the local V2 (natural key differs)."""
+    out = {}
+    for t in spec.tables:
+        if not t.is_main or not t.natural_key:
+            continue
+        k = t.natural_key[0]
+        mine, live = local_rows(e["local"], t), live_rows(e["live"], t)
+        out[t.name] = {i for i in set(mine) & set(live)
+                       if (str(mine[i][k] or "").strip().lower() or None)
+                       != (str(live[i][k] or "").strip().lower() or None)}
+    return out
+
+
+def assert_owners_kept(before: dict, after: dict, spec) -> None:
+    """No pre-existing live row disappeared or changed parent; no parent gained a second split
+    row (a parent with several rows before has no more after)."""
+    for t in spec.tables:
+        b, a = before[t.name], after[t.name]
+        assert set(b) <= set(a), (t.name, sorted(set(b) - set(a))[:5])
+        moved = [i for i in b if a[i][0] != b[i][0]]
+        assert not moved, (t.name, moved[:5])
+        if t.is_main or t.grain == "array":
+            continue
+        nb, na = Counter(fk for fk, _ in b.values()), Counter(fk for fk, _ in a.values())
+        grown = {fk: (nb[fk], n) for fk, n in na.items() if n > max(1, nb[fk])}
+        assert not grown, (t.name, grown)
+
+
+def assert_local_is_live(e, spec, skip: dict[str, set[int]]) -> None:
+    """Every local row whose main record is placed is live with the local content: main rows by
+    id, split rows under their parent, child rows as a multiset per parent."""
+    for t in spec.tables:
+        mine, live = local_rows(e["local"], t), live_rows(e["live"], t)
+        main = t if t.is_main else spec.table(t.parent)
+        blocked = skip.get(main.name, set())
+        if t.is_main:
+            for i, row in mine.items():
+                if i not in blocked:
+                    assert {k: live[i][k] for k in row} == row, (t.name, i)
+            continue
+        fk = t.parent_column
+        by_parent: dict[int, list] = {}
+        for row in live.values():
+            by_parent.setdefault(row.get(fk), []).append(row)
+        wanted: dict[int, list] = {}
+        for row in mine.values():
+            if row[fk] not in blocked:
+                wanted.setdefault(row[fk], []).append(row)
+        for parent, rows in wanted.items():
+            have = [json.dumps({k: r.get(k) for k in rows[0]}, sort_keys=True, default=str)
+                    for r in by_parent.get(parent, [])]
+            for row in rows:
+                text = json.dumps(row, sort_keys=True, default=str)
+                assert text in have, (t.name, parent, row)
+                have.remove(text)
+
+
+# -- tests -----------------------------------------------------------------------------------------
+def test_publish_into_the_owners_layout_keeps_every_owner_and_a_rerun_writes_nothing(
+        env, project, spec):
     e = env
-    _publish(e, project)
-    mine = _max_id(e["local"], "user")  # inserted by that publish: written by this tool
-    older = min(local_rows(e["local"], spec.table("user")))  # in V2 before the first publish
-    with _admin(e) as conn:
-        for i in (mine, older):
-            conn.execute("update public.mvpw7_664 set xdo = jsonb_set(xdo, '{first_name}', "
-                         "'\"Edited in V2\"') where id = %s", (i,))
-        conn.execute("update public.mvpw7_665 set xdo = jsonb_set(xdo, '{password}', "
-                     "'\"$2b$10$editedINv2hashvalue\"') where id = %s", (mine,))
+    before, others = snapshot(e["live"], spec), everything_else(e["live"], spec)
+    collisions = collided(e, spec)
+    assert sum(map(len, collisions.values())) >= 3  # the baseline plants them
+    res = cli(e, "mirror", "--v2-workspace", str(WS), "--v2-only", project=project)
+    assert res.returncode == 0, res.stdout + res.stderr
     res = _publish(e, project)
     out = res.stdout + res.stderr
-    assert f"conflict user id {mine} (edited in V2, kept): first_name: \"Edited in V2\" -> " in out
-    assert f"conflict user_credentials id {mine} (edited in V2, kept): password: ***masked" in out
-    assert "editedINv2hash" not in out
-    assert f"conflict user id {older}" not in out  # V2 rows from before publishing: V1 wins
-    live = live_rows(e["live"], spec.table("user"))
-    assert live[mine]["first_name"] == "Edited in V2"
-    assert live[older]["first_name"] == local_rows(e["local"], spec.table("user"))[older][
-        "first_name"]
-    with dbmod.connect(e["local"]) as conn:
-        fields = conn.execute("select fields::text from xano_audit.publish_conflicts "
-                              "where v2_table = 'user_credentials'").fetchone()[0]
-    assert "password" in fields and "editedINv2hash" not in fields
-    assert "conflict user id" in _publish(e, project).stdout  # still kept, still reported
-    res = _publish(e, project, "--overwrite")
-    assert f"conflict user id {mine} (edited in V2, overwritten with V1)" in res.stdout
-    assert_live_equals_local(e, spec, {t.name: {} for t in spec.tables})
-    res = _publish(e, project)
-    assert "conflict user" not in res.stdout and "; 0 conflict(s)" in res.stdout
-
-
-def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, project, spec):
-    e = env
-    _publish(e, project)
-    user = _max_id(e["local"], "user")
-    stamps = xmins(e["live"], spec)
+    assert WRITER_PW not in out and READER_PW not in out
+    assert "read back and verified" in out
+    after = snapshot(e["live"], spec)
+    assert_owners_kept(before, after, spec)
+    for name, ids in collisions.items():  # the collision's live row is untouched and named
+        t = spec.table(name)
+        for i in ids:
+            assert after[name][i] == before[name][i]
+            assert f"collision {name} id {i} (" in out or f"collision {name}: ..." in out
+        for child in (c for c in spec.tables if c.parent == name):  # nor its children
+            for i, (fk, text) in before[child.name].items():
+                if fk in ids:
+                    assert after[child.name][i] == (fk, text), (child.name, i)
+        assert t.is_main
+    assert_local_is_live(e, spec, collisions)
+    assert everything_else(e["live"], spec) == others
+    # timestamps arrive as epoch milliseconds equal to V1's
     with _admin(e) as conn:
-        conn.execute("update public.mvpw1_41 set xdo = xdo || '{\"first_name\": \"Renamed\", "
-                     "\"timezone\": \"Europe/Paris\"}' where id = %s", (user,))
-    for args in (("mirror", "--v2-workspace", str(WS)), ("sync",)):
-        res = cli(e, *args, project=project)
-        assert res.returncode == 0, res.stdout + res.stderr
+        pairs = conn.execute("""
+            select (v1.xdo ->> 'created_at')::bigint, v2.created_at from public.mvpw1_41 v1
+            join public.mvpw5_664 v2 on v2.id = v1.id
+            where jsonb_typeof(v1.xdo -> 'created_at') = 'number'
+              and (v1.xdo ->> 'created_at')::numeric >= 1e11""").fetchall()
+        typ = conn.execute("select format_type(atttypid, atttypmod) from pg_attribute where "
+                           "attrelid = 'public.mvpw5_664'::regclass and attname = 'created_at'"
+                           ).fetchone()[0]
+    assert typ == "bigint" and pairs
+    skipped = [(a, b) for a, b in pairs if a != b]
+    assert len(skipped) <= len(collisions["user"]), skipped
+    # status shows the identity figures of the publish
+    st = json.loads(cli(e, "status", "--json", project=project).stdout)
+    figs = {r["table"]: r for r in st if r["layer"] == "v2"}
+    assert figs["user"]["live_collisions"] == len(collisions["user"])
+    assert figs["agent_performance"]["live_duplicates"] > 0
+    assert figs["user_credentials"]["live_orphans"] > 0
+
+    stamps = xmins(e["live"], spec)
     res = _publish(e, project)
-    assert "wrote 2 row(s): 0 inserted, 2 updated" in res.stdout, res.stdout
-    after = xmins(e["live"], spec)
-    changed = {t: sorted(i for i, _ in after[t] - stamps[t]) for t in after}
-    assert {t: ids for t, ids in changed.items() if ids} == {"user": [user],
-                                                             "user_preferences": [user]}
-    with _admin(e) as conn:  # the columns-layout table holds the V2 value in its own column
-        assert conn.execute("select timezone from app.user_prefs where id = %s",
-                            (user,)).fetchone()[0] == "Europe/Paris"
-    assert live_rows(e["live"], spec.table("user"))[user]["first_name"] == "Renamed"
+    assert "wrote 0 row(s)" in res.stdout, res.stdout
+    assert xmins(e["live"], spec) == stamps  # not one live row written
+    with dbmod.connect(e["live"]) as conn:  # the app's next insert does not collide
+        for t in spec.tables:
+            schema, name = t.live_name(WS)
+            seq = conn.execute("select pg_get_serial_sequence(%s, 'id')",
+                               (f'"{schema}"."{name}"',)).fetchone()[0]
+            top = conn.execute(sql.SQL("select max(id) from {}").format(rel(t))).fetchone()[0]
+            if top is not None:
+                assert conn.execute("select nextval(%s)", (seq,)).fetchone()[0] > top, t.name
 
 
-def test_dry_run_prints_the_plan_with_secrets_masked_and_writes_nothing(env, project, spec):
+def test_dry_run_names_collisions_duplicates_orphans_with_secrets_masked_and_writes_nothing(
+        env, project, spec):
     e = env
     stamps, others = xmins(e["live"], spec), everything_else(e["live"], spec)
     res = _publish(e, project, "--dry-run")
     out = res.stdout + res.stderr
     assert "dry run: would write" in out and "nothing was written" in out
+    assert "collision user id" in out and "id held by another record" in out
+    assert "would insert user_preferences id" in out
     assert "would update network_member id" in out
-    assert "would insert user_credentials id" in out and "password: - -> ***masked" in out
+    summary = out.strip().splitlines()[-1]
+    assert "duplicate(s)" in summary and "orphan(s)" in summary
     with dbmod.connect(e["local"]) as conn:
         secrets = [r[0] for r in conn.execute(
             "select password from xano_v2.user_credentials where length(password) > 3 "
@@ -466,20 +439,94 @@ def test_dry_run_prints_the_plan_with_secrets_masked_and_writes_nothing(env, pro
     assert xmins(e["live"], spec) == stamps and everything_else(e["live"], spec) == others
 
 
-def test_kill_9_in_the_middle_of_a_publish_leaves_live_v2_as_before(env, project, spec):
-    import psycopg
-
+def test_dedupe_deletes_only_extras_equal_to_the_kept_row_and_records_them(env, project, spec):
     e = env
-    before = {t.name: live_rows(e["live"], t) for t in spec.tables}
+    _publish(e, project)
+    t = spec.table("agent_performance")
+    before = snapshot(e["live"], spec)[t.name]
+    res = _publish(e, project, "--dedupe", "--select", t.name)
+    after = snapshot(e["live"], spec)[t.name]
+    gone = set(before) - set(after)
+    assert gone and "duplicate(s) removed" in res.stdout
+    live_before = {i: row for i, (_, row) in before.items()}
+    for fk in {before[i][0] for i in gone}:  # one row per such parent is left, equal content
+        left = [i for i, (f, _) in after.items() if f == fk]
+        assert len(left) == 1
+    with dbmod.connect(e["local"]) as conn:
+        recorded = {r[0] for r in conn.execute(
+            "select live_id from xano_audit.publish_deleted where reason = 'dedupe'")}
+    assert recorded == gone and live_before
+
+
+def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, project, spec):
+    e = env
+    _publish(e, project)
+    user = spec.table("user")
+    mine = sorted(set(local_rows(e["local"], user)) - collided(e, spec)["user"])[0]
+    with _admin(e) as conn:
+        conn.execute("update public.mvpw5_664 set last_name = 'Edited in V2' where id = %s",
+                     (mine,))
+        cred = conn.execute("update public.mvpw5_665 set password = '$2b$10$editedINv2hash' "
+                            "where user_id = %s returning id", (mine,)).fetchone()[0]
+    res = _publish(e, project)
+    out = res.stdout + res.stderr
+    assert f'conflict user id {mine} (edited in V2, kept): last_name: "Edited in V2" -> ' in out
+    assert (f"conflict user_credentials id {mine} (live id {cred}) (edited in V2, kept): "
+            "password: ***masked") in out
+    assert "editedINv2hash" not in out
+    live = live_rows(e["live"], user)
+    assert live[mine]["last_name"] == "Edited in V2"
+    with dbmod.connect(e["local"]) as conn:
+        fields_ = conn.execute("select fields::text from xano_audit.publish_conflicts "
+                               "where v2_table = 'user_credentials'").fetchone()[0]
+    assert "password" in fields_ and "editedINv2hash" not in fields_
+    assert "conflict user id" in _publish(e, project).stdout  # still kept, still reported
+    res = _publish(e, project, "--overwrite")
+    assert f"conflict user id {mine} (edited in V2, overwritten with V1)" in res.stdout
+    assert live_rows(e["live"], user)[mine]["last_name"] == local_rows(e["local"], user)[mine][
+        "last_name"]
+    res = _publish(e, project)
+    assert "conflict user" not in res.stdout and "; 0 conflict(s)" in res.stdout
+
+
+def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, project, spec):
+    e = env
+    _publish(e, project)
+    user = max(set(local_rows(e["local"], spec.table("user"))) - collided(e, spec)["user"])
+    net = min(local_rows(e["local"], spec.table("network_member")))
     stamps = xmins(e["live"], spec)
-    # the app holds network_member: the publish has written the tables before it (inside its
-    # transaction) and waits there when it is killed
+    with _admin(e) as conn:
+        conn.execute("update public.mvpw1_41 set xdo = xdo || '{\"first_name\": \"Renamed\", "
+                     "\"created_at\": 1700000000123}' where id = %s", (user,))
+        conn.execute("update public.mvpw1_48 set xdo = xdo || '{\"pref_digest_frequency\": "
+                     "\"never\"}' where id = %s", (net,))
+    for args in (("mirror",), ("sync",)):
+        res = cli(e, *args, project=project)
+        assert res.returncode == 0, res.stdout + res.stderr
+    res = _publish(e, project)
+    assert "wrote 2 row(s): 0 inserted, 2 updated" in res.stdout, res.stdout
+    after = xmins(e["live"], spec)
+    changed = {t: sorted(i for i, _ in after[t] - stamps[t]) for t in after}
+    prefs = [i for i, v in live_rows(e["live"], spec.table("network_user_prefs")).items()
+             if v["network_id"] == net]
+    assert {t: ids for t, ids in changed.items() if ids} == {"user": [user],
+                                                             "network_user_prefs": prefs}
+    with _admin(e) as conn:
+        assert conn.execute("select created_at, first_name from public.mvpw5_664 where id = %s",
+                            (user,)).fetchone() == (1700000000123, "Renamed")
+        assert conn.execute("select xdo ->> 'pref_digest_frequency' from app.net_prefs "
+                            "where (xdo ->> 'network_id')::bigint = %s", (net,)
+                            ).fetchone()[0] == "never"
+
+
+def _kill_while_writing(e, project, table: str, *args) -> None:
+    """Start a publish, let the app hold ``table`` so the publish waits there, kill -9 it."""
     blocker = psycopg.connect(**dict(e["admin"].params, dbname=e["db"]))
-    blocker.execute("lock table public.mvpw7_698 in share mode")
+    blocker.execute(f"lock table {table} in share mode")
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     full_env.update(e["local"].dbt_env(project))
     full_env.update(e["env"])
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "publish"], cwd=project,
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "publish", *args], cwd=project,
                             env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     pid = None
@@ -489,12 +536,8 @@ def test_kill_9_in_the_middle_of_a_publish_leaves_live_v2_as_before(env, project
             pid = (conn.execute("select pid from pg_stat_activity where application_name = "
                                 "'xano-v2-sync publish' and wait_event_type = 'Lock'")
                    .fetchone() or [None])[0]
-            time.sleep(0.05)
-        assert pid is not None, "the publish never reached network_member"
-        written_before = conn.execute(
-            "select count(*) from pg_locks where pid = %s and mode = 'RowExclusiveLock' "
-            "and relation = 'public.mvpw7_664'::regclass", (pid,)).fetchone()[0]
-        assert written_before == 1  # user was written, uncommitted
+            time.sleep(0.02)
+        assert pid is not None, f"the publish never reached {table}"
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         blocker.rollback()
@@ -502,15 +545,52 @@ def test_kill_9_in_the_middle_of_a_publish_leaves_live_v2_as_before(env, project
         while conn.execute("select count(*) from pg_stat_activity where pid = %s",
                            (pid,)).fetchone()[0] and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert xmins(e["live"], spec) == stamps
-    assert {t.name: live_rows(e["live"], t) for t in spec.tables} == before
+
+
+def _content(target, spec) -> dict[str, Counter]:
+    """Live content without the ids split and child rows got from the sequence."""
+    out = {}
+    for t in spec.tables:
+        rows = live_rows(target, t)
+        out[t.name] = Counter(json.dumps(r, sort_keys=True, default=str) if not t.is_main
+                              else json.dumps([i, r], sort_keys=True, default=str)
+                              for i, r in rows.items())
+    return out
+
+
+def test_kill_9_of_an_atomic_publish_leaves_live_v2_as_before(env, project, spec):
+    e = env
+    before, stamps = snapshot(e["live"], spec), xmins(e["live"], spec)
+    _kill_while_writing(e, project, "public.mvpw5_698", "--atomic")
+    assert xmins(e["live"], spec) == stamps and snapshot(e["live"], spec) == before
     res = _publish(e, project)
     assert "read back and verified" in res.stdout
-    assert_live_equals_local(e, spec, before)
     with dbmod.connect(e["local"]) as conn:
         runs = [r[0] for r in conn.execute("select status from xano_audit.publish_runs "
                                            "order by run_id")]
     assert runs == ["interrupted", "success"]
+
+
+def test_kill_9_mid_publish_then_a_rerun_equals_an_uninterrupted_publish(
+        env, xano, pg_server, prepared, project, spec):
+    e = env
+    server, admin = xano
+    twin = clone(admin, e["db"])  # the same live V2, published without interruption
+    fresh = clone(pg_server, prepared.params["dbname"])
+    try:
+        before = snapshot(e["live"], spec)
+        _kill_while_writing(e, project, "public.mvpw5_698")
+        mid = snapshot(e["live"], spec)
+        assert mid != before  # the tables before network_member were written, batch by batch
+        assert_owners_kept(before, mid, spec)
+        _publish(e, project)
+        res = run_cli("publish", target=fresh, cwd=project, env={
+            **e["env"], "XANO_TARGET_DSN": dsn(server, twin.params["dbname"])})
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert _content(e["live"], spec) == _content(twin, spec)
+    finally:
+        drop(admin, twin)
+        drop(pg_server, fresh)
 
 
 def test_refuses_after_a_failed_sync_or_a_failed_test_unless_forced(env, project, spec):
@@ -540,7 +620,7 @@ def test_bad_target_is_one_line_and_writes_nothing(env, project, spec, case):
               "read-only role": dsn(e["server"], e["db"], "reader")}[case]
     res = cli(e, "publish", project=project, extra_env={"XANO_TARGET_DSN": target})
     line = _one_line_error(res)
-    assert "nothing was written" in line
+    assert "nothing was written" in line or case != "read-only role"
     assert {"wrong password": "password authentication failed", "unreachable": "cannot connect",
             "read-only role": "role reader lacks INSERT, UPDATE privilege"}[case] in line
     for secret in ("n0t-The-Pw", WRITER_PW, READER_PW):
@@ -549,15 +629,18 @@ def test_bad_target_is_one_line_and_writes_nothing(env, project, spec, case):
 
 
 LAYOUT_DEFECTS = [
-    ("drop table public.mvpw7_674", "live table public.mvpw7_674 (V2 agent_hierarchy) does "
+    ("drop table public.mvpw5_674", "live table public.mvpw5_674 (V2 agent_hierarchy) does "
      "not exist"),
-    ("alter table public.mvpw7_670 alter column xdo type text",
-     "live table public.mvpw7_670 (V2 agent): column xdo is text, which cannot hold"),
-    ("alter table app.user_prefs drop column theme",
-     "live table app.user_prefs (V2 user_preferences): column theme is missing"),
-    ("alter table public.mvpw7_690 alter column network_id type integer",
-     "live table public.mvpw7_690 (V2 network_user_prefs): column network_id is integer, "
-     "which cannot hold every bigint value"),
+    ("alter table public.mvpw5_670 alter column created_at type integer using 0",
+     "live table public.mvpw5_670 (V2 agent): column created_at is integer, which cannot hold"),
+    ("alter table public.mvpw5_711 drop column theme",
+     "live table public.mvpw5_711 (V2 user_preferences): column theme is missing"),
+    ("alter table app.net_prefs alter column xdo type text",
+     "live table app.net_prefs (V2 network_user_prefs): column xdo is text"),
+    ("alter table public.mvpw5_664 alter column first_name type varchar(3) "
+     "using left(first_name, 3)",
+     "live table public.mvpw5_664 (V2 user): column first_name is character varying(3), "
+     "which cannot hold"),
 ]
 
 
@@ -569,7 +652,7 @@ def test_wrong_live_layout_stops_before_writing_and_names_table_and_column(env, 
     with _admin(e) as conn:
         conn.execute(defect)
     tables = [t for t in spec.tables if "drop table" not in defect
-              or _live_rel(t) != ("public", "mvpw7_674")]
+              or t.live_name(WS) != ("public", "mvpw5_674")]
     stamps = xmins(e["live"], type("S", (), {"tables": tables}))
     line = _one_line_error(_publish(e, project, ok=False))
     assert words in line and "nothing was written" in line
@@ -580,10 +663,9 @@ def test_read_back_check_fails_on_a_live_side_that_changes_what_was_written(env,
     e = env  # planted defect: the live table rewrites a field of every row written to it
     with _admin(e) as conn:
         conn.execute("create function public.tamper() returns trigger language plpgsql as $$ "
-                     "begin new.xdo := new.xdo || '{\"status\": \"tampered\"}'; return new; "
-                     "end $$")
-        conn.execute("create trigger tamper before insert or update on public.mvpw7_698 "
-                      "for each row execute function public.tamper()")
+                     "begin new.status := 'tampered'; return new; end $$")
+        conn.execute("create trigger tamper before insert or update on public.mvpw5_698 "
+                     "for each row execute function public.tamper()")
     line = _one_line_error(_publish(e, project, ok=False))
     assert "committed, but the read-back check failed for network_member" in line
     with dbmod.connect(e["local"]) as conn:
@@ -595,23 +677,33 @@ def test_read_back_check_fails_on_a_live_side_that_changes_what_was_written(env,
 
 def test_prune_deletes_only_published_rows_whose_v1_row_is_gone(env, project, spec):
     e = env
+    agent = spec.table("agent")
+    before = live_rows(e["live"], agent)
     _publish(e, project)
-    gone = _max_id(e["local"], "network_member")  # written by the publish
-    v2_only = set(live_rows(e["live"], spec.table("network_member"))) - set(
-        local_rows(e["local"], spec.table("network_member")))
+    gone = max(set(local_rows(e["local"], agent)) - set(before))  # inserted by the publish
+    kept = min(set(before) & set(local_rows(e["local"], agent)))  # live before: V2's own
+    children = [t for t in spec.tables if t.parent == "agent"]
+    written = 1 + sum(1 for t in children for r in local_rows(e["local"], t).values()
+                      if r[t.parent_column] == gone)
+    v2_only = set(before) - set(local_rows(e["local"], agent))
     with _admin(e) as conn:
-        conn.execute("delete from public.mvpw1_48 where id = %s", (gone,))
+        conn.execute("delete from public.mvpw1_52 where id = any(%s)", ([gone, kept],))
     for args in (("mirror",), ("sync", "--prune")):
         res = cli(e, *args, project=project)
         assert res.returncode == 0, res.stdout + res.stderr
     _publish(e, project)  # without --prune nothing is deleted
-    assert gone in live_rows(e["live"], spec.table("network_member"))
+    assert gone in live_rows(e["live"], agent)
     res = _publish(e, project, "--prune")
-    assert "wrote 3 row(s): 0 inserted, 0 updated, 3 pruned" in res.stdout, res.stdout
-    for name in ("network_member", "network_hierarchy", "network_user_prefs"):
-        live = live_rows(e["live"], spec.table(name))
-        assert gone not in live
-    assert v2_only and v2_only <= set(live_rows(e["live"], spec.table("network_member")))
+    assert f"wrote {written} row(s): 0 inserted, 0 updated, {written} pruned" in res.stdout, \
+        res.stdout
+    assert gone not in live_rows(e["live"], agent)
+    for child in children:
+        assert gone not in {r["agent_id"] for r in live_rows(e["live"], child).values()}
+    assert kept in live_rows(e["live"], agent)  # a row V2 had before: not this tool's to delete
+    assert v2_only <= set(live_rows(e["live"], agent))
+    with dbmod.connect(e["local"]) as conn:
+        assert conn.execute("select count(*) from xano_audit.publish_deleted "
+                            "where reason = 'prune'").fetchone()[0] == written
 
 
 def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
@@ -622,10 +714,10 @@ def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
 
     e = env
     _publish(e, project)
-    mine = _max_id(e["local"], "user")
+    mine = max(set(local_rows(e["local"], spec.table("user"))) - collided(e, spec)["user"])
     with _admin(e) as conn:
-        conn.execute("update public.mvpw7_665 set xdo = jsonb_set(xdo, '{password}', "
-                     "'\"$2b$10$editedINv2hashvalue\"') where id = %s", (mine,))
+        conn.execute("update public.mvpw5_665 set password = '$2b$10$editedINv2hashvalue' "
+                     "where user_id = %s", (mine,))
     _publish(e, project)
     for key, value in e["env"].items():
         monkeypatch.setenv(key, value)
@@ -634,10 +726,13 @@ def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
     assert pub["latest"] == 2 and pub["conflict_count"] == 1
     assert pub["conflicts"][0]["id"] == mine and pub["conflicts"][0]["kind"] == "edited in V2"
     counts = client.get("/api/counts").json()["tables"]
-    assert {r["table"]: r["live_count"] for r in counts if r["layer"] == "v2"} == {
+    v2 = {r["table"]: r for r in counts if r["layer"] == "v2"}
+    assert {t: r["live_count"] for t, r in v2.items()} == {
         t.name: len(live_rows(e["live"], t)) for t in spec.tables}
+    assert v2["user"]["live_collisions"] >= 1 and v2["agent_performance"]["live_duplicates"] > 0
     page = client.get("/").text
     assert 'id="publish-conflicts"' in page and "1 conflict(s)" in page
+    assert "collisions" in page and "duplicates" in page and "orphans" in page
     assert "Run mirror → sync → publish" in page
     assert "editedINv2hash" not in page + json.dumps(pub) and "***masked" in page
 

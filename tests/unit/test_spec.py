@@ -118,7 +118,7 @@ LIVE_CASES = [
     ("u,1,user,user,row,,,,Users", "u,x1,user,user,row,,,,Users", "v2_id must be a positive"),
     ("u,1,user,user,row,,,,Users", "u,,user,user,row,,,,Users", None),  # publish refuses it
     ("u,1,user,user,row,,,,Users", "u,1,user,user,row,,,,Users,,rows,",
-     "live_layout must be one of jsonb, columns"),
+     "live_layout must be one of columns, jsonb"),
     ("u,1,user,user,row,,,,Users", 'u,1,user,user,row,,,,Users,"a;drop table x",,',
      "live_relation must be [schema.]name"),
     ("u_roles,2,user", "u_roles,1,user", None),
@@ -140,12 +140,12 @@ def test_live_table_columns_are_optional_and_checked(old, new, words):
 
 def test_live_name_defaults_to_the_xano_relation_of_the_v2_workspace():
     spec = build_spec(_rows(LIVE_TABLES.replace("Users\n", "Users,,,true\n", 1)
-                            .replace("Deals\n", "Deals,crm.deals,columns,\n")),
+                            .replace("Deals\n", "Deals,crm.deals,jsonb,\n")),
                       _rows(COLUMNS), _rows(IGNORED), registry=REGISTRY)
     assert spec.table("u").live_name(7) == ("public", "mvpw7_1")
-    assert spec.table("u").v2_id_assumed and spec.table("u").layout == "jsonb"
+    assert spec.table("u").v2_id_assumed and spec.table("u").layout == "columns"
     assert spec.table("t").live_name(7) == ("crm", "deals")
-    assert spec.table("t").layout == "columns"
+    assert spec.table("t").layout == "jsonb"
 
 
 def test_a_table_without_v2_id_syncs_but_has_no_live_table():
