@@ -18,7 +18,7 @@ SPEC_SCHEMA = "xano_spec"
 FN_SCHEMA = "xano_fn"
 """Safe-cast SQL functions shared by models, rejects and tests (macros/xano_functions.sql)."""
 LIVE_SCHEMA = "xano_live"
-"""Local copy of the live V2 tables (``mirror --v2-workspace``), one ``(id, xdo)`` per V2 table."""
+"""Local copy of the live V2 tables (``mirror --v2-workspace``), each exactly as it is live."""
 SOURCE_SCHEMA = "public"
 """Schema of the Xano tables on a live Xano database."""
 

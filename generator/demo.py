@@ -1,5 +1,10 @@
-"""The main job from nothing: server, fixtures + V2 baseline, census, status, discover, generate,
-sync, status.
+"""The main job from nothing: server, fixtures (V1) + the live V2 baseline (workspace 5, laid
+out like the owner's), census, mirror of the live V2, status, discover, generate, sync,
+publish --dry-run, publish, status.
+
+The demo's "live Xano instance" is the demo database itself: V1 in the local mirror's
+``xano_v1``, the live V2 workspace in ``public.mvpw5_<V2 id>``, read by ``mirror`` and written by
+``publish`` through their DSN options, as a real instance would be.
 
 Every step calls the library, exactly what its command calls; the step headers name the
 command so a reader can repeat each one by hand.
@@ -11,10 +16,13 @@ from pathlib import Path
 
 from generator import db, fixtures, status, views
 from generator.census import take_census
+from generator.live import live_tables
+from generator.mirror import mirror
+from generator.publish.run import PublishOptions, publish
 from generator.discover import discover
 from generator.emit import generate_project
 from generator.errors import StatusError
-from generator.progress import sync_view, table_progress
+from generator.progress import bytes_progress, sync_view, table_progress
 from generator.registry import load_registry
 from generator.spec import load_spec
 from generator.sync.run import run_sync
@@ -44,6 +52,17 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
         rows, changed = take_census(root, spec, conn)
     for line in views.census_lines(rows, target.display(), changed):
         echo(line)
+    ws = baseline.DEFAULT_WORKSPACE
+    url = target.conninfo  # in process only: never printed
+    step("mirror the live V2 (the baseline the app reads)",
+         f"mirror --source-dsn <this server> --v2-workspace {ws} --v2-only")
+    live = live_tables(spec, ws)
+    with bytes_progress() as progress:
+        result = mirror(target, url, [], on_progress=progress, live=live, v2_workspace=ws)
+    echo(f"mirror run {result.run_id}: {len(result.tables)} live V2 table(s) copied into "
+         "xano_live and verified")
+    for note in result.notes:
+        echo(f"note: {note}")
     step("status before the sync (the gaps)", "status")
     _status(target, root, echo, expect_gaps=True)
     step("discover the V1 key inventory", "discover")
@@ -63,7 +82,12 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
     for note in result.notes:
         echo(note)
     echo(views.RUN_FOOTER)
-    step("status after the sync", "status")
+    for dry in (True, False):
+        step("publish into the live V2" + (" (dry run: the plan)" if dry else ""),
+             f"publish --target-dsn <this server> --v2-workspace {ws}"
+             + (" --dry-run" if dry else ""))
+        views.print_publish(publish(target, root, PublishOptions(url, ws, dry_run=dry)))
+    step("status after the sync and the publish", "status")
     _status(target, root, echo, expect_gaps=False)
     echo("\nDashboard: python -m generator dashboard  (http://127.0.0.1:8765/), or "
          "python -m generator dashboard --out report.html")

@@ -271,12 +271,7 @@ def _copy_table(src, dst, t: CopyJob, res: TableResult, on_progress, helper,
         copy_out = sql.SQL("copy ({}) to stdout (format binary)").format(t.select)
         copy_in = sql.SQL("copy {} ({}) from stdin (format binary)").format(
             load, sql.SQL(", ").join(map(sql.Identifier, names)))
-        with src.cursor() as scur, scur.copy(copy_out) as out, cur.copy(copy_in) as inp:
-            for chunk in out:
-                inp.write(chunk)
-                res.bytes += len(chunk)
-                if advance:
-                    advance(len(chunk))
+        res.bytes += dbmod.pipe(src, copy_out, dst, copy_in, advance)
         count, sum_ = cur.execute(checksum.format(sql.SQL("{} s").format(load))).fetchone()
         src_count, src_sum = src_check.result()
         if (count, sum_) != (src_count, src_sum):

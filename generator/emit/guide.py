@@ -88,8 +88,10 @@ def live_text(t: Table) -> str:
     """Where ``publish`` writes the table, in which layout, and how a live row is known to be
     the same record.
 
-    >>> live_text(Table("u", "664", "u", "user", "row", "", "", "", "Users", natural_key=("email",)))
-    '`public.mvpw<V2 workspace>_664`, columns layout (one typed column per V2 column); the same record when the live row has the same `id` and natural key (`email`)'
+    >>> print(live_text(Table("u", "664", "u", "user", "row", "", "", "", "Users",
+    ...                       natural_key=("email",))))  # doctest: +NORMALIZE_WHITESPACE
+    `public.mvpw<V2 workspace>_664`, columns layout (one typed column per V2 column); the same
+    record when the live row has the same `id` and natural key (`email`)
     """
     where = t.live_relation if t.live_relation else f"public.mvpw<V2 workspace>_{t.v2_id}"
     layout = ("jsonb layout (`id`, `xdo`)" if t.layout == "jsonb"

@@ -37,7 +37,6 @@ from generator.config import (
     PUBLISH_RETRIES,
     PUBLISH_SEQ_STEPS,
 )
-from generator.errors import PublishError
 from generator.live import LiveTable
 from generator.publish.audit import ROWS
 
@@ -221,12 +220,8 @@ def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, atomic: 
                 tgt.execute(sql.SQL("set local lock_timeout = {}").format(
                     sql.Literal(PUBLISH_LOCK_TIMEOUT)))
             tgt.execute(sql.SQL("truncate {}").format(stage))
-            with local.cursor() as lcur, tgt.cursor() as tcur:
-                with lcur.copy(_source(lt, i, start, start + PUBLISH_BATCH_ROWS)) as src, \
-                        tcur.copy(sql.SQL("copy {} from stdin (format binary)").format(stage)
-                                  ) as dst:
-                    for chunk in src:
-                        dst.write(chunk)
+            db.pipe(local, _source(lt, i, start, start + PUBLISH_BATCH_ROWS), tgt,
+                    sql.SQL("copy {} from stdin (format binary)").format(stage))
             if lt.grain != "main":
                 tgt.execute(sql.SQL("update {} set live_id = nextval({}::regclass) "
                                     "where op = 'insert'").format(
