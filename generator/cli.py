@@ -17,7 +17,7 @@ import psycopg
 
 from generator import db as dbmod
 from generator import views
-from generator.config import TOLERANCE, percent
+from generator.config import PUBLISH_BATCH_ROWS, TOLERANCE, percent
 from generator.errors import GeneratorError, StatusError
 
 
@@ -390,10 +390,14 @@ def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: i
 @click.option("--atomic", is_flag=True,
               help="One live transaction for the whole publish (all or nothing); app writes to "
                    "the rows it touches wait until it ends. Default: one per batch.")
+@click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=PUBLISH_BATCH_ROWS,
+              show_default=True,
+              help="Rows written per live transaction: an app write to one of them waits at "
+                   "most one batch.")
 @click.pass_context
 def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str | None,
             dry_run: bool, overwrite: bool, prune: bool, dedupe: bool, force: bool,
-            atomic: bool) -> None:
+            atomic: bool, batch_rows: int) -> None:
     """Write the local V2 into the live V2 tables: only rows that differ, matched by identity.
 
     A main row is the same record when the live row has its id and its natural key (another
@@ -409,7 +413,7 @@ def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str 
 
     options = PublishOptions(target_dsn, v2_workspace, select=select, dry_run=dry_run,
                              overwrite=overwrite, prune=prune, dedupe=dedupe, force=force,
-                             atomic=atomic)
+                             atomic=atomic, batch_rows=batch_rows)
     check_options(dbmod.project_root(), options)  # bad input fails before a server starts
     result = run_publish(_target(ctx), dbmod.project_root(), options)
     views.print_publish(result)

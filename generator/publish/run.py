@@ -20,6 +20,7 @@ from psycopg import sql
 
 from generator import catalog, db
 from generator.config import (
+    PUBLISH_BATCH_ROWS,
     PUBLISH_CONFLICTS_SHOWN,
     PUBLISH_EXAMPLES,
     PUBLISH_LOCK_KEY,
@@ -62,6 +63,8 @@ class PublishOptions:
     atomic: bool = False
     """One live transaction for the whole publish (all or nothing; app writes to the rows it
     touches wait until the end) instead of one per batch."""
+    batch_rows: int = PUBLISH_BATCH_ROWS
+    """Rows per batch (per live transaction)."""
 
 
 @dataclass
@@ -255,7 +258,8 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
             plan.classify(conn, lt, i, parent, parent, opts)
             _fill(out, plan.counts(conn, i))
         audit.ensure_rows_partition(conn, lt.table.name)
-        done = write.write_table(conn, tgt, lt, i, options.atomic)
+        write.remember_seen(conn, lt, i, result.run_id)
+        done = write.write_table(conn, tgt, lt, i, options.atomic, options.batch_rows)
         _written(conn, tgt, lt, i, out, done)
         if not options.atomic:
             tgt.commit()

@@ -42,6 +42,8 @@ from generator.publish.audit import ROWS
 
 WRITTEN = sql.Identifier("pub_written")
 """Local temp table: (id, k, op, d) of every live row written by the current table."""
+APP_ROWS = sql.Identifier("pub_app_rows")
+"""Local temp table: (id, k, d) of live rows the app changed while this table was written."""
 
 
 def _t(name: str, i: int) -> sql.Identifier:
@@ -164,7 +166,8 @@ def advance_sequence(tgt: psycopg.Connection, lt: LiveTable, top: int) -> None:
 
 
 def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i: int,
-                atomic: bool, on_batch=None) -> dict[str, int]:
+                atomic: bool, batch_rows: int = PUBLISH_BATCH_ROWS, on_batch=None
+                ) -> dict[str, int]:
     """Write the plan of table ``i``; the rows written land in temp ``pub_written`` (local).
 
     Returns counts: written rows per op (``insert``, ``update``, ``delete``), ``changed_live``
@@ -181,6 +184,9 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
     local.execute(sql.SQL("drop table if exists {}").format(WRITTEN))
     local.execute(sql.SQL("create temp table {} (id bigint, k bigint, op text, d bigint)")
                   .format(WRITTEN))
+    local.execute(sql.SQL("drop table if exists {}").format(APP_ROWS))
+    local.execute(sql.SQL("create temp table {} (id bigint, k bigint, d bigint)").format(
+        APP_ROWS))
     total = local.execute(sql.SQL("select count(*) from {}").format(todo)).fetchone()[0]
     out = {"insert": 0, "update": 0, "delete": 0, "changed_live": 0, "mismatched": 0,
            "batches": 0, "retries": 0}
@@ -195,15 +201,16 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
     if not atomic:
         tgt.commit()
     write = _statement(lt, stage)
-    for start in range(0, total, PUBLISH_BATCH_ROWS):
-        _batch(local, tgt, lt, i, stage, write, start, atomic, out)
+    for start in range(0, total, batch_rows):
+        _batch(local, tgt, lt, i, stage, write, start, start + batch_rows, atomic, out)
         out["batches"] += 1
         if on_batch is not None:
-            on_batch(min(PUBLISH_BATCH_ROWS, total - start))
+            on_batch(min(batch_rows, total - start))
     local.execute(sql.SQL("analyze {}").format(WRITTEN))
     for op, n in local.execute(sql.SQL("select op, count(*) from {} group by 1").format(WRITTEN)):
         out[op] = n
     out["changed_live"] = total - sum(out[k] for k in ("insert", "update", "delete"))
+    _app_rows(local, tgt, lt, i, out["changed_live"])
     out["mismatched"] = local.execute(sql.SQL(
         "select count(*) from {w} w join {todo} t on t.op = w.op and "
         "(case when w.op = 'insert' then t.k = w.k else t.live_id = w.id end) "
@@ -212,15 +219,15 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
     return out
 
 
-def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, atomic: bool,
-           out: dict[str, int]) -> None:
+def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, end: int,
+           atomic: bool, out: dict[str, int]) -> None:
     for attempt in range(PUBLISH_RETRIES + 1):
         try:
             if not atomic:
                 tgt.execute(sql.SQL("set local lock_timeout = {}").format(
                     sql.Literal(PUBLISH_LOCK_TIMEOUT)))
             tgt.execute(sql.SQL("truncate {}").format(stage))
-            db.pipe(local, _source(lt, i, start, start + PUBLISH_BATCH_ROWS), tgt,
+            db.pipe(local, _source(lt, i, start, end), tgt,
                     sql.SQL("copy {} from stdin (format binary)").format(stage))
             if lt.grain != "main":
                 tgt.execute(sql.SQL("update {} set live_id = nextval({}::regclass) "
@@ -239,6 +246,48 @@ def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, atomic: 
             time.sleep(0.2 * (attempt + 1))
     # the app held these rows for the whole time: they are planned again next publish
     return
+
+
+def _app_rows(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable, i: int,
+              left: int) -> None:
+    """The live rows the app wrote while the publish ran, in ``pub_app_rows``: a row updated
+    or deleted since the plan read it (with the digest the plan read), and the split row the
+    app gave a parent publish was inserting one for (digest unknown). The record keeps them so
+    the next publish sees them as edited in V2: the app's, kept."""
+    local.execute(sql.SQL("""
+        insert into {app} (id, k, d)
+        select t.live_id, t.k, t.live_d from {todo} t
+        where t.op in ('update', 'delete') and not exists (
+            select 1 from {w} w where w.id = t.live_id and w.op = t.op)""").format(
+        app=APP_ROWS, todo=_t("todo", i), w=WRITTEN))
+    if not left or lt.grain != "split":
+        return
+    skipped = local.execute(sql.SQL("""
+        select t.fk, t.k from {todo} t where t.op = 'insert' and not exists (
+            select 1 from {w} w where w.op = 'insert' and w.k = t.k)""").format(
+        todo=_t("todo", i), w=WRITTEN)).fetchall()
+    if not skipped:
+        return
+    by_fk = dict(skipped)
+    found = tgt.execute(sql.SQL("select l.id::bigint, {k} from {t} l where {k} = any(%s)").format(
+        k=lt.live_key("l"), t=lt.ident), (list(by_fk),)).fetchall()
+    with local.cursor() as cur:
+        cur.executemany(sql.SQL("insert into {} (id, k, d) values (%s, %s, null)").format(
+            APP_ROWS), [(live_id, by_fk[fk]) for live_id, fk in found])
+
+
+def remember_seen(local: psycopg.Connection, lt: LiveTable, i: int, run_id: int) -> None:
+    """Before the first write of a table: record every paired live row not recorded yet as the
+    plan saw it. A row the app changes after this moment is an edit in V2 (kept), even when the
+    publish is killed before it writes that row."""
+    with local.transaction():
+        local.execute(sql.SQL("""
+            insert into {rows} (v2_table, id, k, d, written, run_id)
+            select {name}, p.live_id, p.k, p.live_d, false, {run} from {plan} p
+            where p.action in ('same', 'update') and p.live_id is not null
+            on conflict (v2_table, id) do nothing""").format(
+            rows=ROWS, name=sql.Literal(lt.table.name), run=sql.Literal(run_id),
+            plan=_t("plan", i)))
 
 
 def record(local: psycopg.Connection, lt: LiveTable, i: int, run_id: int) -> int:
@@ -272,6 +321,13 @@ def record(local: psycopg.Connection, lt: LiveTable, i: int, run_id: int) -> int
             on conflict (v2_table, id) do update set k = excluded.k, d = excluded.d,
                 run_id = excluded.run_id""").format(
             rows=ROWS, name=name, run=run, plan=_t("plan", i), rec=_t("rec", i))).rowcount
+        # rows the app changed during the publish: recorded as the plan saw them (or with no
+        # digest), so the next publish keeps the app's version as an edit in V2
+        local.execute(sql.SQL("""
+            insert into {rows} as r (v2_table, id, k, d, written, run_id)
+            select {name}, a.id, a.k, a.d, false, {run} from {app} a
+            on conflict (v2_table, id) do nothing""").format(
+            rows=ROWS, name=name, run=run, app=APP_ROWS))
         # records of live rows that are gone, unless they make a 'deleted in V2' conflict
         local.execute(sql.SQL("""
             delete from {rows} r using {rec} c

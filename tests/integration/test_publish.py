@@ -39,6 +39,7 @@ from generator.fixtures.records import Ctx
 from generator.registry import load_registry
 from generator.spec import load_spec
 
+from ..apptraffic import AppTraffic
 from ..conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
@@ -752,3 +753,118 @@ def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
             time.sleep(0.5)
     assert row == (3, "success")
     assert live_rows(e["live"], spec.table("user"))[mine]["first_name"] == "Button"
+
+
+# -- a V2 in use: the app writes while publish runs (issue: publish into a V2 that is in use) ----
+def _change_v1_transactions(e, share: float = 0.2) -> list[int]:
+    """V1 changes a share of its transactions (their notes); returns the changed ids."""
+    with _admin(e) as conn:
+        return [r[0] for r in conn.execute(
+            "update public.mvpw1_57 set xdo = xdo || jsonb_build_object('notes', "
+            "'changed in V1 ' || id) where id %% %s = 0 returning id",
+            (round(1 / share),)).fetchall()]
+
+
+def _app(e, hot: list[int], rate: float = 100.0) -> AppTraffic:
+    return AppTraffic(dict(e["admin"].params, dbname=e["db"]), ("public", "mvpw5_675"), "notes",
+                      rate, hot)
+
+
+def _publish_proc(e, project, *args) -> subprocess.Popen:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    full_env.update(e["local"].dbt_env(project))
+    full_env.update(e["env"])
+    return subprocess.Popen([sys.executable, "-m", "generator", "publish", *args], cwd=project,
+                            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+
+
+def _assert_app_rows_kept(e, app: AppTraffic) -> None:
+    with _admin(e) as conn:
+        now = dict(conn.execute("select id, notes from public.mvpw5_675 where id = any(%s)",
+                                (list(app.last),)).fetchall())
+    assert {i: now.get(i) for i in app.last} == app.last  # the app's last write stands
+
+
+def test_publish_completes_while_the_app_writes_and_leaves_the_apps_rows_to_it(env, project,
+                                                                              spec):
+    e = env
+    _publish(e, project)  # a live V2 published once
+    hot = _change_v1_transactions(e)
+    for args in (("mirror",), ("sync",)):
+        res = cli(e, *args, project=project)
+        assert res.returncode == 0, res.stdout + res.stderr
+    app = _app(e, hot)
+    app.start()
+    time.sleep(2.0)
+    app.mark("publish")
+    proc = _publish_proc(e, project, "--batch-rows", "5")  # many short batches
+    out, err = proc.communicate(timeout=300)
+    app.mark("after")
+    time.sleep(0.5)
+    app.stop()
+    assert proc.returncode == 0, out + err  # on its first try
+    assert not app.errors, app.errors[:3]  # no app write failed (ids, sequences, locks)
+    alone, during = app.phase("start").summary(), app.phase("publish").summary()
+    print(f"app alone {alone}; during the publish {during}")
+    assert during["writes"] > 0 and during["max"] < 2000  # never stalled by the publish
+    _assert_app_rows_kept(e, app)
+    last = out.strip().splitlines()[-1]
+    assert "read back and verified" in last
+    # the rows the app changed are the app's: the next publish keeps them as edits in V2
+    res = _publish(e, project)
+    touched = set(app.last) & set(hot)
+    _assert_app_rows_kept(e, app)
+    if touched:
+        assert "conflict transaction id" in res.stdout and "edited in V2, kept" in res.stdout
+    st = json.loads(cli(e, "status", "--json", project=project).stdout)
+    tx = next(r for r in st if r["layer"] == "v2" and r["table"] == "transaction")
+    assert tx["live_conflicts"] >= len(touched)
+
+
+def test_kill_9_at_several_points_under_load_then_a_rerun_converges(env, xano, pg_server,
+                                                                     project, spec):
+    e = env
+    server, admin = xano
+    _publish(e, project)  # a live V2 published once, then V1 changes in several tables
+    hot = _change_v1_transactions(e)
+    with _admin(e) as conn:
+        conn.execute("update public.mvpw1_48 set xdo = xdo || '{\"status\": \"paused\"}' "
+                     "where id % 3 = 0")
+        conn.execute("update public.mvpw1_41 set xdo = xdo || '{\"timezone\": \"UTC\"}'")
+    for args in (("mirror",), ("sync",)):
+        res = cli(e, *args, project=project)
+        assert res.returncode == 0, res.stdout + res.stderr
+    twin = clone(admin, e["db"])  # the same state, published once more without interruption
+    twin_local = clone(pg_server, e["local"].params["dbname"])
+    try:
+        before = snapshot(e["live"], spec)
+        app = _app(e, hot, rate=60.0)
+        app.start()
+        _kill_while_writing(e, project, "public.mvpw5_698", "--batch-rows", "7")  # mid-table
+        for delay in (0.8, 1.6, 2.4):  # planning, early batches, later tables
+            proc = _publish_proc(e, project, "--batch-rows", "7")
+            time.sleep(delay)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            assert_owners_kept(before, snapshot(e["live"], spec), spec)
+        _publish(e, project)
+        app.stop()
+        assert not app.errors, app.errors[:3]
+        _assert_app_rows_kept(e, app)
+        res = run_cli("publish", target=twin_local, cwd=project, env={
+            **e["env"], "XANO_TARGET_DSN": dsn(server, twin.params["dbname"])})
+        assert res.returncode == 0, res.stdout + res.stderr
+        mine, theirs = _content(e["live"], spec), _content(twin, spec)
+        app_ids = set(app.last)
+        for name in mine:
+            if name == "transaction":  # apart from what the app wrote
+                def keep(c):
+                    return {k: n for k, n in c.items() if json.loads(k)[0] not in app_ids}
+                assert keep(mine[name]) == keep(theirs[name])
+            else:
+                assert mine[name] == theirs[name], name
+    finally:
+        drop(admin, twin)
+        drop(pg_server, twin_local)

@@ -180,7 +180,7 @@ def test_spec_changes_a_sync_cannot_apply_stop_before_writing(built):
         # a removed V2 table that split tables still reference: one line naming file and row
         cols.write_text(original)
         tables = proj / "seeds" / "xano_v2_tables.csv"
-        _edit(tables, 'user,664,user,user,row,,,,"App users (V1 user, main record)",,,false\n',
+        _edit(tables, 'user,664,user,user,row,,,,"App users (V1 user, main record)",,,false,email\n',
               "")
         res = run_cli(cwd=proj)
         assert res.returncode == 1 and "parent 'user' does not exist" in res.stderr
