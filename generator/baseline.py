@@ -59,7 +59,7 @@ SHAPES = {
     "agent_cap_data": SplitShape(100, 1), "agent_commission": SplitShape(100, 1, 5),
     "agent_performance": SplitShape(100, 38, 5), "agent_hierarchy": SplitShape(100, 37),
     "agent_rezen": SplitShape(95),
-    "network_hierarchy": SplitShape(0), "network_user_prefs": SplitShape(0),
+    "network_hierarchy": SplitShape(60, 1), "network_user_prefs": SplitShape(0),
 }
 """Per V2 table, production's shape (FACTS.md §3, §5); others take :data:`DEFAULT_SHAPE`."""
 DEFAULT_SHAPE = {"split": SplitShape(90, 5, 10), "array": SplitShape(60, 2, 5)}
@@ -135,6 +135,8 @@ def lay_live_v2(local: psycopg.Connection, live: psycopg.Connection, spec: Spec,
         svals = sql.SQL(", ").join(sql.Identifier("s", n) for n, _ in cols)
         if t.is_main:
             note = _main(live, spec, t, rel, stage, cols, names, svals, scale)
+        elif t.grain == "closure":
+            note = _keyed(live, t, rel, stage, [n for n, _ in cols])
         else:
             note = _children(live, t, rel, stage, [n for n, _ in cols], placed[t.parent],
                              lt.grain)
@@ -196,6 +198,25 @@ def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: flo
                 rel=rel, k=sql.Identifier(nk[0]), stage=stage))
         notes.append(f"{extra:,} V2-only")
     return ", ".join(notes)
+
+
+def _keyed(live, t: Table, rel, stage, cols: list[str]) -> str:
+    """A closure table as the owner's jobs left it: most pairs, own ids in another order, a few
+    pairs twice."""
+    shape = SHAPES.get(t.name, SplitShape(80, 2))
+    names = sql.SQL(", ").join(map(sql.Identifier, cols))
+    svals = sql.SQL(", ").join(sql.Identifier("s", n) for n in cols)
+    h = _h(sql.Identifier("s", "src_id"), "cover")
+    covered = sql.SQL("{} < {}").format(h, sql.Literal(shape.coverage * 100))
+    live.execute(sql.SQL("insert into {rel} ({names}) select {svals} from {stage} s where "
+                         "{covered} order by md5(s.src_id::text)").format(
+        rel=rel, names=names, svals=svals, stage=stage, covered=covered))
+    dup = live.execute(sql.SQL("insert into {rel} ({names}) select {svals} from {stage} s "
+                               "where {covered} and {h} < {share}").format(
+        rel=rel, names=names, svals=svals, stage=stage, covered=covered,
+        h=_h(sql.Identifier("s", "src_id"), "dup"), share=sql.Literal(shape.duplicates * 100))
+    ).rowcount
+    return f"{shape.coverage}% of the pairs, {dup:,} twice"
 
 
 def _children(live, t: Table, rel, stage, cols: list[str], parent: sql.Identifier,

@@ -55,6 +55,8 @@ MAX_IDENT = 63
 """PostgreSQL's identifier limit in bytes (longer names are truncated by the server)."""
 ARRAY_ID_FACTOR = 1_000_000
 """Array-grain ids: parent id * factor + position (positions >= factor are rejected)."""
+CLOSURE_MAX_DEPTH = 64
+"""Longest chain of links a closure table follows (a deeper chain is cut there)."""
 UNMAPPED_COLUMN = "_v1_unmapped"
 """jsonb column of a main table holding unclaimed V1 keys (``--allow-unmapped``)."""
 LOCK_KEY = 0x58414E4F

@@ -58,6 +58,9 @@ def coverage(spec: Spec, inventory: Inventory) -> Coverage:
     for t in spec.tables:
         if t.grain == "array":
             exact.setdefault((t.v1_table, encode_path(t.array_path)), []).append(t.name)
+        if t.grain == "closure":  # its links are read as ids
+            for key in t.links:
+                exact.setdefault((t.v1_table, encode_path(key)), []).append(f"{t.name} (links)")
         for c in t.columns:
             if c.special:
                 continue

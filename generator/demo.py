@@ -15,14 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator import db, fixtures, status, views
+from generator.baseline import DEFAULT_WORKSPACE
 from generator.census import take_census
-from generator.live import live_tables
-from generator.mirror import mirror
-from generator.publish.run import PublishOptions, publish
 from generator.discover import discover
 from generator.emit import generate_project
 from generator.errors import StatusError
+from generator.live import live_tables
+from generator.mirror import mirror
 from generator.progress import bytes_progress, sync_view, table_progress
+from generator.publish.run import PublishOptions, publish
 from generator.registry import load_registry
 from generator.spec import load_spec
 from generator.sync.run import run_sync
@@ -46,13 +47,13 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
                                                       v2_baseline=True, progress=progress)
     for line in views.fixture_lines(written, baseline):
         echo(line)
-    step("census: every Xano table on the server", "census")
+    ws = DEFAULT_WORKSPACE
+    step("census: every Xano table on the server", f"census --v2-workspace {ws}")
     spec = load_spec(root)
     with db.connect(target) as conn:
-        rows, changed = take_census(root, spec, conn)
+        rows, changed = take_census(root, spec, conn, ws)
     for line in views.census_lines(rows, target.display(), changed):
         echo(line)
-    ws = baseline.DEFAULT_WORKSPACE
     url = target.conninfo  # in process only: never printed
     step("mirror the live V2 (the baseline the app reads)",
          f"mirror --source-dsn <this server> --v2-workspace {ws} --v2-only")

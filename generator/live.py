@@ -12,7 +12,8 @@ Identity (who is the same record on both sides) is per V2 table:
 
 - a main table matches on ``id`` (V2 reuses V1's ids) and its natural key;
 - a split table (one row per parent) matches on its parent FK; its ``id`` is the live table's;
-- an array child table matches per parent on content.
+- an array child table matches per parent on content;
+- a closure table matches on its natural key (the pair); its ``id`` is the live table's.
 
 Every statement here is composed with ``psycopg.sql``; names never reach SQL as text.
 """
@@ -81,9 +82,13 @@ class LiveTable:
 
     @property
     def grain(self) -> str:
-        """'main', 'split' (one row per parent) or 'array' (rows per parent, by content)."""
+        """How a live row is matched: 'main' (id and natural key), 'split' (one row per
+        parent), 'array' (rows per parent, by content) or 'keyed' (natural key only: a closure
+        table, whose ids are the live table's own)."""
         if self.table.is_main:
             return "main"
+        if self.table.grain == "closure":
+            return "keyed"
         return "array" if self.table.grain == "array" else "split"
 
     @property
@@ -120,7 +125,7 @@ class LiveTable:
 
     def live_key(self, alias: str) -> sql.Composable:
         """What a live row is matched on: its id (main), or its parent FK as bigint."""
-        if self.grain == "main":
+        if self.grain in ("main", "keyed"):
             return sql.SQL("{}::bigint").format(sql.Identifier(alias, "id"))
         fk = self.table.parent_column
         if self.layout == "jsonb":

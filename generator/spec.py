@@ -29,8 +29,12 @@ from generator.transforms import TRANSFORMS
 
 SPECIAL_PATHS = {"$id", "$parent_id", "$position", "$element_id"}
 """Column sources that are not V1 keys: row id, parent id, array position, element id."""
-GRAINS = {"row", "array"}
-"""'row': one V2 row per V1 row; 'array': one V2 row per element of a V1 array."""
+CLOSURE_PATHS = {"$id", "$ancestor", "$descendant", "$depth", "$path"}
+"""Column sources of a closure table: pair id, ancestor, descendant, depth, path."""
+GRAINS = {"row", "array", "closure"}
+"""'row': one V2 row per V1 row; 'array': one V2 row per element of a V1 array; 'closure':
+one V2 row per (ancestor, descendant) pair reachable through the links the V1 rows hold
+(``array_path`` names them: ``<from key>><to key>``)."""
 LIVE_LAYOUTS = ("columns", "jsonb")
 """Layouts of a live V2 table: Xano's standard SQL (one typed column per V2 column; the
 default, as in every workspace created since Xano 1.68) or Xano's JSONB ``(id, xdo jsonb)``."""
@@ -72,7 +76,7 @@ class Column:
     @property
     def special(self) -> bool:
         """True for identity columns that do not come from a V1 key."""
-        return self.v1_path in SPECIAL_PATHS
+        return self.v1_path in SPECIAL_PATHS or self.v1_path in CLOSURE_PATHS
 
     def steps(self) -> tuple[Step, ...]:
         """The parsed V1 key path: (key, array follows) per level."""
@@ -122,7 +126,17 @@ class Table:
     @property
     def is_main(self) -> bool:
         """True for the main table of its V1 table."""
-        return not self.parent
+        return not self.parent and self.grain != "closure"
+
+    @property
+    def links(self) -> tuple[str, str]:
+        """A closure table's link keys: (from key, to key) of ``array_path`` ``from>to``.
+
+        >>> Table("h", "", "n", "network", "closure", "sponsor_id>agent_id", "", "", "H").links
+        ('sponsor_id', 'agent_id')
+        """
+        a, _, b = self.array_path.partition(">")
+        return a.strip(), b.strip()
 
     @property
     def layout(self) -> str:
@@ -316,6 +330,8 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
             out.append(f"{where}: grain must be one of {sorted(GRAINS)}, got {t.grain!r}")
         if t.grain == "array" and not t.array_path:
             out.append(f"{where}: array grain needs array_path")
+        if t.grain == "closure":
+            out += _check_closure(t, where)
         if t.parent and t.parent not in names:
             out.append(f"{where}: parent {t.parent!r} does not exist")
         if t.parent and not t.parent_column:
@@ -327,9 +343,9 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
         for k in t.natural_key:
             if k not in names_here:
                 out.append(f"{where}: natural_key column {k!r} is not a column of {t.name}")
-        if t.natural_key and not t.is_main:
-            out.append(f"{where}: natural_key is for main tables (split and child tables "
-                       "match on their parent FK)")
+        if t.natural_key and t.parent:
+            out.append(f"{where}: natural_key is for main and closure tables (split and child "
+                       "tables match on their parent FK)")
         keys = [c for c in t.columns if c.name == "id"]
         if not keys:
             out.append(f"{where}: V2 table {t.name!r} has no key column 'id'")
@@ -362,6 +378,26 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
                        f"{V1_TABLES_FILE}")
         if not ig.reason:
             out.append(f"{IGNORED_FILE}:{ig.row}: a reason is required")
+    return out
+
+
+def _check_closure(t: Table, where: str) -> list[str]:
+    """A closure table: its links, no parent, only closure columns, the pair as natural key."""
+    out = []
+    a, b = t.links
+    if not a or not b or ">" in b or "." in a + b or "[" in a + b:
+        out.append(f"{where}: closure grain needs array_path <from key>><to key> (two top-level "
+                   f"V1 keys holding the ids of a link), got {t.array_path!r}")
+    if t.parent:
+        out.append(f"{where}: a closure table has no parent (it is derived from the links of "
+                   "all V1 rows)")
+    sources = {c.v1_path: c.name for c in t.columns}
+    for need in ("$ancestor", "$descendant"):
+        if need not in sources:
+            out.append(f"{where}: closure table {t.name} needs a column from {need}")
+    if {sources.get("$ancestor"), sources.get("$descendant")} != set(t.natural_key):
+        out.append(f"{where}: a closure table's natural_key is its $ancestor and $descendant "
+                   "columns")
     return out
 
 
@@ -402,10 +438,20 @@ def _check_column(t: Table, c: Column, seen: set[str], names: list[str]) -> list
         out.append(f"{where}: description is empty")
     if c.references and c.references not in names:
         out.append(f"{where}: references unknown V2 table {c.references!r}")
+    if t.grain == "closure":
+        if c.v1_path not in CLOSURE_PATHS:
+            out.append(f"{where}: a closure table's columns come from "
+                       f"{', '.join(sorted(CLOSURE_PATHS))}, got {c.v1_path!r}")
+        elif c.transform != ("closure_path" if c.v1_path == "$path" else "id"):
+            out.append(f"{where}: {c.v1_path} needs transform "
+                       f"{'closure_path' if c.v1_path == '$path' else 'id'}")
+        return out
     if c.special:
-        if c.transform != "id":
+        if c.v1_path in CLOSURE_PATHS - SPECIAL_PATHS:
+            out.append(f"{where}: {c.v1_path} is only valid in a closure table")
+        elif c.transform != "id":
             out.append(f"{where}: {c.v1_path} needs transform 'id'")
-        if t.grain == "row" and c.v1_path not in ("$id",):
+        elif t.grain == "row" and c.v1_path not in ("$id",):
             out.append(f"{where}: {c.v1_path} is only valid in an array-grain table")
         return out
     if c.v1_path.startswith("$"):

@@ -25,7 +25,8 @@ from generator.sync.changes import deleted_in_v1
 
 def expected_counts(conn: psycopg.Connection, spec: Spec,
                     only: set[str] | None = None) -> dict[str, int]:
-    """What each V2 table's grain implies from V1 (V1 rows, or summed array lengths).
+    """What each V2 table's grain implies from V1 (V1 rows, summed array lengths, or the pairs
+    of a closure).
 
     ``only``: the V2 tables to count (default: all).
     """
@@ -37,7 +38,9 @@ def expected_counts(conn: psycopg.Connection, spec: Spec,
         if not catalog.exists(conn, V1_SCHEMA, relation):
             continue
         rel = sql.Identifier(V1_SCHEMA, relation)
-        if t.grain == "row":
+        if t.grain == "closure":
+            q = sql.SQL(closure_count(t, relation))
+        elif t.grain == "row":
             q = sql.SQL("select count(*) from {}").format(rel)
         else:
             q = sql.SQL("select coalesce(sum(least(jsonb_array_length(xdo -> {k}), {m})), 0) "
@@ -45,6 +48,19 @@ def expected_counts(conn: psycopg.Connection, spec: Spec,
                 k=sql.Literal(t.array_path), r=rel, m=sql.Literal(ARRAY_ID_FACTOR - 1))
         out[t.name] = int(conn.execute(q).fetchone()[0])
     return out
+
+
+def closure_count(t, relation: str) -> str:
+    """SQL counting the pairs a closure table derives from the local V1 mirror (sqlglot)."""
+    from sqlglot import exp
+
+    from generator.sql import build
+
+    rows = exp.select(build.col("id"), build.col("xdo")).from_(
+        exp.Table(this=build.ident(relation), db=build.ident(V1_SCHEMA)))
+    count = exp.select(exp.Count(this=exp.Star())).from_(exp.Subquery(
+        this=build.closure_model(t, rows), alias=exp.TableAlias(this=build.ident("c"))))
+    return build.render(count)
 
 
 def rejects_by_table(conn: psycopg.Connection) -> dict[str, int]:

@@ -54,6 +54,8 @@ _ALL = (
               "Xano image object -> its path (a plain string is kept)"),
     Transform("jsonb", "jsonb", "to_jsonb_value", "jsonb",
               "any JSON value kept as jsonb (JSON null -> NULL)"),
+    Transform("closure_path", "jsonb", None, "jsonb",
+              "closure tables: the ids from ancestor to descendant, as a JSON array"),
 )
 
 TRANSFORMS: dict[str, Transform] = {t.name: t for t in _ALL}

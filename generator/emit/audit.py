@@ -18,10 +18,11 @@ def accounting_sql(spec: Spec, v1: str) -> str:
 
 def reconcile_sql(t: Table) -> str:
     """Singular test: every V2 value equals the transform of its V1 value (one pass)."""
-    select = build.array_model(t) if t.grain == "array" else build.row_model(t, [])
+    select = {"array": build.array_model, "closure": build.closure_model}.get(
+        t.grain, lambda x: build.row_model(x, []))(t)
     return (sql_header(f"value reconciliation of V2 {t.name}: rows whose values differ from "
                        "the transform of V1 (returns id + mismatched columns)")
-            + v1_cte(t.v1_table, "check") + ",\n\n"
+            + v1_cte(t.v1_table, "all" if t.grain == "closure" else "check") + ",\n\n"
             + "expected as (\n" + indent(jinja_literal(build.render(select))) + "\n),\n\n"
             + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"
             + jinja_literal(build.render(build.reconcile(t))) + "\n")

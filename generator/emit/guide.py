@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from generator.census import CensusRow, role_of, size_text, summarize
-from generator.config import GENERATED_HEADER
+from generator.config import CLOSURE_MAX_DEPTH, GENERATED_HEADER
 from generator.coverage import Coverage
 from generator.inventory import Inventory
 from generator.spec import Spec, Table
@@ -100,6 +100,10 @@ def live_text(t: Table) -> str:
         ident = ("the same record when the live row has the same `id` and natural key ("
                  + ", ".join(f"`{k}`" for k in t.natural_key) + ")") if t.natural_key else \
             "the same record when the live row has the same `id` (no natural key declared)"
+    elif t.grain == "closure":
+        ident = ("the same pair when the live row has the same ("
+                 + ", ".join(f"`{k}`" for k in t.natural_key) + "); new rows take the live "
+                 "table's own ids")
     elif t.grain == "array":
         ident = (f"matched per parent (`{t.parent_column}`) on content; new rows take the live "
                  "table's own ids")
@@ -109,6 +113,17 @@ def live_text(t: Table) -> str:
     return f"`{where}`, {layout}; {ident}"
 
 
+def closure_text(t: Table) -> str:
+    """What a closure table is derived from, in words.
+
+    >>> closure_text(Table("h", "", "n", "network", "closure", "sponsor>agent", "", "", "H"))
+    'one row per (ancestor, descendant) pair reachable through the links `sponsor` -> `agent` of the V1 `network` rows (a closure table: depth 1 is a direct link; cycles and chains deeper than 64 links are cut)'
+    """
+    return (f"one row per (ancestor, descendant) pair reachable through the links `{t.links[0]}`"
+            f" -> `{t.links[1]}` of the V1 `{t.v1_table}` rows (a closure table: depth 1 is a "
+            f"direct link; cycles and chains deeper than {CLOSURE_MAX_DEPTH} links are cut)")
+
+
 def mapping_block(spec: Spec) -> str:
     """Per domain and V2 table: every column with its V1 key path, transform and type."""
     out = []
@@ -116,12 +131,14 @@ def mapping_block(spec: Spec) -> str:
         out.append(f"### Domain `{domain}`\n")
         for t in [x for x in spec.tables if x.domain == domain]:
             grain = (f"one row per element of `{t.v1_table}.{t.array_path}[]`"
-                     if t.grain == "array" else f"one row per V1 `{t.v1_table}` row")
+                     if t.grain == "array" else closure_text(t) if t.grain == "closure"
+                     else f"one row per V1 `{t.v1_table}` row")
             out.append(f"#### `{t.name}` (V2 id {v2_id_text(t)})\n")
             out.append(f"{_cell(t.description)}. Source: V1 `{t.v1_table}` "
                        f"(`{spec.v1(t.v1_table).relation}`); grain: {grain}; key: `id`; "
                        + (f"parent: `{t.parent}` via `{t.parent_column}`." if t.parent
-                          else "main table of the domain.")
+                          else "main table of the domain." if t.is_main else
+                          "derived table of the domain.")
                        + f" Live table: {live_text(t)}.\n")
             out.append("| column | V1 key path | transform | type | notes |")
             out.append("|---|---|---|---|---|")
@@ -182,6 +199,7 @@ def domain_docs(spec: Spec) -> str:
             for t in ts:
                 kind = ("main table, one row per V1 row" if t.is_main else
                         f"one row per element of `{t.array_path}[]`" if t.grain == "array" else
+                        closure_text(t) if t.grain == "closure" else
                         "one row per V1 row (1:1 split)")
                 parts.append(f"- `{t.name}` (V2 id {v2_id_text(t)}): {kind}, "
                              f"{len(t.columns)} typed columns")

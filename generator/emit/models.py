@@ -40,9 +40,14 @@ def v1_cte(v1: str, scope: str = "model") -> str:
 
 def model_sql(t: Table, src: V1Table, unmapped: list[str]) -> str:
     """The dbt model of one V2 table fed by V1 table ``src``."""
-    if t.grain == "array":
-        select = build.array_model(t)
+    scope = "model"
+    if t.grain == "closure":  # a link anywhere can change any pair: every V1 row, every time
+        select = build.closure_model(t)
         extra: list[str] = []
+        scope = "all"
+    elif t.grain == "array":
+        select = build.array_model(t)
+        extra = []
     else:
         select = build.row_model(t, unmapped)
         extra = [UNMAPPED_COLUMN] if unmapped else []
@@ -51,7 +56,7 @@ def model_sql(t: Table, src: V1Table, unmapped: list[str]) -> str:
         sql_header(f"V2 {t.name} (Xano table {t.v2_id or 'n/a'}) from V1 {t.v1_table} "
                    f"({src.relation}), grain: {t.grain}")
         + depends
-        + v1_cte(t.v1_table) + ",\n\n"
+        + v1_cte(t.v1_table, scope) + ",\n\n"
         + "extracted as (\n"
         + indent(jinja_literal(build.render(select))) + "\n"
         + ")\n\n"
@@ -68,9 +73,23 @@ def _array_prune_hook(t: Table) -> str:
             + changed_only_filter(t.v1_table, alias='"v1"'))
 
 
+CLOSURE_ORIGINS = {
+    "$id": "a stable digest of (ancestor, descendant)",
+    "$ancestor": "the upper end of a chain of links",
+    "$descendant": "the lower end of a chain of links",
+    "$depth": "the number of links between them (1: a direct link)",
+    "$path": "the ids along the chain, ancestor first",
+}
+"""Where each column of a closure table comes from (docs)."""
+
+
 def column_doc(t: Table, c: Column) -> str:
     """Column description: the spec's text plus V1 origin and transform."""
-    if c.v1_path == "$id":
+    if t.grain == "closure":
+        a, b = t.links
+        origin = (f"{CLOSURE_ORIGINS[c.v1_path]}, over the links V1 `{t.v1_table}.{a}` -> "
+                  f"`{t.v1_table}.{b}` of every V1 row")
+    elif c.v1_path == "$id":
         origin = f"V1 `{t.v1_table}.id` (row id)"
     elif c.v1_path == "$parent_id":
         origin = f"V1 `{t.v1_table}.id` of the parent row"
@@ -102,7 +121,8 @@ def _column_entry(t: Table, c: Column) -> dict:
     entry: dict = {"name": c.name, "description": column_doc(t, c), "data_type": c.v2_type}
     constraints: list[dict] = []
     tests: list = []
-    scoped = {"config": {"where": changed_rows(t)}}
+    # a closure's pairs belong to no single V1 row: its tests read the whole table
+    scoped = {} if t.grain == "closure" else {"config": {"where": changed_rows(t)}}
     if c.name == "id":
         constraints += [{"type": "not_null"}, {"type": "primary_key"}]
         tests += [{"unique": scoped}, {"not_null": scoped}]
@@ -118,7 +138,7 @@ def _column_entry(t: Table, c: Column) -> dict:
     elif c.references:
         tests.append({"relationships": {
             "arguments": {"to": f"ref('{c.references}')", "field": "id"},
-            "config": {"severity": "warn", "where": changed_rows(t)}}})
+            "config": {"severity": "warn", **scoped.get("config", {})}}})
     if constraints:
         entry["constraints"] = constraints
     if tests:
@@ -146,11 +166,16 @@ def _model_entry(t: Table, unmapped: list[str]) -> dict:
     }
     if t.grain == "array":
         config["post_hook"] = [sql_text(build.parent_index(t)), _array_prune_hook(t)]
+    if t.grain == "closure":
+        config["post_hook"] = [sql_text(build.closure_prune(t))]
+    grain = {"array": f"one row per element of `{t.array_path}[]`",
+             "closure": "one row per (ancestor, descendant) pair reachable through the links "
+                        f"`{t.links[0]}` -> `{t.links[1]}` of its rows (a closure table)"
+             }.get(t.grain, "one row per V1 row")
     desc = (f"{t.description}. V2 table `{t.name}` (Xano id {t.v2_id or 'n/a'}); "
-            f"from V1 `{t.v1_table}`, " + (
-                f"one row per element of `{t.array_path}[]`" if t.grain == "array"
-                else "one row per V1 row") +
-            (f"; split from `{t.parent}`." if t.parent else "; main table of the domain."))
+            f"from V1 `{t.v1_table}`, " + grain +
+            (f"; split from `{t.parent}`." if t.parent else
+             "; main table of the domain." if t.is_main else "."))
     desc = jinja_literal(desc) + f"\n\n{{{{ doc('xano_domain_{t.domain}') }}}}"
     source = f"{{{{ source('xano_v1', '{t.v1_table}') }}}}"
     if t.is_main:
@@ -160,6 +185,9 @@ def _model_entry(t: Table, unmapped: list[str]) -> dict:
                     "v1_source": source}, "config": {"where": changed_rows(t)}}})
         model_tests: list = [{"xano_count_within_tolerance": {"arguments": {
             "v1_source": source}}}]
+    elif t.grain == "closure":
+        model_tests = [{"xano_unique_combination": {"arguments": {
+            "columns": list(t.natural_key)}}}]
     else:
         args = {"v1_source": source, "parent_column": t.parent_column}
         if t.grain == "array":

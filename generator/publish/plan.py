@@ -12,7 +12,8 @@ rows. Pairs are made per grain (:attr:`generator.live.LiveTable.grain`):
   the one this tool recorded for it, else one with equal content, else the lowest id; the
   others are ``duplicate``;
 - **array**: the live child recorded for the local child, else one with equal content under the
-  same parent (multisets matched one for one).
+  same parent (multisets matched one for one);
+- **keyed** (closure tables): as split, on the natural key instead of the parent.
 
 ==================  =========================================================================
 action              meaning
@@ -27,7 +28,8 @@ action              meaning
 ``collision``       main: the live row with this id has another natural key: never touched
 ``key_elsewhere``   main: the natural key is live under another id: not inserted
 ``blocked``         its parent is not placed live (collision, not published): not written
-``duplicate``       live: a second row of a parent (or an equal child): kept (``--dedupe``)
+``duplicate``       live: a second row of a parent, an equal child, or a second row of a
+                    natural key (closure tables): kept (``--dedupe``)
 ``orphan``          live: its parent FK points at no live parent row: kept
 ``live_only``       live: a row the local V2 does not have: never touched
 ``prune``           live: written by this tool, its local row is gone (``--prune``)
@@ -152,16 +154,17 @@ def _pairs(local: psycopg.Connection, lt: LiveTable, i: int) -> None:
     if lt.grain == "main":
         local.execute(sql.SQL("create temp table {pair} as select v.k, l.id as live_id "
                               "from {v} v join {live} l on l.id = v.k").format(**names))
-    elif lt.grain == "split":
+    elif lt.grain in ("split", "keyed"):  # one live row per parent, or per natural key
+        on = sql.SQL("l.k = v.fk" if lt.grain == "split" else "l.nk = v.nk")
         local.execute(sql.SQL("""
             create temp table {pair} as
             select k, live_id from (
                 select v.k, l.id as live_id, row_number() over (
                     partition by v.k order by (r.k is not distinct from v.k) desc,
                     (l.d = v.d) desc, l.id) as rn
-                from {v} v join {live} l on l.k = v.fk
+                from {v} v join {live} l on {on}
                 left join {rec} r on r.id = l.id
-            ) c where rn = 1""").format(**names))
+            ) c where rn = 1""").format(on=on, **names))
     else:
         local.execute(sql.SQL("""
             create temp table {pair} as
@@ -252,10 +255,12 @@ def classify(local: psycopg.Connection, lt: LiveTable, i: int, parent: int | Non
         left join lateral (
             select p.k from {pair} p join {v} pv on pv.k = p.k
             join {live} pl on pl.id = p.live_id
-            where {not_main} and pv.fk = l.k and ({split} or pl.d = l.d) limit 1) dup on true
+            where {same_record} limit 1) dup on true
         where not exists (select 1 from {pair} p where p.live_id = l.id)""").format(
-        not_main=sql.Literal(not main), orphan=orphan,
-        split=sql.Literal(lt.grain == "split"), **names))
+        not_main=sql.Literal(lt.grain in ("split", "array")), orphan=orphan,
+        same_record=sql.SQL({"main": "false", "split": "pv.fk = l.k",
+                             "array": "pv.fk = l.k and pl.d = l.d",
+                             "keyed": "pv.nk = l.nk"}[lt.grain]), **names))
     _ops(local, lt, i, opts)
     local.execute(sql.SQL("create index on {} (action)").format(plan))
     local.execute(sql.SQL("analyze {}").format(plan))
@@ -277,13 +282,14 @@ def _ops(local: psycopg.Connection, lt: LiveTable, i: int, opts: PlanOptions) ->
         prune=sql.Literal("delete" if opts.prune else "none"),
         prune_edited=sql.Literal("delete" if opts.prune and opts.overwrite else "none")))
     if opts.dedupe:  # an extra row goes when it holds what its parent's kept row will hold
+        same = sql.SQL("k.nk_local = d.nk_live" if lt.grain == "keyed" else "k.fk = d.fk")
         local.execute(sql.SQL("""
             update {plan} d set op = 'delete'
             from {plan} k join {pair} p on p.k = k.k
-            where d.action = 'duplicate' and k.fk = d.fk and k.live_id = p.live_id
+            where d.action = 'duplicate' and {same} and k.live_id = p.live_id
               and d.live_d = case when k.op in ('update', 'insert') or k.action = 'same'
                                   then k.local_d else k.live_d end""").format(
-            plan=plan, pair=pair))
+            plan=plan, pair=pair, same=same))
 
 
 def place(local: psycopg.Connection, i: int, main: bool, inserted: str) -> None:

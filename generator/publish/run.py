@@ -369,8 +369,9 @@ def _written(conn, tgt, lt: LiveTable, i: int, out: TableOutcome, done: dict[str
     if out.changed_live:
         left = conn.execute(sql.SQL("""
             select t.k, t.live_id, 'changed_live' from {todo} t
-            where not exists (select 1 from {w} w where w.op = t.op and
-                (case when t.op = 'insert' then w.k = t.k else w.id = t.live_id end))
+            where case when t.op = 'insert'
+                then not exists (select 1 from {w} w where w.k = t.k and w.op = 'insert')
+                else not exists (select 1 from {w} w where w.id = t.live_id and w.op = t.op) end
             order by coalesce(t.k, t.live_id) limit %s""").format(
             todo=sql.Identifier(f"pub_todo_{i}"), w=write.WRITTEN),
             (PUBLISH_CONFLICTS_SHOWN * 50,)).fetchall()

@@ -101,7 +101,8 @@ def _source(lt: LiveTable, i: int, lo: int, hi: int) -> sql.Composed:
 
 
 def _statement(lt: LiveTable, stage: sql.Identifier) -> sql.Composable:
-    """The one statement that writes a staged batch and returns (id, k, op, d) written."""
+    """The one statement that writes a staged batch and returns (id, k, op, d, sent digest)
+    of every row written."""
     t = lt.ident
     names = [n for n, _ in _stage_columns(lt)]
     if lt.layout == "jsonb":
@@ -122,7 +123,7 @@ def _statement(lt: LiveTable, stage: sql.Identifier) -> sql.Composable:
         with u as (
             update {t} l set {sets} from {stage} s
             where s.op = 'update' and l.id = s.live_id and {digest} = s.exp_d
-            returning l.id::bigint as id, s.k, {digest} as d
+            returning l.id::bigint as id, s.k, {digest} as d, s.new_d
         ), i as (
             insert into {t} as l ({cols}) {overriding}
             select {vals} from {stage} s where s.op = 'insert'{guard}
@@ -133,10 +134,10 @@ def _statement(lt: LiveTable, stage: sql.Identifier) -> sql.Composable:
             where s.op = 'delete' and l.id = s.live_id and {digest} = s.exp_d
             returning l.id::bigint as id, s.k
         )
-        select id, k, 'update'::text, d from u
-        union all select i.id, s.k, 'insert', i.d from i
+        select id, k, 'update'::text, d, new_d from u
+        union all select i.id, s.k, 'insert', i.d, s.new_d from i
             join {stage} s on s.live_id = i.id and s.op = 'insert'
-        union all select id, k, 'delete', null::bigint from d
+        union all select id, k, 'delete', null::bigint, null::bigint from d
         ) to stdout (format binary)""").format(
         t=t, sets=sets, stage=stage, digest=digest, cols=cols, vals=vals, guard=guard,
         overriding=sql.SQL("overriding system value" if lt.identity_always else ""))
@@ -182,8 +183,8 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
     local.execute(sql.SQL("create index on {} (n)").format(todo))
     local.execute(sql.SQL("analyze {}").format(todo))
     local.execute(sql.SQL("drop table if exists {}").format(WRITTEN))
-    local.execute(sql.SQL("create temp table {} (id bigint, k bigint, op text, d bigint)")
-                  .format(WRITTEN))
+    local.execute(sql.SQL("create temp table {} (id bigint, k bigint, op text, d bigint, "
+                          "sent bigint)").format(WRITTEN))
     local.execute(sql.SQL("drop table if exists {}").format(APP_ROWS))
     local.execute(sql.SQL("create temp table {} (id bigint, k bigint, d bigint)").format(
         APP_ROWS))
@@ -206,16 +207,16 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
         out["batches"] += 1
         if on_batch is not None:
             on_batch(min(batch_rows, total - start))
+    local.execute(sql.SQL("create index on {} (id)").format(WRITTEN))
+    local.execute(sql.SQL("create index on {} (k)").format(WRITTEN))
     local.execute(sql.SQL("analyze {}").format(WRITTEN))
-    for op, n in local.execute(sql.SQL("select op, count(*) from {} group by 1").format(WRITTEN)):
+    for op, n, bad in local.execute(sql.SQL(
+            "select op, count(*), count(*) filter (where op <> 'delete' and d is distinct from "
+            "sent) from {} group by 1").format(WRITTEN)):
         out[op] = n
+        out["mismatched"] += bad
     out["changed_live"] = total - sum(out[k] for k in ("insert", "update", "delete"))
     _app_rows(local, tgt, lt, i, out["changed_live"])
-    out["mismatched"] = local.execute(sql.SQL(
-        "select count(*) from {w} w join {todo} t on t.op = w.op and "
-        "(case when w.op = 'insert' then t.k = w.k else t.live_id = w.id end) "
-        "where w.op <> 'delete' and w.d is distinct from t.local_d").format(
-        w=WRITTEN, todo=todo)).fetchone()[0]
     return out
 
 
@@ -233,8 +234,8 @@ def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, end: int
                 tgt.execute(sql.SQL("update {} set live_id = nextval({}::regclass) "
                                     "where op = 'insert'").format(
                     stage, sql.Literal(lt.sequence)))
-            db.pipe(tgt, write, local,
-                    sql.SQL("copy {} (id, k, op, d) from stdin (format binary)").format(WRITTEN))
+            db.pipe(tgt, write, local, sql.SQL(
+                "copy {} (id, k, op, d, sent) from stdin (format binary)").format(WRITTEN))
             if not atomic:
                 tgt.commit()
             return
@@ -264,7 +265,7 @@ def _app_rows(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable,
         return
     skipped = local.execute(sql.SQL("""
         select t.fk, t.k from {todo} t where t.op = 'insert' and not exists (
-            select 1 from {w} w where w.op = 'insert' and w.k = t.k)""").format(
+            select 1 from {w} w where w.k = t.k and w.op = 'insert')""").format(
         todo=_t("todo", i), w=WRITTEN)).fetchall()
     if not skipped:
         return

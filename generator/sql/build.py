@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
-from generator.config import ARRAY_ID_FACTOR, FN_SCHEMA, MAX_IDENT, UNMAPPED_COLUMN
+from generator.config import (
+    ARRAY_ID_FACTOR,
+    CLOSURE_MAX_DEPTH,
+    FN_SCHEMA,
+    MAX_IDENT,
+    UNMAPPED_COLUMN,
+)
 from generator.spec import RESERVED_PREFIXES, Column, Table
 from generator.transforms import TRANSFORMS
 
@@ -297,3 +303,75 @@ def ref_placeholder(name: str) -> str:
 def source_placeholder(v1_table: str) -> str:
     """Placeholder table name for ``{{ source('xano_v1', v1_table) }}``."""
     return f"__source__{v1_table}"
+
+
+# -- closure tables ------------------------------------------------------------------------------
+_CLOSURE = """
+WITH RECURSIVE links AS (
+  SELECT DISTINCT __from__ AS a, __to__ AS d FROM __rows__ AS v1
+), edges AS (
+  SELECT a, d FROM links WHERE a IS NOT NULL AND d IS NOT NULL AND a <> d
+), walk(ancestor, descendant, depth, path) AS (
+  SELECT a, d, 1, ARRAY[a, d] FROM edges
+  UNION ALL
+  SELECT e.a, w.descendant, w.depth + 1, ARRAY_PREPEND(e.a, w.path)
+  FROM walk AS w JOIN edges AS e ON e.d = w.ancestor
+  WHERE NOT e.a = ANY(w.path) AND w.depth < __max_depth__
+), pairs AS (
+  SELECT DISTINCT ON (ancestor, descendant) ancestor, descendant, depth, path
+  FROM walk ORDER BY ancestor, descendant, depth, path
+)
+SELECT __columns__ FROM pairs AS p
+"""
+"""A closure over the links of the V1 rows: every (ancestor, descendant) pair reachable, at
+its shortest depth, with the path of ids; a cycle stops its walk, and so does the depth limit.
+The placeholders become expressions (the link keys as literals, never as text)."""
+
+
+def closure_model(table: Table, rows: exp.Expression | None = None) -> exp.Expression:
+    """SELECT of a closure-grain V2 table over the V1 rows ``rows`` (default: CTE ``v1``).
+
+    The pair's id is a stable 60-bit digest of (ancestor, descendant), so a rebuilt closure
+    keeps its ids and only new or changed pairs are written.
+    """
+    from sqlglot import parse_one
+
+    a, b = table.links
+    to_bigint = TRANSFORMS["bigint"].function
+    value = {
+        "$id": parse_one("('x' || LEFT(MD5(p.ancestor::TEXT || '>' || p.descendant::TEXT), 15))"
+                         "::BIT(60)::BIGINT", dialect="postgres"),
+        "$ancestor": col("ancestor", "p"), "$descendant": col("descendant", "p"),
+        "$depth": col("depth", "p"), "$path": call("to_jsonb", col("path", "p")),
+    }
+    columns = [exp.alias_(value[c.v1_path], ident(c.name)) for c in table.columns]
+    source = rows if rows is not None else exp.to_table("v1")
+    tree = parse_one(_CLOSURE, dialect="postgres")
+
+    def fill(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.name in ("__from__", "__to__"):
+            key = a if node.name == "__from__" else b
+            return fn(to_bigint, arrow(col("xdo", "v1"), key))
+        if isinstance(node, exp.Column) and node.name == "__max_depth__":
+            return exp.Literal.number(CLOSURE_MAX_DEPTH)
+        if isinstance(node, exp.Table) and node.name == "__rows__":
+            return exp.Subquery(this=source, alias=exp.TableAlias(this=ident("v1"))) \
+                if not isinstance(source, exp.Table) else source.as_("v1", quoted=True)
+        return node
+
+    tree = tree.transform(fill)
+    tree.set("expressions", columns)  # the final SELECT's list (was __columns__)
+    return tree
+
+
+def closure_prune(table: Table) -> exp.Expression:
+    """DELETE the pairs a rebuilt closure no longer has (a link changed or went away)."""
+    rows = exp.select(col("id"), col("xdo")).from_(
+        exp.Table(this=ident(source_placeholder(table.v1_table))))
+    current = closure_model(table, rows)
+    id_name = next(c.name for c in table.columns if c.v1_path == "$id")
+    sub = (exp.select(exp.Literal.number(1))
+           .from_(exp.Subquery(this=current, alias=exp.TableAlias(this=ident("c"))))
+           .where(exp.EQ(this=col(id_name, "c"), expression=col(id_name, "t"))))
+    return exp.Delete(this=exp.to_table(THIS).as_("t", quoted=True),
+                      where=exp.Where(this=exp.Not(this=exp.Exists(this=sub))))

@@ -165,3 +165,13 @@ where not exists (
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
+
+
+{% test xano_unique_combination(model, columns) %}
+{#- no two rows share these columns (a closure table's (ancestor, descendant) pair): failing
+    rows are the repeated combinations -#}
+select {% for c in columns %}{{ adapter.quote(c) }}, {% endfor %}count(*) as rows
+from {{ model }}
+group by {% for c in columns %}{{ adapter.quote(c) }}{% if not loop.last %}, {% endif %}{% endfor %}
+having count(*) > 1
+{% endtest %}
