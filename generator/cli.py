@@ -245,6 +245,40 @@ def spec_draft(v1: str, v2_table: str | None) -> None:
         click.echo(line)
 
 
+@spec.command("evidence")
+@click.pass_context
+def spec_evidence(ctx: click.Context) -> None:
+    """Check every mapped column against the live V2's own data (after `mirror
+    --v2-workspace N` and a sync): the share of records present on both sides whose live
+    value equals the transformed V1 value; propose V1 keys for contradicted columns and for
+    live columns the spec does not fill.
+
+    Writes seeds/xano_mapping_evidence.csv, prints a summary per V2 table, exits 1 when a
+    mapped column is contradicted. Sensitive columns are compared by hash; no value is printed.
+    """
+    from generator import evidence
+    from generator.inventory import read_inventory
+    from generator.live import live_tables
+    from generator.spec import load_spec
+
+    root = dbmod.project_root()
+    spec = load_spec(root)
+    with dbmod.connect(_target(ctx)) as conn:
+        rows = evidence.gather(conn, spec, read_inventory(root), live_tables(spec, 0))
+    if not rows:
+        raise click.ClickException("no live V2 copy to compare with: run `python -m generator "
+                                   "mirror --v2-workspace N` and `python -m generator sync` "
+                                   "first")
+    evidence.write(root, rows)
+    for line in views.evidence_lines(rows):
+        click.echo(line)
+    bad = [e for e in rows if e.verdict == "contradicted"]
+    if bad:
+        raise click.ClickException(
+            f"{len(bad)} mapped column(s) contradicted by the live V2: "
+            + ", ".join(f"{e.v2_table}.{e.v2_column}" for e in bad))
+
+
 # -- sync / status / demo ------------------------------------------------------------------------
 @cli.command()
 @click.option("--select", "select", default=None, metavar="DOMAIN|TABLE",

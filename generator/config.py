@@ -50,6 +50,20 @@ TOLERANCE = 0.05
 REJECT_FAIL_SHARE = 0.05
 """Rejects above this share of a key's V1 values fail the build (below: a warning)."""
 
+# -- mapping evidence (``spec evidence``) --------------------------------------------------------
+EVIDENCE_CONFIRMED = 0.99
+"""A mapped column is confirmed when at least this share of matched rows agree."""
+EVIDENCE_CONTRADICTED = 0.90
+"""... and contradicted below this share (with at least EVIDENCE_MIN_ROWS matched rows)."""
+EVIDENCE_MIN_ROWS = 20
+"""Fewer matched rows than this: no evidence."""
+EVIDENCE_PROPOSE = 0.95
+"""A V1 key and transform are proposed for a live column when they agree on this share."""
+EVIDENCE_SAMPLE = 5_000
+"""Matched rows a proposal search reads per V2 table (a deterministic subset: lowest ids)."""
+EVIDENCE_FILE = "seeds/xano_mapping_evidence.csv"
+"""What ``spec evidence`` found per V2 column (read by the guide, dbt docs, dashboard)."""
+
 # -- identifiers and ids ---------------------------------------------------------------------------
 MAX_IDENT = 63
 """PostgreSQL's identifier limit in bytes (longer names are truncated by the server)."""

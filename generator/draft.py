@@ -35,17 +35,10 @@ from generator.coverage import coverage
 from generator.errors import SpecError
 from generator.inventory import Inventory, KeyProfile, read_exact
 from generator.keypath import ancestors, format_path, is_sensitive, parse_path, path_kind
+from generator.profile import candidates, fits
 from generator.spec import RESERVED_PREFIXES, Spec, Table
+from generator.transforms import TRANSFORMS
 
-INFERRED = {
-    "boolean": ("boolean", "boolean"),
-    "timestamptz": ("epoch_ms", "timestamptz"),
-    "bigint": ("bigint", "bigint"),
-    "numeric": ("numeric", "numeric"),
-    "date": ("date", "date"),
-    "jsonb": ("jsonb", "jsonb"),
-}
-"""Inferred type -> (transform, V2 type); anything else is text."""
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
 
 
@@ -83,7 +76,10 @@ def unique_name(base: str, taken: set[str]) -> str:
 
 
 def _type_of(p: KeyProfile) -> tuple[str, str]:
-    return INFERRED.get(p.inferred_type, ("text", "text"))
+    """The most specific transform whose rejects stay under the sync's reject share (the
+    inference ``spec evidence`` proposes from too); text when none does."""
+    first = next(iter(candidates(p)), "text")
+    return first, TRANSFORMS[first].v2_type
 
 
 def _container(p: KeyProfile) -> bool:
@@ -146,8 +142,10 @@ def _column(table: str, name: str, path: str, transform: str, v2_type: str, null
 
 
 def _description(p: KeyProfile, v2_type: str) -> str:
-    fit = 1 - p.drift_share
-    return (f"Draft from discovery: {v2_type}, {fit:.0%} of {p.values:,} values fit "
+    kind = {"timestamptz": "timestamptz", "jsonb": "jsonb"}.get(v2_type, v2_type)
+    fitting = fits(p).get(kind, p.values) if p.values else 0
+    share = fitting / p.values if p.values else 0.0
+    return (f"Draft from discovery: {v2_type}, {share:.0%} of {p.values:,} values fit "
             f"(inferred {p.inferred_type or 'nothing: no values'}); review")
 
 

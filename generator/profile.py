@@ -103,6 +103,43 @@ def infer_type(p: KeyProfile) -> tuple[str, float]:
     return "jsonb", 0.0
 
 
+CANDIDATES = (("boolean", "boolean"), ("timestamptz", "epoch_ms"), ("bigint", "bigint"),
+              ("numeric", "numeric"), ("date", "date"), ("text", "text"), ("jsonb", "jsonb"))
+"""(type of :func:`fits`, transform) from the most to the least specific."""
+
+
+def candidates(p: KeyProfile) -> list[str]:
+    """The transforms that can read a key's values, most specific first, each keeping the
+    values it would reject under the share that fails a sync (REJECT_FAIL_SHARE).
+
+    ``spec draft`` takes the first; ``spec evidence`` tries them all against the live V2. A
+    boolean or a timestamp is only a candidate when the values are mostly of that nature (a
+    0/1 integer alone is not a boolean).
+
+    >>> candidates(KeyProfile("t", "k", "top", occurrences=100, n_number=90, num_integer=90,
+    ...                       n_string=10, str_integer=0))
+    ['text', 'jsonb']
+    >>> candidates(KeyProfile("t", "k", "top", occurrences=100, n_number=99, num_integer=99,
+    ...                       n_string=1))
+    ['bigint', 'numeric', 'text', 'jsonb']
+    """
+    from generator.config import REJECT_FAIL_SHARE
+
+    total = p.values
+    if total <= 0:
+        return []
+    f = fits(p)
+    out = []
+    for kind, transform in CANDIDATES:
+        if kind == "boolean" and p.n_boolean * 2 < total:
+            continue
+        if kind == "timestamptz" and (p.num_epoch_ms + p.num_epoch_s) * 2 < total:
+            continue
+        if (total - f[kind]) / total < REJECT_FAIL_SHARE:
+            out.append(transform)
+    return out
+
+
 def finalize(p: KeyProfile, example: object | None, sensitive_patterns: list[str]) -> None:
     """Set inferred type, drift, sensitivity and the (masked, shortened) example."""
     p.inferred_type, p.drift_share = infer_type(p)

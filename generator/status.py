@@ -140,11 +140,20 @@ def _live_fields(state: dict | None, expected: int | None) -> dict:
 
 def status_rows(target: db.Target, root: Path) -> list[dict]:
     """Every V1 and V2 table with counts, expected counts, gap and last sync; then, when the
-    last sync failed, its explained problems (rows of layer ``problem``)."""
+    last sync failed, its explained problems (rows of layer ``problem``); then the mapped
+    columns the live V2's data contradicts (``spec evidence``; rows of layer ``evidence``)."""
+    from generator.evidence import read as read_evidence
+
     with db.connect(target) as conn:
         rows = collect_status(conn, load_spec(root))
         rows += [{"layer": "problem", "table": p["v2_table"], **p} for p in last_problems(conn)]
-        return rows
+    rows += [{"layer": "evidence", "table": e.v2_table, "column": e.v2_column,
+              "v1_path": e.v1_path, "transform": e.transform, "matched": e.matched,
+              "agreeing": e.agreeing, "verdict": e.verdict,
+              "proposed_v1_path": e.proposed_v1_path or None,
+              "proposed_transform": e.proposed_transform or None}
+             for e in read_evidence(root).values() if e.verdict == "contradicted"]
+    return rows
 
 
 def outside_tolerance(rows: list[dict]) -> list[dict]:

@@ -63,7 +63,7 @@ def print_status(rows: list[dict]) -> None:
     for col in cols + ["last sync"]:
         t.add_column(col, justify="right" if col not in ("layer", "table") else "left")
     problems = [r for r in rows if r["layer"] == "problem"]
-    for r in (r for r in rows if r["layer"] != "problem"):
+    for r in (r for r in rows if r["layer"] in ("v1", "v2")):
         ok = r.get("within_tolerance", True) and r.get("live_within_tolerance", True)
         colour = "" if r["layer"] == "v1" else ("green" if ok else "red")
         cells = [r["layer"], r["table"] + ("" if r.get("main", True) else "  (split)"),
@@ -87,6 +87,12 @@ def print_status(rows: list[dict]) -> None:
                 "matched", "to_insert", "to_update", "duplicates", "orphans", "collisions",
                 "blocked", "conflicts")))
         Console(width=160).print(t)
+    for r in (r for r in rows if r["layer"] == "evidence"):
+        share = r["agreeing"] / r["matched"] if r["matched"] else 0
+        print(f"contradicted by the live V2 (spec evidence): {r['table']}.{r['column']} <- "
+              f"{r['v1_path']} ({r['transform']}): {share:.0%} of {r['matched']:,} rows agree"
+              + (f"; proposed {r['proposed_v1_path']} ({r['proposed_transform']})"
+                 if r["proposed_v1_path"] else ""))
     if problems:
         print(f"last sync (run {problems[0]['run_id']}) stopped:")
         for p in problems:
@@ -171,6 +177,29 @@ def draft_lines(result: Draft, written: list[str]) -> list[str]:
     out.append(f"appended {len(result.tables)} table row(s) and {len(result.columns)} column "
                f"row(s) to {', '.join(written)}; review the diff, then `python -m generator`"
                if written else "nothing to draft: every key is claimed or ignored")
+    return out
+
+
+def evidence_lines(rows) -> list[str]:
+    """Per V2 table the verdict counts, then one line per contradicted column and proposal
+    (names, shares and key paths only: never a value)."""
+    from generator.evidence import VERDICTS, summary
+
+    out = []
+    for table, counts in summary(rows).items():
+        parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+        out.append(f"{table:<26} {parts}" + (f"; {counts['proposed']} proposal(s)"
+                                             if counts["proposed"] else ""))
+    for e in rows:
+        if e.verdict == "contradicted":
+            share = e.agreeing / e.matched if e.matched else 0
+            out.append(f"contradicted {e.v2_table}.{e.v2_column} <- {e.v1_path} ({e.transform}): "
+                       f"{e.agreeing:,} of {e.matched:,} matched rows agree ({share:.1%})")
+        if e.proposed_v1_path:
+            out.append(f"proposed {e.v2_table}.{e.v2_column} <- {e.proposed_v1_path} "
+                       f"({e.proposed_transform}): agrees on {e.proposed_agreement:.1%} of "
+                       f"{e.matched:,} rows")
+    out.append(f"wrote seeds/xano_mapping_evidence.csv ({len(rows)} column(s))")
     return out
 
 

@@ -78,10 +78,13 @@ class Dashboard:
             out["coverage"] = data.coverage(spec, inventory)
         if "scale" in parts:
             out["scale"] = data.scale(read_census(self.root))
+        if "evidence" in parts:
+            out["evidence"] = data.evidence(self.root)
         return _jsonable(out)
 
 
-ALL = ("counts", "story", "runs", "integrity", "coverage", "rejects", "scale", "publish")
+ALL = ("counts", "story", "runs", "integrity", "coverage", "rejects", "scale", "publish",
+       "evidence")
 LIVE_ENV = ("XANO_SOURCE_DSN", "XANO_TARGET_DSN", "XANO_V2_WORKSPACE")
 """Env vars that, all set, make the sync button run mirror -> sync -> publish."""
 

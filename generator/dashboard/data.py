@@ -205,6 +205,24 @@ def coverage(spec: specmod.Spec, inventory: Inventory) -> dict:
     return {"tables": out, "summary": summary}
 
 
+def evidence(root) -> dict:
+    """What ``spec evidence`` found: verdict counts per V2 table, every column's verdict,
+    proposals (key paths and shares only: no value is ever stored)."""
+    from generator.evidence import VERDICTS, read, summary
+
+    rows = list(read(root).values())
+    return {"verdicts": list(VERDICTS), "summary": summary(rows),
+            "columns": [{"table": e.v2_table, "column": e.v2_column, "v1_path": e.v1_path,
+                         "transform": e.transform, "matched": e.matched,
+                         "agreeing": e.agreeing, "verdict": e.verdict,
+                         "proposed_v1_path": e.proposed_v1_path,
+                         "proposed_transform": e.proposed_transform,
+                         "proposed_agreement": e.proposed_agreement}
+                        for e in sorted(rows, key=lambda e: (
+                            VERDICTS.index(e.verdict) if e.verdict in VERDICTS else 9,
+                            e.v2_table, e.v2_column))]}
+
+
 def _drift(share: float) -> str:
     """Drift share as the inventory file writes it (4 decimals)."""
     return f"{share:.4f}"

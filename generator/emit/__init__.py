@@ -27,6 +27,7 @@ from generator.config import (
 from generator.coverage import Coverage, coverage, unclaimed_lines
 from generator.emit import audit, guide, models
 from generator.errors import CoverageError
+from generator.evidence import read as read_evidence
 from generator.inventory import Inventory, read_inventory
 from generator.spec import Spec, load_spec
 
@@ -63,7 +64,8 @@ def fill_yaml_blocks(text: str, blocks: dict[str, str]) -> str:
     return _YAML_BLOCK.sub(sub, text)
 
 
-def render_project(spec: Spec, inventory: Inventory, cov: Coverage) -> dict[str, str]:
+def render_project(spec: Spec, inventory: Inventory, cov: Coverage,
+                   evidence: dict | None = None) -> dict[str, str]:
     """Every generated file of the dbt project section (relative path -> text)."""
     unmapped = cov.unmapped_keys()
     files: dict[str, str] = {
@@ -75,7 +77,7 @@ def render_project(spec: Spec, inventory: Inventory, cov: Coverage) -> dict[str,
     }
     for domain in dict.fromkeys(t.domain for t in spec.tables):
         files[f"models/v2/{domain}/_{domain}__models.yml"] = models.domain_yaml(
-            spec, domain, unmapped)
+            spec, domain, unmapped, evidence or {})
     for t in spec.tables:
         un = unmapped.get(t.v1_table, []) if t.is_main else []
         files[f"models/v2/{t.domain}/{t.name}.sql"] = models.model_sql(t, spec.v1(t.v1_table), un)
@@ -109,11 +111,12 @@ def build_files(root: Path, allow_unmapped: bool = False,
     for v1, keys in cov.unmapped_keys().items():
         warn(f"warning: {len(keys)} unclaimed key(s) of V1 {v1} preserved in "
              f"{spec.main_table(v1).name}.{UNMAPPED_COLUMN}")
-    files = render_project(spec, inventory, cov)
+    seen = read_evidence(root)
+    files = render_project(spec, inventory, cov, seen)
     files.update(_refreshed(root, GUIDE_FILE, lambda text: guide.fill(text, {
         "scale": guide.scale_block(spec, inventory),
         "census": guide.census_block(read_census(root)),
-        "mapping": guide.mapping_block(spec),
+        "mapping": guide.mapping_block(spec, seen),
         "ignored": guide.ignored_block(spec, cov),
         "transforms": guide.transforms_block()})))
     files.update(_refreshed(root, DBT_PROJECT_FILE, lambda text: fill_yaml_blocks(

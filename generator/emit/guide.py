@@ -124,8 +124,28 @@ def closure_text(t: Table) -> str:
             f"direct link; cycles and chains deeper than {CLOSURE_MAX_DEPTH} links are cut)")
 
 
-def mapping_block(spec: Spec) -> str:
-    """Per domain and V2 table: every column with its V1 key path, transform and type."""
+def evidence_text(e) -> str:
+    """A column's live evidence in words (``spec evidence``); '' when there is none.
+
+    >>> from generator.evidence import ColumnEvidence
+    >>> evidence_text(ColumnEvidence("u", "c", "k", "text", 200, 24, "contradicted", "k2", "trim", 0.99))
+    'contradicted (24 of 200 live rows agree); proposed `k2` (`trim`, 99% agree)'
+    """
+    if e is None:
+        return ""
+    text = e.verdict
+    if e.agreeing is not None and e.matched:
+        text += f" ({e.agreeing:,} of {e.matched:,} live rows agree)"
+    if e.proposed_v1_path:
+        text += (f"; proposed `{e.proposed_v1_path}` (`{e.proposed_transform}`, "
+                 f"{e.proposed_agreement:.0%} agree)")
+    return text
+
+
+def mapping_block(spec: Spec, evidence: dict | None = None) -> str:
+    """Per domain and V2 table: every column with its V1 key path, transform, type and (after
+    ``spec evidence``) what the live V2's data says of it."""
+    evidence = evidence or {}
     out = []
     for domain in dict.fromkeys(t.domain for t in spec.tables):
         out.append(f"### Domain `{domain}`\n")
@@ -140,8 +160,8 @@ def mapping_block(spec: Spec) -> str:
                           else "main table of the domain." if t.is_main else
                           "derived table of the domain.")
                        + f" Live table: {live_text(t)}.\n")
-            out.append("| column | V1 key path | transform | type | notes |")
-            out.append("|---|---|---|---|---|")
+            out.append("| column | V1 key path | transform | type | live evidence | notes |")
+            out.append("|---|---|---|---|---|---|")
             for c in t.columns:
                 notes = [_cell(c.description)]
                 if c.sensitive:
@@ -150,8 +170,18 @@ def mapping_block(spec: Spec) -> str:
                     notes.append(f"→ `{c.references}.id`")
                 if t.parent and c.name == t.parent_column:
                     notes.append(f"FK → `{t.parent}.id`")
+                seen = evidence_text(evidence.get((t.name, c.name))) or "-"
                 out.append(f"| `{c.name}` | {_code(c.v1_path)} | `{c.transform}` | "
-                           f"`{c.v2_type}` | {'; '.join(notes)} |")
+                           f"`{c.v2_type}` | {_cell(seen)} | {'; '.join(notes)} |")
+            extra = [e for (tn, _), e in sorted(evidence.items())
+                     if tn == t.name and e.verdict == "unmapped"]
+            if extra:
+                out.append("")
+                out.append("Live columns the spec does not fill: " + "; ".join(
+                    f"`{e.v2_column}`" + (f" (proposed `{e.proposed_v1_path}`, "
+                                          f"`{e.proposed_transform}`, "
+                                          f"{e.proposed_agreement:.0%} agree)"
+                                          if e.proposed_v1_path else "") for e in extra) + ".")
             out.append("")
     return "\n".join(out)
 

@@ -117,7 +117,7 @@ def changed_rows(t: Table) -> str:
     return f"xano_changed:{t.v1_table}:{'id' if t.grain == 'row' else t.parent_column}"
 
 
-def _column_entry(t: Table, c: Column) -> dict:
+def _column_entry(t: Table, c: Column, evidence: dict | None = None) -> dict:
     entry: dict = {"name": c.name, "description": column_doc(t, c), "data_type": c.v2_type}
     constraints: list[dict] = []
     tests: list = []
@@ -145,11 +145,17 @@ def _column_entry(t: Table, c: Column) -> dict:
         entry["data_tests"] = tests
     entry["meta"] = {"v1_path": jinja_literal(c.v1_path), "transform": c.transform,
                      "sensitive": c.sensitive}
+    seen = (evidence or {}).get((t.name, c.name))
+    if seen is not None:
+        entry["meta"]["live_evidence"] = {
+            "verdict": seen.verdict, "matched": seen.matched, "agreeing": seen.agreeing,
+            "proposed_v1_path": jinja_literal(seen.proposed_v1_path) or None,
+            "proposed_transform": seen.proposed_transform or None}
     return entry
 
 
-def _model_entry(t: Table, unmapped: list[str]) -> dict:
-    columns = [_column_entry(t, c) for c in t.columns]
+def _model_entry(t: Table, unmapped: list[str], evidence: dict | None = None) -> dict:
+    columns = [_column_entry(t, c, evidence) for c in t.columns]
     if t.is_main and unmapped:
         columns.append({
             "name": UNMAPPED_COLUMN, "data_type": "jsonb",
@@ -198,9 +204,11 @@ def _model_entry(t: Table, unmapped: list[str]) -> dict:
             "data_tests": model_tests, "columns": columns}
 
 
-def domain_yaml(spec: Spec, domain: str, unmapped: dict[str, list[str]]) -> str:
-    """Models, contracts, constraints and tests of one domain."""
-    models = [_model_entry(t, unmapped.get(t.v1_table, []) if t.is_main else [])
+def domain_yaml(spec: Spec, domain: str, unmapped: dict[str, list[str]],
+                evidence: dict | None = None) -> str:
+    """Models, contracts, constraints and tests of one domain (column meta: the live evidence
+    of ``spec evidence``, when it ran)."""
+    models = [_model_entry(t, unmapped.get(t.v1_table, []) if t.is_main else [], evidence)
               for t in spec.tables if t.domain == domain]
     return yaml_doc({"version": 2, "models": models})
 
@@ -269,5 +277,11 @@ def seeds_yaml() -> str:
                                       "feeds")}}}},
         {"name": "xano_sensitive_keys", "description": "Masking rule: sensitive key patterns.",
          "config": {"column_types": {"pattern": "text", "reason": "text"}}},
+        {"name": "xano_mapping_evidence",
+         "description": "What the live V2's data says of each mapped column (spec evidence).",
+         "config": {"column_types": {**{c: "text" for c in (
+             "v2_table", "v2_column", "v1_path", "transform", "verdict", "proposed_v1_path",
+             "proposed_transform")}, "matched": "bigint", "agreeing": "bigint",
+             "proposed_agreement": "numeric"}}},
     ]
     return yaml_doc({"version": 2, "seeds": seeds})

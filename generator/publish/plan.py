@@ -313,18 +313,20 @@ def place(local: psycopg.Connection, i: int, main: bool, inserted: str) -> None:
     local.execute(sql.SQL("analyze {}").format(_t("place", i)))
 
 
-def analyze_copies(local: psycopg.Connection, lts: list[LiveTable]) -> dict[str, dict | str]:
-    """Identity figures of each live table's local copy (``mirror --v2-workspace``) against
-    the local V2, parents first: per V2 table its :func:`figures` (plus ``live_only``), or
-    the layout problems that keep it from being published. Tables whose local V2 is not built
-    yet are left out."""
+def pair_copies(local: psycopg.Connection, lts: list[LiveTable]
+                ) -> dict[str, tuple[int, LiveTable] | str]:
+    """Plan each live table's local copy (``mirror --v2-workspace``) against the local V2,
+    parents first, in temp tables of this session (``pub_pair_<i>``: which copy row is which
+    local row): per V2 table (its index, the copy as a resolved LiveTable), or the layout
+    problems that keep it from being published. Tables whose local V2 is not built yet, or
+    whose parent could not be planned, are left out."""
     from generator import catalog
     from generator.config import LIVE_SCHEMA, V2_SCHEMA
     from generator.live import resolve
     from generator.publish.audit import ensure_audit
 
     ensure_audit(local)
-    out: dict[str, dict | str] = {}
+    out: dict[str, tuple[int, LiveTable] | str] = {}
     index: dict[str, int] = {}
     for i, lt in enumerate(lts):
         name = lt.table.name
@@ -340,9 +342,22 @@ def analyze_copies(local: psycopg.Connection, lts: list[LiveTable]) -> dict[str,
         load_live(local, None, copy, i)
         classify(local, copy, i, parent, parent, PlanOptions())
         place(local, i, lt.grain == "main", "planned")
-        c = counts(local, i)
-        out[name] = figures(c) | {"live_only": sum(c.get(a, 0) for a in LIVE_SIDE)}
+        out[name] = (i, copy)
         index[name] = i
+    return out
+
+
+def analyze_copies(local: psycopg.Connection, lts: list[LiveTable]) -> dict[str, dict | str]:
+    """Identity figures of each live table's local copy against the local V2 (see
+    :func:`pair_copies`): per V2 table its :func:`figures` (plus ``live_only``), or the layout
+    problems that keep it from being published."""
+    out: dict[str, dict | str] = {}
+    for name, found in pair_copies(local, lts).items():
+        if isinstance(found, str):
+            out[name] = found
+            continue
+        c = counts(local, found[0])
+        out[name] = figures(c) | {"live_only": sum(c.get(a, 0) for a in LIVE_SIDE)}
     return out
 
 

@@ -202,9 +202,32 @@ def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -
         report = report_of(res)
         states = monitor.states.values()
         bad = [s.name for s in states if s.status not in ("success", "pass", "unchanged")]
-        failed_tests = sum(s.tests["fail"] for s in states)
         raise BuildFailed(f"models not built: {', '.join(bad)}" if bad else
-                          f"{failed_tests} error-severity test(s) failed", report)
+                          failure_summary(report), report)
+
+
+def failure_summary(report: BuildReport) -> str:
+    """The first line of a build whose models built but whose tests failed: how many, and what
+    kind (a reject share above the limit is named as such, not as a V2 table's test).
+
+    >>> o = TestOutcome("t", "xano_reject_share_below", "xano_accounting__user", "", 2, "fail",
+    ...                 "r", {}, "")
+    >>> failure_summary(BuildReport([o]))
+    '1 error-severity test(s) failed: rejects above the limit in user (2 column(s))'
+    """
+    kinds: list[str] = []
+    for o in report.outcomes:
+        if o.test == "xano_reject_share_below":
+            v1 = o.model.removeprefix("xano_accounting__")
+            kinds.append(f"rejects above the limit in {v1} ({o.failures} column(s))")
+        elif o.test == "xano_accounting_balances":
+            kinds.append(f"value accounting off in {o.model.removeprefix('xano_accounting__')}")
+        else:
+            kinds.append(f"{o.test} on {o.model or o.name}")
+    head = f"{len(report.outcomes)} error-severity test(s) failed"
+    shown = list(dict.fromkeys(kinds))
+    return head + (": " + "; ".join(shown[:5]) + ("; …" if len(shown) > 5 else "")
+                   if shown else "")
 
 
 def seed(target: db.Target, root: Path) -> None:
