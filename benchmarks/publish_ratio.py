@@ -2,17 +2,18 @@
 
 Builds the synthetic workspace at --scale in a scratch database of the default server (fixtures,
 then `dbt run` of the V2 models), starts a second embedded server as the live Xano instance with
-empty V2 tables (`public.mvpw2_<V2 id>`: id bigserial primary key, xdo jsonb) in two databases,
-and measures:
+empty V2 tables in Xano's standard SQL columns (`public.mvpw5_<V2 id>`, timestamps as epoch-ms
+bigint) in two databases, and measures:
 
-1. plain COPY: every local V2 row, converted to Xano's xdo, COPYed into the first database's
-   tables (no planning, no checks, no audit): the floor for moving these rows;
-2. full publish into the second database (empty V2): plan, COPY, sequences, commit, read-back,
-   audit;
+1. plain COPY: every local V2 row, converted to the live column types, COPYed into the first
+   database's tables (no planning, no identity, no checks, no audit): the floor for moving
+   these rows;
+2. full publish into the second database (empty V2): plan, batched writes, sequences,
+   read-back, record;
 3. a publish with nothing changed (must write 0 rows);
 4. a publish after 1% of the rows of every local V2 table changed.
 
-Prints times and the ratios of issue 17 (full publish / plain COPY <= 2; 1%-change publish /
+Prints times and the ratios of issue 26 (full publish / plain COPY <= 2; 1%-change publish /
 full publish <= 0.1). The publish runs with force=True: the local V2 is built by `dbt run`, not by
 an audited sync. Usage: python benchmarks/publish_ratio.py --scale 10
 """
@@ -34,13 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 from generator import db as dbmod  # noqa: E402
 from generator.fixtures import create_workspace  # noqa: E402
-from generator.live import live_tables, payload  # noqa: E402
-from generator.publish.plan import pipe  # noqa: E402
+from generator.baseline import create_live_table  # noqa: E402
+from generator.live import live_tables, resolve  # noqa: E402
 from generator.publish.run import PublishOptions, publish  # noqa: E402
 from generator.spec import load_spec  # noqa: E402
 from generator.sync.runner import dbt_invoke  # noqa: E402
 
-WS = 2
+WS = 5
 CHANGE = {"text": "coalesce({c}, '') || '*'", "boolean": "not coalesce({c}, false)",
           "bigint": "coalesce({c}, 0) + 1", "numeric": "coalesce({c}, 0) + 1",
           "timestamptz": "coalesce({c}, now()) + interval '1 second'",
@@ -54,9 +55,8 @@ def _live_db(admin: dbmod.Target, name: str, spec) -> dbmod.Target:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     target = dbmod.Target(dict(admin.params, dbname=name))
     with dbmod.connect(target) as conn:
-        for lt in live_tables(spec, WS):
-            conn.execute(sql.SQL("create table {} (id bigserial primary key, xdo jsonb)")
-                         .format(lt.ident))
+        for i, lt in enumerate(live_tables(spec, WS)):
+            create_live_table(conn, lt, i)
     return target
 
 
@@ -118,9 +118,14 @@ def main() -> None:
         t0 = time.perf_counter()
         with dbmod.connect(local) as src, dbmod.connect(plain, autocommit=False) as dst:
             for lt in live_tables(spec, WS):
-                pipe(src, sql.SQL("copy (select v.id, {p} from {t} v) to stdout (format binary)")
-                     .format(p=payload(lt, "v"), t=lt.local),
-                     dst, sql.SQL("copy {} (id, xdo) from stdin (format binary)").format(lt.ident))
+                lt, _ = resolve(dst, lt)
+                cols = sql.SQL(", ").join(map(sql.Identifier, ["id", *(c.name for c in
+                                                                       lt.fields)]))
+                dbmod.pipe(src, sql.SQL("copy (select v.id, {} from {} v) to stdout "
+                                        "(format binary)").format(
+                    sql.SQL(", ").join(lt.local_values("v")), lt.local),
+                    dst, sql.SQL("copy {} ({}) from stdin (format binary)").format(lt.ident,
+                                                                                   cols))
             dst.commit()
         t_copy = time.perf_counter() - t0
 

@@ -77,8 +77,13 @@ def _key(i: int) -> sql.SQL:
                    "id bigserial primary key")
 
 
-def _ddl(live: psycopg.Connection, t: Table, lt, i: int,
-         types: Mapping[str, str]) -> list[tuple[str, str]]:
+def create_live_table(live: psycopg.Connection, lt, i: int,
+                      types: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(Re)create one live V2 table in Xano's standard SQL columns (timestamps as epoch-ms
+    bigint; ``types`` overrides a V2 type or a ``table.column``); returns (column, type) of
+    the columns besides ``id``. ``i`` picks an identity or a serial for ``id``."""
+    types = types or {}
+    t = lt.table
     rel = lt.ident
     cols = [(c.name, types.get(f"{t.name}.{c.name}") or types.get(c.v2_type)
              or LIVE_TYPES.get(c.v2_type, c.v2_type)) for c in t.columns if c.name != "id"]
@@ -119,17 +124,19 @@ def _stage(local: psycopg.Connection, live: psycopg.Connection, t: Table,
 
 def lay_live_v2(local: psycopg.Connection, live: psycopg.Connection, spec: Spec,
                 workspace: int = DEFAULT_WORKSPACE, scale: float = 1.0,
-                types: Mapping[str, str] | None = None) -> list[str]:
+                types: Mapping[str, str] | None = None,
+                tables: list[Table] | None = None) -> list[str]:
     """Lay the baseline live V2 onto ``live`` from the local V2 built on ``local`` (the two may
     be one database); ``types`` overrides the live type of a V2 type or of one column
-    (``table.column``; tests). Returns summary lines."""
+    (``table.column``; tests); ``tables`` lays only those V2 tables (their parents among
+    them). Returns summary lines."""
     types = types or {}
     lines = []
     placed: dict[str, sql.Identifier] = {}
-    for i, lt in enumerate(live_tables(spec, workspace)):
+    for i, lt in enumerate(live_tables(spec, workspace, tables)):
         t = lt.table
         rel = lt.ident
-        cols = _ddl(live, t, lt, i, types)
+        cols = create_live_table(live, lt, i, types)
         stage = _stage(local, live, t, cols)
         names = sql.SQL(", ").join(sql.Identifier(n) for n, _ in cols)
         svals = sql.SQL(", ").join(sql.Identifier("s", n) for n, _ in cols)
