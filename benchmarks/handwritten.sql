@@ -6,6 +6,139 @@
 drop schema if exists bench_hand cascade;
 create schema bench_hand;
 -- @section a
+-- V1 participant (mvpw1_61): one pass, 1 V2 table(s)
+create table bench_hand."participant" ("id" bigint, "transaction_id" bigint, "agent_id" bigint, "user_id" bigint, "role" text, "split_pct" numeric, "amount" numeric, "paid" boolean, "paid_at" timestamptz, "status" text, "notes" text, "commission_type" text, "cap_contribution" numeric, "fee_amount" numeric, "tax_withheld" numeric, "approved_by_user_id" bigint, "approved_at" timestamptz, "invoice_number" text, "created_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
+with src as materialized (
+SELECT
+  "v1"."id",
+  "xano_fn".to_bigint("r"."transaction_id") AS "participant__transaction_id",
+  "xano_fn".to_bigint("r"."agent_id") AS "participant__agent_id",
+  "xano_fn".to_bigint("r"."user_id") AS "participant__user_id",
+  "xano_fn".to_text("r"."role") AS "participant__role",
+  "xano_fn".to_numeric("r"."split_pct") AS "participant__split_pct",
+  "xano_fn".to_numeric("r"."amount") AS "participant__amount",
+  "xano_fn".to_boolean("r"."paid") AS "participant__paid",
+  "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") AS "participant__paid_at",
+  "xano_fn".to_text("r"."status") AS "participant__status",
+  "xano_fn".to_text("r"."notes") AS "participant__notes",
+  "xano_fn".to_text("r"."commission_type") AS "participant__commission_type",
+  "xano_fn".to_numeric("r"."cap_contribution") AS "participant__cap_contribution",
+  "xano_fn".to_numeric("r"."fee_amount") AS "participant__fee_amount",
+  "xano_fn".to_numeric("r"."tax_withheld") AS "participant__tax_withheld",
+  "xano_fn".to_bigint("r"."approved_by_user_id") AS "participant__approved_by_user_id",
+  "xano_fn".epoch_ms_to_timestamptz("r"."approved_at") AS "participant__approved_at",
+  "xano_fn".trim_text("r"."invoice_number") AS "participant__invoice_number",
+  "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "participant__created_at",
+  "xano_fn".to_bigint("r"."created_by_user_id") AS "participant__created_by_user_id",
+  "xano_fn".to_bigint("r"."updated_by_user_id") AS "participant__updated_by_user_id",
+  "xano_fn".to_text("r"."source_system") AS "participant__source_system",
+  "xano_fn".to_text("r"."external_id") AS "participant__external_id",
+  "xano_fn".to_boolean("r"."deleted") AS "participant__deleted",
+  "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "participant__deleted_at",
+  "xano_fn".to_bigint("r"."version") AS "participant__version"
+FROM xano_v1."mvpw1_61" AS "v1"
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "transaction_id" JSONB,
+  "agent_id" JSONB,
+  "user_id" JSONB,
+  "role" JSONB,
+  "split_pct" JSONB,
+  "amount" JSONB,
+  "paid" JSONB,
+  "paid_at" JSONB,
+  "status" JSONB,
+  "notes" JSONB,
+  "commission_type" JSONB,
+  "cap_contribution" JSONB,
+  "fee_amount" JSONB,
+  "tax_withheld" JSONB,
+  "approved_by_user_id" JSONB,
+  "approved_at" JSONB,
+  "invoice_number" JSONB,
+  "created_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB
+)
+  ON TRUE
+),
+i0 as (
+    insert into bench_hand."participant" select src.id, src."participant__transaction_id", src."participant__agent_id", src."participant__user_id", src."participant__role", src."participant__split_pct", src."participant__amount", src."participant__paid", src."participant__paid_at", src."participant__status", src."participant__notes", src."participant__commission_type", src."participant__cap_contribution", src."participant__fee_amount", src."participant__tax_withheld", src."participant__approved_by_user_id", src."participant__approved_at", src."participant__invoice_number", src."participant__created_at", src."participant__created_by_user_id", src."participant__updated_by_user_id", src."participant__source_system", src."participant__external_id", src."participant__deleted", src."participant__deleted_at", src."participant__version" from src
+)
+select 1;
+alter table bench_hand."participant" add primary key (id);
+
+-- @section b
+-- V1 participant_paid (mvpw1_62): one pass, 1 V2 table(s)
+create table bench_hand."participant_paid" ("id" bigint, "participant_id" bigint, "transaction_id" bigint, "amount" numeric, "fee_amount" numeric, "net_amount" numeric, "paid_at" timestamptz, "cleared_at" timestamptz, "method" text, "reference" text, "stripe_payment_id" text, "check_number" text, "currency" text, "payout_account_last4" text, "batch_id" text, "status" text, "approved_by_user_id" bigint, "memo" text, "created_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
+with src as materialized (
+SELECT
+  "v1"."id",
+  "xano_fn".to_bigint("r"."participant_id") AS "participant_paid__participant_id",
+  "xano_fn".to_bigint("r"."transaction_id") AS "participant_paid__transaction_id",
+  "xano_fn".to_numeric("r"."amount") AS "participant_paid__amount",
+  "xano_fn".to_numeric("r"."fee_amount") AS "participant_paid__fee_amount",
+  "xano_fn".to_numeric("r"."net_amount") AS "participant_paid__net_amount",
+  "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") AS "participant_paid__paid_at",
+  "xano_fn".epoch_ms_to_timestamptz("r"."cleared_at") AS "participant_paid__cleared_at",
+  "xano_fn".to_text("r"."method") AS "participant_paid__method",
+  "xano_fn".trim_text("r"."reference") AS "participant_paid__reference",
+  "xano_fn".to_text("r"."stripe_payment_id") AS "participant_paid__stripe_payment_id",
+  "xano_fn".trim_text("r"."check_number") AS "participant_paid__check_number",
+  "xano_fn".to_text("r"."currency") AS "participant_paid__currency",
+  "xano_fn".to_text("r"."payout_account_last4") AS "participant_paid__payout_account_last4",
+  "xano_fn".trim_text("r"."batch_id") AS "participant_paid__batch_id",
+  "xano_fn".to_text("r"."status") AS "participant_paid__status",
+  "xano_fn".to_bigint("r"."approved_by_user_id") AS "participant_paid__approved_by_user_id",
+  "xano_fn".to_text("r"."memo") AS "participant_paid__memo",
+  "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "participant_paid__created_at",
+  "xano_fn".to_bigint("r"."created_by_user_id") AS "participant_paid__created_by_user_id",
+  "xano_fn".to_bigint("r"."updated_by_user_id") AS "participant_paid__updated_by_user_id",
+  "xano_fn".to_text("r"."source_system") AS "participant_paid__source_system",
+  "xano_fn".to_text("r"."external_id") AS "participant_paid__external_id",
+  "xano_fn".to_boolean("r"."deleted") AS "participant_paid__deleted",
+  "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "participant_paid__deleted_at",
+  "xano_fn".to_bigint("r"."version") AS "participant_paid__version"
+FROM xano_v1."mvpw1_62" AS "v1"
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "participant_id" JSONB,
+  "transaction_id" JSONB,
+  "amount" JSONB,
+  "fee_amount" JSONB,
+  "net_amount" JSONB,
+  "paid_at" JSONB,
+  "cleared_at" JSONB,
+  "method" JSONB,
+  "reference" JSONB,
+  "stripe_payment_id" JSONB,
+  "check_number" JSONB,
+  "currency" JSONB,
+  "payout_account_last4" JSONB,
+  "batch_id" JSONB,
+  "status" JSONB,
+  "approved_by_user_id" JSONB,
+  "memo" JSONB,
+  "created_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB
+)
+  ON TRUE
+),
+i0 as (
+    insert into bench_hand."participant_paid" select src.id, src."participant_paid__participant_id", src."participant_paid__transaction_id", src."participant_paid__amount", src."participant_paid__fee_amount", src."participant_paid__net_amount", src."participant_paid__paid_at", src."participant_paid__cleared_at", src."participant_paid__method", src."participant_paid__reference", src."participant_paid__stripe_payment_id", src."participant_paid__check_number", src."participant_paid__currency", src."participant_paid__payout_account_last4", src."participant_paid__batch_id", src."participant_paid__status", src."participant_paid__approved_by_user_id", src."participant_paid__memo", src."participant_paid__created_at", src."participant_paid__created_by_user_id", src."participant_paid__updated_by_user_id", src."participant_paid__source_system", src."participant_paid__external_id", src."participant_paid__deleted", src."participant_paid__deleted_at", src."participant_paid__version" from src
+)
+select 1;
+alter table bench_hand."participant_paid" add primary key (id);
+
 -- V1 network (mvpw1_48): one pass, 3 V2 table(s)
 create table bench_hand."network_member" ("id" bigint, "user_id" bigint, "member_user_id" bigint, "status" text, "tier" text, "rank" bigint, "invite_code" text, "joined_at" timestamptz, "last_activity_at" timestamptz, "created_at" timestamptz, "updated_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
 create table bench_hand."network_hierarchy" ("id" bigint, "network_id" bigint, "sponsor_user_id" bigint, "parent_network_id" bigint, "level" bigint, "path" text);
@@ -184,6 +317,122 @@ alter table bench_hand."transaction_financials" add primary key (id);
 alter table bench_hand."transaction_history" add primary key (id);
 alter table bench_hand."transaction_tags" add primary key (id);
 
+-- V1 agent (mvpw1_52): one pass, 6 V2 table(s)
+create table bench_hand."agent" ("id" bigint, "user_id" bigint, "name" text, "email" text, "license_number" text, "license_state" text, "status" text, "join_date" date, "photo" jsonb, "photo_url" text, "notes" text, "created_at" timestamptz, "updated_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
+create table bench_hand."agent_cap_data" ("id" bigint, "agent_id" bigint, "cap_amount" numeric, "cap_paid" numeric, "cap_year" bigint, "cap_reset_date" date);
+create table bench_hand."agent_commission" ("id" bigint, "agent_id" bigint, "commission_split" numeric, "commission_plan" text, "commission_override" numeric);
+create table bench_hand."agent_performance" ("id" bigint, "agent_id" bigint, "ytd_volume" numeric, "ytd_units" bigint, "avg_days_to_close" numeric, "rank" bigint);
+create table bench_hand."agent_hierarchy" ("id" bigint, "agent_id" bigint, "sponsor_agent_id" bigint, "mentor_agent_id" bigint, "team_id" bigint, "hierarchy_level" bigint);
+create table bench_hand."agent_rezen" ("id" bigint, "agent_id" bigint, "rezen_id" text, "rezen_status" text, "rezen_synced_at" timestamptz, "rezen_payload" jsonb);
+with src as materialized (
+SELECT
+  "v1"."id",
+  "xano_fn".to_bigint("r"."user_id") AS "agent__user_id",
+  "xano_fn".trim_text("r"."name") AS "agent__name",
+  "xano_fn".lower_trim("r"."email") AS "agent__email",
+  "xano_fn".trim_text("r"."license_number") AS "agent__license_number",
+  "xano_fn".to_text("r"."license_state") AS "agent__license_state",
+  "xano_fn".to_text("r"."status") AS "agent__status",
+  "xano_fn".to_date("r"."join_date") AS "agent__join_date",
+  "xano_fn".to_jsonb_value("r"."photo") AS "agent__photo",
+  "xano_fn".image_url("r"."photo") AS "agent__photo_url",
+  "xano_fn".to_text("r"."notes") AS "agent__notes",
+  "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "agent__created_at",
+  "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "agent__updated_at",
+  "xano_fn".to_bigint("r"."created_by_user_id") AS "agent__created_by_user_id",
+  "xano_fn".to_bigint("r"."updated_by_user_id") AS "agent__updated_by_user_id",
+  "xano_fn".to_text("r"."source_system") AS "agent__source_system",
+  "xano_fn".to_text("r"."external_id") AS "agent__external_id",
+  "xano_fn".to_boolean("r"."deleted") AS "agent__deleted",
+  "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "agent__deleted_at",
+  "xano_fn".to_bigint("r"."version") AS "agent__version",
+  "xano_fn".to_numeric("r"."cap_amount") AS "agent_cap_data__cap_amount",
+  "xano_fn".to_numeric("r"."cap_paid") AS "agent_cap_data__cap_paid",
+  "xano_fn".to_bigint("r"."cap_year") AS "agent_cap_data__cap_year",
+  "xano_fn".to_date("r"."cap_reset_date") AS "agent_cap_data__cap_reset_date",
+  "xano_fn".to_numeric("r"."commission_split") AS "agent_commission__commission_split",
+  "xano_fn".to_text("r"."commission_plan") AS "agent_commission__commission_plan",
+  "xano_fn".to_numeric("r"."commission_override") AS "agent_commission__commission_override",
+  "xano_fn".to_numeric("r"."ytd_volume") AS "agent_performance__ytd_volume",
+  "xano_fn".to_bigint("r"."ytd_units") AS "agent_performance__ytd_units",
+  "xano_fn".to_numeric("r"."avg_days_to_close") AS "agent_performance__avg_days_to_close",
+  "xano_fn".to_bigint("r"."rank") AS "agent_performance__rank",
+  "xano_fn".to_bigint("r"."sponsor_agent_id") AS "agent_hierarchy__sponsor_agent_id",
+  "xano_fn".to_bigint("r"."mentor_agent_id") AS "agent_hierarchy__mentor_agent_id",
+  "xano_fn".to_bigint("r"."team_id") AS "agent_hierarchy__team_id",
+  "xano_fn".to_bigint("r"."hierarchy_level") AS "agent_hierarchy__hierarchy_level",
+  "xano_fn".to_text("r"."rezen_id") AS "agent_rezen__rezen_id",
+  "xano_fn".to_text("r"."rezen_status") AS "agent_rezen__rezen_status",
+  "xano_fn".epoch_ms_to_timestamptz("r"."rezen_synced_at") AS "agent_rezen__rezen_synced_at",
+  "xano_fn".to_jsonb_value("r"."rezen_payload") AS "agent_rezen__rezen_payload"
+FROM xano_v1."mvpw1_52" AS "v1"
+LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+  "user_id" JSONB,
+  "name" JSONB,
+  "email" JSONB,
+  "license_number" JSONB,
+  "license_state" JSONB,
+  "status" JSONB,
+  "join_date" JSONB,
+  "photo" JSONB,
+  "notes" JSONB,
+  "created_at" JSONB,
+  "updated_at" JSONB,
+  "created_by_user_id" JSONB,
+  "updated_by_user_id" JSONB,
+  "source_system" JSONB,
+  "external_id" JSONB,
+  "deleted" JSONB,
+  "deleted_at" JSONB,
+  "version" JSONB,
+  "cap_amount" JSONB,
+  "cap_paid" JSONB,
+  "cap_year" JSONB,
+  "cap_reset_date" JSONB,
+  "commission_split" JSONB,
+  "commission_plan" JSONB,
+  "commission_override" JSONB,
+  "ytd_volume" JSONB,
+  "ytd_units" JSONB,
+  "avg_days_to_close" JSONB,
+  "rank" JSONB,
+  "sponsor_agent_id" JSONB,
+  "mentor_agent_id" JSONB,
+  "team_id" JSONB,
+  "hierarchy_level" JSONB,
+  "rezen_id" JSONB,
+  "rezen_status" JSONB,
+  "rezen_synced_at" JSONB,
+  "rezen_payload" JSONB
+)
+  ON TRUE
+),
+i0 as (
+    insert into bench_hand."agent" select src.id, src."agent__user_id", src."agent__name", src."agent__email", src."agent__license_number", src."agent__license_state", src."agent__status", src."agent__join_date", src."agent__photo", src."agent__photo_url", src."agent__notes", src."agent__created_at", src."agent__updated_at", src."agent__created_by_user_id", src."agent__updated_by_user_id", src."agent__source_system", src."agent__external_id", src."agent__deleted", src."agent__deleted_at", src."agent__version" from src
+),
+i1 as (
+    insert into bench_hand."agent_cap_data" select src.id, src.id, src."agent_cap_data__cap_amount", src."agent_cap_data__cap_paid", src."agent_cap_data__cap_year", src."agent_cap_data__cap_reset_date" from src
+),
+i2 as (
+    insert into bench_hand."agent_commission" select src.id, src.id, src."agent_commission__commission_split", src."agent_commission__commission_plan", src."agent_commission__commission_override" from src
+),
+i3 as (
+    insert into bench_hand."agent_performance" select src.id, src.id, src."agent_performance__ytd_volume", src."agent_performance__ytd_units", src."agent_performance__avg_days_to_close", src."agent_performance__rank" from src
+),
+i4 as (
+    insert into bench_hand."agent_hierarchy" select src.id, src.id, src."agent_hierarchy__sponsor_agent_id", src."agent_hierarchy__mentor_agent_id", src."agent_hierarchy__team_id", src."agent_hierarchy__hierarchy_level" from src
+),
+i5 as (
+    insert into bench_hand."agent_rezen" select src.id, src.id, src."agent_rezen__rezen_id", src."agent_rezen__rezen_status", src."agent_rezen__rezen_synced_at", src."agent_rezen__rezen_payload" from src
+)
+select 1;
+alter table bench_hand."agent" add primary key (id);
+alter table bench_hand."agent_cap_data" add primary key (id);
+alter table bench_hand."agent_commission" add primary key (id);
+alter table bench_hand."agent_performance" add primary key (id);
+alter table bench_hand."agent_hierarchy" add primary key (id);
+alter table bench_hand."agent_rezen" add primary key (id);
+
 -- V1 user (mvpw1_41): one pass, 7 V2 table(s)
 create table bench_hand."user" ("id" bigint, "email" text, "first_name" text, "last_name" text, "cell_phone" text, "avatar" jsonb, "active" boolean, "avatar_url" text, "birthday" date, "last_login" timestamptz, "team_id" bigint, "created_at" timestamptz, "updated_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
 create table bench_hand."user_credentials" ("id" bigint, "user_id" bigint, "password" text, "api_key" text, "google_sub" text);
@@ -312,255 +561,6 @@ alter table bench_hand."user_settings" add primary key (id);
 alter table bench_hand."user_roles" add primary key (id);
 alter table bench_hand."user_preferences" add primary key (id);
 alter table bench_hand."user_onboarding" add primary key (id);
-
--- @section b
--- V1 participant (mvpw1_61): one pass, 1 V2 table(s)
-create table bench_hand."participant" ("id" bigint, "transaction_id" bigint, "agent_id" bigint, "user_id" bigint, "role" text, "split_pct" numeric, "amount" numeric, "paid" boolean, "paid_at" timestamptz, "status" text, "notes" text, "commission_type" text, "cap_contribution" numeric, "fee_amount" numeric, "tax_withheld" numeric, "approved_by_user_id" bigint, "approved_at" timestamptz, "invoice_number" text, "created_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
-with src as materialized (
-SELECT
-  "v1"."id",
-  "xano_fn".to_bigint("r"."transaction_id") AS "participant__transaction_id",
-  "xano_fn".to_bigint("r"."agent_id") AS "participant__agent_id",
-  "xano_fn".to_bigint("r"."user_id") AS "participant__user_id",
-  "xano_fn".to_text("r"."role") AS "participant__role",
-  "xano_fn".to_numeric("r"."split_pct") AS "participant__split_pct",
-  "xano_fn".to_numeric("r"."amount") AS "participant__amount",
-  "xano_fn".to_boolean("r"."paid") AS "participant__paid",
-  "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") AS "participant__paid_at",
-  "xano_fn".to_text("r"."status") AS "participant__status",
-  "xano_fn".to_text("r"."notes") AS "participant__notes",
-  "xano_fn".to_text("r"."commission_type") AS "participant__commission_type",
-  "xano_fn".to_numeric("r"."cap_contribution") AS "participant__cap_contribution",
-  "xano_fn".to_numeric("r"."fee_amount") AS "participant__fee_amount",
-  "xano_fn".to_numeric("r"."tax_withheld") AS "participant__tax_withheld",
-  "xano_fn".to_bigint("r"."approved_by_user_id") AS "participant__approved_by_user_id",
-  "xano_fn".epoch_ms_to_timestamptz("r"."approved_at") AS "participant__approved_at",
-  "xano_fn".trim_text("r"."invoice_number") AS "participant__invoice_number",
-  "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "participant__created_at",
-  "xano_fn".to_bigint("r"."created_by_user_id") AS "participant__created_by_user_id",
-  "xano_fn".to_bigint("r"."updated_by_user_id") AS "participant__updated_by_user_id",
-  "xano_fn".to_text("r"."source_system") AS "participant__source_system",
-  "xano_fn".to_text("r"."external_id") AS "participant__external_id",
-  "xano_fn".to_boolean("r"."deleted") AS "participant__deleted",
-  "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "participant__deleted_at",
-  "xano_fn".to_bigint("r"."version") AS "participant__version"
-FROM xano_v1."mvpw1_61" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-  "transaction_id" JSONB,
-  "agent_id" JSONB,
-  "user_id" JSONB,
-  "role" JSONB,
-  "split_pct" JSONB,
-  "amount" JSONB,
-  "paid" JSONB,
-  "paid_at" JSONB,
-  "status" JSONB,
-  "notes" JSONB,
-  "commission_type" JSONB,
-  "cap_contribution" JSONB,
-  "fee_amount" JSONB,
-  "tax_withheld" JSONB,
-  "approved_by_user_id" JSONB,
-  "approved_at" JSONB,
-  "invoice_number" JSONB,
-  "created_at" JSONB,
-  "created_by_user_id" JSONB,
-  "updated_by_user_id" JSONB,
-  "source_system" JSONB,
-  "external_id" JSONB,
-  "deleted" JSONB,
-  "deleted_at" JSONB,
-  "version" JSONB
-)
-  ON TRUE
-),
-i0 as (
-    insert into bench_hand."participant" select src.id, src."participant__transaction_id", src."participant__agent_id", src."participant__user_id", src."participant__role", src."participant__split_pct", src."participant__amount", src."participant__paid", src."participant__paid_at", src."participant__status", src."participant__notes", src."participant__commission_type", src."participant__cap_contribution", src."participant__fee_amount", src."participant__tax_withheld", src."participant__approved_by_user_id", src."participant__approved_at", src."participant__invoice_number", src."participant__created_at", src."participant__created_by_user_id", src."participant__updated_by_user_id", src."participant__source_system", src."participant__external_id", src."participant__deleted", src."participant__deleted_at", src."participant__version" from src
-)
-select 1;
-alter table bench_hand."participant" add primary key (id);
-
--- V1 participant_paid (mvpw1_62): one pass, 1 V2 table(s)
-create table bench_hand."participant_paid" ("id" bigint, "participant_id" bigint, "transaction_id" bigint, "amount" numeric, "fee_amount" numeric, "net_amount" numeric, "paid_at" timestamptz, "cleared_at" timestamptz, "method" text, "reference" text, "stripe_payment_id" text, "check_number" text, "currency" text, "payout_account_last4" text, "batch_id" text, "status" text, "approved_by_user_id" bigint, "memo" text, "created_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
-with src as materialized (
-SELECT
-  "v1"."id",
-  "xano_fn".to_bigint("r"."participant_id") AS "participant_paid__participant_id",
-  "xano_fn".to_bigint("r"."transaction_id") AS "participant_paid__transaction_id",
-  "xano_fn".to_numeric("r"."amount") AS "participant_paid__amount",
-  "xano_fn".to_numeric("r"."fee_amount") AS "participant_paid__fee_amount",
-  "xano_fn".to_numeric("r"."net_amount") AS "participant_paid__net_amount",
-  "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") AS "participant_paid__paid_at",
-  "xano_fn".epoch_ms_to_timestamptz("r"."cleared_at") AS "participant_paid__cleared_at",
-  "xano_fn".to_text("r"."method") AS "participant_paid__method",
-  "xano_fn".trim_text("r"."reference") AS "participant_paid__reference",
-  "xano_fn".to_text("r"."stripe_payment_id") AS "participant_paid__stripe_payment_id",
-  "xano_fn".trim_text("r"."check_number") AS "participant_paid__check_number",
-  "xano_fn".to_text("r"."currency") AS "participant_paid__currency",
-  "xano_fn".to_text("r"."payout_account_last4") AS "participant_paid__payout_account_last4",
-  "xano_fn".trim_text("r"."batch_id") AS "participant_paid__batch_id",
-  "xano_fn".to_text("r"."status") AS "participant_paid__status",
-  "xano_fn".to_bigint("r"."approved_by_user_id") AS "participant_paid__approved_by_user_id",
-  "xano_fn".to_text("r"."memo") AS "participant_paid__memo",
-  "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "participant_paid__created_at",
-  "xano_fn".to_bigint("r"."created_by_user_id") AS "participant_paid__created_by_user_id",
-  "xano_fn".to_bigint("r"."updated_by_user_id") AS "participant_paid__updated_by_user_id",
-  "xano_fn".to_text("r"."source_system") AS "participant_paid__source_system",
-  "xano_fn".to_text("r"."external_id") AS "participant_paid__external_id",
-  "xano_fn".to_boolean("r"."deleted") AS "participant_paid__deleted",
-  "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "participant_paid__deleted_at",
-  "xano_fn".to_bigint("r"."version") AS "participant_paid__version"
-FROM xano_v1."mvpw1_62" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-  "participant_id" JSONB,
-  "transaction_id" JSONB,
-  "amount" JSONB,
-  "fee_amount" JSONB,
-  "net_amount" JSONB,
-  "paid_at" JSONB,
-  "cleared_at" JSONB,
-  "method" JSONB,
-  "reference" JSONB,
-  "stripe_payment_id" JSONB,
-  "check_number" JSONB,
-  "currency" JSONB,
-  "payout_account_last4" JSONB,
-  "batch_id" JSONB,
-  "status" JSONB,
-  "approved_by_user_id" JSONB,
-  "memo" JSONB,
-  "created_at" JSONB,
-  "created_by_user_id" JSONB,
-  "updated_by_user_id" JSONB,
-  "source_system" JSONB,
-  "external_id" JSONB,
-  "deleted" JSONB,
-  "deleted_at" JSONB,
-  "version" JSONB
-)
-  ON TRUE
-),
-i0 as (
-    insert into bench_hand."participant_paid" select src.id, src."participant_paid__participant_id", src."participant_paid__transaction_id", src."participant_paid__amount", src."participant_paid__fee_amount", src."participant_paid__net_amount", src."participant_paid__paid_at", src."participant_paid__cleared_at", src."participant_paid__method", src."participant_paid__reference", src."participant_paid__stripe_payment_id", src."participant_paid__check_number", src."participant_paid__currency", src."participant_paid__payout_account_last4", src."participant_paid__batch_id", src."participant_paid__status", src."participant_paid__approved_by_user_id", src."participant_paid__memo", src."participant_paid__created_at", src."participant_paid__created_by_user_id", src."participant_paid__updated_by_user_id", src."participant_paid__source_system", src."participant_paid__external_id", src."participant_paid__deleted", src."participant_paid__deleted_at", src."participant_paid__version" from src
-)
-select 1;
-alter table bench_hand."participant_paid" add primary key (id);
-
--- V1 agent (mvpw1_52): one pass, 6 V2 table(s)
-create table bench_hand."agent" ("id" bigint, "user_id" bigint, "name" text, "email" text, "license_number" text, "license_state" text, "status" text, "join_date" date, "photo" jsonb, "photo_url" text, "notes" text, "created_at" timestamptz, "updated_at" timestamptz, "created_by_user_id" bigint, "updated_by_user_id" bigint, "source_system" text, "external_id" text, "deleted" boolean, "deleted_at" timestamptz, "version" bigint);
-create table bench_hand."agent_cap_data" ("id" bigint, "agent_id" bigint, "cap_amount" numeric, "cap_paid" numeric, "cap_year" bigint, "cap_reset_date" date);
-create table bench_hand."agent_commission" ("id" bigint, "agent_id" bigint, "commission_split" numeric, "commission_plan" text, "commission_override" numeric);
-create table bench_hand."agent_performance" ("id" bigint, "agent_id" bigint, "ytd_volume" numeric, "ytd_units" bigint, "avg_days_to_close" numeric, "rank" bigint);
-create table bench_hand."agent_hierarchy" ("id" bigint, "agent_id" bigint, "sponsor_agent_id" bigint, "mentor_agent_id" bigint, "team_id" bigint, "hierarchy_level" bigint);
-create table bench_hand."agent_rezen" ("id" bigint, "agent_id" bigint, "rezen_id" text, "rezen_status" text, "rezen_synced_at" timestamptz, "rezen_payload" jsonb);
-with src as materialized (
-SELECT
-  "v1"."id",
-  "xano_fn".to_bigint("r"."user_id") AS "agent__user_id",
-  "xano_fn".trim_text("r"."name") AS "agent__name",
-  "xano_fn".lower_trim("r"."email") AS "agent__email",
-  "xano_fn".trim_text("r"."license_number") AS "agent__license_number",
-  "xano_fn".to_text("r"."license_state") AS "agent__license_state",
-  "xano_fn".to_text("r"."status") AS "agent__status",
-  "xano_fn".to_date("r"."join_date") AS "agent__join_date",
-  "xano_fn".to_jsonb_value("r"."photo") AS "agent__photo",
-  "xano_fn".image_url("r"."photo") AS "agent__photo_url",
-  "xano_fn".to_text("r"."notes") AS "agent__notes",
-  "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "agent__created_at",
-  "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "agent__updated_at",
-  "xano_fn".to_bigint("r"."created_by_user_id") AS "agent__created_by_user_id",
-  "xano_fn".to_bigint("r"."updated_by_user_id") AS "agent__updated_by_user_id",
-  "xano_fn".to_text("r"."source_system") AS "agent__source_system",
-  "xano_fn".to_text("r"."external_id") AS "agent__external_id",
-  "xano_fn".to_boolean("r"."deleted") AS "agent__deleted",
-  "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "agent__deleted_at",
-  "xano_fn".to_bigint("r"."version") AS "agent__version",
-  "xano_fn".to_numeric("r"."cap_amount") AS "agent_cap_data__cap_amount",
-  "xano_fn".to_numeric("r"."cap_paid") AS "agent_cap_data__cap_paid",
-  "xano_fn".to_bigint("r"."cap_year") AS "agent_cap_data__cap_year",
-  "xano_fn".to_date("r"."cap_reset_date") AS "agent_cap_data__cap_reset_date",
-  "xano_fn".to_numeric("r"."commission_split") AS "agent_commission__commission_split",
-  "xano_fn".to_text("r"."commission_plan") AS "agent_commission__commission_plan",
-  "xano_fn".to_numeric("r"."commission_override") AS "agent_commission__commission_override",
-  "xano_fn".to_numeric("r"."ytd_volume") AS "agent_performance__ytd_volume",
-  "xano_fn".to_bigint("r"."ytd_units") AS "agent_performance__ytd_units",
-  "xano_fn".to_numeric("r"."avg_days_to_close") AS "agent_performance__avg_days_to_close",
-  "xano_fn".to_bigint("r"."rank") AS "agent_performance__rank",
-  "xano_fn".to_bigint("r"."sponsor_agent_id") AS "agent_hierarchy__sponsor_agent_id",
-  "xano_fn".to_bigint("r"."mentor_agent_id") AS "agent_hierarchy__mentor_agent_id",
-  "xano_fn".to_bigint("r"."team_id") AS "agent_hierarchy__team_id",
-  "xano_fn".to_bigint("r"."hierarchy_level") AS "agent_hierarchy__hierarchy_level",
-  "xano_fn".to_text("r"."rezen_id") AS "agent_rezen__rezen_id",
-  "xano_fn".to_text("r"."rezen_status") AS "agent_rezen__rezen_status",
-  "xano_fn".epoch_ms_to_timestamptz("r"."rezen_synced_at") AS "agent_rezen__rezen_synced_at",
-  "xano_fn".to_jsonb_value("r"."rezen_payload") AS "agent_rezen__rezen_payload"
-FROM xano_v1."mvpw1_52" AS "v1"
-LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-  "user_id" JSONB,
-  "name" JSONB,
-  "email" JSONB,
-  "license_number" JSONB,
-  "license_state" JSONB,
-  "status" JSONB,
-  "join_date" JSONB,
-  "photo" JSONB,
-  "notes" JSONB,
-  "created_at" JSONB,
-  "updated_at" JSONB,
-  "created_by_user_id" JSONB,
-  "updated_by_user_id" JSONB,
-  "source_system" JSONB,
-  "external_id" JSONB,
-  "deleted" JSONB,
-  "deleted_at" JSONB,
-  "version" JSONB,
-  "cap_amount" JSONB,
-  "cap_paid" JSONB,
-  "cap_year" JSONB,
-  "cap_reset_date" JSONB,
-  "commission_split" JSONB,
-  "commission_plan" JSONB,
-  "commission_override" JSONB,
-  "ytd_volume" JSONB,
-  "ytd_units" JSONB,
-  "avg_days_to_close" JSONB,
-  "rank" JSONB,
-  "sponsor_agent_id" JSONB,
-  "mentor_agent_id" JSONB,
-  "team_id" JSONB,
-  "hierarchy_level" JSONB,
-  "rezen_id" JSONB,
-  "rezen_status" JSONB,
-  "rezen_synced_at" JSONB,
-  "rezen_payload" JSONB
-)
-  ON TRUE
-),
-i0 as (
-    insert into bench_hand."agent" select src.id, src."agent__user_id", src."agent__name", src."agent__email", src."agent__license_number", src."agent__license_state", src."agent__status", src."agent__join_date", src."agent__photo", src."agent__photo_url", src."agent__notes", src."agent__created_at", src."agent__updated_at", src."agent__created_by_user_id", src."agent__updated_by_user_id", src."agent__source_system", src."agent__external_id", src."agent__deleted", src."agent__deleted_at", src."agent__version" from src
-),
-i1 as (
-    insert into bench_hand."agent_cap_data" select src.id, src.id, src."agent_cap_data__cap_amount", src."agent_cap_data__cap_paid", src."agent_cap_data__cap_year", src."agent_cap_data__cap_reset_date" from src
-),
-i2 as (
-    insert into bench_hand."agent_commission" select src.id, src.id, src."agent_commission__commission_split", src."agent_commission__commission_plan", src."agent_commission__commission_override" from src
-),
-i3 as (
-    insert into bench_hand."agent_performance" select src.id, src.id, src."agent_performance__ytd_volume", src."agent_performance__ytd_units", src."agent_performance__avg_days_to_close", src."agent_performance__rank" from src
-),
-i4 as (
-    insert into bench_hand."agent_hierarchy" select src.id, src.id, src."agent_hierarchy__sponsor_agent_id", src."agent_hierarchy__mentor_agent_id", src."agent_hierarchy__team_id", src."agent_hierarchy__hierarchy_level" from src
-),
-i5 as (
-    insert into bench_hand."agent_rezen" select src.id, src.id, src."agent_rezen__rezen_id", src."agent_rezen__rezen_status", src."agent_rezen__rezen_synced_at", src."agent_rezen__rezen_payload" from src
-)
-select 1;
-alter table bench_hand."agent" add primary key (id);
-alter table bench_hand."agent_cap_data" add primary key (id);
-alter table bench_hand."agent_commission" add primary key (id);
-alter table bench_hand."agent_performance" add primary key (id);
-alter table bench_hand."agent_hierarchy" add primary key (id);
-alter table bench_hand."agent_rezen" add primary key (id);
 
 -- @section epilogue
 alter table bench_hand."user_credentials" add foreign key ("user_id") references bench_hand."user" (id);
