@@ -41,6 +41,8 @@ default, as in every workspace created since Xano 1.68) or Xano's JSONB ``(id, x
 _LIVE_RELATION = re.compile(r"(?:[a-z_][a-z0-9_$]{0,62}\.)?[a-z_][a-z0-9_$]{0,62}")
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
+PROVENANCES = ("documented", "proposed")
+"""Where a spec column comes from: the owner's documents, or a proposal made here."""
 RESERVED_PREFIXES = ("__dbt_this__", "__ref__", "__source__")
 """Names the SQL templates turn into Jinja (generator.sql.build.PLACEHOLDER_PREFIXES)."""
 
@@ -72,6 +74,10 @@ class Column:
     """Human description (the origin and transform are appended in docs)."""
     row: int = 0
     """Line in the CSV (for messages)."""
+    provenance: str = "proposed"
+    """'documented' (the owner's documents give this mapping) or 'proposed' (inferred here)."""
+    source: str = ""
+    """Which document (for a documented mapping) or what the proposal rests on."""
 
     @property
     def special(self) -> bool:
@@ -261,7 +267,8 @@ def build_spec(table_rows: Rows, column_rows: Rows, ignored_rows: Rows = (),
                        r["transform"].strip(), r["v2_type"].strip().lower(),
                        _flag(r.get("nullable", "true")), _flag(r.get("sensitive")),
                        (r.get("references") or "").strip(), (r.get("description") or "").strip(),
-                       line)
+                       line, (r.get("provenance") or "").strip().lower() or "proposed",
+                       (r.get("source") or "").strip())
         except (KeyError, AttributeError):
             problems.append(f"{V2_COLUMNS_FILE}:{line}: missing field(s)")
             continue
@@ -436,6 +443,9 @@ def _check_column(t: Table, c: Column, seen: set[str], names: list[str]) -> list
                    f"{TRANSFORMS[c.transform].v2_type}, not {c.v2_type}")
     if not c.description:
         out.append(f"{where}: description is empty")
+    if c.provenance not in PROVENANCES:
+        out.append(f"{where}: provenance must be one of {', '.join(PROVENANCES)} (empty: "
+                   f"proposed), got {c.provenance!r}")
     if c.references and c.references not in names:
         out.append(f"{where}: references unknown V2 table {c.references!r}")
     if t.grain == "closure":

@@ -16,7 +16,14 @@ import psycopg
 from psycopg import sql
 
 from generator import catalog, db
-from generator.config import ARRAY_ID_FACTOR, AUDIT_SCHEMA, TOLERANCE, V1_SCHEMA, V2_SCHEMA
+from generator.config import (
+    ARRAY_ID_FACTOR,
+    AUDIT_SCHEMA,
+    FN_SCHEMA,
+    TOLERANCE,
+    V1_SCHEMA,
+    V2_SCHEMA,
+)
 from generator.live import FIGURES, live_state
 from generator.spec import Spec, load_spec
 from generator.sync.audit import last_problems
@@ -39,6 +46,9 @@ def expected_counts(conn: psycopg.Connection, spec: Spec,
             continue
         rel = sql.Identifier(V1_SCHEMA, relation)
         if t.grain == "closure":
+            if not conn.execute("select to_regnamespace(%s) is not null",
+                                (FN_SCHEMA,)).fetchone()[0]:
+                continue  # the safe casts come with the first build
             q = sql.SQL(closure_count(t, relation))
         elif t.grain == "row":
             q = sql.SQL("select count(*) from {}").format(rel)

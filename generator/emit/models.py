@@ -100,7 +100,8 @@ def column_doc(t: Table, c: Column) -> str:
     else:
         origin = f"V1 `{t.v1_table}.{c.v1_path}`"
     text = (f"{c.description}. From {origin}; transform `{c.transform}` "
-            f"({TRANSFORMS[c.transform].doc}).")
+            f"({TRANSFORMS[c.transform].doc}). Mapping {c.provenance}"
+            + (f" ({c.source})." if c.source else "."))
     if c.sensitive:
         text += " Sensitive: never shown in samples, docs, logs or the dashboard."
     if c.references:
@@ -144,7 +145,8 @@ def _column_entry(t: Table, c: Column, evidence: dict | None = None) -> dict:
     if tests:
         entry["data_tests"] = tests
     entry["meta"] = {"v1_path": jinja_literal(c.v1_path), "transform": c.transform,
-                     "sensitive": c.sensitive}
+                     "sensitive": c.sensitive, "provenance": c.provenance,
+                     "source": jinja_literal(c.source) or None}
     seen = (evidence or {}).get((t.name, c.name))
     if seen is not None:
         entry["meta"]["live_evidence"] = {
@@ -267,7 +269,7 @@ def seeds_yaml() -> str:
         {"name": "xano_v2_columns", "description": "Mapping spec: V2 columns.",
          "config": {"column_types": {c: "text" for c in (
              "v2_table", "column", "v1_path", "transform", "v2_type", "nullable", "sensitive",
-             "references", "description")}}},
+             "references", "description", "provenance", "source")}}},
         {"name": "xano_ignored_keys", "description": "V1 keys deliberately not migrated.",
          "config": {"column_types": {"v1_table": "text", "key_path": "text", "reason": "text"}}},
         {"name": "xano_census", "description": "Every Xano table on the server (catalog).",

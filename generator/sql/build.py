@@ -312,7 +312,7 @@ WITH RECURSIVE links AS (
 ), edges AS (
   SELECT a, d FROM links WHERE a IS NOT NULL AND d IS NOT NULL AND a <> d
 ), walk(ancestor, descendant, depth, path) AS (
-  SELECT a, d, 1, ARRAY[a, d] FROM edges
+  SELECT a, d, CAST(1 AS BIGINT), ARRAY[a, d] FROM edges
   UNION ALL
   SELECT e.a, w.descendant, w.depth + 1, ARRAY_PREPEND(e.a, w.path)
   FROM walk AS w JOIN edges AS e ON e.d = w.ancestor

@@ -7,162 +7,504 @@ WITH "v1" AS (
 ), "v1_values" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."user_id")) AS "agent__user_id",
+      "xano_fn".has_value("r"."display_name")) AS "agent__display_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."name")) AS "agent__name",
+      "xano_fn".has_value("r"."first_name")) AS "agent__first_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."last_name")) AS "agent__last_name",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."email")) AS "agent__email",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."phone")) AS "agent__phone",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."agent_id_raw")) AS "agent__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."agent_status")) AS "agent__agent_status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."type")) AS "agent__type",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."title")) AS "agent__title",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."avatar")) AS "agent__avatar",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."birthdate")) AS "agent__birthdate",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."joinDate")) AS "agent__join_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."anniversary_date")) AS "agent__anniversary_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."real_agent")) AS "agent__real_agent",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."active_on_team")) AS "agent__active_on_team",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_demo")) AS "agent__is_demo",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."source")) AS "agent__source",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."brokerage_id")) AS "agent__brokerage_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."team_id")) AS "agent__team_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."api_key")) AS "agent__api_key",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."user_id")) AS "agent__user_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."created_at")) AS "agent__created_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."full_name")) AS "agent__full_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."cell_phone")) AS "agent__cell_phone",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."license_number")) AS "agent__license_number",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."license_state")) AS "agent__license_state",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."status")) AS "agent__status",
+      "xano_fn".has_value("r"."licenseExpirationDate")) AS "agent__license_expiration_date",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."join_date")) AS "agent__join_date",
+      "xano_fn".has_value("r"."team_join_date")) AS "agent__team_join_date",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."photo")) AS "agent__photo",
+      "xano_fn".has_value("r"."team_name")) AS "agent__team_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."photo")) AS "agent__photo_url",
+      "xano_fn".has_value("r"."team_role")) AS "agent__team_role",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."notes")) AS "agent__notes",
+      "xano_fn".has_value("r"."city")) AS "agent__city",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_at")) AS "agent__created_at",
+      "xano_fn".has_value("r"."state")) AS "agent__state",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."state_abbreviation")) AS "agent__state_abbreviation",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."zip")) AS "agent__zip",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."office_id")) AS "agent__office_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."office_name")) AS "agent__office_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."home_address_id")) AS "agent__home_address_id",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."updated_at")) AS "agent__updated_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_by_user_id")) AS "agent__created_by_user_id",
+      "xano_fn".has_value("r"."timezone")) AS "agent__timezone",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."updated_by_user_id")) AS "agent__updated_by_user_id",
+      "xano_fn".has_value("r"."website")) AS "agent__website",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."source_system")) AS "agent__source_system",
+      "xano_fn".has_value("r"."linkedin_url")) AS "agent__linkedin_url",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."external_id")) AS "agent__external_id",
+      "xano_fn".has_value("r"."bio")) AS "agent__bio",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted")) AS "agent__deleted",
+      "xano_fn".has_value("r"."xano_avatar")) AS "agent__xano_avatar",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted_at")) AS "agent__deleted_at",
+      "xano_fn".has_value("r"."languages")) AS "agent__languages",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."version")) AS "agent__version",
+      "xano_fn".has_value("r"."specialties")) AS "agent__specialties",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."cap_amount")) AS "agent_cap_data__cap_amount",
+      "xano_fn".has_value("r"."tags")) AS "agent__tags",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."cap_paid")) AS "agent_cap_data__cap_paid",
+      "xano_fn".has_value("r"."producing")) AS "agent__producing",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."cap_year")) AS "agent_cap_data__cap_year",
+      "xano_fn".has_value("r"."producingStatus")) AS "agent__producing_status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."cap_reset_date")) AS "agent_cap_data__cap_reset_date",
+      "xano_fn".has_value("r"."archived")) AS "agent__archived",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."commission_split")) AS "agent_commission__commission_split",
+      "xano_fn".has_value("r"."hidden")) AS "agent__hidden",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."commission_plan")) AS "agent_commission__commission_plan",
+      "xano_fn".has_value("r"."favorite")) AS "agent__favorite",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."commission_override")) AS "agent_commission__commission_override",
+      "xano_fn".has_value("r"."notes")) AS "agent__notes",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."ytd_volume")) AS "agent_performance__ytd_volume",
+      "xano_fn".has_value("r"."previous_brokerage")) AS "agent__previous_brokerage",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."ytd_units")) AS "agent_performance__ytd_units",
+      "xano_fn".has_value("r"."referral_source")) AS "agent__referral_source",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."avg_days_to_close")) AS "agent_performance__avg_days_to_close",
+      "xano_fn".has_value("r"."years_in_business")) AS "agent__years_in_business",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."rank")) AS "agent_performance__rank",
+      "xano_fn".has_value("r"."onboarded")) AS "agent__onboarded",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."sponsor_agent_id")) AS "agent_hierarchy__sponsor_agent_id",
+      "xano_fn".has_value("r"."team_cap")) AS "agent_cap_data__team_cap",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."mentor_agent_id")) AS "agent_hierarchy__mentor_agent_id",
+      "xano_fn".has_value("r"."team_cap_paid")) AS "agent_cap_data__team_cap_paid",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."team_id")) AS "agent_hierarchy__team_id",
+      "xano_fn".has_value("r"."brokerage_cap")) AS "agent_cap_data__brokerage_cap",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."hierarchy_level")) AS "agent_hierarchy__hierarchy_level",
+      "xano_fn".has_value("r"."brokerage_cap_paid")) AS "agent_cap_data__brokerage_cap_paid",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."rezen_id")) AS "agent_rezen__rezen_id",
+      "xano_fn".has_value("r"."annualCap")) AS "agent_cap_data__annual_cap",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."rezen_status")) AS "agent_rezen__rezen_status",
+      "xano_fn".has_value("r"."groupTeamCap")) AS "agent_cap_data__group_team_cap",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."rezen_synced_at")) AS "agent_rezen__rezen_synced_at",
+      "xano_fn".has_value("r"."capped")) AS "agent_cap_data__capped",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."rezen_payload")) AS "agent_rezen__rezen_payload"
+      "xano_fn".has_value("r"."unlocked")) AS "agent_cap_data__unlocked",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."cappedAt")) AS "agent_cap_data__capped_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."nextAnniversaryDate")) AS "agent_cap_data__next_anniversary",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sponsorProducingGracePeriodEnd")) AS "agent_cap_data__sponsor_producing_grace_period_end",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."deferredCapEndDat")) AS "agent_cap_data__deferred_cap_end_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."gracePeriodEnd")) AS "agent_cap_data__grace_period_end",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capYear")) AS "agent_cap_data__cap_year",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capRemaining")) AS "agent_cap_data__cap_remaining",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capStatus")) AS "agent_cap_data__cap_status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."cap_progress_pct")) AS "agent_cap_data__cap_progress_pct",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."deferredCap")) AS "agent_cap_data__deferred_cap",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."leaderSplit")) AS "agent_commission__leader_split",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."memberCommissionSplit")) AS "agent_commission__member_commission_split",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."preCapFee")) AS "agent_commission__pre_cap_fee",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."postCapFee")) AS "agent_commission__post_cap_fee",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."preCapRealCommissionSplit")) AS "agent_commission__pre_cap_real_commission_split",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."paysLeaderSplit")) AS "agent_commission__pays_leader_split",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."normalTeamLeadAnnualCap")) AS "agent_commission__normal_team_lead_annual_cap",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."commission_plan_id")) AS "agent_commission__commission_plan_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."commissionPlanName")) AS "agent_commission__commission_plan_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."preCapTransactionCount")) AS "agent_commission__pre_cap_transaction_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."postCapTransactionCount")) AS "agent_commission__post_cap_transaction_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."all_transactions_count")) AS "agent_performance__all_transactions_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."pending_transaction_count")) AS "agent_performance__pending_transaction_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."closed_transaction_count")) AS "agent_performance__closed_transaction_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."terminated_transaction_count")) AS "agent_performance__terminated_transaction_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."all_listing_count")) AS "agent_performance__all_listing_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."active_listing_count")) AS "agent_performance__active_listing_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."under_contract_listing_count")) AS "agent_performance__under_contract_listing_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."terminated_listing_count")) AS "agent_performance__terminated_listing_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sizeOfNetwork")) AS "agent_performance__size_of_network",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."elite")) AS "agent_performance__elite",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."gci_ytd")) AS "agent_performance__gci_ytd",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."gci_last_year")) AS "agent_performance__gci_last_year",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."volume_ytd")) AS "agent_performance__volume_ytd",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."volume_last_year")) AS "agent_performance__volume_last_year",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."units_ytd")) AS "agent_performance__units_ytd",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."avgSalePrice")) AS "agent_performance__avg_sale_price",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."revshare_ytd")) AS "agent_performance__revshare_ytd",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."revshareLifetime")) AS "agent_performance__revshare_lifetime",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."network_tier1_count")) AS "agent_performance__network_tier1_count",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lastClosingDate")) AS "agent_performance__last_closing_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lastTransactionAt")) AS "agent_performance__last_transaction_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sponsorId")) AS "agent_hierarchy__sponsor_agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."director")) AS "agent_hierarchy__is_director",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."leader")) AS "agent_hierarchy__is_leader",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."mentor")) AS "agent_hierarchy__is_mentor",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."needsMentorship")) AS "agent_hierarchy__needs_mentorship",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."director_id")) AS "agent_hierarchy__director_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."leader_id")) AS "agent_hierarchy__leader_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."mentor_id")) AS "agent_hierarchy__mentor_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."director_name")) AS "agent_hierarchy__director_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."leader_name")) AS "agent_hierarchy__leader_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."mentor_name")) AS "agent_hierarchy__mentor_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sponsor_id")) AS "agent_hierarchy__sponsor_agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."rezen_api_token")) AS "agent_rezen__rezen_api_token",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."rezen_last_sync")) AS "agent_rezen__rezen_last_sync",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sync_status")) AS "agent_rezen__sync_status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sync_error")) AS "agent_rezen__sync_error",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sync_source")) AS "agent_rezen__sync_source",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lastSyncedAt")) AS "agent_rezen__last_synced_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."stockPurchasePlan")) AS "agent_rezen__stock_purchase_plan",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."equity_shares")) AS "agent_rezen__equity_shares",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."fub_person_id")) AS "agent_rezen__fub_person_id"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-    "user_id" JSONB,
-    "name" JSONB,
+    "display_name" JSONB,
+    "first_name" JSONB,
+    "last_name" JSONB,
     "email" JSONB,
+    "phone" JSONB,
+    "agent_id_raw" JSONB,
+    "agent_status" JSONB,
+    "type" JSONB,
+    "title" JSONB,
+    "avatar" JSONB,
+    "birthdate" JSONB,
+    "joinDate" JSONB,
+    "anniversary_date" JSONB,
+    "real_agent" JSONB,
+    "active_on_team" JSONB,
+    "is_demo" JSONB,
+    "source" JSONB,
+    "brokerage_id" JSONB,
+    "team_id" JSONB,
+    "api_key" JSONB,
+    "user_id" JSONB,
+    "created_at" JSONB,
+    "full_name" JSONB,
+    "cell_phone" JSONB,
     "license_number" JSONB,
     "license_state" JSONB,
-    "status" JSONB,
-    "join_date" JSONB,
-    "photo" JSONB,
-    "notes" JSONB,
-    "created_at" JSONB,
+    "licenseExpirationDate" JSONB,
+    "team_join_date" JSONB,
+    "team_name" JSONB,
+    "team_role" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "state_abbreviation" JSONB,
+    "zip" JSONB,
+    "office_id" JSONB,
+    "office_name" JSONB,
+    "home_address_id" JSONB,
     "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB,
-    "cap_amount" JSONB,
-    "cap_paid" JSONB,
-    "cap_year" JSONB,
-    "cap_reset_date" JSONB,
-    "commission_split" JSONB,
-    "commission_plan" JSONB,
-    "commission_override" JSONB,
-    "ytd_volume" JSONB,
-    "ytd_units" JSONB,
-    "avg_days_to_close" JSONB,
-    "rank" JSONB,
-    "sponsor_agent_id" JSONB,
-    "mentor_agent_id" JSONB,
-    "team_id" JSONB,
-    "hierarchy_level" JSONB,
-    "rezen_id" JSONB,
-    "rezen_status" JSONB,
-    "rezen_synced_at" JSONB,
-    "rezen_payload" JSONB
+    "timezone" JSONB,
+    "website" JSONB,
+    "linkedin_url" JSONB,
+    "bio" JSONB,
+    "xano_avatar" JSONB,
+    "languages" JSONB,
+    "specialties" JSONB,
+    "tags" JSONB,
+    "producing" JSONB,
+    "producingStatus" JSONB,
+    "archived" JSONB,
+    "hidden" JSONB,
+    "favorite" JSONB,
+    "notes" JSONB,
+    "previous_brokerage" JSONB,
+    "referral_source" JSONB,
+    "years_in_business" JSONB,
+    "onboarded" JSONB,
+    "team_cap" JSONB,
+    "team_cap_paid" JSONB,
+    "brokerage_cap" JSONB,
+    "brokerage_cap_paid" JSONB,
+    "annualCap" JSONB,
+    "groupTeamCap" JSONB,
+    "capped" JSONB,
+    "unlocked" JSONB,
+    "cappedAt" JSONB,
+    "nextAnniversaryDate" JSONB,
+    "sponsorProducingGracePeriodEnd" JSONB,
+    "deferredCapEndDat" JSONB,
+    "gracePeriodEnd" JSONB,
+    "capYear" JSONB,
+    "capRemaining" JSONB,
+    "capStatus" JSONB,
+    "cap_progress_pct" JSONB,
+    "deferredCap" JSONB,
+    "leaderSplit" JSONB,
+    "memberCommissionSplit" JSONB,
+    "preCapFee" JSONB,
+    "postCapFee" JSONB,
+    "preCapRealCommissionSplit" JSONB,
+    "paysLeaderSplit" JSONB,
+    "normalTeamLeadAnnualCap" JSONB,
+    "commission_plan_id" JSONB,
+    "commissionPlanName" JSONB,
+    "preCapTransactionCount" JSONB,
+    "postCapTransactionCount" JSONB,
+    "all_transactions_count" JSONB,
+    "pending_transaction_count" JSONB,
+    "closed_transaction_count" JSONB,
+    "terminated_transaction_count" JSONB,
+    "all_listing_count" JSONB,
+    "active_listing_count" JSONB,
+    "under_contract_listing_count" JSONB,
+    "terminated_listing_count" JSONB,
+    "sizeOfNetwork" JSONB,
+    "elite" JSONB,
+    "gci_ytd" JSONB,
+    "gci_last_year" JSONB,
+    "volume_ytd" JSONB,
+    "volume_last_year" JSONB,
+    "units_ytd" JSONB,
+    "avgSalePrice" JSONB,
+    "revshare_ytd" JSONB,
+    "revshareLifetime" JSONB,
+    "network_tier1_count" JSONB,
+    "lastClosingDate" JSONB,
+    "lastTransactionAt" JSONB,
+    "sponsorId" JSONB,
+    "director" JSONB,
+    "leader" JSONB,
+    "mentor" JSONB,
+    "needsMentorship" JSONB,
+    "director_id" JSONB,
+    "leader_id" JSONB,
+    "mentor_id" JSONB,
+    "director_name" JSONB,
+    "leader_name" JSONB,
+    "mentor_name" JSONB,
+    "sponsor_id" JSONB,
+    "rezen_api_token" JSONB,
+    "rezen_last_sync" JSONB,
+    "sync_status" JSONB,
+    "sync_error" JSONB,
+    "sync_source" JSONB,
+    "lastSyncedAt" JSONB,
+    "stockPurchasePlan" JSONB,
+    "equity_shares" JSONB,
+    "fub_person_id" JSONB
   )
     ON TRUE
 ), "v2_present__agent" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."user_id" IS NULL) AS "agent__user_id",
+      NOT "m"."display_name" IS NULL AND BTRIM("m"."display_name") <> '') AS "agent__display_name",
     COUNT(*) FILTER(WHERE
-      NOT "m"."name" IS NULL AND BTRIM("m"."name") <> '') AS "agent__name",
+      NOT "m"."first_name" IS NULL AND BTRIM("m"."first_name") <> '') AS "agent__first_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_name" IS NULL AND BTRIM("m"."last_name") <> '') AS "agent__last_name",
     COUNT(*) FILTER(WHERE
       NOT "m"."email" IS NULL AND BTRIM("m"."email") <> '') AS "agent__email",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."phone" IS NULL AND BTRIM("m"."phone") <> '') AS "agent__phone",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."agent_id_raw" IS NULL AND BTRIM("m"."agent_id_raw") <> '') AS "agent__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."agent_status" IS NULL AND BTRIM("m"."agent_status") <> '') AS "agent__agent_status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."type" IS NULL AND BTRIM("m"."type") <> '') AS "agent__type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."title" IS NULL AND BTRIM("m"."title") <> '') AS "agent__title",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."avatar" IS NULL AND BTRIM("m"."avatar") <> '') AS "agent__avatar",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."birthdate" IS NULL AND BTRIM("m"."birthdate") <> '') AS "agent__birthdate",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."join_date" IS NULL) AS "agent__join_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."anniversary_date" IS NULL) AS "agent__anniversary_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."real_agent" IS NULL) AS "agent__real_agent",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."active_on_team" IS NULL) AS "agent__active_on_team",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_demo" IS NULL) AS "agent__is_demo",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."source" IS NULL AND BTRIM("m"."source") <> '') AS "agent__source",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."brokerage_id" IS NULL) AS "agent__brokerage_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_id" IS NULL) AS "agent__team_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."api_key" IS NULL AND BTRIM("m"."api_key") <> '') AS "agent__api_key",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."user_id" IS NULL) AS "agent__user_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."created_at" IS NULL) AS "agent__created_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."full_name" IS NULL AND BTRIM("m"."full_name") <> '') AS "agent__full_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cell_phone" IS NULL AND BTRIM("m"."cell_phone") <> '') AS "agent__cell_phone",
     COUNT(*) FILTER(WHERE
       NOT "m"."license_number" IS NULL AND BTRIM("m"."license_number") <> '') AS "agent__license_number",
     COUNT(*) FILTER(WHERE
       NOT "m"."license_state" IS NULL AND BTRIM("m"."license_state") <> '') AS "agent__license_state",
     COUNT(*) FILTER(WHERE
-      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "agent__status",
+      NOT "m"."license_expiration_date" IS NULL) AS "agent__license_expiration_date",
     COUNT(*) FILTER(WHERE
-      NOT "m"."join_date" IS NULL) AS "agent__join_date",
+      NOT "m"."team_join_date" IS NULL) AS "agent__team_join_date",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("m"."photo")) AS "agent__photo",
+      NOT "m"."team_name" IS NULL AND BTRIM("m"."team_name") <> '') AS "agent__team_name",
     COUNT(*) FILTER(WHERE
-      NOT "m"."photo_url" IS NULL AND BTRIM("m"."photo_url") <> '') AS "agent__photo_url",
+      NOT "m"."team_role" IS NULL AND BTRIM("m"."team_role") <> '') AS "agent__team_role",
     COUNT(*) FILTER(WHERE
-      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "agent__notes",
+      NOT "m"."city" IS NULL AND BTRIM("m"."city") <> '') AS "agent__city",
     COUNT(*) FILTER(WHERE
-      NOT "m"."created_at" IS NULL) AS "agent__created_at",
+      NOT "m"."state" IS NULL AND BTRIM("m"."state") <> '') AS "agent__state",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."state_abbreviation" IS NULL AND BTRIM("m"."state_abbreviation") <> '') AS "agent__state_abbreviation",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."zip" IS NULL AND BTRIM("m"."zip") <> '') AS "agent__zip",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."office_id" IS NULL) AS "agent__office_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."office_name" IS NULL AND BTRIM("m"."office_name") <> '') AS "agent__office_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."home_address_id" IS NULL) AS "agent__home_address_id",
     COUNT(*) FILTER(WHERE
       NOT "m"."updated_at" IS NULL) AS "agent__updated_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."created_by_user_id" IS NULL) AS "agent__created_by_user_id",
+      NOT "m"."timezone" IS NULL AND BTRIM("m"."timezone") <> '') AS "agent__timezone",
     COUNT(*) FILTER(WHERE
-      NOT "m"."updated_by_user_id" IS NULL) AS "agent__updated_by_user_id",
+      NOT "m"."website" IS NULL AND BTRIM("m"."website") <> '') AS "agent__website",
     COUNT(*) FILTER(WHERE
-      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "agent__source_system",
+      NOT "m"."linkedin_url" IS NULL AND BTRIM("m"."linkedin_url") <> '') AS "agent__linkedin_url",
     COUNT(*) FILTER(WHERE
-      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "agent__external_id",
+      NOT "m"."bio" IS NULL AND BTRIM("m"."bio") <> '') AS "agent__bio",
     COUNT(*) FILTER(WHERE
-      NOT "m"."deleted" IS NULL) AS "agent__deleted",
+      "xano_fn".has_value("m"."xano_avatar")) AS "agent__xano_avatar",
     COUNT(*) FILTER(WHERE
-      NOT "m"."deleted_at" IS NULL) AS "agent__deleted_at",
+      "xano_fn".has_value("m"."languages")) AS "agent__languages",
     COUNT(*) FILTER(WHERE
-      NOT "m"."version" IS NULL) AS "agent__version"
+      "xano_fn".has_value("m"."specialties")) AS "agent__specialties",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("m"."tags")) AS "agent__tags",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."producing" IS NULL) AS "agent__producing",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."producing_status" IS NULL AND BTRIM("m"."producing_status") <> '') AS "agent__producing_status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."archived" IS NULL) AS "agent__archived",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."hidden" IS NULL) AS "agent__hidden",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."favorite" IS NULL) AS "agent__favorite",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "agent__notes",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."previous_brokerage" IS NULL AND BTRIM("m"."previous_brokerage") <> '') AS "agent__previous_brokerage",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."referral_source" IS NULL AND BTRIM("m"."referral_source") <> '') AS "agent__referral_source",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."years_in_business" IS NULL) AS "agent__years_in_business",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."onboarded" IS NULL) AS "agent__onboarded"
   FROM {{ ref('agent') }} AS "m"
   WHERE
     EXISTS(
@@ -175,13 +517,41 @@ WITH "v1" AS (
 ), "v2_present__agent_cap_data" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."cap_amount" IS NULL) AS "agent_cap_data__cap_amount",
+      NOT "m"."team_cap" IS NULL) AS "agent_cap_data__team_cap",
     COUNT(*) FILTER(WHERE
-      NOT "m"."cap_paid" IS NULL) AS "agent_cap_data__cap_paid",
+      NOT "m"."team_cap_paid" IS NULL) AS "agent_cap_data__team_cap_paid",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."brokerage_cap" IS NULL) AS "agent_cap_data__brokerage_cap",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."brokerage_cap_paid" IS NULL) AS "agent_cap_data__brokerage_cap_paid",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."annual_cap" IS NULL) AS "agent_cap_data__annual_cap",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."group_team_cap" IS NULL) AS "agent_cap_data__group_team_cap",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."capped" IS NULL) AS "agent_cap_data__capped",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."unlocked" IS NULL) AS "agent_cap_data__unlocked",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."capped_at" IS NULL) AS "agent_cap_data__capped_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."next_anniversary" IS NULL) AS "agent_cap_data__next_anniversary",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sponsor_producing_grace_period_end" IS NULL) AS "agent_cap_data__sponsor_producing_grace_period_end",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."deferred_cap_end_date" IS NULL) AS "agent_cap_data__deferred_cap_end_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."grace_period_end" IS NULL) AS "agent_cap_data__grace_period_end",
     COUNT(*) FILTER(WHERE
       NOT "m"."cap_year" IS NULL) AS "agent_cap_data__cap_year",
     COUNT(*) FILTER(WHERE
-      NOT "m"."cap_reset_date" IS NULL) AS "agent_cap_data__cap_reset_date"
+      NOT "m"."cap_remaining" IS NULL) AS "agent_cap_data__cap_remaining",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cap_status" IS NULL AND BTRIM("m"."cap_status") <> '') AS "agent_cap_data__cap_status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cap_progress_pct" IS NULL) AS "agent_cap_data__cap_progress_pct",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."deferred_cap" IS NULL) AS "agent_cap_data__deferred_cap"
   FROM {{ ref('agent_cap_data') }} AS "m"
   WHERE
     EXISTS(
@@ -194,11 +564,28 @@ WITH "v1" AS (
 ), "v2_present__agent_commission" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."commission_split" IS NULL) AS "agent_commission__commission_split",
+      NOT "m"."leader_split" IS NULL) AS "agent_commission__leader_split",
     COUNT(*) FILTER(WHERE
-      NOT "m"."commission_plan" IS NULL AND BTRIM("m"."commission_plan") <> '') AS "agent_commission__commission_plan",
+      NOT "m"."member_commission_split" IS NULL) AS "agent_commission__member_commission_split",
     COUNT(*) FILTER(WHERE
-      NOT "m"."commission_override" IS NULL) AS "agent_commission__commission_override"
+      NOT "m"."pre_cap_fee" IS NULL) AS "agent_commission__pre_cap_fee",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."post_cap_fee" IS NULL) AS "agent_commission__post_cap_fee",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."pre_cap_real_commission_split" IS NULL) AS "agent_commission__pre_cap_real_commission_split",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."pays_leader_split" IS NULL) AS "agent_commission__pays_leader_split",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."normal_team_lead_annual_cap" IS NULL) AS "agent_commission__normal_team_lead_annual_cap",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."commission_plan_id" IS NULL) AS "agent_commission__commission_plan_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."commission_plan_name" IS NULL
+      AND BTRIM("m"."commission_plan_name") <> '') AS "agent_commission__commission_plan_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."pre_cap_transaction_count" IS NULL) AS "agent_commission__pre_cap_transaction_count",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."post_cap_transaction_count" IS NULL) AS "agent_commission__post_cap_transaction_count"
   FROM {{ ref('agent_commission') }} AS "m"
   WHERE
     EXISTS(
@@ -211,13 +598,47 @@ WITH "v1" AS (
 ), "v2_present__agent_performance" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."ytd_volume" IS NULL) AS "agent_performance__ytd_volume",
+      NOT "m"."all_transactions_count" IS NULL) AS "agent_performance__all_transactions_count",
     COUNT(*) FILTER(WHERE
-      NOT "m"."ytd_units" IS NULL) AS "agent_performance__ytd_units",
+      NOT "m"."pending_transaction_count" IS NULL) AS "agent_performance__pending_transaction_count",
     COUNT(*) FILTER(WHERE
-      NOT "m"."avg_days_to_close" IS NULL) AS "agent_performance__avg_days_to_close",
+      NOT "m"."closed_transaction_count" IS NULL) AS "agent_performance__closed_transaction_count",
     COUNT(*) FILTER(WHERE
-      NOT "m"."rank" IS NULL) AS "agent_performance__rank"
+      NOT "m"."terminated_transaction_count" IS NULL) AS "agent_performance__terminated_transaction_count",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."all_listing_count" IS NULL) AS "agent_performance__all_listing_count",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."active_listing_count" IS NULL) AS "agent_performance__active_listing_count",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."under_contract_listing_count" IS NULL) AS "agent_performance__under_contract_listing_count",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."terminated_listing_count" IS NULL) AS "agent_performance__terminated_listing_count",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."size_of_network" IS NULL) AS "agent_performance__size_of_network",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."elite" IS NULL) AS "agent_performance__elite",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."gci_ytd" IS NULL) AS "agent_performance__gci_ytd",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."gci_last_year" IS NULL) AS "agent_performance__gci_last_year",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."volume_ytd" IS NULL) AS "agent_performance__volume_ytd",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."volume_last_year" IS NULL) AS "agent_performance__volume_last_year",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."units_ytd" IS NULL) AS "agent_performance__units_ytd",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."avg_sale_price" IS NULL) AS "agent_performance__avg_sale_price",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."revshare_ytd" IS NULL) AS "agent_performance__revshare_ytd",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."revshare_lifetime" IS NULL) AS "agent_performance__revshare_lifetime",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."network_tier1_count" IS NULL) AS "agent_performance__network_tier1_count",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_closing_date" IS NULL) AS "agent_performance__last_closing_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_transaction_at" IS NULL) AS "agent_performance__last_transaction_at"
   FROM {{ ref('agent_performance') }} AS "m"
   WHERE
     EXISTS(
@@ -232,11 +653,28 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       NOT "m"."sponsor_agent_id" IS NULL) AS "agent_hierarchy__sponsor_agent_id",
     COUNT(*) FILTER(WHERE
-      NOT "m"."mentor_agent_id" IS NULL) AS "agent_hierarchy__mentor_agent_id",
+      NOT "m"."is_director" IS NULL) AS "agent_hierarchy__is_director",
     COUNT(*) FILTER(WHERE
-      NOT "m"."team_id" IS NULL) AS "agent_hierarchy__team_id",
+      NOT "m"."is_leader" IS NULL) AS "agent_hierarchy__is_leader",
     COUNT(*) FILTER(WHERE
-      NOT "m"."hierarchy_level" IS NULL) AS "agent_hierarchy__hierarchy_level"
+      NOT "m"."is_mentor" IS NULL) AS "agent_hierarchy__is_mentor",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."needs_mentorship" IS NULL) AS "agent_hierarchy__needs_mentorship",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."director_id" IS NULL) AS "agent_hierarchy__director_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."leader_id" IS NULL) AS "agent_hierarchy__leader_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."mentor_id" IS NULL) AS "agent_hierarchy__mentor_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."director_name" IS NULL AND BTRIM("m"."director_name") <> '') AS "agent_hierarchy__director_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."leader_name" IS NULL AND BTRIM("m"."leader_name") <> '') AS "agent_hierarchy__leader_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."mentor_name" IS NULL AND BTRIM("m"."mentor_name") <> '') AS "agent_hierarchy__mentor_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sponsor_agent_id_raw" IS NULL
+      AND BTRIM("m"."sponsor_agent_id_raw") <> '') AS "agent_hierarchy__sponsor_agent_id_raw"
   FROM {{ ref('agent_hierarchy') }} AS "m"
   WHERE
     EXISTS(
@@ -249,13 +687,23 @@ WITH "v1" AS (
 ), "v2_present__agent_rezen" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."rezen_id" IS NULL AND BTRIM("m"."rezen_id") <> '') AS "agent_rezen__rezen_id",
+      NOT "m"."rezen_api_token" IS NULL AND BTRIM("m"."rezen_api_token") <> '') AS "agent_rezen__rezen_api_token",
     COUNT(*) FILTER(WHERE
-      NOT "m"."rezen_status" IS NULL AND BTRIM("m"."rezen_status") <> '') AS "agent_rezen__rezen_status",
+      NOT "m"."rezen_last_sync" IS NULL) AS "agent_rezen__rezen_last_sync",
     COUNT(*) FILTER(WHERE
-      NOT "m"."rezen_synced_at" IS NULL) AS "agent_rezen__rezen_synced_at",
+      NOT "m"."sync_status" IS NULL AND BTRIM("m"."sync_status") <> '') AS "agent_rezen__sync_status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("m"."rezen_payload")) AS "agent_rezen__rezen_payload"
+      NOT "m"."sync_error" IS NULL AND BTRIM("m"."sync_error") <> '') AS "agent_rezen__sync_error",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sync_source" IS NULL AND BTRIM("m"."sync_source") <> '') AS "agent_rezen__sync_source",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_synced_at" IS NULL) AS "agent_rezen__last_synced_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."stock_purchase_plan" IS NULL) AS "agent_rezen__stock_purchase_plan",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."equity_shares" IS NULL) AS "agent_rezen__equity_shares",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."fub_person_id" IS NULL) AS "agent_rezen__fub_person_id"
   FROM {{ ref('agent_rezen') }} AS "m"
   WHERE
     EXISTS(
@@ -294,17 +742,24 @@ CROSS JOIN LATERAL (
   VALUES
     (
       'agent',
-      'user_id',
-      'user_id',
-      "v1_values"."agent__user_id",
-      "v2_present__agent"."agent__user_id"
+      'display_name',
+      'display_name',
+      "v1_values"."agent__display_name",
+      "v2_present__agent"."agent__display_name"
     ),
     (
       'agent',
-      'name',
-      'name',
-      "v1_values"."agent__name",
-      "v2_present__agent"."agent__name"
+      'first_name',
+      'first_name',
+      "v1_values"."agent__first_name",
+      "v2_present__agent"."agent__first_name"
+    ),
+    (
+      'agent',
+      'last_name',
+      'last_name',
+      "v1_values"."agent__last_name",
+      "v2_present__agent"."agent__last_name"
     ),
     (
       'agent',
@@ -312,6 +767,146 @@ CROSS JOIN LATERAL (
       'email',
       "v1_values"."agent__email",
       "v2_present__agent"."agent__email"
+    ),
+    (
+      'agent',
+      'phone',
+      'phone',
+      "v1_values"."agent__phone",
+      "v2_present__agent"."agent__phone"
+    ),
+    (
+      'agent',
+      'agent_id_raw',
+      'agent_id_raw',
+      "v1_values"."agent__agent_id_raw",
+      "v2_present__agent"."agent__agent_id_raw"
+    ),
+    (
+      'agent',
+      'agent_status',
+      'agent_status',
+      "v1_values"."agent__agent_status",
+      "v2_present__agent"."agent__agent_status"
+    ),
+    (
+      'agent',
+      'type',
+      'type',
+      "v1_values"."agent__type",
+      "v2_present__agent"."agent__type"
+    ),
+    (
+      'agent',
+      'title',
+      'title',
+      "v1_values"."agent__title",
+      "v2_present__agent"."agent__title"
+    ),
+    (
+      'agent',
+      'avatar',
+      'avatar',
+      "v1_values"."agent__avatar",
+      "v2_present__agent"."agent__avatar"
+    ),
+    (
+      'agent',
+      'birthdate',
+      'birthdate',
+      "v1_values"."agent__birthdate",
+      "v2_present__agent"."agent__birthdate"
+    ),
+    (
+      'agent',
+      'join_date',
+      'joinDate',
+      "v1_values"."agent__join_date",
+      "v2_present__agent"."agent__join_date"
+    ),
+    (
+      'agent',
+      'anniversary_date',
+      'anniversary_date',
+      "v1_values"."agent__anniversary_date",
+      "v2_present__agent"."agent__anniversary_date"
+    ),
+    (
+      'agent',
+      'real_agent',
+      'real_agent',
+      "v1_values"."agent__real_agent",
+      "v2_present__agent"."agent__real_agent"
+    ),
+    (
+      'agent',
+      'active_on_team',
+      'active_on_team',
+      "v1_values"."agent__active_on_team",
+      "v2_present__agent"."agent__active_on_team"
+    ),
+    (
+      'agent',
+      'is_demo',
+      'is_demo',
+      "v1_values"."agent__is_demo",
+      "v2_present__agent"."agent__is_demo"
+    ),
+    (
+      'agent',
+      'source',
+      'source',
+      "v1_values"."agent__source",
+      "v2_present__agent"."agent__source"
+    ),
+    (
+      'agent',
+      'brokerage_id',
+      'brokerage_id',
+      "v1_values"."agent__brokerage_id",
+      "v2_present__agent"."agent__brokerage_id"
+    ),
+    (
+      'agent',
+      'team_id',
+      'team_id',
+      "v1_values"."agent__team_id",
+      "v2_present__agent"."agent__team_id"
+    ),
+    (
+      'agent',
+      'api_key',
+      'api_key',
+      "v1_values"."agent__api_key",
+      "v2_present__agent"."agent__api_key"
+    ),
+    (
+      'agent',
+      'user_id',
+      'user_id',
+      "v1_values"."agent__user_id",
+      "v2_present__agent"."agent__user_id"
+    ),
+    (
+      'agent',
+      'created_at',
+      'created_at',
+      "v1_values"."agent__created_at",
+      "v2_present__agent"."agent__created_at"
+    ),
+    (
+      'agent',
+      'full_name',
+      'full_name',
+      "v1_values"."agent__full_name",
+      "v2_present__agent"."agent__full_name"
+    ),
+    (
+      'agent',
+      'cell_phone',
+      'cell_phone',
+      "v1_values"."agent__cell_phone",
+      "v2_present__agent"."agent__cell_phone"
     ),
     (
       'agent',
@@ -329,45 +924,80 @@ CROSS JOIN LATERAL (
     ),
     (
       'agent',
-      'status',
-      'status',
-      "v1_values"."agent__status",
-      "v2_present__agent"."agent__status"
+      'license_expiration_date',
+      'licenseExpirationDate',
+      "v1_values"."agent__license_expiration_date",
+      "v2_present__agent"."agent__license_expiration_date"
     ),
     (
       'agent',
-      'join_date',
-      'join_date',
-      "v1_values"."agent__join_date",
-      "v2_present__agent"."agent__join_date"
+      'team_join_date',
+      'team_join_date',
+      "v1_values"."agent__team_join_date",
+      "v2_present__agent"."agent__team_join_date"
     ),
     (
       'agent',
-      'photo',
-      'photo',
-      "v1_values"."agent__photo",
-      "v2_present__agent"."agent__photo"
+      'team_name',
+      'team_name',
+      "v1_values"."agent__team_name",
+      "v2_present__agent"."agent__team_name"
     ),
     (
       'agent',
-      'photo_url',
-      'photo',
-      "v1_values"."agent__photo_url",
-      "v2_present__agent"."agent__photo_url"
+      'team_role',
+      'team_role',
+      "v1_values"."agent__team_role",
+      "v2_present__agent"."agent__team_role"
     ),
     (
       'agent',
-      'notes',
-      'notes',
-      "v1_values"."agent__notes",
-      "v2_present__agent"."agent__notes"
+      'city',
+      'city',
+      "v1_values"."agent__city",
+      "v2_present__agent"."agent__city"
     ),
     (
       'agent',
-      'created_at',
-      'created_at',
-      "v1_values"."agent__created_at",
-      "v2_present__agent"."agent__created_at"
+      'state',
+      'state',
+      "v1_values"."agent__state",
+      "v2_present__agent"."agent__state"
+    ),
+    (
+      'agent',
+      'state_abbreviation',
+      'state_abbreviation',
+      "v1_values"."agent__state_abbreviation",
+      "v2_present__agent"."agent__state_abbreviation"
+    ),
+    (
+      'agent',
+      'zip',
+      'zip',
+      "v1_values"."agent__zip",
+      "v2_present__agent"."agent__zip"
+    ),
+    (
+      'agent',
+      'office_id',
+      'office_id',
+      "v1_values"."agent__office_id",
+      "v2_present__agent"."agent__office_id"
+    ),
+    (
+      'agent',
+      'office_name',
+      'office_name',
+      "v1_values"."agent__office_name",
+      "v2_present__agent"."agent__office_name"
+    ),
+    (
+      'agent',
+      'home_address_id',
+      'home_address_id',
+      "v1_values"."agent__home_address_id",
+      "v2_present__agent"."agent__home_address_id"
     ),
     (
       'agent',
@@ -378,185 +1008,626 @@ CROSS JOIN LATERAL (
     ),
     (
       'agent',
-      'created_by_user_id',
-      'created_by_user_id',
-      "v1_values"."agent__created_by_user_id",
-      "v2_present__agent"."agent__created_by_user_id"
+      'timezone',
+      'timezone',
+      "v1_values"."agent__timezone",
+      "v2_present__agent"."agent__timezone"
     ),
     (
       'agent',
-      'updated_by_user_id',
-      'updated_by_user_id',
-      "v1_values"."agent__updated_by_user_id",
-      "v2_present__agent"."agent__updated_by_user_id"
+      'website',
+      'website',
+      "v1_values"."agent__website",
+      "v2_present__agent"."agent__website"
     ),
     (
       'agent',
-      'source_system',
-      'source_system',
-      "v1_values"."agent__source_system",
-      "v2_present__agent"."agent__source_system"
+      'linkedin_url',
+      'linkedin_url',
+      "v1_values"."agent__linkedin_url",
+      "v2_present__agent"."agent__linkedin_url"
     ),
     (
       'agent',
-      'external_id',
-      'external_id',
-      "v1_values"."agent__external_id",
-      "v2_present__agent"."agent__external_id"
+      'bio',
+      'bio',
+      "v1_values"."agent__bio",
+      "v2_present__agent"."agent__bio"
     ),
     (
       'agent',
-      'deleted',
-      'deleted',
-      "v1_values"."agent__deleted",
-      "v2_present__agent"."agent__deleted"
+      'xano_avatar',
+      'xano_avatar',
+      "v1_values"."agent__xano_avatar",
+      "v2_present__agent"."agent__xano_avatar"
     ),
     (
       'agent',
-      'deleted_at',
-      'deleted_at',
-      "v1_values"."agent__deleted_at",
-      "v2_present__agent"."agent__deleted_at"
+      'languages',
+      'languages',
+      "v1_values"."agent__languages",
+      "v2_present__agent"."agent__languages"
     ),
     (
       'agent',
-      'version',
-      'version',
-      "v1_values"."agent__version",
-      "v2_present__agent"."agent__version"
+      'specialties',
+      'specialties',
+      "v1_values"."agent__specialties",
+      "v2_present__agent"."agent__specialties"
+    ),
+    (
+      'agent',
+      'tags',
+      'tags',
+      "v1_values"."agent__tags",
+      "v2_present__agent"."agent__tags"
+    ),
+    (
+      'agent',
+      'producing',
+      'producing',
+      "v1_values"."agent__producing",
+      "v2_present__agent"."agent__producing"
+    ),
+    (
+      'agent',
+      'producing_status',
+      'producingStatus',
+      "v1_values"."agent__producing_status",
+      "v2_present__agent"."agent__producing_status"
+    ),
+    (
+      'agent',
+      'archived',
+      'archived',
+      "v1_values"."agent__archived",
+      "v2_present__agent"."agent__archived"
+    ),
+    (
+      'agent',
+      'hidden',
+      'hidden',
+      "v1_values"."agent__hidden",
+      "v2_present__agent"."agent__hidden"
+    ),
+    (
+      'agent',
+      'favorite',
+      'favorite',
+      "v1_values"."agent__favorite",
+      "v2_present__agent"."agent__favorite"
+    ),
+    (
+      'agent',
+      'notes',
+      'notes',
+      "v1_values"."agent__notes",
+      "v2_present__agent"."agent__notes"
+    ),
+    (
+      'agent',
+      'previous_brokerage',
+      'previous_brokerage',
+      "v1_values"."agent__previous_brokerage",
+      "v2_present__agent"."agent__previous_brokerage"
+    ),
+    (
+      'agent',
+      'referral_source',
+      'referral_source',
+      "v1_values"."agent__referral_source",
+      "v2_present__agent"."agent__referral_source"
+    ),
+    (
+      'agent',
+      'years_in_business',
+      'years_in_business',
+      "v1_values"."agent__years_in_business",
+      "v2_present__agent"."agent__years_in_business"
+    ),
+    (
+      'agent',
+      'onboarded',
+      'onboarded',
+      "v1_values"."agent__onboarded",
+      "v2_present__agent"."agent__onboarded"
     ),
     (
       'agent_cap_data',
-      'cap_amount',
-      'cap_amount',
-      "v1_values"."agent_cap_data__cap_amount",
-      "v2_present__agent_cap_data"."agent_cap_data__cap_amount"
+      'team_cap',
+      'team_cap',
+      "v1_values"."agent_cap_data__team_cap",
+      "v2_present__agent_cap_data"."agent_cap_data__team_cap"
     ),
     (
       'agent_cap_data',
-      'cap_paid',
-      'cap_paid',
-      "v1_values"."agent_cap_data__cap_paid",
-      "v2_present__agent_cap_data"."agent_cap_data__cap_paid"
+      'team_cap_paid',
+      'team_cap_paid',
+      "v1_values"."agent_cap_data__team_cap_paid",
+      "v2_present__agent_cap_data"."agent_cap_data__team_cap_paid"
+    ),
+    (
+      'agent_cap_data',
+      'brokerage_cap',
+      'brokerage_cap',
+      "v1_values"."agent_cap_data__brokerage_cap",
+      "v2_present__agent_cap_data"."agent_cap_data__brokerage_cap"
+    ),
+    (
+      'agent_cap_data',
+      'brokerage_cap_paid',
+      'brokerage_cap_paid',
+      "v1_values"."agent_cap_data__brokerage_cap_paid",
+      "v2_present__agent_cap_data"."agent_cap_data__brokerage_cap_paid"
+    ),
+    (
+      'agent_cap_data',
+      'annual_cap',
+      'annualCap',
+      "v1_values"."agent_cap_data__annual_cap",
+      "v2_present__agent_cap_data"."agent_cap_data__annual_cap"
+    ),
+    (
+      'agent_cap_data',
+      'group_team_cap',
+      'groupTeamCap',
+      "v1_values"."agent_cap_data__group_team_cap",
+      "v2_present__agent_cap_data"."agent_cap_data__group_team_cap"
+    ),
+    (
+      'agent_cap_data',
+      'capped',
+      'capped',
+      "v1_values"."agent_cap_data__capped",
+      "v2_present__agent_cap_data"."agent_cap_data__capped"
+    ),
+    (
+      'agent_cap_data',
+      'unlocked',
+      'unlocked',
+      "v1_values"."agent_cap_data__unlocked",
+      "v2_present__agent_cap_data"."agent_cap_data__unlocked"
+    ),
+    (
+      'agent_cap_data',
+      'capped_at',
+      'cappedAt',
+      "v1_values"."agent_cap_data__capped_at",
+      "v2_present__agent_cap_data"."agent_cap_data__capped_at"
+    ),
+    (
+      'agent_cap_data',
+      'next_anniversary',
+      'nextAnniversaryDate',
+      "v1_values"."agent_cap_data__next_anniversary",
+      "v2_present__agent_cap_data"."agent_cap_data__next_anniversary"
+    ),
+    (
+      'agent_cap_data',
+      'sponsor_producing_grace_period_end',
+      'sponsorProducingGracePeriodEnd',
+      "v1_values"."agent_cap_data__sponsor_producing_grace_period_end",
+      "v2_present__agent_cap_data"."agent_cap_data__sponsor_producing_grace_period_end"
+    ),
+    (
+      'agent_cap_data',
+      'deferred_cap_end_date',
+      'deferredCapEndDat',
+      "v1_values"."agent_cap_data__deferred_cap_end_date",
+      "v2_present__agent_cap_data"."agent_cap_data__deferred_cap_end_date"
+    ),
+    (
+      'agent_cap_data',
+      'grace_period_end',
+      'gracePeriodEnd',
+      "v1_values"."agent_cap_data__grace_period_end",
+      "v2_present__agent_cap_data"."agent_cap_data__grace_period_end"
     ),
     (
       'agent_cap_data',
       'cap_year',
-      'cap_year',
+      'capYear',
       "v1_values"."agent_cap_data__cap_year",
       "v2_present__agent_cap_data"."agent_cap_data__cap_year"
     ),
     (
       'agent_cap_data',
-      'cap_reset_date',
-      'cap_reset_date',
-      "v1_values"."agent_cap_data__cap_reset_date",
-      "v2_present__agent_cap_data"."agent_cap_data__cap_reset_date"
+      'cap_remaining',
+      'capRemaining',
+      "v1_values"."agent_cap_data__cap_remaining",
+      "v2_present__agent_cap_data"."agent_cap_data__cap_remaining"
+    ),
+    (
+      'agent_cap_data',
+      'cap_status',
+      'capStatus',
+      "v1_values"."agent_cap_data__cap_status",
+      "v2_present__agent_cap_data"."agent_cap_data__cap_status"
+    ),
+    (
+      'agent_cap_data',
+      'cap_progress_pct',
+      'cap_progress_pct',
+      "v1_values"."agent_cap_data__cap_progress_pct",
+      "v2_present__agent_cap_data"."agent_cap_data__cap_progress_pct"
+    ),
+    (
+      'agent_cap_data',
+      'deferred_cap',
+      'deferredCap',
+      "v1_values"."agent_cap_data__deferred_cap",
+      "v2_present__agent_cap_data"."agent_cap_data__deferred_cap"
     ),
     (
       'agent_commission',
-      'commission_split',
-      'commission_split',
-      "v1_values"."agent_commission__commission_split",
-      "v2_present__agent_commission"."agent_commission__commission_split"
+      'leader_split',
+      'leaderSplit',
+      "v1_values"."agent_commission__leader_split",
+      "v2_present__agent_commission"."agent_commission__leader_split"
     ),
     (
       'agent_commission',
-      'commission_plan',
-      'commission_plan',
-      "v1_values"."agent_commission__commission_plan",
-      "v2_present__agent_commission"."agent_commission__commission_plan"
+      'member_commission_split',
+      'memberCommissionSplit',
+      "v1_values"."agent_commission__member_commission_split",
+      "v2_present__agent_commission"."agent_commission__member_commission_split"
     ),
     (
       'agent_commission',
-      'commission_override',
-      'commission_override',
-      "v1_values"."agent_commission__commission_override",
-      "v2_present__agent_commission"."agent_commission__commission_override"
+      'pre_cap_fee',
+      'preCapFee',
+      "v1_values"."agent_commission__pre_cap_fee",
+      "v2_present__agent_commission"."agent_commission__pre_cap_fee"
+    ),
+    (
+      'agent_commission',
+      'post_cap_fee',
+      'postCapFee',
+      "v1_values"."agent_commission__post_cap_fee",
+      "v2_present__agent_commission"."agent_commission__post_cap_fee"
+    ),
+    (
+      'agent_commission',
+      'pre_cap_real_commission_split',
+      'preCapRealCommissionSplit',
+      "v1_values"."agent_commission__pre_cap_real_commission_split",
+      "v2_present__agent_commission"."agent_commission__pre_cap_real_commission_split"
+    ),
+    (
+      'agent_commission',
+      'pays_leader_split',
+      'paysLeaderSplit',
+      "v1_values"."agent_commission__pays_leader_split",
+      "v2_present__agent_commission"."agent_commission__pays_leader_split"
+    ),
+    (
+      'agent_commission',
+      'normal_team_lead_annual_cap',
+      'normalTeamLeadAnnualCap',
+      "v1_values"."agent_commission__normal_team_lead_annual_cap",
+      "v2_present__agent_commission"."agent_commission__normal_team_lead_annual_cap"
+    ),
+    (
+      'agent_commission',
+      'commission_plan_id',
+      'commission_plan_id',
+      "v1_values"."agent_commission__commission_plan_id",
+      "v2_present__agent_commission"."agent_commission__commission_plan_id"
+    ),
+    (
+      'agent_commission',
+      'commission_plan_name',
+      'commissionPlanName',
+      "v1_values"."agent_commission__commission_plan_name",
+      "v2_present__agent_commission"."agent_commission__commission_plan_name"
+    ),
+    (
+      'agent_commission',
+      'pre_cap_transaction_count',
+      'preCapTransactionCount',
+      "v1_values"."agent_commission__pre_cap_transaction_count",
+      "v2_present__agent_commission"."agent_commission__pre_cap_transaction_count"
+    ),
+    (
+      'agent_commission',
+      'post_cap_transaction_count',
+      'postCapTransactionCount',
+      "v1_values"."agent_commission__post_cap_transaction_count",
+      "v2_present__agent_commission"."agent_commission__post_cap_transaction_count"
     ),
     (
       'agent_performance',
-      'ytd_volume',
-      'ytd_volume',
-      "v1_values"."agent_performance__ytd_volume",
-      "v2_present__agent_performance"."agent_performance__ytd_volume"
+      'all_transactions_count',
+      'all_transactions_count',
+      "v1_values"."agent_performance__all_transactions_count",
+      "v2_present__agent_performance"."agent_performance__all_transactions_count"
     ),
     (
       'agent_performance',
-      'ytd_units',
-      'ytd_units',
-      "v1_values"."agent_performance__ytd_units",
-      "v2_present__agent_performance"."agent_performance__ytd_units"
+      'pending_transaction_count',
+      'pending_transaction_count',
+      "v1_values"."agent_performance__pending_transaction_count",
+      "v2_present__agent_performance"."agent_performance__pending_transaction_count"
     ),
     (
       'agent_performance',
-      'avg_days_to_close',
-      'avg_days_to_close',
-      "v1_values"."agent_performance__avg_days_to_close",
-      "v2_present__agent_performance"."agent_performance__avg_days_to_close"
+      'closed_transaction_count',
+      'closed_transaction_count',
+      "v1_values"."agent_performance__closed_transaction_count",
+      "v2_present__agent_performance"."agent_performance__closed_transaction_count"
     ),
     (
       'agent_performance',
-      'rank',
-      'rank',
-      "v1_values"."agent_performance__rank",
-      "v2_present__agent_performance"."agent_performance__rank"
+      'terminated_transaction_count',
+      'terminated_transaction_count',
+      "v1_values"."agent_performance__terminated_transaction_count",
+      "v2_present__agent_performance"."agent_performance__terminated_transaction_count"
+    ),
+    (
+      'agent_performance',
+      'all_listing_count',
+      'all_listing_count',
+      "v1_values"."agent_performance__all_listing_count",
+      "v2_present__agent_performance"."agent_performance__all_listing_count"
+    ),
+    (
+      'agent_performance',
+      'active_listing_count',
+      'active_listing_count',
+      "v1_values"."agent_performance__active_listing_count",
+      "v2_present__agent_performance"."agent_performance__active_listing_count"
+    ),
+    (
+      'agent_performance',
+      'under_contract_listing_count',
+      'under_contract_listing_count',
+      "v1_values"."agent_performance__under_contract_listing_count",
+      "v2_present__agent_performance"."agent_performance__under_contract_listing_count"
+    ),
+    (
+      'agent_performance',
+      'terminated_listing_count',
+      'terminated_listing_count',
+      "v1_values"."agent_performance__terminated_listing_count",
+      "v2_present__agent_performance"."agent_performance__terminated_listing_count"
+    ),
+    (
+      'agent_performance',
+      'size_of_network',
+      'sizeOfNetwork',
+      "v1_values"."agent_performance__size_of_network",
+      "v2_present__agent_performance"."agent_performance__size_of_network"
+    ),
+    (
+      'agent_performance',
+      'elite',
+      'elite',
+      "v1_values"."agent_performance__elite",
+      "v2_present__agent_performance"."agent_performance__elite"
+    ),
+    (
+      'agent_performance',
+      'gci_ytd',
+      'gci_ytd',
+      "v1_values"."agent_performance__gci_ytd",
+      "v2_present__agent_performance"."agent_performance__gci_ytd"
+    ),
+    (
+      'agent_performance',
+      'gci_last_year',
+      'gci_last_year',
+      "v1_values"."agent_performance__gci_last_year",
+      "v2_present__agent_performance"."agent_performance__gci_last_year"
+    ),
+    (
+      'agent_performance',
+      'volume_ytd',
+      'volume_ytd',
+      "v1_values"."agent_performance__volume_ytd",
+      "v2_present__agent_performance"."agent_performance__volume_ytd"
+    ),
+    (
+      'agent_performance',
+      'volume_last_year',
+      'volume_last_year',
+      "v1_values"."agent_performance__volume_last_year",
+      "v2_present__agent_performance"."agent_performance__volume_last_year"
+    ),
+    (
+      'agent_performance',
+      'units_ytd',
+      'units_ytd',
+      "v1_values"."agent_performance__units_ytd",
+      "v2_present__agent_performance"."agent_performance__units_ytd"
+    ),
+    (
+      'agent_performance',
+      'avg_sale_price',
+      'avgSalePrice',
+      "v1_values"."agent_performance__avg_sale_price",
+      "v2_present__agent_performance"."agent_performance__avg_sale_price"
+    ),
+    (
+      'agent_performance',
+      'revshare_ytd',
+      'revshare_ytd',
+      "v1_values"."agent_performance__revshare_ytd",
+      "v2_present__agent_performance"."agent_performance__revshare_ytd"
+    ),
+    (
+      'agent_performance',
+      'revshare_lifetime',
+      'revshareLifetime',
+      "v1_values"."agent_performance__revshare_lifetime",
+      "v2_present__agent_performance"."agent_performance__revshare_lifetime"
+    ),
+    (
+      'agent_performance',
+      'network_tier1_count',
+      'network_tier1_count',
+      "v1_values"."agent_performance__network_tier1_count",
+      "v2_present__agent_performance"."agent_performance__network_tier1_count"
+    ),
+    (
+      'agent_performance',
+      'last_closing_date',
+      'lastClosingDate',
+      "v1_values"."agent_performance__last_closing_date",
+      "v2_present__agent_performance"."agent_performance__last_closing_date"
+    ),
+    (
+      'agent_performance',
+      'last_transaction_at',
+      'lastTransactionAt',
+      "v1_values"."agent_performance__last_transaction_at",
+      "v2_present__agent_performance"."agent_performance__last_transaction_at"
     ),
     (
       'agent_hierarchy',
       'sponsor_agent_id',
-      'sponsor_agent_id',
+      'sponsorId',
       "v1_values"."agent_hierarchy__sponsor_agent_id",
       "v2_present__agent_hierarchy"."agent_hierarchy__sponsor_agent_id"
     ),
     (
       'agent_hierarchy',
-      'mentor_agent_id',
-      'mentor_agent_id',
-      "v1_values"."agent_hierarchy__mentor_agent_id",
-      "v2_present__agent_hierarchy"."agent_hierarchy__mentor_agent_id"
+      'is_director',
+      'director',
+      "v1_values"."agent_hierarchy__is_director",
+      "v2_present__agent_hierarchy"."agent_hierarchy__is_director"
     ),
     (
       'agent_hierarchy',
-      'team_id',
-      'team_id',
-      "v1_values"."agent_hierarchy__team_id",
-      "v2_present__agent_hierarchy"."agent_hierarchy__team_id"
+      'is_leader',
+      'leader',
+      "v1_values"."agent_hierarchy__is_leader",
+      "v2_present__agent_hierarchy"."agent_hierarchy__is_leader"
     ),
     (
       'agent_hierarchy',
-      'hierarchy_level',
-      'hierarchy_level',
-      "v1_values"."agent_hierarchy__hierarchy_level",
-      "v2_present__agent_hierarchy"."agent_hierarchy__hierarchy_level"
+      'is_mentor',
+      'mentor',
+      "v1_values"."agent_hierarchy__is_mentor",
+      "v2_present__agent_hierarchy"."agent_hierarchy__is_mentor"
+    ),
+    (
+      'agent_hierarchy',
+      'needs_mentorship',
+      'needsMentorship',
+      "v1_values"."agent_hierarchy__needs_mentorship",
+      "v2_present__agent_hierarchy"."agent_hierarchy__needs_mentorship"
+    ),
+    (
+      'agent_hierarchy',
+      'director_id',
+      'director_id',
+      "v1_values"."agent_hierarchy__director_id",
+      "v2_present__agent_hierarchy"."agent_hierarchy__director_id"
+    ),
+    (
+      'agent_hierarchy',
+      'leader_id',
+      'leader_id',
+      "v1_values"."agent_hierarchy__leader_id",
+      "v2_present__agent_hierarchy"."agent_hierarchy__leader_id"
+    ),
+    (
+      'agent_hierarchy',
+      'mentor_id',
+      'mentor_id',
+      "v1_values"."agent_hierarchy__mentor_id",
+      "v2_present__agent_hierarchy"."agent_hierarchy__mentor_id"
+    ),
+    (
+      'agent_hierarchy',
+      'director_name',
+      'director_name',
+      "v1_values"."agent_hierarchy__director_name",
+      "v2_present__agent_hierarchy"."agent_hierarchy__director_name"
+    ),
+    (
+      'agent_hierarchy',
+      'leader_name',
+      'leader_name',
+      "v1_values"."agent_hierarchy__leader_name",
+      "v2_present__agent_hierarchy"."agent_hierarchy__leader_name"
+    ),
+    (
+      'agent_hierarchy',
+      'mentor_name',
+      'mentor_name',
+      "v1_values"."agent_hierarchy__mentor_name",
+      "v2_present__agent_hierarchy"."agent_hierarchy__mentor_name"
+    ),
+    (
+      'agent_hierarchy',
+      'sponsor_agent_id_raw',
+      'sponsor_id',
+      "v1_values"."agent_hierarchy__sponsor_agent_id_raw",
+      "v2_present__agent_hierarchy"."agent_hierarchy__sponsor_agent_id_raw"
     ),
     (
       'agent_rezen',
-      'rezen_id',
-      'rezen_id',
-      "v1_values"."agent_rezen__rezen_id",
-      "v2_present__agent_rezen"."agent_rezen__rezen_id"
+      'rezen_api_token',
+      'rezen_api_token',
+      "v1_values"."agent_rezen__rezen_api_token",
+      "v2_present__agent_rezen"."agent_rezen__rezen_api_token"
     ),
     (
       'agent_rezen',
-      'rezen_status',
-      'rezen_status',
-      "v1_values"."agent_rezen__rezen_status",
-      "v2_present__agent_rezen"."agent_rezen__rezen_status"
+      'rezen_last_sync',
+      'rezen_last_sync',
+      "v1_values"."agent_rezen__rezen_last_sync",
+      "v2_present__agent_rezen"."agent_rezen__rezen_last_sync"
     ),
     (
       'agent_rezen',
-      'rezen_synced_at',
-      'rezen_synced_at',
-      "v1_values"."agent_rezen__rezen_synced_at",
-      "v2_present__agent_rezen"."agent_rezen__rezen_synced_at"
+      'sync_status',
+      'sync_status',
+      "v1_values"."agent_rezen__sync_status",
+      "v2_present__agent_rezen"."agent_rezen__sync_status"
     ),
     (
       'agent_rezen',
-      'rezen_payload',
-      'rezen_payload',
-      "v1_values"."agent_rezen__rezen_payload",
-      "v2_present__agent_rezen"."agent_rezen__rezen_payload"
+      'sync_error',
+      'sync_error',
+      "v1_values"."agent_rezen__sync_error",
+      "v2_present__agent_rezen"."agent_rezen__sync_error"
+    ),
+    (
+      'agent_rezen',
+      'sync_source',
+      'sync_source',
+      "v1_values"."agent_rezen__sync_source",
+      "v2_present__agent_rezen"."agent_rezen__sync_source"
+    ),
+    (
+      'agent_rezen',
+      'last_synced_at',
+      'lastSyncedAt',
+      "v1_values"."agent_rezen__last_synced_at",
+      "v2_present__agent_rezen"."agent_rezen__last_synced_at"
+    ),
+    (
+      'agent_rezen',
+      'stock_purchase_plan',
+      'stockPurchasePlan',
+      "v1_values"."agent_rezen__stock_purchase_plan",
+      "v2_present__agent_rezen"."agent_rezen__stock_purchase_plan"
+    ),
+    (
+      'agent_rezen',
+      'equity_shares',
+      'equity_shares',
+      "v1_values"."agent_rezen__equity_shares",
+      "v2_present__agent_rezen"."agent_rezen__equity_shares"
+    ),
+    (
+      'agent_rezen',
+      'fub_person_id',
+      'fub_person_id',
+      "v1_values"."agent_rezen__fub_person_id",
+      "v2_present__agent_rezen"."agent_rezen__fub_person_id"
     )
 ) AS "a"(
   "v2_table",

@@ -9,80 +9,173 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."user_id")) AS "network_member__user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."member_user_id")) AS "network_member__member_user_id",
+      "xano_fn".has_value("r"."agent_id")) AS "network_member__agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."downline_agent_id")) AS "network_member__downline_agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sponsoring_agent_id")) AS "network_member__sponsoring_agent_id",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."status")) AS "network_member__status",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."tier")) AS "network_member__tier",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."rank")) AS "network_member__rank",
+      "xano_fn".has_value("r"."sponsor_split")) AS "network_member__sponsor_split",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."invite_code")) AS "network_member__invite_code",
+      "xano_fn".has_value("r"."unlocking")) AS "network_member__unlocking",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."joined_at")) AS "network_member__joined_at",
+      "xano_fn".has_value("r"."unlockingExpiryDate")) AS "network_member__unlocking_expiry",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."last_activity_at")) AS "network_member__last_activity_at",
+      "xano_fn".has_value("r"."network_size")) AS "network_member__network_size",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capped")) AS "network_member__capped",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capAmount")) AS "network_member__cap_amount",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capAmountPaid")) AS "network_member__cap_amount_paid",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."left_network")) AS "network_member__left_network",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."total_contribution")) AS "network_member__total_contribution",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."contact_frequency")) AS "network_member__contact_frequency",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."last_contacted_date")) AS "network_member__last_contacted_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sponsorship_type")) AS "network_member__sponsorship_type",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."anniversary_date")) AS "network_member__anniversary_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."broker_joinDate")) AS "network_member__broker_join_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."broker_terminatedDate")) AS "network_member__broker_terminated_date",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."created_at")) AS "network_member__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."updated_at")) AS "network_member__updated_at",
+      "xano_fn".has_value("r"."agent_id_raw")) AS "network_member__agent_id_raw",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_by_user_id")) AS "network_member__created_by_user_id",
+      "xano_fn".has_value("r"."downline_agent_id_raw")) AS "network_member__downline_agent_id_raw",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."updated_by_user_id")) AS "network_member__updated_by_user_id",
+      "xano_fn".has_value("r"."sponsoring_agent_id_raw")) AS "network_member__sponsoring_agent_id_raw",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."source_system")) AS "network_member__source_system",
+      "xano_fn".has_value("r"."agent_name")) AS "network_member__agent_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."external_id")) AS "network_member__external_id",
+      "xano_fn".has_value("r"."downline_agent_name")) AS "network_member__downline_agent_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted")) AS "network_member__deleted",
+      "xano_fn".has_value("r"."sponsoring_agent_name")) AS "network_member__sponsoring_agent_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted_at")) AS "network_member__deleted_at",
+      "xano_fn".has_value("r"."first_name")) AS "network_member__first_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."version")) AS "network_member__version",
+      "xano_fn".has_value("r"."last_name")) AS "network_member__last_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."sponsor_user_id")) AS "network_hierarchy__sponsor_user_id",
+      "xano_fn".has_value("r"."email")) AS "network_member__email",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."parent_network_id")) AS "network_hierarchy__parent_network_id",
+      "xano_fn".has_value("r"."phone")) AS "network_member__phone",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."level")) AS "network_hierarchy__level",
+      "xano_fn".has_value("r"."city")) AS "network_member__city",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."path")) AS "network_hierarchy__path",
+      "xano_fn".has_value("r"."state")) AS "network_member__state",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."pref_email_digest")) AS "network_user_prefs__pref_email_digest",
+      "xano_fn".has_value("r"."office_name")) AS "network_member__office_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."pref_show_downline")) AS "network_user_prefs__pref_show_downline",
+      "xano_fn".has_value("r"."team_name")) AS "network_member__team_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."pref_notify_new_member")) AS "network_user_prefs__pref_notify_new_member",
+      "xano_fn".has_value("r"."avatar")) AS "network_member__avatar",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."pref_digest_frequency")) AS "network_user_prefs__pref_digest_frequency"
+      "xano_fn".has_value("r"."capRemaining")) AS "network_member__cap_remaining",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capStatus")) AS "network_member__cap_status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."contributionYTD")) AS "network_member__contribution_ytd",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."gci_12m")) AS "network_member__gci_12m",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."volume_12m")) AS "network_member__volume_12m",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."closed_transactions_12m")) AS "network_member__closed_transactions_12m",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."revenue_share_percent")) AS "network_member__revenue_share_percent",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."unlockedTiers")) AS "network_member__unlocked_tiers",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."producing")) AS "network_member__producing",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."producingStatus")) AS "network_member__producing_status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."qualified")) AS "network_member__qualified",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."last_updated")) AS "network_member__last_updated",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."updatedAt")) AS "network_member__updated_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."favorite")) AS "network_user_prefs__favorite",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."hidden")) AS "network_user_prefs__hidden",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."notes")) AS "network_user_prefs__notes",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."next_contact_date")) AS "network_user_prefs__next_contact_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."last_contacted_method")) AS "network_user_prefs__last_contacted_method",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."tags")) AS "network_user_prefs__tags"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
     "user_id" JSONB,
-    "member_user_id" JSONB,
+    "agent_id" JSONB,
+    "downline_agent_id" JSONB,
+    "sponsoring_agent_id" JSONB,
     "status" JSONB,
     "tier" JSONB,
-    "rank" JSONB,
-    "invite_code" JSONB,
-    "joined_at" JSONB,
-    "last_activity_at" JSONB,
+    "sponsor_split" JSONB,
+    "unlocking" JSONB,
+    "unlockingExpiryDate" JSONB,
+    "network_size" JSONB,
+    "capped" JSONB,
+    "capAmount" JSONB,
+    "capAmountPaid" JSONB,
+    "left_network" JSONB,
+    "total_contribution" JSONB,
+    "contact_frequency" JSONB,
+    "last_contacted_date" JSONB,
+    "sponsorship_type" JSONB,
+    "anniversary_date" JSONB,
+    "broker_joinDate" JSONB,
+    "broker_terminatedDate" JSONB,
     "created_at" JSONB,
-    "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB,
-    "sponsor_user_id" JSONB,
-    "parent_network_id" JSONB,
-    "level" JSONB,
-    "path" JSONB,
-    "pref_email_digest" JSONB,
-    "pref_show_downline" JSONB,
-    "pref_notify_new_member" JSONB,
-    "pref_digest_frequency" JSONB
+    "agent_id_raw" JSONB,
+    "downline_agent_id_raw" JSONB,
+    "sponsoring_agent_id_raw" JSONB,
+    "agent_name" JSONB,
+    "downline_agent_name" JSONB,
+    "sponsoring_agent_name" JSONB,
+    "first_name" JSONB,
+    "last_name" JSONB,
+    "email" JSONB,
+    "phone" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "office_name" JSONB,
+    "team_name" JSONB,
+    "avatar" JSONB,
+    "capRemaining" JSONB,
+    "capStatus" JSONB,
+    "contributionYTD" JSONB,
+    "gci_12m" JSONB,
+    "volume_12m" JSONB,
+    "closed_transactions_12m" JSONB,
+    "revenue_share_percent" JSONB,
+    "unlockedTiers" JSONB,
+    "producing" JSONB,
+    "producingStatus" JSONB,
+    "qualified" JSONB,
+    "last_updated" JSONB,
+    "updatedAt" JSONB,
+    "favorite" JSONB,
+    "hidden" JSONB,
+    "notes" JSONB,
+    "next_contact_date" JSONB,
+    "last_contacted_method" JSONB,
+    "tags" JSONB
   )
     ON TRUE
 ), "v2_present__network_member" AS (
@@ -90,57 +183,107 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       NOT "m"."user_id" IS NULL) AS "network_member__user_id",
     COUNT(*) FILTER(WHERE
-      NOT "m"."member_user_id" IS NULL) AS "network_member__member_user_id",
+      NOT "m"."agent_id" IS NULL) AS "network_member__agent_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."downline_agent_id" IS NULL) AS "network_member__downline_agent_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sponsoring_agent_id" IS NULL) AS "network_member__sponsoring_agent_id",
     COUNT(*) FILTER(WHERE
       NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "network_member__status",
     COUNT(*) FILTER(WHERE
       NOT "m"."tier" IS NULL AND BTRIM("m"."tier") <> '') AS "network_member__tier",
     COUNT(*) FILTER(WHERE
-      NOT "m"."rank" IS NULL) AS "network_member__rank",
+      NOT "m"."sponsor_split" IS NULL) AS "network_member__sponsor_split",
     COUNT(*) FILTER(WHERE
-      NOT "m"."invite_code" IS NULL AND BTRIM("m"."invite_code") <> '') AS "network_member__invite_code",
+      NOT "m"."unlocking" IS NULL) AS "network_member__unlocking",
     COUNT(*) FILTER(WHERE
-      NOT "m"."joined_at" IS NULL) AS "network_member__joined_at",
+      NOT "m"."unlocking_expiry" IS NULL) AS "network_member__unlocking_expiry",
     COUNT(*) FILTER(WHERE
-      NOT "m"."last_activity_at" IS NULL) AS "network_member__last_activity_at",
+      NOT "m"."network_size" IS NULL) AS "network_member__network_size",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."capped" IS NULL) AS "network_member__capped",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cap_amount" IS NULL) AS "network_member__cap_amount",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cap_amount_paid" IS NULL) AS "network_member__cap_amount_paid",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."left_network" IS NULL) AS "network_member__left_network",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."total_contribution" IS NULL) AS "network_member__total_contribution",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."contact_frequency" IS NULL AND BTRIM("m"."contact_frequency") <> '') AS "network_member__contact_frequency",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_contacted_date" IS NULL) AS "network_member__last_contacted_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sponsorship_type" IS NULL AND BTRIM("m"."sponsorship_type") <> '') AS "network_member__sponsorship_type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."anniversary_date" IS NULL) AS "network_member__anniversary_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."broker_join_date" IS NULL) AS "network_member__broker_join_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."broker_terminated_date" IS NULL) AS "network_member__broker_terminated_date",
     COUNT(*) FILTER(WHERE
       NOT "m"."created_at" IS NULL) AS "network_member__created_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."updated_at" IS NULL) AS "network_member__updated_at",
+      NOT "m"."agent_id_raw" IS NULL AND BTRIM("m"."agent_id_raw") <> '') AS "network_member__agent_id_raw",
     COUNT(*) FILTER(WHERE
-      NOT "m"."created_by_user_id" IS NULL) AS "network_member__created_by_user_id",
+      NOT "m"."downline_agent_id_raw" IS NULL
+      AND BTRIM("m"."downline_agent_id_raw") <> '') AS "network_member__downline_agent_id_raw",
     COUNT(*) FILTER(WHERE
-      NOT "m"."updated_by_user_id" IS NULL) AS "network_member__updated_by_user_id",
+      NOT "m"."sponsoring_agent_id_raw" IS NULL
+      AND BTRIM("m"."sponsoring_agent_id_raw") <> '') AS "network_member__sponsoring_agent_id_raw",
     COUNT(*) FILTER(WHERE
-      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "network_member__source_system",
+      NOT "m"."agent_name" IS NULL AND BTRIM("m"."agent_name") <> '') AS "network_member__agent_name",
     COUNT(*) FILTER(WHERE
-      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "network_member__external_id",
+      NOT "m"."downline_agent_name" IS NULL AND BTRIM("m"."downline_agent_name") <> '') AS "network_member__downline_agent_name",
     COUNT(*) FILTER(WHERE
-      NOT "m"."deleted" IS NULL) AS "network_member__deleted",
+      NOT "m"."sponsoring_agent_name" IS NULL
+      AND BTRIM("m"."sponsoring_agent_name") <> '') AS "network_member__sponsoring_agent_name",
     COUNT(*) FILTER(WHERE
-      NOT "m"."deleted_at" IS NULL) AS "network_member__deleted_at",
+      NOT "m"."first_name" IS NULL AND BTRIM("m"."first_name") <> '') AS "network_member__first_name",
     COUNT(*) FILTER(WHERE
-      NOT "m"."version" IS NULL) AS "network_member__version"
+      NOT "m"."last_name" IS NULL AND BTRIM("m"."last_name") <> '') AS "network_member__last_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."email" IS NULL AND BTRIM("m"."email") <> '') AS "network_member__email",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."phone" IS NULL AND BTRIM("m"."phone") <> '') AS "network_member__phone",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."city" IS NULL AND BTRIM("m"."city") <> '') AS "network_member__city",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."state" IS NULL AND BTRIM("m"."state") <> '') AS "network_member__state",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."office_name" IS NULL AND BTRIM("m"."office_name") <> '') AS "network_member__office_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_name" IS NULL AND BTRIM("m"."team_name") <> '') AS "network_member__team_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."avatar" IS NULL AND BTRIM("m"."avatar") <> '') AS "network_member__avatar",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cap_remaining" IS NULL) AS "network_member__cap_remaining",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cap_status" IS NULL AND BTRIM("m"."cap_status") <> '') AS "network_member__cap_status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."contribution_ytd" IS NULL) AS "network_member__contribution_ytd",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."gci_12m" IS NULL) AS "network_member__gci_12m",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."volume_12m" IS NULL) AS "network_member__volume_12m",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."closed_transactions_12m" IS NULL) AS "network_member__closed_transactions_12m",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."revenue_share_percent" IS NULL) AS "network_member__revenue_share_percent",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."unlocked_tiers" IS NULL) AS "network_member__unlocked_tiers",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."producing" IS NULL) AS "network_member__producing",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."producing_status" IS NULL AND BTRIM("m"."producing_status") <> '') AS "network_member__producing_status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."qualified" IS NULL) AS "network_member__qualified",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_updated" IS NULL) AS "network_member__last_updated",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."updated_at" IS NULL) AS "network_member__updated_at"
   FROM {{ ref('network_member') }} AS "m"
-  WHERE
-    EXISTS(
-      SELECT
-        1
-      FROM "v1" AS "x"
-      WHERE
-        "x"."id" = "m"."id"
-    )
-), "v2_present__network_hierarchy" AS (
-  SELECT
-    COUNT(*) FILTER(WHERE
-      NOT "m"."sponsor_user_id" IS NULL) AS "network_hierarchy__sponsor_user_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."parent_network_id" IS NULL) AS "network_hierarchy__parent_network_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."level" IS NULL) AS "network_hierarchy__level",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."path" IS NULL AND BTRIM("m"."path") <> '') AS "network_hierarchy__path"
-  FROM {{ ref('network_hierarchy') }} AS "m"
   WHERE
     EXISTS(
       SELECT
@@ -152,14 +295,18 @@ WITH "v1" AS (
 ), "v2_present__network_user_prefs" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."pref_email_digest" IS NULL) AS "network_user_prefs__pref_email_digest",
+      NOT "m"."favorite" IS NULL) AS "network_user_prefs__favorite",
     COUNT(*) FILTER(WHERE
-      NOT "m"."pref_show_downline" IS NULL) AS "network_user_prefs__pref_show_downline",
+      NOT "m"."hidden" IS NULL) AS "network_user_prefs__hidden",
     COUNT(*) FILTER(WHERE
-      NOT "m"."pref_notify_new_member" IS NULL) AS "network_user_prefs__pref_notify_new_member",
+      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "network_user_prefs__notes",
     COUNT(*) FILTER(WHERE
-      NOT "m"."pref_digest_frequency" IS NULL
-      AND BTRIM("m"."pref_digest_frequency") <> '') AS "network_user_prefs__pref_digest_frequency"
+      NOT "m"."next_contact_date" IS NULL) AS "network_user_prefs__next_contact_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_contacted_method" IS NULL
+      AND BTRIM("m"."last_contacted_method") <> '') AS "network_user_prefs__last_contacted_method",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("m"."tags")) AS "network_user_prefs__tags"
   FROM {{ ref('network_user_prefs') }} AS "m"
   WHERE
     EXISTS(
@@ -189,7 +336,6 @@ SELECT
   COALESCE("r"."n", 0) AS "rejected"
 FROM "v1_values" AS "v1_values"
 CROSS JOIN "v2_present__network_member" AS "v2_present__network_member"
-CROSS JOIN "v2_present__network_hierarchy" AS "v2_present__network_hierarchy"
 CROSS JOIN "v2_present__network_user_prefs" AS "v2_present__network_user_prefs"
 CROSS JOIN LATERAL (
   VALUES
@@ -202,10 +348,24 @@ CROSS JOIN LATERAL (
     ),
     (
       'network_member',
-      'member_user_id',
-      'member_user_id',
-      "v1_values"."network_member__member_user_id",
-      "v2_present__network_member"."network_member__member_user_id"
+      'agent_id',
+      'agent_id',
+      "v1_values"."network_member__agent_id",
+      "v2_present__network_member"."network_member__agent_id"
+    ),
+    (
+      'network_member',
+      'downline_agent_id',
+      'downline_agent_id',
+      "v1_values"."network_member__downline_agent_id",
+      "v2_present__network_member"."network_member__downline_agent_id"
+    ),
+    (
+      'network_member',
+      'sponsoring_agent_id',
+      'sponsoring_agent_id',
+      "v1_values"."network_member__sponsoring_agent_id",
+      "v2_present__network_member"."network_member__sponsoring_agent_id"
     ),
     (
       'network_member',
@@ -223,31 +383,108 @@ CROSS JOIN LATERAL (
     ),
     (
       'network_member',
-      'rank',
-      'rank',
-      "v1_values"."network_member__rank",
-      "v2_present__network_member"."network_member__rank"
+      'sponsor_split',
+      'sponsor_split',
+      "v1_values"."network_member__sponsor_split",
+      "v2_present__network_member"."network_member__sponsor_split"
     ),
     (
       'network_member',
-      'invite_code',
-      'invite_code',
-      "v1_values"."network_member__invite_code",
-      "v2_present__network_member"."network_member__invite_code"
+      'unlocking',
+      'unlocking',
+      "v1_values"."network_member__unlocking",
+      "v2_present__network_member"."network_member__unlocking"
     ),
     (
       'network_member',
-      'joined_at',
-      'joined_at',
-      "v1_values"."network_member__joined_at",
-      "v2_present__network_member"."network_member__joined_at"
+      'unlocking_expiry',
+      'unlockingExpiryDate',
+      "v1_values"."network_member__unlocking_expiry",
+      "v2_present__network_member"."network_member__unlocking_expiry"
     ),
     (
       'network_member',
-      'last_activity_at',
-      'last_activity_at',
-      "v1_values"."network_member__last_activity_at",
-      "v2_present__network_member"."network_member__last_activity_at"
+      'network_size',
+      'network_size',
+      "v1_values"."network_member__network_size",
+      "v2_present__network_member"."network_member__network_size"
+    ),
+    (
+      'network_member',
+      'capped',
+      'capped',
+      "v1_values"."network_member__capped",
+      "v2_present__network_member"."network_member__capped"
+    ),
+    (
+      'network_member',
+      'cap_amount',
+      'capAmount',
+      "v1_values"."network_member__cap_amount",
+      "v2_present__network_member"."network_member__cap_amount"
+    ),
+    (
+      'network_member',
+      'cap_amount_paid',
+      'capAmountPaid',
+      "v1_values"."network_member__cap_amount_paid",
+      "v2_present__network_member"."network_member__cap_amount_paid"
+    ),
+    (
+      'network_member',
+      'left_network',
+      'left_network',
+      "v1_values"."network_member__left_network",
+      "v2_present__network_member"."network_member__left_network"
+    ),
+    (
+      'network_member',
+      'total_contribution',
+      'total_contribution',
+      "v1_values"."network_member__total_contribution",
+      "v2_present__network_member"."network_member__total_contribution"
+    ),
+    (
+      'network_member',
+      'contact_frequency',
+      'contact_frequency',
+      "v1_values"."network_member__contact_frequency",
+      "v2_present__network_member"."network_member__contact_frequency"
+    ),
+    (
+      'network_member',
+      'last_contacted_date',
+      'last_contacted_date',
+      "v1_values"."network_member__last_contacted_date",
+      "v2_present__network_member"."network_member__last_contacted_date"
+    ),
+    (
+      'network_member',
+      'sponsorship_type',
+      'sponsorship_type',
+      "v1_values"."network_member__sponsorship_type",
+      "v2_present__network_member"."network_member__sponsorship_type"
+    ),
+    (
+      'network_member',
+      'anniversary_date',
+      'anniversary_date',
+      "v1_values"."network_member__anniversary_date",
+      "v2_present__network_member"."network_member__anniversary_date"
+    ),
+    (
+      'network_member',
+      'broker_join_date',
+      'broker_joinDate',
+      "v1_values"."network_member__broker_join_date",
+      "v2_present__network_member"."network_member__broker_join_date"
+    ),
+    (
+      'network_member',
+      'broker_terminated_date',
+      'broker_terminatedDate',
+      "v1_values"."network_member__broker_terminated_date",
+      "v2_present__network_member"."network_member__broker_terminated_date"
     ),
     (
       'network_member',
@@ -258,115 +495,241 @@ CROSS JOIN LATERAL (
     ),
     (
       'network_member',
+      'agent_id_raw',
+      'agent_id_raw',
+      "v1_values"."network_member__agent_id_raw",
+      "v2_present__network_member"."network_member__agent_id_raw"
+    ),
+    (
+      'network_member',
+      'downline_agent_id_raw',
+      'downline_agent_id_raw',
+      "v1_values"."network_member__downline_agent_id_raw",
+      "v2_present__network_member"."network_member__downline_agent_id_raw"
+    ),
+    (
+      'network_member',
+      'sponsoring_agent_id_raw',
+      'sponsoring_agent_id_raw',
+      "v1_values"."network_member__sponsoring_agent_id_raw",
+      "v2_present__network_member"."network_member__sponsoring_agent_id_raw"
+    ),
+    (
+      'network_member',
+      'agent_name',
+      'agent_name',
+      "v1_values"."network_member__agent_name",
+      "v2_present__network_member"."network_member__agent_name"
+    ),
+    (
+      'network_member',
+      'downline_agent_name',
+      'downline_agent_name',
+      "v1_values"."network_member__downline_agent_name",
+      "v2_present__network_member"."network_member__downline_agent_name"
+    ),
+    (
+      'network_member',
+      'sponsoring_agent_name',
+      'sponsoring_agent_name',
+      "v1_values"."network_member__sponsoring_agent_name",
+      "v2_present__network_member"."network_member__sponsoring_agent_name"
+    ),
+    (
+      'network_member',
+      'first_name',
+      'first_name',
+      "v1_values"."network_member__first_name",
+      "v2_present__network_member"."network_member__first_name"
+    ),
+    (
+      'network_member',
+      'last_name',
+      'last_name',
+      "v1_values"."network_member__last_name",
+      "v2_present__network_member"."network_member__last_name"
+    ),
+    (
+      'network_member',
+      'email',
+      'email',
+      "v1_values"."network_member__email",
+      "v2_present__network_member"."network_member__email"
+    ),
+    (
+      'network_member',
+      'phone',
+      'phone',
+      "v1_values"."network_member__phone",
+      "v2_present__network_member"."network_member__phone"
+    ),
+    (
+      'network_member',
+      'city',
+      'city',
+      "v1_values"."network_member__city",
+      "v2_present__network_member"."network_member__city"
+    ),
+    (
+      'network_member',
+      'state',
+      'state',
+      "v1_values"."network_member__state",
+      "v2_present__network_member"."network_member__state"
+    ),
+    (
+      'network_member',
+      'office_name',
+      'office_name',
+      "v1_values"."network_member__office_name",
+      "v2_present__network_member"."network_member__office_name"
+    ),
+    (
+      'network_member',
+      'team_name',
+      'team_name',
+      "v1_values"."network_member__team_name",
+      "v2_present__network_member"."network_member__team_name"
+    ),
+    (
+      'network_member',
+      'avatar',
+      'avatar',
+      "v1_values"."network_member__avatar",
+      "v2_present__network_member"."network_member__avatar"
+    ),
+    (
+      'network_member',
+      'cap_remaining',
+      'capRemaining',
+      "v1_values"."network_member__cap_remaining",
+      "v2_present__network_member"."network_member__cap_remaining"
+    ),
+    (
+      'network_member',
+      'cap_status',
+      'capStatus',
+      "v1_values"."network_member__cap_status",
+      "v2_present__network_member"."network_member__cap_status"
+    ),
+    (
+      'network_member',
+      'contribution_ytd',
+      'contributionYTD',
+      "v1_values"."network_member__contribution_ytd",
+      "v2_present__network_member"."network_member__contribution_ytd"
+    ),
+    (
+      'network_member',
+      'gci_12m',
+      'gci_12m',
+      "v1_values"."network_member__gci_12m",
+      "v2_present__network_member"."network_member__gci_12m"
+    ),
+    (
+      'network_member',
+      'volume_12m',
+      'volume_12m',
+      "v1_values"."network_member__volume_12m",
+      "v2_present__network_member"."network_member__volume_12m"
+    ),
+    (
+      'network_member',
+      'closed_transactions_12m',
+      'closed_transactions_12m',
+      "v1_values"."network_member__closed_transactions_12m",
+      "v2_present__network_member"."network_member__closed_transactions_12m"
+    ),
+    (
+      'network_member',
+      'revenue_share_percent',
+      'revenue_share_percent',
+      "v1_values"."network_member__revenue_share_percent",
+      "v2_present__network_member"."network_member__revenue_share_percent"
+    ),
+    (
+      'network_member',
+      'unlocked_tiers',
+      'unlockedTiers',
+      "v1_values"."network_member__unlocked_tiers",
+      "v2_present__network_member"."network_member__unlocked_tiers"
+    ),
+    (
+      'network_member',
+      'producing',
+      'producing',
+      "v1_values"."network_member__producing",
+      "v2_present__network_member"."network_member__producing"
+    ),
+    (
+      'network_member',
+      'producing_status',
+      'producingStatus',
+      "v1_values"."network_member__producing_status",
+      "v2_present__network_member"."network_member__producing_status"
+    ),
+    (
+      'network_member',
+      'qualified',
+      'qualified',
+      "v1_values"."network_member__qualified",
+      "v2_present__network_member"."network_member__qualified"
+    ),
+    (
+      'network_member',
+      'last_updated',
+      'last_updated',
+      "v1_values"."network_member__last_updated",
+      "v2_present__network_member"."network_member__last_updated"
+    ),
+    (
+      'network_member',
       'updated_at',
-      'updated_at',
+      'updatedAt',
       "v1_values"."network_member__updated_at",
       "v2_present__network_member"."network_member__updated_at"
     ),
     (
-      'network_member',
-      'created_by_user_id',
-      'created_by_user_id',
-      "v1_values"."network_member__created_by_user_id",
-      "v2_present__network_member"."network_member__created_by_user_id"
-    ),
-    (
-      'network_member',
-      'updated_by_user_id',
-      'updated_by_user_id',
-      "v1_values"."network_member__updated_by_user_id",
-      "v2_present__network_member"."network_member__updated_by_user_id"
-    ),
-    (
-      'network_member',
-      'source_system',
-      'source_system',
-      "v1_values"."network_member__source_system",
-      "v2_present__network_member"."network_member__source_system"
-    ),
-    (
-      'network_member',
-      'external_id',
-      'external_id',
-      "v1_values"."network_member__external_id",
-      "v2_present__network_member"."network_member__external_id"
-    ),
-    (
-      'network_member',
-      'deleted',
-      'deleted',
-      "v1_values"."network_member__deleted",
-      "v2_present__network_member"."network_member__deleted"
-    ),
-    (
-      'network_member',
-      'deleted_at',
-      'deleted_at',
-      "v1_values"."network_member__deleted_at",
-      "v2_present__network_member"."network_member__deleted_at"
-    ),
-    (
-      'network_member',
-      'version',
-      'version',
-      "v1_values"."network_member__version",
-      "v2_present__network_member"."network_member__version"
-    ),
-    (
-      'network_hierarchy',
-      'sponsor_user_id',
-      'sponsor_user_id',
-      "v1_values"."network_hierarchy__sponsor_user_id",
-      "v2_present__network_hierarchy"."network_hierarchy__sponsor_user_id"
-    ),
-    (
-      'network_hierarchy',
-      'parent_network_id',
-      'parent_network_id',
-      "v1_values"."network_hierarchy__parent_network_id",
-      "v2_present__network_hierarchy"."network_hierarchy__parent_network_id"
-    ),
-    (
-      'network_hierarchy',
-      'level',
-      'level',
-      "v1_values"."network_hierarchy__level",
-      "v2_present__network_hierarchy"."network_hierarchy__level"
-    ),
-    (
-      'network_hierarchy',
-      'path',
-      'path',
-      "v1_values"."network_hierarchy__path",
-      "v2_present__network_hierarchy"."network_hierarchy__path"
+      'network_user_prefs',
+      'favorite',
+      'favorite',
+      "v1_values"."network_user_prefs__favorite",
+      "v2_present__network_user_prefs"."network_user_prefs__favorite"
     ),
     (
       'network_user_prefs',
-      'pref_email_digest',
-      'pref_email_digest',
-      "v1_values"."network_user_prefs__pref_email_digest",
-      "v2_present__network_user_prefs"."network_user_prefs__pref_email_digest"
+      'hidden',
+      'hidden',
+      "v1_values"."network_user_prefs__hidden",
+      "v2_present__network_user_prefs"."network_user_prefs__hidden"
     ),
     (
       'network_user_prefs',
-      'pref_show_downline',
-      'pref_show_downline',
-      "v1_values"."network_user_prefs__pref_show_downline",
-      "v2_present__network_user_prefs"."network_user_prefs__pref_show_downline"
+      'notes',
+      'notes',
+      "v1_values"."network_user_prefs__notes",
+      "v2_present__network_user_prefs"."network_user_prefs__notes"
     ),
     (
       'network_user_prefs',
-      'pref_notify_new_member',
-      'pref_notify_new_member',
-      "v1_values"."network_user_prefs__pref_notify_new_member",
-      "v2_present__network_user_prefs"."network_user_prefs__pref_notify_new_member"
+      'next_contact_date',
+      'next_contact_date',
+      "v1_values"."network_user_prefs__next_contact_date",
+      "v2_present__network_user_prefs"."network_user_prefs__next_contact_date"
     ),
     (
       'network_user_prefs',
-      'pref_digest_frequency',
-      'pref_digest_frequency',
-      "v1_values"."network_user_prefs__pref_digest_frequency",
-      "v2_present__network_user_prefs"."network_user_prefs__pref_digest_frequency"
+      'last_contacted_method',
+      'last_contacted_method',
+      "v1_values"."network_user_prefs__last_contacted_method",
+      "v2_present__network_user_prefs"."network_user_prefs__last_contacted_method"
+    ),
+    (
+      'network_user_prefs',
+      'tags',
+      'tags',
+      "v1_values"."network_user_prefs__tags",
+      "v2_present__network_user_prefs"."network_user_prefs__tags"
     )
 ) AS "a"(
   "v2_table",

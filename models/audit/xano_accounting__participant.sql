@@ -7,136 +7,146 @@ WITH "v1" AS (
 ), "v1_values" AS (
   SELECT
     COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."created_at")) AS "participant__created_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."role")) AS "participant__role",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."status")) AS "participant__status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."firstName")) AS "participant__first_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lastName")) AS "participant__last_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."full_name")) AS "participant__full_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."email")) AS "participant__email",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."phone")) AS "participant__phone",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."company")) AS "participant__company",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."paidbyReal")) AS "participant__paid_by_real",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."external")) AS "participant__external",
+    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."transaction_id")) AS "participant__transaction_id",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."agent_id")) AS "participant__agent_id",
     COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."agent_id_raw")) AS "participant__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."participant_id")) AS "participant__participant_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listing_id")) AS "participant__listing_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_transaction")) AS "participant__is_transaction",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_listing")) AS "participant__is_listing",
+    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."user_id")) AS "participant__user_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."role")) AS "participant__role",
+      "xano_fn".has_value("r"."agent_name")) AS "participant__agent_name",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."split_pct")) AS "participant__split_pct",
+      "xano_fn".has_value("r"."address")) AS "participant__address",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."amount")) AS "participant__amount",
+      "xano_fn".has_value("r"."transaction_address")) AS "participant__transaction_address",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."paid")) AS "participant__paid",
+      "xano_fn".has_value("r"."office_address")) AS "participant__office_address",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."paid_at")) AS "participant__paid_at",
+      "xano_fn".has_value("r"."transaction_id_raw")) AS "participant__transaction_id_raw",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."status")) AS "participant__status",
+      "xano_fn".has_value("r"."stage")) AS "participant__stage",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."notes")) AS "participant__notes",
+      "xano_fn".has_value("r"."demo")) AS "participant__is_demo",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."commission_type")) AS "participant__commission_type",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."cap_contribution")) AS "participant__cap_contribution",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."fee_amount")) AS "participant__fee_amount",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."tax_withheld")) AS "participant__tax_withheld",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."approved_by_user_id")) AS "participant__approved_by_user_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."approved_at")) AS "participant__approved_at",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."invoice_number")) AS "participant__invoice_number",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_at")) AS "participant__created_at",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_by_user_id")) AS "participant__created_by_user_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."updated_by_user_id")) AS "participant__updated_by_user_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."source_system")) AS "participant__source_system",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."external_id")) AS "participant__external_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted")) AS "participant__deleted",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted_at")) AS "participant__deleted_at",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."version")) AS "participant__version"
+      "xano_fn".has_value("r"."last_updatedAt")) AS "participant__last_updated"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "created_at" JSONB,
+    "role" JSONB,
+    "status" JSONB,
+    "firstName" JSONB,
+    "lastName" JSONB,
+    "full_name" JSONB,
+    "email" JSONB,
+    "phone" JSONB,
+    "company" JSONB,
+    "paidbyReal" JSONB,
+    "external" JSONB,
     "transaction_id" JSONB,
     "agent_id" JSONB,
+    "agent_id_raw" JSONB,
+    "participant_id" JSONB,
+    "listing_id" JSONB,
+    "is_transaction" JSONB,
+    "is_listing" JSONB,
     "user_id" JSONB,
-    "role" JSONB,
-    "split_pct" JSONB,
-    "amount" JSONB,
-    "paid" JSONB,
-    "paid_at" JSONB,
-    "status" JSONB,
-    "notes" JSONB,
-    "commission_type" JSONB,
-    "cap_contribution" JSONB,
-    "fee_amount" JSONB,
-    "tax_withheld" JSONB,
-    "approved_by_user_id" JSONB,
-    "approved_at" JSONB,
-    "invoice_number" JSONB,
-    "created_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB
+    "agent_name" JSONB,
+    "address" JSONB,
+    "transaction_address" JSONB,
+    "office_address" JSONB,
+    "transaction_id_raw" JSONB,
+    "stage" JSONB,
+    "demo" JSONB,
+    "last_updatedAt" JSONB
   )
     ON TRUE
 ), "v2_present__participant" AS (
   SELECT
     COUNT(*) FILTER(WHERE
+      NOT "m"."created_at" IS NULL) AS "participant__created_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."role" IS NULL AND BTRIM("m"."role") <> '') AS "participant__role",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "participant__status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."first_name" IS NULL AND BTRIM("m"."first_name") <> '') AS "participant__first_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_name" IS NULL AND BTRIM("m"."last_name") <> '') AS "participant__last_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."full_name" IS NULL AND BTRIM("m"."full_name") <> '') AS "participant__full_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."email" IS NULL AND BTRIM("m"."email") <> '') AS "participant__email",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."phone" IS NULL AND BTRIM("m"."phone") <> '') AS "participant__phone",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."company" IS NULL AND BTRIM("m"."company") <> '') AS "participant__company",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."paid_by_real" IS NULL) AS "participant__paid_by_real",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."external" IS NULL) AS "participant__external",
+    COUNT(*) FILTER(WHERE
       NOT "m"."transaction_id" IS NULL) AS "participant__transaction_id",
     COUNT(*) FILTER(WHERE
       NOT "m"."agent_id" IS NULL) AS "participant__agent_id",
     COUNT(*) FILTER(WHERE
+      NOT "m"."agent_id_raw" IS NULL AND BTRIM("m"."agent_id_raw") <> '') AS "participant__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."participant_id_raw" IS NULL AND BTRIM("m"."participant_id_raw") <> '') AS "participant__participant_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_id" IS NULL) AS "participant__listing_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_transaction" IS NULL) AS "participant__is_transaction",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_listing" IS NULL) AS "participant__is_listing",
+    COUNT(*) FILTER(WHERE
       NOT "m"."user_id" IS NULL) AS "participant__user_id",
     COUNT(*) FILTER(WHERE
-      NOT "m"."role" IS NULL AND BTRIM("m"."role") <> '') AS "participant__role",
+      NOT "m"."agent_name" IS NULL AND BTRIM("m"."agent_name") <> '') AS "participant__agent_name",
     COUNT(*) FILTER(WHERE
-      NOT "m"."split_pct" IS NULL) AS "participant__split_pct",
+      NOT "m"."address" IS NULL AND BTRIM("m"."address") <> '') AS "participant__address",
     COUNT(*) FILTER(WHERE
-      NOT "m"."amount" IS NULL) AS "participant__amount",
+      NOT "m"."transaction_address" IS NULL AND BTRIM("m"."transaction_address") <> '') AS "participant__transaction_address",
     COUNT(*) FILTER(WHERE
-      NOT "m"."paid" IS NULL) AS "participant__paid",
+      NOT "m"."office_address" IS NULL AND BTRIM("m"."office_address") <> '') AS "participant__office_address",
     COUNT(*) FILTER(WHERE
-      NOT "m"."paid_at" IS NULL) AS "participant__paid_at",
+      NOT "m"."transaction_id_raw" IS NULL AND BTRIM("m"."transaction_id_raw") <> '') AS "participant__transaction_id_raw",
     COUNT(*) FILTER(WHERE
-      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "participant__status",
+      NOT "m"."stage" IS NULL AND BTRIM("m"."stage") <> '') AS "participant__stage",
     COUNT(*) FILTER(WHERE
-      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "participant__notes",
+      NOT "m"."is_demo" IS NULL) AS "participant__is_demo",
     COUNT(*) FILTER(WHERE
-      NOT "m"."commission_type" IS NULL AND BTRIM("m"."commission_type") <> '') AS "participant__commission_type",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."cap_contribution" IS NULL) AS "participant__cap_contribution",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."fee_amount" IS NULL) AS "participant__fee_amount",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."tax_withheld" IS NULL) AS "participant__tax_withheld",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."approved_by_user_id" IS NULL) AS "participant__approved_by_user_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."approved_at" IS NULL) AS "participant__approved_at",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."invoice_number" IS NULL AND BTRIM("m"."invoice_number") <> '') AS "participant__invoice_number",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."created_at" IS NULL) AS "participant__created_at",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."created_by_user_id" IS NULL) AS "participant__created_by_user_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."updated_by_user_id" IS NULL) AS "participant__updated_by_user_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "participant__source_system",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "participant__external_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."deleted" IS NULL) AS "participant__deleted",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."deleted_at" IS NULL) AS "participant__deleted_at",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."version" IS NULL) AS "participant__version"
+      NOT "m"."last_updated" IS NULL) AS "participant__last_updated"
   FROM {{ ref('participant') }} AS "m"
   WHERE
     EXISTS(
@@ -170,6 +180,83 @@ CROSS JOIN LATERAL (
   VALUES
     (
       'participant',
+      'created_at',
+      'created_at',
+      "v1_values"."participant__created_at",
+      "v2_present__participant"."participant__created_at"
+    ),
+    (
+      'participant',
+      'role',
+      'role',
+      "v1_values"."participant__role",
+      "v2_present__participant"."participant__role"
+    ),
+    (
+      'participant',
+      'status',
+      'status',
+      "v1_values"."participant__status",
+      "v2_present__participant"."participant__status"
+    ),
+    (
+      'participant',
+      'first_name',
+      'firstName',
+      "v1_values"."participant__first_name",
+      "v2_present__participant"."participant__first_name"
+    ),
+    (
+      'participant',
+      'last_name',
+      'lastName',
+      "v1_values"."participant__last_name",
+      "v2_present__participant"."participant__last_name"
+    ),
+    (
+      'participant',
+      'full_name',
+      'full_name',
+      "v1_values"."participant__full_name",
+      "v2_present__participant"."participant__full_name"
+    ),
+    (
+      'participant',
+      'email',
+      'email',
+      "v1_values"."participant__email",
+      "v2_present__participant"."participant__email"
+    ),
+    (
+      'participant',
+      'phone',
+      'phone',
+      "v1_values"."participant__phone",
+      "v2_present__participant"."participant__phone"
+    ),
+    (
+      'participant',
+      'company',
+      'company',
+      "v1_values"."participant__company",
+      "v2_present__participant"."participant__company"
+    ),
+    (
+      'participant',
+      'paid_by_real',
+      'paidbyReal',
+      "v1_values"."participant__paid_by_real",
+      "v2_present__participant"."participant__paid_by_real"
+    ),
+    (
+      'participant',
+      'external',
+      'external',
+      "v1_values"."participant__external",
+      "v2_present__participant"."participant__external"
+    ),
+    (
+      'participant',
       'transaction_id',
       'transaction_id',
       "v1_values"."participant__transaction_id",
@@ -184,6 +271,41 @@ CROSS JOIN LATERAL (
     ),
     (
       'participant',
+      'agent_id_raw',
+      'agent_id_raw',
+      "v1_values"."participant__agent_id_raw",
+      "v2_present__participant"."participant__agent_id_raw"
+    ),
+    (
+      'participant',
+      'participant_id_raw',
+      'participant_id',
+      "v1_values"."participant__participant_id_raw",
+      "v2_present__participant"."participant__participant_id_raw"
+    ),
+    (
+      'participant',
+      'listing_id',
+      'listing_id',
+      "v1_values"."participant__listing_id",
+      "v2_present__participant"."participant__listing_id"
+    ),
+    (
+      'participant',
+      'is_transaction',
+      'is_transaction',
+      "v1_values"."participant__is_transaction",
+      "v2_present__participant"."participant__is_transaction"
+    ),
+    (
+      'participant',
+      'is_listing',
+      'is_listing',
+      "v1_values"."participant__is_listing",
+      "v2_present__participant"."participant__is_listing"
+    ),
+    (
+      'participant',
       'user_id',
       'user_id',
       "v1_values"."participant__user_id",
@@ -191,157 +313,59 @@ CROSS JOIN LATERAL (
     ),
     (
       'participant',
-      'role',
-      'role',
-      "v1_values"."participant__role",
-      "v2_present__participant"."participant__role"
+      'agent_name',
+      'agent_name',
+      "v1_values"."participant__agent_name",
+      "v2_present__participant"."participant__agent_name"
     ),
     (
       'participant',
-      'split_pct',
-      'split_pct',
-      "v1_values"."participant__split_pct",
-      "v2_present__participant"."participant__split_pct"
+      'address',
+      'address',
+      "v1_values"."participant__address",
+      "v2_present__participant"."participant__address"
     ),
     (
       'participant',
-      'amount',
-      'amount',
-      "v1_values"."participant__amount",
-      "v2_present__participant"."participant__amount"
+      'transaction_address',
+      'transaction_address',
+      "v1_values"."participant__transaction_address",
+      "v2_present__participant"."participant__transaction_address"
     ),
     (
       'participant',
-      'paid',
-      'paid',
-      "v1_values"."participant__paid",
-      "v2_present__participant"."participant__paid"
+      'office_address',
+      'office_address',
+      "v1_values"."participant__office_address",
+      "v2_present__participant"."participant__office_address"
     ),
     (
       'participant',
-      'paid_at',
-      'paid_at',
-      "v1_values"."participant__paid_at",
-      "v2_present__participant"."participant__paid_at"
+      'transaction_id_raw',
+      'transaction_id_raw',
+      "v1_values"."participant__transaction_id_raw",
+      "v2_present__participant"."participant__transaction_id_raw"
     ),
     (
       'participant',
-      'status',
-      'status',
-      "v1_values"."participant__status",
-      "v2_present__participant"."participant__status"
+      'stage',
+      'stage',
+      "v1_values"."participant__stage",
+      "v2_present__participant"."participant__stage"
     ),
     (
       'participant',
-      'notes',
-      'notes',
-      "v1_values"."participant__notes",
-      "v2_present__participant"."participant__notes"
+      'is_demo',
+      'demo',
+      "v1_values"."participant__is_demo",
+      "v2_present__participant"."participant__is_demo"
     ),
     (
       'participant',
-      'commission_type',
-      'commission_type',
-      "v1_values"."participant__commission_type",
-      "v2_present__participant"."participant__commission_type"
-    ),
-    (
-      'participant',
-      'cap_contribution',
-      'cap_contribution',
-      "v1_values"."participant__cap_contribution",
-      "v2_present__participant"."participant__cap_contribution"
-    ),
-    (
-      'participant',
-      'fee_amount',
-      'fee_amount',
-      "v1_values"."participant__fee_amount",
-      "v2_present__participant"."participant__fee_amount"
-    ),
-    (
-      'participant',
-      'tax_withheld',
-      'tax_withheld',
-      "v1_values"."participant__tax_withheld",
-      "v2_present__participant"."participant__tax_withheld"
-    ),
-    (
-      'participant',
-      'approved_by_user_id',
-      'approved_by_user_id',
-      "v1_values"."participant__approved_by_user_id",
-      "v2_present__participant"."participant__approved_by_user_id"
-    ),
-    (
-      'participant',
-      'approved_at',
-      'approved_at',
-      "v1_values"."participant__approved_at",
-      "v2_present__participant"."participant__approved_at"
-    ),
-    (
-      'participant',
-      'invoice_number',
-      'invoice_number',
-      "v1_values"."participant__invoice_number",
-      "v2_present__participant"."participant__invoice_number"
-    ),
-    (
-      'participant',
-      'created_at',
-      'created_at',
-      "v1_values"."participant__created_at",
-      "v2_present__participant"."participant__created_at"
-    ),
-    (
-      'participant',
-      'created_by_user_id',
-      'created_by_user_id',
-      "v1_values"."participant__created_by_user_id",
-      "v2_present__participant"."participant__created_by_user_id"
-    ),
-    (
-      'participant',
-      'updated_by_user_id',
-      'updated_by_user_id',
-      "v1_values"."participant__updated_by_user_id",
-      "v2_present__participant"."participant__updated_by_user_id"
-    ),
-    (
-      'participant',
-      'source_system',
-      'source_system',
-      "v1_values"."participant__source_system",
-      "v2_present__participant"."participant__source_system"
-    ),
-    (
-      'participant',
-      'external_id',
-      'external_id',
-      "v1_values"."participant__external_id",
-      "v2_present__participant"."participant__external_id"
-    ),
-    (
-      'participant',
-      'deleted',
-      'deleted',
-      "v1_values"."participant__deleted",
-      "v2_present__participant"."participant__deleted"
-    ),
-    (
-      'participant',
-      'deleted_at',
-      'deleted_at',
-      "v1_values"."participant__deleted_at",
-      "v2_present__participant"."participant__deleted_at"
-    ),
-    (
-      'participant',
-      'version',
-      'version',
-      "v1_values"."participant__version",
-      "v2_present__participant"."participant__version"
+      'last_updated',
+      'last_updatedAt',
+      "v1_values"."participant__last_updated",
+      "v2_present__participant"."participant__last_updated"
     )
 ) AS "a"(
   "v2_table",

@@ -7,137 +7,146 @@ WITH "v1" AS (
 ), "v1_values" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."participant_id")) AS "participant_paid__participant_id",
+      "xano_fn".has_value("r"."participant_id")) AS "participant_paid__participant_id_raw",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."transaction_id")) AS "participant_paid__transaction_id",
     COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transaction_id_raw")) AS "participant_paid__transaction_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."agent_id")) AS "participant_paid__agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."agent_id_raw")) AS "participant_paid__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."user_id")) AS "participant_paid__user_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."role")) AS "participant_paid__role",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."firstName")) AS "participant_paid__first_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lastName")) AS "participant_paid__last_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."email")) AS "participant_paid__email",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."company")) AS "participant_paid__company",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."external")) AS "participant_paid__external",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."paidbyReal")) AS "participant_paid__paid_by_real",
+    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."amount")) AS "participant_paid__amount",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."fee_amount")) AS "participant_paid__fee_amount",
+      "xano_fn".has_value("r"."amount_currency")) AS "participant_paid__amount_currency",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."net_amount")) AS "participant_paid__net_amount",
+      "xano_fn".has_value("r"."commissionPercent")) AS "participant_paid__commission_percent",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."paid_at")) AS "participant_paid__paid_at",
+      "xano_fn".has_value("r"."grossCommission")) AS "participant_paid__gross_commission",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."cleared_at")) AS "participant_paid__cleared_at",
+      "xano_fn".has_value("r"."netPayout")) AS "participant_paid__net_payout",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."method")) AS "participant_paid__method",
+      "xano_fn".has_value("r"."fees")) AS "participant_paid__fees",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."reference")) AS "participant_paid__reference",
+      "xano_fn".has_value("r"."paidAt")) AS "participant_paid__paid_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."stripe_payment_id")) AS "participant_paid__stripe_payment_id",
+      "xano_fn".has_value("r"."paymentMethod")) AS "participant_paid__payment_method",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."payment_status")) AS "participant_paid__payment_status",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."check_number")) AS "participant_paid__check_number",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."currency")) AS "participant_paid__currency",
+      "xano_fn".has_value("r"."stripe_payout_id")) AS "participant_paid__stripe_payout_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."payout_account_last4")) AS "participant_paid__payout_account_last4",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."batch_id")) AS "participant_paid__batch_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."status")) AS "participant_paid__status",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."approved_by_user_id")) AS "participant_paid__approved_by_user_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."memo")) AS "participant_paid__memo",
+      "xano_fn".has_value("r"."stripe_transfer_id")) AS "participant_paid__stripe_transfer_id",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."created_at")) AS "participant_paid__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_by_user_id")) AS "participant_paid__created_by_user_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."updated_by_user_id")) AS "participant_paid__updated_by_user_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."source_system")) AS "participant_paid__source_system",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."external_id")) AS "participant_paid__external_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted")) AS "participant_paid__deleted",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted_at")) AS "participant_paid__deleted_at",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."version")) AS "participant_paid__version"
+      "xano_fn".has_value("r"."updated_at")) AS "participant_paid__updated_at"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
     "participant_id" JSONB,
     "transaction_id" JSONB,
+    "transaction_id_raw" JSONB,
+    "agent_id" JSONB,
+    "agent_id_raw" JSONB,
+    "user_id" JSONB,
+    "role" JSONB,
+    "firstName" JSONB,
+    "lastName" JSONB,
+    "email" JSONB,
+    "company" JSONB,
+    "external" JSONB,
+    "paidbyReal" JSONB,
     "amount" JSONB,
-    "fee_amount" JSONB,
-    "net_amount" JSONB,
-    "paid_at" JSONB,
-    "cleared_at" JSONB,
-    "method" JSONB,
-    "reference" JSONB,
-    "stripe_payment_id" JSONB,
+    "amount_currency" JSONB,
+    "commissionPercent" JSONB,
+    "grossCommission" JSONB,
+    "netPayout" JSONB,
+    "fees" JSONB,
+    "paidAt" JSONB,
+    "paymentMethod" JSONB,
+    "payment_status" JSONB,
     "check_number" JSONB,
-    "currency" JSONB,
-    "payout_account_last4" JSONB,
-    "batch_id" JSONB,
-    "status" JSONB,
-    "approved_by_user_id" JSONB,
-    "memo" JSONB,
+    "stripe_payout_id" JSONB,
+    "stripe_transfer_id" JSONB,
     "created_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB
+    "updated_at" JSONB
   )
     ON TRUE
 ), "v2_present__participant_paid" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."participant_id" IS NULL) AS "participant_paid__participant_id",
+      NOT "m"."participant_id_raw" IS NULL AND BTRIM("m"."participant_id_raw") <> '') AS "participant_paid__participant_id_raw",
     COUNT(*) FILTER(WHERE
       NOT "m"."transaction_id" IS NULL) AS "participant_paid__transaction_id",
     COUNT(*) FILTER(WHERE
+      NOT "m"."transaction_id_raw" IS NULL AND BTRIM("m"."transaction_id_raw") <> '') AS "participant_paid__transaction_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."agent_id" IS NULL) AS "participant_paid__agent_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."agent_id_raw" IS NULL AND BTRIM("m"."agent_id_raw") <> '') AS "participant_paid__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."user_id" IS NULL) AS "participant_paid__user_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."role" IS NULL AND BTRIM("m"."role") <> '') AS "participant_paid__role",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."first_name" IS NULL AND BTRIM("m"."first_name") <> '') AS "participant_paid__first_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_name" IS NULL AND BTRIM("m"."last_name") <> '') AS "participant_paid__last_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."email" IS NULL AND BTRIM("m"."email") <> '') AS "participant_paid__email",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."company" IS NULL AND BTRIM("m"."company") <> '') AS "participant_paid__company",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."external" IS NULL) AS "participant_paid__external",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."paid_by_real" IS NULL) AS "participant_paid__paid_by_real",
+    COUNT(*) FILTER(WHERE
       NOT "m"."amount" IS NULL) AS "participant_paid__amount",
     COUNT(*) FILTER(WHERE
-      NOT "m"."fee_amount" IS NULL) AS "participant_paid__fee_amount",
+      NOT "m"."amount_currency" IS NULL AND BTRIM("m"."amount_currency") <> '') AS "participant_paid__amount_currency",
     COUNT(*) FILTER(WHERE
-      NOT "m"."net_amount" IS NULL) AS "participant_paid__net_amount",
+      NOT "m"."commission_percent" IS NULL) AS "participant_paid__commission_percent",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."gross_commission" IS NULL) AS "participant_paid__gross_commission",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."net_payout" IS NULL) AS "participant_paid__net_payout",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."fees" IS NULL) AS "participant_paid__fees",
     COUNT(*) FILTER(WHERE
       NOT "m"."paid_at" IS NULL) AS "participant_paid__paid_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."cleared_at" IS NULL) AS "participant_paid__cleared_at",
+      NOT "m"."payment_method" IS NULL AND BTRIM("m"."payment_method") <> '') AS "participant_paid__payment_method",
     COUNT(*) FILTER(WHERE
-      NOT "m"."method" IS NULL AND BTRIM("m"."method") <> '') AS "participant_paid__method",
+      NOT "m"."payment_status" IS NULL AND BTRIM("m"."payment_status") <> '') AS "participant_paid__payment_status",
     COUNT(*) FILTER(WHERE
-      NOT "m"."reference" IS NULL AND BTRIM("m"."reference") <> '') AS "participant_paid__reference",
+      NOT "m"."check_number" IS NULL) AS "participant_paid__check_number",
     COUNT(*) FILTER(WHERE
-      NOT "m"."stripe_payment_id" IS NULL AND BTRIM("m"."stripe_payment_id") <> '') AS "participant_paid__stripe_payment_id",
+      NOT "m"."stripe_payout_id" IS NULL AND BTRIM("m"."stripe_payout_id") <> '') AS "participant_paid__stripe_payout_id",
     COUNT(*) FILTER(WHERE
-      NOT "m"."check_number" IS NULL AND BTRIM("m"."check_number") <> '') AS "participant_paid__check_number",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."currency" IS NULL AND BTRIM("m"."currency") <> '') AS "participant_paid__currency",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."payout_account_last4" IS NULL
-      AND BTRIM("m"."payout_account_last4") <> '') AS "participant_paid__payout_account_last4",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."batch_id" IS NULL AND BTRIM("m"."batch_id") <> '') AS "participant_paid__batch_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "participant_paid__status",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."approved_by_user_id" IS NULL) AS "participant_paid__approved_by_user_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."memo" IS NULL AND BTRIM("m"."memo") <> '') AS "participant_paid__memo",
+      NOT "m"."stripe_transfer_id" IS NULL AND BTRIM("m"."stripe_transfer_id") <> '') AS "participant_paid__stripe_transfer_id",
     COUNT(*) FILTER(WHERE
       NOT "m"."created_at" IS NULL) AS "participant_paid__created_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."created_by_user_id" IS NULL) AS "participant_paid__created_by_user_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."updated_by_user_id" IS NULL) AS "participant_paid__updated_by_user_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "participant_paid__source_system",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "participant_paid__external_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."deleted" IS NULL) AS "participant_paid__deleted",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."deleted_at" IS NULL) AS "participant_paid__deleted_at",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."version" IS NULL) AS "participant_paid__version"
+      NOT "m"."updated_at" IS NULL) AS "participant_paid__updated_at"
   FROM {{ ref('participant_paid') }} AS "m"
   WHERE
     EXISTS(
@@ -171,10 +180,10 @@ CROSS JOIN LATERAL (
   VALUES
     (
       'participant_paid',
+      'participant_id_raw',
       'participant_id',
-      'participant_id',
-      "v1_values"."participant_paid__participant_id",
-      "v2_present__participant_paid"."participant_paid__participant_id"
+      "v1_values"."participant_paid__participant_id_raw",
+      "v2_present__participant_paid"."participant_paid__participant_id_raw"
     ),
     (
       'participant_paid',
@@ -185,6 +194,83 @@ CROSS JOIN LATERAL (
     ),
     (
       'participant_paid',
+      'transaction_id_raw',
+      'transaction_id_raw',
+      "v1_values"."participant_paid__transaction_id_raw",
+      "v2_present__participant_paid"."participant_paid__transaction_id_raw"
+    ),
+    (
+      'participant_paid',
+      'agent_id',
+      'agent_id',
+      "v1_values"."participant_paid__agent_id",
+      "v2_present__participant_paid"."participant_paid__agent_id"
+    ),
+    (
+      'participant_paid',
+      'agent_id_raw',
+      'agent_id_raw',
+      "v1_values"."participant_paid__agent_id_raw",
+      "v2_present__participant_paid"."participant_paid__agent_id_raw"
+    ),
+    (
+      'participant_paid',
+      'user_id',
+      'user_id',
+      "v1_values"."participant_paid__user_id",
+      "v2_present__participant_paid"."participant_paid__user_id"
+    ),
+    (
+      'participant_paid',
+      'role',
+      'role',
+      "v1_values"."participant_paid__role",
+      "v2_present__participant_paid"."participant_paid__role"
+    ),
+    (
+      'participant_paid',
+      'first_name',
+      'firstName',
+      "v1_values"."participant_paid__first_name",
+      "v2_present__participant_paid"."participant_paid__first_name"
+    ),
+    (
+      'participant_paid',
+      'last_name',
+      'lastName',
+      "v1_values"."participant_paid__last_name",
+      "v2_present__participant_paid"."participant_paid__last_name"
+    ),
+    (
+      'participant_paid',
+      'email',
+      'email',
+      "v1_values"."participant_paid__email",
+      "v2_present__participant_paid"."participant_paid__email"
+    ),
+    (
+      'participant_paid',
+      'company',
+      'company',
+      "v1_values"."participant_paid__company",
+      "v2_present__participant_paid"."participant_paid__company"
+    ),
+    (
+      'participant_paid',
+      'external',
+      'external',
+      "v1_values"."participant_paid__external",
+      "v2_present__participant_paid"."participant_paid__external"
+    ),
+    (
+      'participant_paid',
+      'paid_by_real',
+      'paidbyReal',
+      "v1_values"."participant_paid__paid_by_real",
+      "v2_present__participant_paid"."participant_paid__paid_by_real"
+    ),
+    (
+      'participant_paid',
       'amount',
       'amount',
       "v1_values"."participant_paid__amount",
@@ -192,52 +278,59 @@ CROSS JOIN LATERAL (
     ),
     (
       'participant_paid',
-      'fee_amount',
-      'fee_amount',
-      "v1_values"."participant_paid__fee_amount",
-      "v2_present__participant_paid"."participant_paid__fee_amount"
+      'amount_currency',
+      'amount_currency',
+      "v1_values"."participant_paid__amount_currency",
+      "v2_present__participant_paid"."participant_paid__amount_currency"
     ),
     (
       'participant_paid',
-      'net_amount',
-      'net_amount',
-      "v1_values"."participant_paid__net_amount",
-      "v2_present__participant_paid"."participant_paid__net_amount"
+      'commission_percent',
+      'commissionPercent',
+      "v1_values"."participant_paid__commission_percent",
+      "v2_present__participant_paid"."participant_paid__commission_percent"
+    ),
+    (
+      'participant_paid',
+      'gross_commission',
+      'grossCommission',
+      "v1_values"."participant_paid__gross_commission",
+      "v2_present__participant_paid"."participant_paid__gross_commission"
+    ),
+    (
+      'participant_paid',
+      'net_payout',
+      'netPayout',
+      "v1_values"."participant_paid__net_payout",
+      "v2_present__participant_paid"."participant_paid__net_payout"
+    ),
+    (
+      'participant_paid',
+      'fees',
+      'fees',
+      "v1_values"."participant_paid__fees",
+      "v2_present__participant_paid"."participant_paid__fees"
     ),
     (
       'participant_paid',
       'paid_at',
-      'paid_at',
+      'paidAt',
       "v1_values"."participant_paid__paid_at",
       "v2_present__participant_paid"."participant_paid__paid_at"
     ),
     (
       'participant_paid',
-      'cleared_at',
-      'cleared_at',
-      "v1_values"."participant_paid__cleared_at",
-      "v2_present__participant_paid"."participant_paid__cleared_at"
+      'payment_method',
+      'paymentMethod',
+      "v1_values"."participant_paid__payment_method",
+      "v2_present__participant_paid"."participant_paid__payment_method"
     ),
     (
       'participant_paid',
-      'method',
-      'method',
-      "v1_values"."participant_paid__method",
-      "v2_present__participant_paid"."participant_paid__method"
-    ),
-    (
-      'participant_paid',
-      'reference',
-      'reference',
-      "v1_values"."participant_paid__reference",
-      "v2_present__participant_paid"."participant_paid__reference"
-    ),
-    (
-      'participant_paid',
-      'stripe_payment_id',
-      'stripe_payment_id',
-      "v1_values"."participant_paid__stripe_payment_id",
-      "v2_present__participant_paid"."participant_paid__stripe_payment_id"
+      'payment_status',
+      'payment_status',
+      "v1_values"."participant_paid__payment_status",
+      "v2_present__participant_paid"."participant_paid__payment_status"
     ),
     (
       'participant_paid',
@@ -248,45 +341,17 @@ CROSS JOIN LATERAL (
     ),
     (
       'participant_paid',
-      'currency',
-      'currency',
-      "v1_values"."participant_paid__currency",
-      "v2_present__participant_paid"."participant_paid__currency"
+      'stripe_payout_id',
+      'stripe_payout_id',
+      "v1_values"."participant_paid__stripe_payout_id",
+      "v2_present__participant_paid"."participant_paid__stripe_payout_id"
     ),
     (
       'participant_paid',
-      'payout_account_last4',
-      'payout_account_last4',
-      "v1_values"."participant_paid__payout_account_last4",
-      "v2_present__participant_paid"."participant_paid__payout_account_last4"
-    ),
-    (
-      'participant_paid',
-      'batch_id',
-      'batch_id',
-      "v1_values"."participant_paid__batch_id",
-      "v2_present__participant_paid"."participant_paid__batch_id"
-    ),
-    (
-      'participant_paid',
-      'status',
-      'status',
-      "v1_values"."participant_paid__status",
-      "v2_present__participant_paid"."participant_paid__status"
-    ),
-    (
-      'participant_paid',
-      'approved_by_user_id',
-      'approved_by_user_id',
-      "v1_values"."participant_paid__approved_by_user_id",
-      "v2_present__participant_paid"."participant_paid__approved_by_user_id"
-    ),
-    (
-      'participant_paid',
-      'memo',
-      'memo',
-      "v1_values"."participant_paid__memo",
-      "v2_present__participant_paid"."participant_paid__memo"
+      'stripe_transfer_id',
+      'stripe_transfer_id',
+      "v1_values"."participant_paid__stripe_transfer_id",
+      "v2_present__participant_paid"."participant_paid__stripe_transfer_id"
     ),
     (
       'participant_paid',
@@ -297,52 +362,10 @@ CROSS JOIN LATERAL (
     ),
     (
       'participant_paid',
-      'created_by_user_id',
-      'created_by_user_id',
-      "v1_values"."participant_paid__created_by_user_id",
-      "v2_present__participant_paid"."participant_paid__created_by_user_id"
-    ),
-    (
-      'participant_paid',
-      'updated_by_user_id',
-      'updated_by_user_id',
-      "v1_values"."participant_paid__updated_by_user_id",
-      "v2_present__participant_paid"."participant_paid__updated_by_user_id"
-    ),
-    (
-      'participant_paid',
-      'source_system',
-      'source_system',
-      "v1_values"."participant_paid__source_system",
-      "v2_present__participant_paid"."participant_paid__source_system"
-    ),
-    (
-      'participant_paid',
-      'external_id',
-      'external_id',
-      "v1_values"."participant_paid__external_id",
-      "v2_present__participant_paid"."participant_paid__external_id"
-    ),
-    (
-      'participant_paid',
-      'deleted',
-      'deleted',
-      "v1_values"."participant_paid__deleted",
-      "v2_present__participant_paid"."participant_paid__deleted"
-    ),
-    (
-      'participant_paid',
-      'deleted_at',
-      'deleted_at',
-      "v1_values"."participant_paid__deleted_at",
-      "v2_present__participant_paid"."participant_paid__deleted_at"
-    ),
-    (
-      'participant_paid',
-      'version',
-      'version',
-      "v1_values"."participant_paid__version",
-      "v2_present__participant_paid"."participant_paid__version"
+      'updated_at',
+      'updated_at',
+      "v1_values"."participant_paid__updated_at",
+      "v2_present__participant_paid"."participant_paid__updated_at"
     )
 ) AS "a"(
   "v2_table",

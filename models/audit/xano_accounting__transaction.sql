@@ -7,9 +7,71 @@ WITH "v1" AS (
 ), "v1_values" AS (
   SELECT
     COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."stage")) AS "transaction__status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transactionType")) AS "transaction__transaction_type",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."contractAcceptanceDate")) AS "transaction__contract_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."closedAt")) AS "transaction__closing_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listingDate")) AS "transaction__listing_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."price")) AS "transaction__sale_price",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transaction_id_raw")) AS "transaction__transaction_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."code")) AS "transaction__rezen_code",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."stage")) AS "transaction__stage",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."propertyType")) AS "transaction__property_type",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."mlsNumber")) AS "transaction__mls_num",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."team_id_raw")) AS "transaction__team_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lifecycle_state")) AS "transaction__lifecycle_state",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."grossCommission_amount")) AS "transaction__gross_commission",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."myNetPayout")) AS "transaction__net_payout",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."terminated")) AS "transaction__terminated",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."closed")) AS "transaction__closed",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."firmDate")) AS "transaction__firm_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transaction_owner_name")) AS "transaction__transaction_owner_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transaction_owner_email")) AS "transaction__transaction_owner_email",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transaction_owner_agent_id")) AS "transaction__transaction_owner_agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."team_owner_agent_id")) AS "transaction__team_owner_agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listing_id")) AS "transaction__listing_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."team_id")) AS "transaction__team_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."office_id")) AS "transaction__office_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transaction_owner_representation")) AS "transaction__representation",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."created_at")) AS "transaction__created_at",
+    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."agent_id")) AS "transaction__agent_id",
     COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."user_id")) AS "transaction__user_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."address_id")) AS "transaction__address_id",
+    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."address")) AS "transaction__address",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."street")) AS "transaction__street",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."unit")) AS "transaction__unit",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."city")) AS "transaction__city",
     COUNT(*) FILTER(WHERE
@@ -17,87 +79,272 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."zip")) AS "transaction__zip",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."status")) AS "transaction__status",
+      "xano_fn".has_value("r"."county")) AS "transaction__county",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."type")) AS "transaction__type",
+      "xano_fn".has_value("r"."country")) AS "transaction__country",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."closed")) AS "transaction__closed",
+      "xano_fn".has_value("r"."latitude")) AS "transaction__latitude",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."mls_number")) AS "transaction__mls_number",
+      "xano_fn".has_value("r"."longitude")) AS "transaction__longitude",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."source")) AS "transaction__source",
+      "xano_fn".has_value("r"."listPrice")) AS "transaction__list_price",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."notes")) AS "transaction__notes",
+      "xano_fn".has_value("r"."originalListPrice")) AS "transaction__original_list_price",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."contract_date")) AS "transaction__contract_date",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."close_date")) AS "transaction__close_date",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_at")) AS "transaction__created_at",
+      "xano_fn".has_value("r"."salePrice")) AS "transaction__final_sale_price",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."updated_at")) AS "transaction__updated_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_by_user_id")) AS "transaction__created_by_user_id",
+      "xano_fn".has_value("r"."last_updated")) AS "transaction__last_updated",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."updated_by_user_id")) AS "transaction__updated_by_user_id",
+      "xano_fn".has_value("r"."bedrooms")) AS "transaction__bedrooms",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."source_system")) AS "transaction__source_system",
+      "xano_fn".has_value("r"."bathrooms")) AS "transaction__bathrooms",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."external_id")) AS "transaction__external_id",
+      "xano_fn".has_value("r"."sqft")) AS "transaction__sqft",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted")) AS "transaction__deleted",
+      "xano_fn".has_value("r"."yearBuilt")) AS "transaction__year_built",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."deleted_at")) AS "transaction__deleted_at",
+      "xano_fn".has_value("r"."lotSize")) AS "transaction__lot_size",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."version")) AS "transaction__version",
+      "xano_fn".has_value("r"."hoa")) AS "transaction__hoa",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."list_price")) AS "transaction_financials__list_price",
+      "xano_fn".has_value("r"."occupancy")) AS "transaction__occupancy",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."sale_price")) AS "transaction_financials__sale_price",
+      "xano_fn".has_value("r"."dealType")) AS "transaction__deal_type",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."gross_commission")) AS "transaction_financials__gross_commission",
+      "xano_fn".has_value("r"."financingType")) AS "transaction__financing_type",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."net_commission")) AS "transaction_financials__net_commission",
+      "xano_fn".has_value("r"."lender")) AS "transaction__lender",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."brokerage_fee")) AS "transaction_financials__brokerage_fee",
+      "xano_fn".has_value("r"."titleCompany")) AS "transaction__title_company",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."referral_fee")) AS "transaction_financials__referral_fee",
+      "xano_fn".has_value("r"."escrowNumber")) AS "transaction__escrow_number",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."escrow_amount")) AS "transaction_financials__escrow_amount",
+      "xano_fn".has_value("r"."escrowOfficer")) AS "transaction__escrow_officer",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."commission_pct")) AS "transaction_financials__commission_pct"
+      "xano_fn".has_value("r"."transactionCoordinator")) AS "transaction__transaction_coordinator",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listing_agent_id")) AS "transaction__listing_agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."buying_agent_id")) AS "transaction__buying_agent_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listingAgentName")) AS "transaction__listing_agent_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."buyerAgentName")) AS "transaction__buyer_agent_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."buyer_name")) AS "transaction__buyer_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."seller_name")) AS "transaction__seller_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."officeName")) AS "transaction__office_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."teamName")) AS "transaction__team_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."isDualRepresentation")) AS "transaction__is_dual_representation",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."paid")) AS "transaction__paid",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."paidAt")) AS "transaction__paid_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."submittedAt")) AS "transaction__submitted_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."approvedAt")) AS "transaction__approved_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."terminatedAt")) AS "transaction__terminated_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."actualClosingDate")) AS "transaction__actual_closing_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."estimatedClosingDate")) AS "transaction__estimated_closing_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."appraisalDate")) AS "transaction__appraisal_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."inspectionDeadline")) AS "transaction__inspection_deadline",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."financingDeadline")) AS "transaction__financing_deadline",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listingExpirationDate")) AS "transaction__listing_expiration_date",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."daysOnMarket")) AS "transaction__days_on_market",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."daysToClose")) AS "transaction__days_to_close",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."closing_month")) AS "transaction__closing_month",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."closing_year")) AS "transaction__closing_year",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."compliance_status")) AS "transaction__compliance_status",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."complianceApproved")) AS "transaction__compliance_approved",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."commissionDocumentApproved")) AS "transaction__commission_document_approved",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."closingDisclosureReceived")) AS "transaction__closing_disclosure_received",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lead_source")) AS "transaction__lead_source",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."source")) AS "transaction__source",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sync_source")) AS "transaction__sync_source",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."rezen_url")) AS "transaction__rezen_url",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."archived")) AS "transaction__archived",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_demo")) AS "transaction__is_demo",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."notes")) AS "transaction__notes",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."grossCommission_amount")) AS "transaction_financials__gci",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."myGrossCommission_amount")) AS "transaction_financials__agent_commission",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."teamFee_amount")) AS "transaction_financials__team_split",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."brokerageFee_amount")) AS "transaction_financials__brokerage_split",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."transactionFee_amount")) AS "transaction_financials__fees",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."realFee_amount")) AS "transaction_financials__real_fee",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."beopFee_amount")) AS "transaction_financials__beop_fee",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."capContribution_amount")) AS "transaction_financials__cap_contribution",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."referralFee_amount")) AS "transaction_financials__referral_fee",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."revshare_amount")) AS "transaction_financials__revshare",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."totalPayout_amount")) AS "transaction_financials__total_payout",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."escrowDeposit_amount")) AS "transaction_financials__escrow_deposit",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."saleCommission_amount")) AS "transaction_financials__sale_commission",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."saleCommissionPercentage")) AS "transaction_financials__sale_commission_pct",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listingCommission_amount")) AS "transaction_financials__listing_commission",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listingCommissionPercentage")) AS "transaction_financials__listing_commission_pct",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."grossCommissionPercentage")) AS "transaction_financials__gross_commission_pct",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."grossCommission_currency")) AS "transaction_financials__gross_commission_currency",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."myNetPayout_currency")) AS "transaction_financials__net_payout_currency"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "stage" JSONB,
+    "transactionType" JSONB,
+    "contractAcceptanceDate" JSONB,
+    "closedAt" JSONB,
+    "listingDate" JSONB,
+    "price" JSONB,
+    "transaction_id_raw" JSONB,
+    "code" JSONB,
+    "propertyType" JSONB,
+    "mlsNumber" JSONB,
+    "team_id_raw" JSONB,
+    "lifecycle_state" JSONB,
+    "grossCommission_amount" JSONB,
+    "myNetPayout" JSONB,
+    "terminated" JSONB,
+    "closed" JSONB,
+    "firmDate" JSONB,
+    "transaction_owner_name" JSONB,
+    "transaction_owner_email" JSONB,
+    "transaction_owner_agent_id" JSONB,
+    "team_owner_agent_id" JSONB,
+    "listing_id" JSONB,
+    "team_id" JSONB,
+    "office_id" JSONB,
+    "transaction_owner_representation" JSONB,
+    "created_at" JSONB,
     "agent_id" JSONB,
+    "user_id" JSONB,
+    "address_id" JSONB,
     "address" JSONB,
+    "street" JSONB,
+    "unit" JSONB,
     "city" JSONB,
     "state" JSONB,
     "zip" JSONB,
-    "status" JSONB,
-    "type" JSONB,
-    "closed" JSONB,
-    "mls_number" JSONB,
-    "source" JSONB,
-    "notes" JSONB,
-    "contract_date" JSONB,
-    "close_date" JSONB,
-    "created_at" JSONB,
+    "county" JSONB,
+    "country" JSONB,
+    "latitude" JSONB,
+    "longitude" JSONB,
+    "listPrice" JSONB,
+    "originalListPrice" JSONB,
+    "salePrice" JSONB,
     "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB,
-    "list_price" JSONB,
-    "sale_price" JSONB,
-    "gross_commission" JSONB,
-    "net_commission" JSONB,
-    "brokerage_fee" JSONB,
-    "referral_fee" JSONB,
-    "escrow_amount" JSONB,
-    "commission_pct" JSONB
+    "last_updated" JSONB,
+    "bedrooms" JSONB,
+    "bathrooms" JSONB,
+    "sqft" JSONB,
+    "yearBuilt" JSONB,
+    "lotSize" JSONB,
+    "hoa" JSONB,
+    "occupancy" JSONB,
+    "dealType" JSONB,
+    "financingType" JSONB,
+    "lender" JSONB,
+    "titleCompany" JSONB,
+    "escrowNumber" JSONB,
+    "escrowOfficer" JSONB,
+    "transactionCoordinator" JSONB,
+    "listing_agent_id" JSONB,
+    "buying_agent_id" JSONB,
+    "listingAgentName" JSONB,
+    "buyerAgentName" JSONB,
+    "buyer_name" JSONB,
+    "seller_name" JSONB,
+    "officeName" JSONB,
+    "teamName" JSONB,
+    "isDualRepresentation" JSONB,
+    "paid" JSONB,
+    "paidAt" JSONB,
+    "submittedAt" JSONB,
+    "approvedAt" JSONB,
+    "terminatedAt" JSONB,
+    "actualClosingDate" JSONB,
+    "estimatedClosingDate" JSONB,
+    "appraisalDate" JSONB,
+    "inspectionDeadline" JSONB,
+    "financingDeadline" JSONB,
+    "listingExpirationDate" JSONB,
+    "daysOnMarket" JSONB,
+    "daysToClose" JSONB,
+    "closing_month" JSONB,
+    "closing_year" JSONB,
+    "compliance_status" JSONB,
+    "complianceApproved" JSONB,
+    "commissionDocumentApproved" JSONB,
+    "closingDisclosureReceived" JSONB,
+    "lead_source" JSONB,
+    "source" JSONB,
+    "sync_source" JSONB,
+    "rezen_url" JSONB,
+    "archived" JSONB,
+    "is_demo" JSONB,
+    "notes" JSONB,
+    "myGrossCommission_amount" JSONB,
+    "teamFee_amount" JSONB,
+    "brokerageFee_amount" JSONB,
+    "transactionFee_amount" JSONB,
+    "realFee_amount" JSONB,
+    "beopFee_amount" JSONB,
+    "capContribution_amount" JSONB,
+    "referralFee_amount" JSONB,
+    "revshare_amount" JSONB,
+    "totalPayout_amount" JSONB,
+    "escrowDeposit_amount" JSONB,
+    "saleCommission_amount" JSONB,
+    "saleCommissionPercentage" JSONB,
+    "listingCommission_amount" JSONB,
+    "listingCommissionPercentage" JSONB,
+    "grossCommissionPercentage" JSONB,
+    "grossCommission_currency" JSONB,
+    "myNetPayout_currency" JSONB
   )
     ON TRUE
 ), "v1_values__transaction_participants" AS (
@@ -122,9 +369,9 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("e"."val" -> 'event')) AS "transaction_history__event",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("e"."val" -> 'at')) AS "transaction_history__at",
+      "xano_fn".has_value("e"."val" -> 'at')) AS "transaction_history__changed_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("e"."val" -> 'by_user_id')) AS "transaction_history__by_user_id"
+      "xano_fn".has_value("e"."val" -> 'by_user_id')) AS "transaction_history__changed_by"
   FROM "v1" AS "v1"
   CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
     CASE
@@ -150,9 +397,73 @@ WITH "v1" AS (
 ), "v2_present__transaction" AS (
   SELECT
     COUNT(*) FILTER(WHERE
+      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "transaction__status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."transaction_type" IS NULL AND BTRIM("m"."transaction_type") <> '') AS "transaction__transaction_type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."contract_date" IS NULL) AS "transaction__contract_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."closing_date" IS NULL) AS "transaction__closing_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_date" IS NULL) AS "transaction__listing_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sale_price" IS NULL) AS "transaction__sale_price",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."transaction_id_raw" IS NULL AND BTRIM("m"."transaction_id_raw") <> '') AS "transaction__transaction_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."rezen_code" IS NULL AND BTRIM("m"."rezen_code") <> '') AS "transaction__rezen_code",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."stage" IS NULL AND BTRIM("m"."stage") <> '') AS "transaction__stage",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."property_type" IS NULL AND BTRIM("m"."property_type") <> '') AS "transaction__property_type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."mls_num" IS NULL AND BTRIM("m"."mls_num") <> '') AS "transaction__mls_num",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_id_raw" IS NULL AND BTRIM("m"."team_id_raw") <> '') AS "transaction__team_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."lifecycle_state" IS NULL AND BTRIM("m"."lifecycle_state") <> '') AS "transaction__lifecycle_state",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."gross_commission" IS NULL) AS "transaction__gross_commission",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."net_payout" IS NULL) AS "transaction__net_payout",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."terminated" IS NULL) AS "transaction__terminated",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."closed" IS NULL) AS "transaction__closed",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."firm_date" IS NULL) AS "transaction__firm_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."transaction_owner_name" IS NULL
+      AND BTRIM("m"."transaction_owner_name") <> '') AS "transaction__transaction_owner_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."transaction_owner_email" IS NULL
+      AND BTRIM("m"."transaction_owner_email") <> '') AS "transaction__transaction_owner_email",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."transaction_owner_agent_id" IS NULL) AS "transaction__transaction_owner_agent_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_owner_agent_id" IS NULL) AS "transaction__team_owner_agent_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_id" IS NULL) AS "transaction__listing_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_id" IS NULL) AS "transaction__team_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."office_id" IS NULL) AS "transaction__office_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."representation" IS NULL AND BTRIM("m"."representation") <> '') AS "transaction__representation",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."created_at" IS NULL) AS "transaction__created_at",
+    COUNT(*) FILTER(WHERE
       NOT "m"."agent_id" IS NULL) AS "transaction__agent_id",
     COUNT(*) FILTER(WHERE
+      NOT "m"."user_id" IS NULL) AS "transaction__user_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."address_id" IS NULL) AS "transaction__address_id",
+    COUNT(*) FILTER(WHERE
       NOT "m"."address" IS NULL AND BTRIM("m"."address") <> '') AS "transaction__address",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."street" IS NULL AND BTRIM("m"."street") <> '') AS "transaction__street",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."unit" IS NULL AND BTRIM("m"."unit") <> '') AS "transaction__unit",
     COUNT(*) FILTER(WHERE
       NOT "m"."city" IS NULL AND BTRIM("m"."city") <> '') AS "transaction__city",
     COUNT(*) FILTER(WHERE
@@ -160,39 +471,122 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       NOT "m"."zip" IS NULL AND BTRIM("m"."zip") <> '') AS "transaction__zip",
     COUNT(*) FILTER(WHERE
-      NOT "m"."status" IS NULL AND BTRIM("m"."status") <> '') AS "transaction__status",
+      NOT "m"."county" IS NULL AND BTRIM("m"."county") <> '') AS "transaction__county",
     COUNT(*) FILTER(WHERE
-      NOT "m"."type" IS NULL AND BTRIM("m"."type") <> '') AS "transaction__type",
+      NOT "m"."country" IS NULL AND BTRIM("m"."country") <> '') AS "transaction__country",
     COUNT(*) FILTER(WHERE
-      NOT "m"."closed" IS NULL) AS "transaction__closed",
+      NOT "m"."latitude" IS NULL) AS "transaction__latitude",
     COUNT(*) FILTER(WHERE
-      NOT "m"."mls_number" IS NULL AND BTRIM("m"."mls_number") <> '') AS "transaction__mls_number",
+      NOT "m"."longitude" IS NULL) AS "transaction__longitude",
     COUNT(*) FILTER(WHERE
-      NOT "m"."source" IS NULL AND BTRIM("m"."source") <> '') AS "transaction__source",
+      NOT "m"."list_price" IS NULL) AS "transaction__list_price",
     COUNT(*) FILTER(WHERE
-      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "transaction__notes",
+      NOT "m"."original_list_price" IS NULL) AS "transaction__original_list_price",
     COUNT(*) FILTER(WHERE
-      NOT "m"."contract_date" IS NULL) AS "transaction__contract_date",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."close_date" IS NULL) AS "transaction__close_date",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."created_at" IS NULL) AS "transaction__created_at",
+      NOT "m"."final_sale_price" IS NULL) AS "transaction__final_sale_price",
     COUNT(*) FILTER(WHERE
       NOT "m"."updated_at" IS NULL) AS "transaction__updated_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."created_by_user_id" IS NULL) AS "transaction__created_by_user_id",
+      NOT "m"."last_updated" IS NULL) AS "transaction__last_updated",
     COUNT(*) FILTER(WHERE
-      NOT "m"."updated_by_user_id" IS NULL) AS "transaction__updated_by_user_id",
+      NOT "m"."bedrooms" IS NULL) AS "transaction__bedrooms",
     COUNT(*) FILTER(WHERE
-      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "transaction__source_system",
+      NOT "m"."bathrooms" IS NULL) AS "transaction__bathrooms",
     COUNT(*) FILTER(WHERE
-      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "transaction__external_id",
+      NOT "m"."sqft" IS NULL) AS "transaction__sqft",
     COUNT(*) FILTER(WHERE
-      NOT "m"."deleted" IS NULL) AS "transaction__deleted",
+      NOT "m"."year_built" IS NULL) AS "transaction__year_built",
     COUNT(*) FILTER(WHERE
-      NOT "m"."deleted_at" IS NULL) AS "transaction__deleted_at",
+      NOT "m"."lot_size" IS NULL) AS "transaction__lot_size",
     COUNT(*) FILTER(WHERE
-      NOT "m"."version" IS NULL) AS "transaction__version"
+      NOT "m"."hoa" IS NULL) AS "transaction__hoa",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."occupancy" IS NULL AND BTRIM("m"."occupancy") <> '') AS "transaction__occupancy",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."deal_type" IS NULL AND BTRIM("m"."deal_type") <> '') AS "transaction__deal_type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."financing_type" IS NULL AND BTRIM("m"."financing_type") <> '') AS "transaction__financing_type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."lender" IS NULL AND BTRIM("m"."lender") <> '') AS "transaction__lender",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."title_company" IS NULL AND BTRIM("m"."title_company") <> '') AS "transaction__title_company",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."escrow_number" IS NULL AND BTRIM("m"."escrow_number") <> '') AS "transaction__escrow_number",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."escrow_officer" IS NULL AND BTRIM("m"."escrow_officer") <> '') AS "transaction__escrow_officer",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."transaction_coordinator" IS NULL
+      AND BTRIM("m"."transaction_coordinator") <> '') AS "transaction__transaction_coordinator",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_agent_id" IS NULL) AS "transaction__listing_agent_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."buying_agent_id" IS NULL) AS "transaction__buying_agent_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_agent_name" IS NULL AND BTRIM("m"."listing_agent_name") <> '') AS "transaction__listing_agent_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."buyer_agent_name" IS NULL AND BTRIM("m"."buyer_agent_name") <> '') AS "transaction__buyer_agent_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."buyer_name" IS NULL AND BTRIM("m"."buyer_name") <> '') AS "transaction__buyer_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."seller_name" IS NULL AND BTRIM("m"."seller_name") <> '') AS "transaction__seller_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."office_name" IS NULL AND BTRIM("m"."office_name") <> '') AS "transaction__office_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_name" IS NULL AND BTRIM("m"."team_name") <> '') AS "transaction__team_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_dual_representation" IS NULL) AS "transaction__is_dual_representation",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."paid" IS NULL) AS "transaction__paid",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."paid_at" IS NULL) AS "transaction__paid_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."submitted_at" IS NULL) AS "transaction__submitted_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."approved_at" IS NULL) AS "transaction__approved_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."terminated_at" IS NULL) AS "transaction__terminated_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."actual_closing_date" IS NULL) AS "transaction__actual_closing_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."estimated_closing_date" IS NULL) AS "transaction__estimated_closing_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."appraisal_date" IS NULL) AS "transaction__appraisal_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."inspection_deadline" IS NULL) AS "transaction__inspection_deadline",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."financing_deadline" IS NULL) AS "transaction__financing_deadline",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_expiration_date" IS NULL) AS "transaction__listing_expiration_date",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."days_on_market" IS NULL) AS "transaction__days_on_market",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."days_to_close" IS NULL) AS "transaction__days_to_close",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."closing_month" IS NULL) AS "transaction__closing_month",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."closing_year" IS NULL) AS "transaction__closing_year",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."compliance_status" IS NULL AND BTRIM("m"."compliance_status") <> '') AS "transaction__compliance_status",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."compliance_approved" IS NULL) AS "transaction__compliance_approved",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."commission_document_approved" IS NULL) AS "transaction__commission_document_approved",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."closing_disclosure_received" IS NULL) AS "transaction__closing_disclosure_received",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."lead_source" IS NULL AND BTRIM("m"."lead_source") <> '') AS "transaction__lead_source",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."source" IS NULL AND BTRIM("m"."source") <> '') AS "transaction__source",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sync_source" IS NULL AND BTRIM("m"."sync_source") <> '') AS "transaction__sync_source",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."rezen_url" IS NULL AND BTRIM("m"."rezen_url") <> '') AS "transaction__rezen_url",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."archived" IS NULL) AS "transaction__archived",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_demo" IS NULL) AS "transaction__is_demo",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "transaction__notes"
   FROM {{ ref('transaction') }} AS "m"
   WHERE
     EXISTS(
@@ -222,21 +616,44 @@ WITH "v1" AS (
 ), "v2_present__transaction_financials" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."list_price" IS NULL) AS "transaction_financials__list_price",
+      NOT "m"."gci" IS NULL) AS "transaction_financials__gci",
     COUNT(*) FILTER(WHERE
-      NOT "m"."sale_price" IS NULL) AS "transaction_financials__sale_price",
+      NOT "m"."agent_commission" IS NULL) AS "transaction_financials__agent_commission",
     COUNT(*) FILTER(WHERE
-      NOT "m"."gross_commission" IS NULL) AS "transaction_financials__gross_commission",
+      NOT "m"."team_split" IS NULL) AS "transaction_financials__team_split",
     COUNT(*) FILTER(WHERE
-      NOT "m"."net_commission" IS NULL) AS "transaction_financials__net_commission",
+      NOT "m"."brokerage_split" IS NULL) AS "transaction_financials__brokerage_split",
     COUNT(*) FILTER(WHERE
-      NOT "m"."brokerage_fee" IS NULL) AS "transaction_financials__brokerage_fee",
+      NOT "m"."fees" IS NULL) AS "transaction_financials__fees",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."real_fee" IS NULL) AS "transaction_financials__real_fee",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."beop_fee" IS NULL) AS "transaction_financials__beop_fee",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."cap_contribution" IS NULL) AS "transaction_financials__cap_contribution",
     COUNT(*) FILTER(WHERE
       NOT "m"."referral_fee" IS NULL) AS "transaction_financials__referral_fee",
     COUNT(*) FILTER(WHERE
-      NOT "m"."escrow_amount" IS NULL) AS "transaction_financials__escrow_amount",
+      NOT "m"."revshare" IS NULL) AS "transaction_financials__revshare",
     COUNT(*) FILTER(WHERE
-      NOT "m"."commission_pct" IS NULL) AS "transaction_financials__commission_pct"
+      NOT "m"."total_payout" IS NULL) AS "transaction_financials__total_payout",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."escrow_deposit" IS NULL) AS "transaction_financials__escrow_deposit",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sale_commission" IS NULL) AS "transaction_financials__sale_commission",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sale_commission_pct" IS NULL) AS "transaction_financials__sale_commission_pct",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_commission" IS NULL) AS "transaction_financials__listing_commission",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_commission_pct" IS NULL) AS "transaction_financials__listing_commission_pct",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."gross_commission_pct" IS NULL) AS "transaction_financials__gross_commission_pct",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."gross_commission_currency" IS NULL
+      AND BTRIM("m"."gross_commission_currency") <> '') AS "transaction_financials__gross_commission_currency",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."net_payout_currency" IS NULL AND BTRIM("m"."net_payout_currency") <> '') AS "transaction_financials__net_payout_currency"
   FROM {{ ref('transaction_financials') }} AS "m"
   WHERE
     EXISTS(
@@ -251,9 +668,9 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       NOT "m"."event" IS NULL AND BTRIM("m"."event") <> '') AS "transaction_history__event",
     COUNT(*) FILTER(WHERE
-      NOT "m"."at" IS NULL) AS "transaction_history__at",
+      NOT "m"."changed_at" IS NULL) AS "transaction_history__changed_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."by_user_id" IS NULL) AS "transaction_history__by_user_id"
+      NOT "m"."changed_by" IS NULL) AS "transaction_history__changed_by"
   FROM {{ ref('transaction_history') }} AS "m"
   WHERE
     EXISTS(
@@ -307,6 +724,195 @@ CROSS JOIN LATERAL (
   VALUES
     (
       'transaction',
+      'status',
+      'stage',
+      "v1_values"."transaction__status",
+      "v2_present__transaction"."transaction__status"
+    ),
+    (
+      'transaction',
+      'transaction_type',
+      'transactionType',
+      "v1_values"."transaction__transaction_type",
+      "v2_present__transaction"."transaction__transaction_type"
+    ),
+    (
+      'transaction',
+      'contract_date',
+      'contractAcceptanceDate',
+      "v1_values"."transaction__contract_date",
+      "v2_present__transaction"."transaction__contract_date"
+    ),
+    (
+      'transaction',
+      'closing_date',
+      'closedAt',
+      "v1_values"."transaction__closing_date",
+      "v2_present__transaction"."transaction__closing_date"
+    ),
+    (
+      'transaction',
+      'listing_date',
+      'listingDate',
+      "v1_values"."transaction__listing_date",
+      "v2_present__transaction"."transaction__listing_date"
+    ),
+    (
+      'transaction',
+      'sale_price',
+      'price',
+      "v1_values"."transaction__sale_price",
+      "v2_present__transaction"."transaction__sale_price"
+    ),
+    (
+      'transaction',
+      'transaction_id_raw',
+      'transaction_id_raw',
+      "v1_values"."transaction__transaction_id_raw",
+      "v2_present__transaction"."transaction__transaction_id_raw"
+    ),
+    (
+      'transaction',
+      'rezen_code',
+      'code',
+      "v1_values"."transaction__rezen_code",
+      "v2_present__transaction"."transaction__rezen_code"
+    ),
+    (
+      'transaction',
+      'stage',
+      'stage',
+      "v1_values"."transaction__stage",
+      "v2_present__transaction"."transaction__stage"
+    ),
+    (
+      'transaction',
+      'property_type',
+      'propertyType',
+      "v1_values"."transaction__property_type",
+      "v2_present__transaction"."transaction__property_type"
+    ),
+    (
+      'transaction',
+      'mls_num',
+      'mlsNumber',
+      "v1_values"."transaction__mls_num",
+      "v2_present__transaction"."transaction__mls_num"
+    ),
+    (
+      'transaction',
+      'team_id_raw',
+      'team_id_raw',
+      "v1_values"."transaction__team_id_raw",
+      "v2_present__transaction"."transaction__team_id_raw"
+    ),
+    (
+      'transaction',
+      'lifecycle_state',
+      'lifecycle_state',
+      "v1_values"."transaction__lifecycle_state",
+      "v2_present__transaction"."transaction__lifecycle_state"
+    ),
+    (
+      'transaction',
+      'gross_commission',
+      'grossCommission_amount',
+      "v1_values"."transaction__gross_commission",
+      "v2_present__transaction"."transaction__gross_commission"
+    ),
+    (
+      'transaction',
+      'net_payout',
+      'myNetPayout',
+      "v1_values"."transaction__net_payout",
+      "v2_present__transaction"."transaction__net_payout"
+    ),
+    (
+      'transaction',
+      'terminated',
+      'terminated',
+      "v1_values"."transaction__terminated",
+      "v2_present__transaction"."transaction__terminated"
+    ),
+    (
+      'transaction',
+      'closed',
+      'closed',
+      "v1_values"."transaction__closed",
+      "v2_present__transaction"."transaction__closed"
+    ),
+    (
+      'transaction',
+      'firm_date',
+      'firmDate',
+      "v1_values"."transaction__firm_date",
+      "v2_present__transaction"."transaction__firm_date"
+    ),
+    (
+      'transaction',
+      'transaction_owner_name',
+      'transaction_owner_name',
+      "v1_values"."transaction__transaction_owner_name",
+      "v2_present__transaction"."transaction__transaction_owner_name"
+    ),
+    (
+      'transaction',
+      'transaction_owner_email',
+      'transaction_owner_email',
+      "v1_values"."transaction__transaction_owner_email",
+      "v2_present__transaction"."transaction__transaction_owner_email"
+    ),
+    (
+      'transaction',
+      'transaction_owner_agent_id',
+      'transaction_owner_agent_id',
+      "v1_values"."transaction__transaction_owner_agent_id",
+      "v2_present__transaction"."transaction__transaction_owner_agent_id"
+    ),
+    (
+      'transaction',
+      'team_owner_agent_id',
+      'team_owner_agent_id',
+      "v1_values"."transaction__team_owner_agent_id",
+      "v2_present__transaction"."transaction__team_owner_agent_id"
+    ),
+    (
+      'transaction',
+      'listing_id',
+      'listing_id',
+      "v1_values"."transaction__listing_id",
+      "v2_present__transaction"."transaction__listing_id"
+    ),
+    (
+      'transaction',
+      'team_id',
+      'team_id',
+      "v1_values"."transaction__team_id",
+      "v2_present__transaction"."transaction__team_id"
+    ),
+    (
+      'transaction',
+      'office_id',
+      'office_id',
+      "v1_values"."transaction__office_id",
+      "v2_present__transaction"."transaction__office_id"
+    ),
+    (
+      'transaction',
+      'representation',
+      'transaction_owner_representation',
+      "v1_values"."transaction__representation",
+      "v2_present__transaction"."transaction__representation"
+    ),
+    (
+      'transaction',
+      'created_at',
+      'created_at',
+      "v1_values"."transaction__created_at",
+      "v2_present__transaction"."transaction__created_at"
+    ),
+    (
+      'transaction',
       'agent_id',
       'agent_id',
       "v1_values"."transaction__agent_id",
@@ -314,10 +920,38 @@ CROSS JOIN LATERAL (
     ),
     (
       'transaction',
+      'user_id',
+      'user_id',
+      "v1_values"."transaction__user_id",
+      "v2_present__transaction"."transaction__user_id"
+    ),
+    (
+      'transaction',
+      'address_id',
+      'address_id',
+      "v1_values"."transaction__address_id",
+      "v2_present__transaction"."transaction__address_id"
+    ),
+    (
+      'transaction',
       'address',
       'address',
       "v1_values"."transaction__address",
       "v2_present__transaction"."transaction__address"
+    ),
+    (
+      'transaction',
+      'street',
+      'street',
+      "v1_values"."transaction__street",
+      "v2_present__transaction"."transaction__street"
+    ),
+    (
+      'transaction',
+      'unit',
+      'unit',
+      "v1_values"."transaction__unit",
+      "v2_present__transaction"."transaction__unit"
     ),
     (
       'transaction',
@@ -342,66 +976,52 @@ CROSS JOIN LATERAL (
     ),
     (
       'transaction',
-      'status',
-      'status',
-      "v1_values"."transaction__status",
-      "v2_present__transaction"."transaction__status"
+      'county',
+      'county',
+      "v1_values"."transaction__county",
+      "v2_present__transaction"."transaction__county"
     ),
     (
       'transaction',
-      'type',
-      'type',
-      "v1_values"."transaction__type",
-      "v2_present__transaction"."transaction__type"
+      'country',
+      'country',
+      "v1_values"."transaction__country",
+      "v2_present__transaction"."transaction__country"
     ),
     (
       'transaction',
-      'closed',
-      'closed',
-      "v1_values"."transaction__closed",
-      "v2_present__transaction"."transaction__closed"
+      'latitude',
+      'latitude',
+      "v1_values"."transaction__latitude",
+      "v2_present__transaction"."transaction__latitude"
     ),
     (
       'transaction',
-      'mls_number',
-      'mls_number',
-      "v1_values"."transaction__mls_number",
-      "v2_present__transaction"."transaction__mls_number"
+      'longitude',
+      'longitude',
+      "v1_values"."transaction__longitude",
+      "v2_present__transaction"."transaction__longitude"
     ),
     (
       'transaction',
-      'source',
-      'source',
-      "v1_values"."transaction__source",
-      "v2_present__transaction"."transaction__source"
+      'list_price',
+      'listPrice',
+      "v1_values"."transaction__list_price",
+      "v2_present__transaction"."transaction__list_price"
     ),
     (
       'transaction',
-      'notes',
-      'notes',
-      "v1_values"."transaction__notes",
-      "v2_present__transaction"."transaction__notes"
+      'original_list_price',
+      'originalListPrice',
+      "v1_values"."transaction__original_list_price",
+      "v2_present__transaction"."transaction__original_list_price"
     ),
     (
       'transaction',
-      'contract_date',
-      'contract_date',
-      "v1_values"."transaction__contract_date",
-      "v2_present__transaction"."transaction__contract_date"
-    ),
-    (
-      'transaction',
-      'close_date',
-      'close_date',
-      "v1_values"."transaction__close_date",
-      "v2_present__transaction"."transaction__close_date"
-    ),
-    (
-      'transaction',
-      'created_at',
-      'created_at',
-      "v1_values"."transaction__created_at",
-      "v2_present__transaction"."transaction__created_at"
+      'final_sale_price',
+      'salePrice',
+      "v1_values"."transaction__final_sale_price",
+      "v2_present__transaction"."transaction__final_sale_price"
     ),
     (
       'transaction',
@@ -412,52 +1032,353 @@ CROSS JOIN LATERAL (
     ),
     (
       'transaction',
-      'created_by_user_id',
-      'created_by_user_id',
-      "v1_values"."transaction__created_by_user_id",
-      "v2_present__transaction"."transaction__created_by_user_id"
+      'last_updated',
+      'last_updated',
+      "v1_values"."transaction__last_updated",
+      "v2_present__transaction"."transaction__last_updated"
     ),
     (
       'transaction',
-      'updated_by_user_id',
-      'updated_by_user_id',
-      "v1_values"."transaction__updated_by_user_id",
-      "v2_present__transaction"."transaction__updated_by_user_id"
+      'bedrooms',
+      'bedrooms',
+      "v1_values"."transaction__bedrooms",
+      "v2_present__transaction"."transaction__bedrooms"
     ),
     (
       'transaction',
-      'source_system',
-      'source_system',
-      "v1_values"."transaction__source_system",
-      "v2_present__transaction"."transaction__source_system"
+      'bathrooms',
+      'bathrooms',
+      "v1_values"."transaction__bathrooms",
+      "v2_present__transaction"."transaction__bathrooms"
     ),
     (
       'transaction',
-      'external_id',
-      'external_id',
-      "v1_values"."transaction__external_id",
-      "v2_present__transaction"."transaction__external_id"
+      'sqft',
+      'sqft',
+      "v1_values"."transaction__sqft",
+      "v2_present__transaction"."transaction__sqft"
     ),
     (
       'transaction',
-      'deleted',
-      'deleted',
-      "v1_values"."transaction__deleted",
-      "v2_present__transaction"."transaction__deleted"
+      'year_built',
+      'yearBuilt',
+      "v1_values"."transaction__year_built",
+      "v2_present__transaction"."transaction__year_built"
     ),
     (
       'transaction',
-      'deleted_at',
-      'deleted_at',
-      "v1_values"."transaction__deleted_at",
-      "v2_present__transaction"."transaction__deleted_at"
+      'lot_size',
+      'lotSize',
+      "v1_values"."transaction__lot_size",
+      "v2_present__transaction"."transaction__lot_size"
     ),
     (
       'transaction',
-      'version',
-      'version',
-      "v1_values"."transaction__version",
-      "v2_present__transaction"."transaction__version"
+      'hoa',
+      'hoa',
+      "v1_values"."transaction__hoa",
+      "v2_present__transaction"."transaction__hoa"
+    ),
+    (
+      'transaction',
+      'occupancy',
+      'occupancy',
+      "v1_values"."transaction__occupancy",
+      "v2_present__transaction"."transaction__occupancy"
+    ),
+    (
+      'transaction',
+      'deal_type',
+      'dealType',
+      "v1_values"."transaction__deal_type",
+      "v2_present__transaction"."transaction__deal_type"
+    ),
+    (
+      'transaction',
+      'financing_type',
+      'financingType',
+      "v1_values"."transaction__financing_type",
+      "v2_present__transaction"."transaction__financing_type"
+    ),
+    (
+      'transaction',
+      'lender',
+      'lender',
+      "v1_values"."transaction__lender",
+      "v2_present__transaction"."transaction__lender"
+    ),
+    (
+      'transaction',
+      'title_company',
+      'titleCompany',
+      "v1_values"."transaction__title_company",
+      "v2_present__transaction"."transaction__title_company"
+    ),
+    (
+      'transaction',
+      'escrow_number',
+      'escrowNumber',
+      "v1_values"."transaction__escrow_number",
+      "v2_present__transaction"."transaction__escrow_number"
+    ),
+    (
+      'transaction',
+      'escrow_officer',
+      'escrowOfficer',
+      "v1_values"."transaction__escrow_officer",
+      "v2_present__transaction"."transaction__escrow_officer"
+    ),
+    (
+      'transaction',
+      'transaction_coordinator',
+      'transactionCoordinator',
+      "v1_values"."transaction__transaction_coordinator",
+      "v2_present__transaction"."transaction__transaction_coordinator"
+    ),
+    (
+      'transaction',
+      'listing_agent_id',
+      'listing_agent_id',
+      "v1_values"."transaction__listing_agent_id",
+      "v2_present__transaction"."transaction__listing_agent_id"
+    ),
+    (
+      'transaction',
+      'buying_agent_id',
+      'buying_agent_id',
+      "v1_values"."transaction__buying_agent_id",
+      "v2_present__transaction"."transaction__buying_agent_id"
+    ),
+    (
+      'transaction',
+      'listing_agent_name',
+      'listingAgentName',
+      "v1_values"."transaction__listing_agent_name",
+      "v2_present__transaction"."transaction__listing_agent_name"
+    ),
+    (
+      'transaction',
+      'buyer_agent_name',
+      'buyerAgentName',
+      "v1_values"."transaction__buyer_agent_name",
+      "v2_present__transaction"."transaction__buyer_agent_name"
+    ),
+    (
+      'transaction',
+      'buyer_name',
+      'buyer_name',
+      "v1_values"."transaction__buyer_name",
+      "v2_present__transaction"."transaction__buyer_name"
+    ),
+    (
+      'transaction',
+      'seller_name',
+      'seller_name',
+      "v1_values"."transaction__seller_name",
+      "v2_present__transaction"."transaction__seller_name"
+    ),
+    (
+      'transaction',
+      'office_name',
+      'officeName',
+      "v1_values"."transaction__office_name",
+      "v2_present__transaction"."transaction__office_name"
+    ),
+    (
+      'transaction',
+      'team_name',
+      'teamName',
+      "v1_values"."transaction__team_name",
+      "v2_present__transaction"."transaction__team_name"
+    ),
+    (
+      'transaction',
+      'is_dual_representation',
+      'isDualRepresentation',
+      "v1_values"."transaction__is_dual_representation",
+      "v2_present__transaction"."transaction__is_dual_representation"
+    ),
+    (
+      'transaction',
+      'paid',
+      'paid',
+      "v1_values"."transaction__paid",
+      "v2_present__transaction"."transaction__paid"
+    ),
+    (
+      'transaction',
+      'paid_at',
+      'paidAt',
+      "v1_values"."transaction__paid_at",
+      "v2_present__transaction"."transaction__paid_at"
+    ),
+    (
+      'transaction',
+      'submitted_at',
+      'submittedAt',
+      "v1_values"."transaction__submitted_at",
+      "v2_present__transaction"."transaction__submitted_at"
+    ),
+    (
+      'transaction',
+      'approved_at',
+      'approvedAt',
+      "v1_values"."transaction__approved_at",
+      "v2_present__transaction"."transaction__approved_at"
+    ),
+    (
+      'transaction',
+      'terminated_at',
+      'terminatedAt',
+      "v1_values"."transaction__terminated_at",
+      "v2_present__transaction"."transaction__terminated_at"
+    ),
+    (
+      'transaction',
+      'actual_closing_date',
+      'actualClosingDate',
+      "v1_values"."transaction__actual_closing_date",
+      "v2_present__transaction"."transaction__actual_closing_date"
+    ),
+    (
+      'transaction',
+      'estimated_closing_date',
+      'estimatedClosingDate',
+      "v1_values"."transaction__estimated_closing_date",
+      "v2_present__transaction"."transaction__estimated_closing_date"
+    ),
+    (
+      'transaction',
+      'appraisal_date',
+      'appraisalDate',
+      "v1_values"."transaction__appraisal_date",
+      "v2_present__transaction"."transaction__appraisal_date"
+    ),
+    (
+      'transaction',
+      'inspection_deadline',
+      'inspectionDeadline',
+      "v1_values"."transaction__inspection_deadline",
+      "v2_present__transaction"."transaction__inspection_deadline"
+    ),
+    (
+      'transaction',
+      'financing_deadline',
+      'financingDeadline',
+      "v1_values"."transaction__financing_deadline",
+      "v2_present__transaction"."transaction__financing_deadline"
+    ),
+    (
+      'transaction',
+      'listing_expiration_date',
+      'listingExpirationDate',
+      "v1_values"."transaction__listing_expiration_date",
+      "v2_present__transaction"."transaction__listing_expiration_date"
+    ),
+    (
+      'transaction',
+      'days_on_market',
+      'daysOnMarket',
+      "v1_values"."transaction__days_on_market",
+      "v2_present__transaction"."transaction__days_on_market"
+    ),
+    (
+      'transaction',
+      'days_to_close',
+      'daysToClose',
+      "v1_values"."transaction__days_to_close",
+      "v2_present__transaction"."transaction__days_to_close"
+    ),
+    (
+      'transaction',
+      'closing_month',
+      'closing_month',
+      "v1_values"."transaction__closing_month",
+      "v2_present__transaction"."transaction__closing_month"
+    ),
+    (
+      'transaction',
+      'closing_year',
+      'closing_year',
+      "v1_values"."transaction__closing_year",
+      "v2_present__transaction"."transaction__closing_year"
+    ),
+    (
+      'transaction',
+      'compliance_status',
+      'compliance_status',
+      "v1_values"."transaction__compliance_status",
+      "v2_present__transaction"."transaction__compliance_status"
+    ),
+    (
+      'transaction',
+      'compliance_approved',
+      'complianceApproved',
+      "v1_values"."transaction__compliance_approved",
+      "v2_present__transaction"."transaction__compliance_approved"
+    ),
+    (
+      'transaction',
+      'commission_document_approved',
+      'commissionDocumentApproved',
+      "v1_values"."transaction__commission_document_approved",
+      "v2_present__transaction"."transaction__commission_document_approved"
+    ),
+    (
+      'transaction',
+      'closing_disclosure_received',
+      'closingDisclosureReceived',
+      "v1_values"."transaction__closing_disclosure_received",
+      "v2_present__transaction"."transaction__closing_disclosure_received"
+    ),
+    (
+      'transaction',
+      'lead_source',
+      'lead_source',
+      "v1_values"."transaction__lead_source",
+      "v2_present__transaction"."transaction__lead_source"
+    ),
+    (
+      'transaction',
+      'source',
+      'source',
+      "v1_values"."transaction__source",
+      "v2_present__transaction"."transaction__source"
+    ),
+    (
+      'transaction',
+      'sync_source',
+      'sync_source',
+      "v1_values"."transaction__sync_source",
+      "v2_present__transaction"."transaction__sync_source"
+    ),
+    (
+      'transaction',
+      'rezen_url',
+      'rezen_url',
+      "v1_values"."transaction__rezen_url",
+      "v2_present__transaction"."transaction__rezen_url"
+    ),
+    (
+      'transaction',
+      'archived',
+      'archived',
+      "v1_values"."transaction__archived",
+      "v2_present__transaction"."transaction__archived"
+    ),
+    (
+      'transaction',
+      'is_demo',
+      'is_demo',
+      "v1_values"."transaction__is_demo",
+      "v2_present__transaction"."transaction__is_demo"
+    ),
+    (
+      'transaction',
+      'notes',
+      'notes',
+      "v1_values"."transaction__notes",
+      "v2_present__transaction"."transaction__notes"
     ),
     (
       'transaction_participants',
@@ -482,59 +1403,136 @@ CROSS JOIN LATERAL (
     ),
     (
       'transaction_financials',
-      'list_price',
-      'list_price',
-      "v1_values"."transaction_financials__list_price",
-      "v2_present__transaction_financials"."transaction_financials__list_price"
+      'gci',
+      'grossCommission_amount',
+      "v1_values"."transaction_financials__gci",
+      "v2_present__transaction_financials"."transaction_financials__gci"
     ),
     (
       'transaction_financials',
-      'sale_price',
-      'sale_price',
-      "v1_values"."transaction_financials__sale_price",
-      "v2_present__transaction_financials"."transaction_financials__sale_price"
+      'agent_commission',
+      'myGrossCommission_amount',
+      "v1_values"."transaction_financials__agent_commission",
+      "v2_present__transaction_financials"."transaction_financials__agent_commission"
     ),
     (
       'transaction_financials',
-      'gross_commission',
-      'gross_commission',
-      "v1_values"."transaction_financials__gross_commission",
-      "v2_present__transaction_financials"."transaction_financials__gross_commission"
+      'team_split',
+      'teamFee_amount',
+      "v1_values"."transaction_financials__team_split",
+      "v2_present__transaction_financials"."transaction_financials__team_split"
     ),
     (
       'transaction_financials',
-      'net_commission',
-      'net_commission',
-      "v1_values"."transaction_financials__net_commission",
-      "v2_present__transaction_financials"."transaction_financials__net_commission"
+      'brokerage_split',
+      'brokerageFee_amount',
+      "v1_values"."transaction_financials__brokerage_split",
+      "v2_present__transaction_financials"."transaction_financials__brokerage_split"
     ),
     (
       'transaction_financials',
-      'brokerage_fee',
-      'brokerage_fee',
-      "v1_values"."transaction_financials__brokerage_fee",
-      "v2_present__transaction_financials"."transaction_financials__brokerage_fee"
+      'fees',
+      'transactionFee_amount',
+      "v1_values"."transaction_financials__fees",
+      "v2_present__transaction_financials"."transaction_financials__fees"
+    ),
+    (
+      'transaction_financials',
+      'real_fee',
+      'realFee_amount',
+      "v1_values"."transaction_financials__real_fee",
+      "v2_present__transaction_financials"."transaction_financials__real_fee"
+    ),
+    (
+      'transaction_financials',
+      'beop_fee',
+      'beopFee_amount',
+      "v1_values"."transaction_financials__beop_fee",
+      "v2_present__transaction_financials"."transaction_financials__beop_fee"
+    ),
+    (
+      'transaction_financials',
+      'cap_contribution',
+      'capContribution_amount',
+      "v1_values"."transaction_financials__cap_contribution",
+      "v2_present__transaction_financials"."transaction_financials__cap_contribution"
     ),
     (
       'transaction_financials',
       'referral_fee',
-      'referral_fee',
+      'referralFee_amount',
       "v1_values"."transaction_financials__referral_fee",
       "v2_present__transaction_financials"."transaction_financials__referral_fee"
     ),
     (
       'transaction_financials',
-      'escrow_amount',
-      'escrow_amount',
-      "v1_values"."transaction_financials__escrow_amount",
-      "v2_present__transaction_financials"."transaction_financials__escrow_amount"
+      'revshare',
+      'revshare_amount',
+      "v1_values"."transaction_financials__revshare",
+      "v2_present__transaction_financials"."transaction_financials__revshare"
     ),
     (
       'transaction_financials',
-      'commission_pct',
-      'commission_pct',
-      "v1_values"."transaction_financials__commission_pct",
-      "v2_present__transaction_financials"."transaction_financials__commission_pct"
+      'total_payout',
+      'totalPayout_amount',
+      "v1_values"."transaction_financials__total_payout",
+      "v2_present__transaction_financials"."transaction_financials__total_payout"
+    ),
+    (
+      'transaction_financials',
+      'escrow_deposit',
+      'escrowDeposit_amount',
+      "v1_values"."transaction_financials__escrow_deposit",
+      "v2_present__transaction_financials"."transaction_financials__escrow_deposit"
+    ),
+    (
+      'transaction_financials',
+      'sale_commission',
+      'saleCommission_amount',
+      "v1_values"."transaction_financials__sale_commission",
+      "v2_present__transaction_financials"."transaction_financials__sale_commission"
+    ),
+    (
+      'transaction_financials',
+      'sale_commission_pct',
+      'saleCommissionPercentage',
+      "v1_values"."transaction_financials__sale_commission_pct",
+      "v2_present__transaction_financials"."transaction_financials__sale_commission_pct"
+    ),
+    (
+      'transaction_financials',
+      'listing_commission',
+      'listingCommission_amount',
+      "v1_values"."transaction_financials__listing_commission",
+      "v2_present__transaction_financials"."transaction_financials__listing_commission"
+    ),
+    (
+      'transaction_financials',
+      'listing_commission_pct',
+      'listingCommissionPercentage',
+      "v1_values"."transaction_financials__listing_commission_pct",
+      "v2_present__transaction_financials"."transaction_financials__listing_commission_pct"
+    ),
+    (
+      'transaction_financials',
+      'gross_commission_pct',
+      'grossCommissionPercentage',
+      "v1_values"."transaction_financials__gross_commission_pct",
+      "v2_present__transaction_financials"."transaction_financials__gross_commission_pct"
+    ),
+    (
+      'transaction_financials',
+      'gross_commission_currency',
+      'grossCommission_currency',
+      "v1_values"."transaction_financials__gross_commission_currency",
+      "v2_present__transaction_financials"."transaction_financials__gross_commission_currency"
+    ),
+    (
+      'transaction_financials',
+      'net_payout_currency',
+      'myNetPayout_currency',
+      "v1_values"."transaction_financials__net_payout_currency",
+      "v2_present__transaction_financials"."transaction_financials__net_payout_currency"
     ),
     (
       'transaction_history',
@@ -545,17 +1543,17 @@ CROSS JOIN LATERAL (
     ),
     (
       'transaction_history',
-      'at',
+      'changed_at',
       'history[].at',
-      "v1_values__transaction_history"."transaction_history__at",
-      "v2_present__transaction_history"."transaction_history__at"
+      "v1_values__transaction_history"."transaction_history__changed_at",
+      "v2_present__transaction_history"."transaction_history__changed_at"
     ),
     (
       'transaction_history',
-      'by_user_id',
+      'changed_by',
       'history[].by_user_id',
-      "v1_values__transaction_history"."transaction_history__by_user_id",
-      "v2_present__transaction_history"."transaction_history__by_user_id"
+      "v1_values__transaction_history"."transaction_history__changed_by",
+      "v2_present__transaction_history"."transaction_history__changed_by"
     ),
     (
       'transaction_tags',

@@ -19,77 +19,199 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."active")) AS "user__active",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."avatar")) AS "user__avatar_url",
+      "xano_fn".has_value("r"."created_at")) AS "user__created_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."birthday")) AS "user__birthday",
+      "xano_fn".has_value("r"."full_name")) AS "user__full_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."display_name")) AS "user__display_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."email2")) AS "user__email2",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."birthdate")) AS "user__birthdate",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."last_login")) AS "user__last_login",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."team_id")) AS "user__team_id",
-    COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_at")) AS "user__created_at",
-    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."updated_at")) AS "user__updated_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."created_by_user_id")) AS "user__created_by_user_id",
+      "xano_fn".has_value("r"."demo")) AS "user__demo_account",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."updated_by_user_id")) AS "user__updated_by_user_id",
+      "xano_fn".has_value("r"."brokerage_id")) AS "user__brokerage_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."source_system")) AS "user__source_system",
+      "xano_fn".has_value("r"."agent_id")) AS "user__agent_id",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."external_id")) AS "user__external_id",
+      "xano_fn".has_value("r"."team_id")) AS "user__team_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."phone")) AS "user__phone",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."agent_id_raw")) AS "user__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."address")) AS "user__address",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."city")) AS "user__city",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."state")) AS "user__state",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."zip")) AS "user__zip",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."bio")) AS "user__bio",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."website")) AS "user__website",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."license_number")) AS "user__license_number",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."license_state")) AS "user__license_state",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."organization")) AS "user__organization",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."team_name")) AS "user__team_name",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."office_id")) AS "user__office_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."referral_code")) AS "user__referral_code",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."referred_by_user_id")) AS "user__referred_by_user_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."notes")) AS "user__notes",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."lastActivity")) AS "user__last_activity_at",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."deleted")) AS "user__deleted",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."deleted_at")) AS "user__deleted_at",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."version")) AS "user__version",
+      "xano_fn".has_value("r"."cover_photo")) AS "user__cover_photo",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."goals")) AS "user__goals",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."social_links")) AS "user__social_links",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."password")) AS "user_credentials__password",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."api_key")) AS "user_credentials__api_key",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."google_sub")) AS "user_credentials__google_sub",
+      "xano_fn".has_value("r"."api_key_confirmed")) AS "user_credentials__api_key_confirmed",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."stripe_customer_id")) AS "user_subscriptions__stripe_customer_id",
+      "xano_fn".has_value("r"."account_confirmed")) AS "user_credentials__account_confirmed",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."magic_link")) AS "user_credentials__magic_link",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."confirmation_code")) AS "user_credentials__confirmation_code",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."confirmed")) AS "user_credentials__confirmed",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."google_sub")) AS "user_credentials__oauth_google",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."two_factor_enabled")) AS "user_credentials__two_factor_enabled",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."twoFactorSecret")) AS "user_credentials__two_factor_secret",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."reset_password_token")) AS "user_credentials__reset_password_token",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."reset_password_expires")) AS "user_credentials__reset_password_expires",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."fub_api_key")) AS "user_credentials__fub_api_key",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."subscription_type")) AS "user_subscriptions__subscription_type",
     COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."paid")) AS "user_subscriptions__paid",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."payment_complete")) AS "user_subscriptions__payment_complete",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."stripe_product_id")) AS "user_subscriptions__stripe_product_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."stripe_price_id")) AS "user_subscriptions__stripe_price_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."subscription_packages_id")) AS "user_subscriptions__subscription_packages_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."stripe_customer_id")) AS "user_subscriptions__stripe_customer_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."stripe_subscription_id")) AS "user_subscriptions__stripe_subscription_id",
+    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."subscription_status")) AS "user_subscriptions__subscription_status",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."subscription_renews_at")) AS "user_subscriptions__subscription_renews_at",
+      "xano_fn".has_value("r"."plan_interval")) AS "user_subscriptions__plan_interval",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."subscriptionRenewal")) AS "user_subscriptions__subscription_renewal",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."trialEndsAt")) AS "user_subscriptions__trial_ends_at",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."coupon_code")) AS "user_subscriptions__coupon_code",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."view")) AS "user_settings__view",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."dailyDash_transactions")) AS "user_settings__daily_dash_transactions",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."dailyDash_listings")) AS "user_settings__daily_dash_listings",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."dailyDash_revenue")) AS "user_settings__daily_dash_revenue",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."network_news_daily")) AS "user_settings__network_news_daily",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."network_news_weekly")) AS "user_settings__network_news_weekly",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."listing_refresh")) AS "user_settings__listing_refresh",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."privacy_mode")) AS "user_settings__privacy_mode",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."daily_dash_daily")) AS "user_settings__daily_dash_daily",
+      "xano_fn".has_value("r"."daily_dash_daily")) AS "user_settings__daily_email_enabled",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."dailyDash_leaderboard")) AS "user_settings__daily_dash_leaderboard",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."weekly_summary")) AS "user_settings__weekly_summary",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."marketing_opt_in")) AS "user_settings__marketing_opt_in",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."sms_opt_in")) AS "user_settings__sms_opt_in",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."role")) AS "user_roles__role",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."account_type")) AS "user_roles__account_type",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_agent")) AS "user_roles__is_agent",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_account_admin")) AS "user_roles__is_account_admin",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_individual")) AS "user_roles__is_individual",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_on_team")) AS "user_roles__is_on_team",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."is_team_owner")) AS "user_roles__is_team_owner",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."is_leader")) AS "user_roles__is_leader",
-    COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."is_director")) AS "user_roles__is_director",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."is_leader")) AS "user_roles__is_leader",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."is_mentor")) AS "user_roles__is_mentor",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."timezone")) AS "user_preferences__timezone",
+      "xano_fn".has_value("r"."director_id")) AS "user_roles__director_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."leader_id")) AS "user_roles__leader_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."mentor_id")) AS "user_roles__mentor_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."team_id")) AS "user_roles__team_id",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."teamRole")) AS "user_roles__team_role",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("r"."permissions")) AS "user_roles__permissions",
     COUNT(*) FILTER(WHERE
       "xano_fn".has_value("r"."theme")) AS "user_preferences__theme",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."language")) AS "user_preferences__language",
+      "xano_fn".has_value("r"."timezone")) AS "user_preferences__timezone",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."notify_email")) AS "user_preferences__notify_email",
+      "xano_fn".has_value("r"."default_dashboard")) AS "user_preferences__default_dashboard",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."notify_sms")) AS "user_preferences__notify_sms",
+      "xano_fn".has_value("r"."device_type")) AS "user_preferences__device_type",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."dashboard_layout")) AS "user_preferences__dashboard_layout",
+      "xano_fn".has_value("r"."app_version")) AS "user_preferences__app_version",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."onboarding_step")) AS "user_onboarding__onboarding_step",
+      "xano_fn".has_value("r"."onboardingStep")) AS "user_onboarding__onboarding_step",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."onboarding_completed")) AS "user_onboarding__onboarding_completed",
+      "xano_fn".has_value("r"."onboarding_complete")) AS "user_onboarding__onboarding_complete",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."onboarding_completed_at")) AS "user_onboarding__onboarding_completed_at",
+      "xano_fn".has_value("r"."welcome_email_sent")) AS "user_onboarding__welcome_email_sent",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("r"."welcome_video_watched")) AS "user_onboarding__welcome_video_watched"
+      "xano_fn".has_value("r"."tos_accepted_at")) AS "user_onboarding__tos_accepted_at"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
     "email" JSONB,
@@ -98,41 +220,102 @@ WITH "v1" AS (
     "cell_phone" JSONB,
     "avatar" JSONB,
     "active" JSONB,
-    "birthday" JSONB,
-    "last_login" JSONB,
-    "team_id" JSONB,
     "created_at" JSONB,
+    "full_name" JSONB,
+    "display_name" JSONB,
+    "email2" JSONB,
+    "birthdate" JSONB,
+    "last_login" JSONB,
     "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
+    "demo" JSONB,
+    "brokerage_id" JSONB,
+    "agent_id" JSONB,
+    "team_id" JSONB,
+    "phone" JSONB,
+    "agent_id_raw" JSONB,
+    "address" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "zip" JSONB,
+    "bio" JSONB,
+    "website" JSONB,
+    "license_number" JSONB,
+    "license_state" JSONB,
+    "organization" JSONB,
+    "team_name" JSONB,
+    "office_id" JSONB,
+    "referral_code" JSONB,
+    "referred_by_user_id" JSONB,
+    "notes" JSONB,
+    "lastActivity" JSONB,
     "deleted" JSONB,
     "deleted_at" JSONB,
-    "version" JSONB,
+    "cover_photo" JSONB,
+    "goals" JSONB,
+    "social_links" JSONB,
     "password" JSONB,
     "api_key" JSONB,
+    "api_key_confirmed" JSONB,
+    "account_confirmed" JSONB,
+    "magic_link" JSONB,
+    "confirmation_code" JSONB,
+    "confirmed" JSONB,
     "google_sub" JSONB,
-    "stripe_customer_id" JSONB,
+    "two_factor_enabled" JSONB,
+    "twoFactorSecret" JSONB,
+    "reset_password_token" JSONB,
+    "reset_password_expires" JSONB,
+    "fub_api_key" JSONB,
     "subscription_type" JSONB,
+    "paid" JSONB,
+    "payment_complete" JSONB,
+    "stripe_product_id" JSONB,
+    "stripe_price_id" JSONB,
+    "subscription_packages_id" JSONB,
+    "stripe_customer_id" JSONB,
+    "stripe_subscription_id" JSONB,
     "subscription_status" JSONB,
-    "subscription_renews_at" JSONB,
+    "plan_interval" JSONB,
+    "subscriptionRenewal" JSONB,
+    "trialEndsAt" JSONB,
+    "coupon_code" JSONB,
+    "view" JSONB,
+    "dailyDash_transactions" JSONB,
+    "dailyDash_listings" JSONB,
+    "dailyDash_revenue" JSONB,
+    "network_news_daily" JSONB,
+    "network_news_weekly" JSONB,
+    "listing_refresh" JSONB,
     "privacy_mode" JSONB,
     "daily_dash_daily" JSONB,
+    "dailyDash_leaderboard" JSONB,
+    "weekly_summary" JSONB,
+    "marketing_opt_in" JSONB,
+    "sms_opt_in" JSONB,
+    "role" JSONB,
+    "account_type" JSONB,
+    "is_agent" JSONB,
+    "is_account_admin" JSONB,
+    "is_individual" JSONB,
+    "is_on_team" JSONB,
     "is_team_owner" JSONB,
-    "is_leader" JSONB,
     "is_director" JSONB,
+    "is_leader" JSONB,
     "is_mentor" JSONB,
-    "timezone" JSONB,
+    "director_id" JSONB,
+    "leader_id" JSONB,
+    "mentor_id" JSONB,
+    "teamRole" JSONB,
+    "permissions" JSONB,
     "theme" JSONB,
-    "language" JSONB,
-    "notify_email" JSONB,
-    "notify_sms" JSONB,
-    "dashboard_layout" JSONB,
-    "onboarding_step" JSONB,
-    "onboarding_completed" JSONB,
-    "onboarding_completed_at" JSONB,
-    "welcome_video_watched" JSONB
+    "timezone" JSONB,
+    "default_dashboard" JSONB,
+    "device_type" JSONB,
+    "app_version" JSONB,
+    "onboardingStep" JSONB,
+    "onboarding_complete" JSONB,
+    "welcome_email_sent" JSONB,
+    "tos_accepted_at" JSONB
   )
     ON TRUE
 ), "v2_present__user" AS (
@@ -146,35 +329,75 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       NOT "m"."cell_phone" IS NULL AND BTRIM("m"."cell_phone") <> '') AS "user__cell_phone",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("m"."avatar")) AS "user__avatar",
+      NOT "m"."avatar" IS NULL AND BTRIM("m"."avatar") <> '') AS "user__avatar",
     COUNT(*) FILTER(WHERE
       NOT "m"."active" IS NULL) AS "user__active",
     COUNT(*) FILTER(WHERE
-      NOT "m"."avatar_url" IS NULL AND BTRIM("m"."avatar_url") <> '') AS "user__avatar_url",
+      NOT "m"."created_at" IS NULL) AS "user__created_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."birthday" IS NULL) AS "user__birthday",
+      NOT "m"."full_name" IS NULL AND BTRIM("m"."full_name") <> '') AS "user__full_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."display_name" IS NULL AND BTRIM("m"."display_name") <> '') AS "user__display_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."email2" IS NULL AND BTRIM("m"."email2") <> '') AS "user__email2",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."birthdate" IS NULL) AS "user__birthdate",
     COUNT(*) FILTER(WHERE
       NOT "m"."last_login" IS NULL) AS "user__last_login",
     COUNT(*) FILTER(WHERE
-      NOT "m"."team_id" IS NULL) AS "user__team_id",
-    COUNT(*) FILTER(WHERE
-      NOT "m"."created_at" IS NULL) AS "user__created_at",
-    COUNT(*) FILTER(WHERE
       NOT "m"."updated_at" IS NULL) AS "user__updated_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."created_by_user_id" IS NULL) AS "user__created_by_user_id",
+      NOT "m"."demo_account" IS NULL) AS "user__demo_account",
     COUNT(*) FILTER(WHERE
-      NOT "m"."updated_by_user_id" IS NULL) AS "user__updated_by_user_id",
+      NOT "m"."brokerage_id" IS NULL) AS "user__brokerage_id",
     COUNT(*) FILTER(WHERE
-      NOT "m"."source_system" IS NULL AND BTRIM("m"."source_system") <> '') AS "user__source_system",
+      NOT "m"."agent_id" IS NULL) AS "user__agent_id",
     COUNT(*) FILTER(WHERE
-      NOT "m"."external_id" IS NULL AND BTRIM("m"."external_id") <> '') AS "user__external_id",
+      NOT "m"."team_id" IS NULL) AS "user__team_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."phone" IS NULL AND BTRIM("m"."phone") <> '') AS "user__phone",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."agent_id_raw" IS NULL AND BTRIM("m"."agent_id_raw") <> '') AS "user__agent_id_raw",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."address" IS NULL AND BTRIM("m"."address") <> '') AS "user__address",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."city" IS NULL AND BTRIM("m"."city") <> '') AS "user__city",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."state" IS NULL AND BTRIM("m"."state") <> '') AS "user__state",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."zip" IS NULL AND BTRIM("m"."zip") <> '') AS "user__zip",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."bio" IS NULL AND BTRIM("m"."bio") <> '') AS "user__bio",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."website" IS NULL AND BTRIM("m"."website") <> '') AS "user__website",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."license_number" IS NULL AND BTRIM("m"."license_number") <> '') AS "user__license_number",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."license_state" IS NULL AND BTRIM("m"."license_state") <> '') AS "user__license_state",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."organization" IS NULL AND BTRIM("m"."organization") <> '') AS "user__organization",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_name" IS NULL AND BTRIM("m"."team_name") <> '') AS "user__team_name",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."office_id" IS NULL) AS "user__office_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."referral_code" IS NULL AND BTRIM("m"."referral_code") <> '') AS "user__referral_code",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."referred_by_user_id" IS NULL) AS "user__referred_by_user_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."notes" IS NULL AND BTRIM("m"."notes") <> '') AS "user__notes",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."last_activity_at" IS NULL) AS "user__last_activity_at",
     COUNT(*) FILTER(WHERE
       NOT "m"."deleted" IS NULL) AS "user__deleted",
     COUNT(*) FILTER(WHERE
       NOT "m"."deleted_at" IS NULL) AS "user__deleted_at",
     COUNT(*) FILTER(WHERE
-      NOT "m"."version" IS NULL) AS "user__version"
+      "xano_fn".has_value("m"."cover_photo")) AS "user__cover_photo",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("m"."goals")) AS "user__goals",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("m"."social_links")) AS "user__social_links"
   FROM {{ ref('user') }} AS "m"
   WHERE
     EXISTS(
@@ -191,7 +414,28 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       NOT "m"."api_key" IS NULL AND BTRIM("m"."api_key") <> '') AS "user_credentials__api_key",
     COUNT(*) FILTER(WHERE
-      NOT "m"."google_sub" IS NULL AND BTRIM("m"."google_sub") <> '') AS "user_credentials__google_sub"
+      NOT "m"."api_key_confirmed" IS NULL) AS "user_credentials__api_key_confirmed",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."account_confirmed" IS NULL) AS "user_credentials__account_confirmed",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("m"."magic_link")) AS "user_credentials__magic_link",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."confirmation_code" IS NULL) AS "user_credentials__confirmation_code",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."confirmed" IS NULL) AS "user_credentials__confirmed",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."oauth_google" IS NULL AND BTRIM("m"."oauth_google") <> '') AS "user_credentials__oauth_google",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."two_factor_enabled" IS NULL) AS "user_credentials__two_factor_enabled",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."two_factor_secret" IS NULL AND BTRIM("m"."two_factor_secret") <> '') AS "user_credentials__two_factor_secret",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."reset_password_token" IS NULL
+      AND BTRIM("m"."reset_password_token") <> '') AS "user_credentials__reset_password_token",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."reset_password_expires" IS NULL) AS "user_credentials__reset_password_expires",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."fub_api_key" IS NULL AND BTRIM("m"."fub_api_key") <> '') AS "user_credentials__fub_api_key"
   FROM {{ ref('user_credentials') }} AS "m"
   WHERE
     EXISTS(
@@ -204,13 +448,32 @@ WITH "v1" AS (
 ), "v2_present__user_subscriptions" AS (
   SELECT
     COUNT(*) FILTER(WHERE
+      NOT "m"."subscription_type" IS NULL AND BTRIM("m"."subscription_type") <> '') AS "user_subscriptions__subscription_type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."paid" IS NULL) AS "user_subscriptions__paid",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."payment_complete" IS NULL) AS "user_subscriptions__payment_complete",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."stripe_product_id" IS NULL) AS "user_subscriptions__stripe_product_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."stripe_price_id" IS NULL) AS "user_subscriptions__stripe_price_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."subscription_packages_id" IS NULL) AS "user_subscriptions__subscription_packages_id",
+    COUNT(*) FILTER(WHERE
       NOT "m"."stripe_customer_id" IS NULL AND BTRIM("m"."stripe_customer_id") <> '') AS "user_subscriptions__stripe_customer_id",
     COUNT(*) FILTER(WHERE
-      NOT "m"."subscription_type" IS NULL AND BTRIM("m"."subscription_type") <> '') AS "user_subscriptions__subscription_type",
+      NOT "m"."stripe_subscription_id" IS NULL
+      AND BTRIM("m"."stripe_subscription_id") <> '') AS "user_subscriptions__stripe_subscription_id",
     COUNT(*) FILTER(WHERE
       NOT "m"."subscription_status" IS NULL AND BTRIM("m"."subscription_status") <> '') AS "user_subscriptions__subscription_status",
     COUNT(*) FILTER(WHERE
-      NOT "m"."subscription_renews_at" IS NULL) AS "user_subscriptions__subscription_renews_at"
+      NOT "m"."plan_interval" IS NULL AND BTRIM("m"."plan_interval") <> '') AS "user_subscriptions__plan_interval",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."subscription_renewal" IS NULL) AS "user_subscriptions__subscription_renewal",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."trial_ends_at" IS NULL) AS "user_subscriptions__trial_ends_at",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."coupon_code" IS NULL AND BTRIM("m"."coupon_code") <> '') AS "user_subscriptions__coupon_code"
   FROM {{ ref('user_subscriptions') }} AS "m"
   WHERE
     EXISTS(
@@ -223,9 +486,31 @@ WITH "v1" AS (
 ), "v2_present__user_settings" AS (
   SELECT
     COUNT(*) FILTER(WHERE
+      NOT "m"."view" IS NULL AND BTRIM("m"."view") <> '') AS "user_settings__view",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."daily_dash_transactions" IS NULL) AS "user_settings__daily_dash_transactions",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."daily_dash_listings" IS NULL) AS "user_settings__daily_dash_listings",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."daily_dash_revenue" IS NULL) AS "user_settings__daily_dash_revenue",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."network_news_daily" IS NULL) AS "user_settings__network_news_daily",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."network_news_weekly" IS NULL) AS "user_settings__network_news_weekly",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."listing_refresh" IS NULL) AS "user_settings__listing_refresh",
+    COUNT(*) FILTER(WHERE
       NOT "m"."privacy_mode" IS NULL) AS "user_settings__privacy_mode",
     COUNT(*) FILTER(WHERE
-      NOT "m"."daily_dash_daily" IS NULL) AS "user_settings__daily_dash_daily"
+      NOT "m"."daily_email_enabled" IS NULL) AS "user_settings__daily_email_enabled",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."daily_dash_leaderboard" IS NULL) AS "user_settings__daily_dash_leaderboard",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."weekly_summary" IS NULL) AS "user_settings__weekly_summary",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."marketing_opt_in" IS NULL) AS "user_settings__marketing_opt_in",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."sms_opt_in" IS NULL) AS "user_settings__sms_opt_in"
   FROM {{ ref('user_settings') }} AS "m"
   WHERE
     EXISTS(
@@ -238,13 +523,37 @@ WITH "v1" AS (
 ), "v2_present__user_roles" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."is_team_owner" IS NULL) AS "user_roles__is_team_owner",
+      NOT "m"."role" IS NULL AND BTRIM("m"."role") <> '') AS "user_roles__role",
     COUNT(*) FILTER(WHERE
-      NOT "m"."is_leader" IS NULL) AS "user_roles__is_leader",
+      NOT "m"."account_type" IS NULL AND BTRIM("m"."account_type") <> '') AS "user_roles__account_type",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_agent" IS NULL) AS "user_roles__is_agent",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_account_admin" IS NULL) AS "user_roles__is_account_admin",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_individual" IS NULL) AS "user_roles__is_individual",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_on_team" IS NULL) AS "user_roles__is_on_team",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_team_owner" IS NULL) AS "user_roles__is_team_owner",
     COUNT(*) FILTER(WHERE
       NOT "m"."is_director" IS NULL) AS "user_roles__is_director",
     COUNT(*) FILTER(WHERE
-      NOT "m"."is_mentor" IS NULL) AS "user_roles__is_mentor"
+      NOT "m"."is_leader" IS NULL) AS "user_roles__is_leader",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."is_mentor" IS NULL) AS "user_roles__is_mentor",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."director_id" IS NULL) AS "user_roles__director_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."leader_id" IS NULL) AS "user_roles__leader_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."mentor_id" IS NULL) AS "user_roles__mentor_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_id" IS NULL) AS "user_roles__team_id",
+    COUNT(*) FILTER(WHERE
+      NOT "m"."team_role" IS NULL AND BTRIM("m"."team_role") <> '') AS "user_roles__team_role",
+    COUNT(*) FILTER(WHERE
+      "xano_fn".has_value("m"."permissions")) AS "user_roles__permissions"
   FROM {{ ref('user_roles') }} AS "m"
   WHERE
     EXISTS(
@@ -257,17 +566,15 @@ WITH "v1" AS (
 ), "v2_present__user_preferences" AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      NOT "m"."timezone" IS NULL AND BTRIM("m"."timezone") <> '') AS "user_preferences__timezone",
-    COUNT(*) FILTER(WHERE
       NOT "m"."theme" IS NULL AND BTRIM("m"."theme") <> '') AS "user_preferences__theme",
     COUNT(*) FILTER(WHERE
-      NOT "m"."language" IS NULL AND BTRIM("m"."language") <> '') AS "user_preferences__language",
+      NOT "m"."timezone" IS NULL AND BTRIM("m"."timezone") <> '') AS "user_preferences__timezone",
     COUNT(*) FILTER(WHERE
-      NOT "m"."notify_email" IS NULL) AS "user_preferences__notify_email",
+      NOT "m"."default_dashboard" IS NULL AND BTRIM("m"."default_dashboard") <> '') AS "user_preferences__default_dashboard",
     COUNT(*) FILTER(WHERE
-      NOT "m"."notify_sms" IS NULL) AS "user_preferences__notify_sms",
+      NOT "m"."device_type" IS NULL AND BTRIM("m"."device_type") <> '') AS "user_preferences__device_type",
     COUNT(*) FILTER(WHERE
-      "xano_fn".has_value("m"."dashboard_layout")) AS "user_preferences__dashboard_layout"
+      NOT "m"."app_version" IS NULL AND BTRIM("m"."app_version") <> '') AS "user_preferences__app_version"
   FROM {{ ref('user_preferences') }} AS "m"
   WHERE
     EXISTS(
@@ -282,11 +589,11 @@ WITH "v1" AS (
     COUNT(*) FILTER(WHERE
       NOT "m"."onboarding_step" IS NULL) AS "user_onboarding__onboarding_step",
     COUNT(*) FILTER(WHERE
-      NOT "m"."onboarding_completed" IS NULL) AS "user_onboarding__onboarding_completed",
+      NOT "m"."onboarding_complete" IS NULL) AS "user_onboarding__onboarding_complete",
     COUNT(*) FILTER(WHERE
-      NOT "m"."onboarding_completed_at" IS NULL) AS "user_onboarding__onboarding_completed_at",
+      NOT "m"."welcome_email_sent" IS NULL) AS "user_onboarding__welcome_email_sent",
     COUNT(*) FILTER(WHERE
-      NOT "m"."welcome_video_watched" IS NULL) AS "user_onboarding__welcome_video_watched"
+      NOT "m"."tos_accepted_at" IS NULL) AS "user_onboarding__tos_accepted_at"
   FROM {{ ref('user_onboarding') }} AS "m"
   WHERE
     EXISTS(
@@ -368,17 +675,38 @@ CROSS JOIN LATERAL (
     ),
     (
       'user',
-      'avatar_url',
-      'avatar',
-      "v1_values"."user__avatar_url",
-      "v2_present__user"."user__avatar_url"
+      'created_at',
+      'created_at',
+      "v1_values"."user__created_at",
+      "v2_present__user"."user__created_at"
     ),
     (
       'user',
-      'birthday',
-      'birthday',
-      "v1_values"."user__birthday",
-      "v2_present__user"."user__birthday"
+      'full_name',
+      'full_name',
+      "v1_values"."user__full_name",
+      "v2_present__user"."user__full_name"
+    ),
+    (
+      'user',
+      'display_name',
+      'display_name',
+      "v1_values"."user__display_name",
+      "v2_present__user"."user__display_name"
+    ),
+    (
+      'user',
+      'email2',
+      'email2',
+      "v1_values"."user__email2",
+      "v2_present__user"."user__email2"
+    ),
+    (
+      'user',
+      'birthdate',
+      'birthdate',
+      "v1_values"."user__birthdate",
+      "v2_present__user"."user__birthdate"
     ),
     (
       'user',
@@ -389,20 +717,6 @@ CROSS JOIN LATERAL (
     ),
     (
       'user',
-      'team_id',
-      'team_id',
-      "v1_values"."user__team_id",
-      "v2_present__user"."user__team_id"
-    ),
-    (
-      'user',
-      'created_at',
-      'created_at',
-      "v1_values"."user__created_at",
-      "v2_present__user"."user__created_at"
-    ),
-    (
-      'user',
       'updated_at',
       'updated_at',
       "v1_values"."user__updated_at",
@@ -410,31 +724,138 @@ CROSS JOIN LATERAL (
     ),
     (
       'user',
-      'created_by_user_id',
-      'created_by_user_id',
-      "v1_values"."user__created_by_user_id",
-      "v2_present__user"."user__created_by_user_id"
+      'demo_account',
+      'demo',
+      "v1_values"."user__demo_account",
+      "v2_present__user"."user__demo_account"
     ),
     (
       'user',
-      'updated_by_user_id',
-      'updated_by_user_id',
-      "v1_values"."user__updated_by_user_id",
-      "v2_present__user"."user__updated_by_user_id"
+      'brokerage_id',
+      'brokerage_id',
+      "v1_values"."user__brokerage_id",
+      "v2_present__user"."user__brokerage_id"
     ),
     (
       'user',
-      'source_system',
-      'source_system',
-      "v1_values"."user__source_system",
-      "v2_present__user"."user__source_system"
+      'agent_id',
+      'agent_id',
+      "v1_values"."user__agent_id",
+      "v2_present__user"."user__agent_id"
     ),
     (
       'user',
-      'external_id',
-      'external_id',
-      "v1_values"."user__external_id",
-      "v2_present__user"."user__external_id"
+      'team_id',
+      'team_id',
+      "v1_values"."user__team_id",
+      "v2_present__user"."user__team_id"
+    ),
+    (
+      'user',
+      'phone',
+      'phone',
+      "v1_values"."user__phone",
+      "v2_present__user"."user__phone"
+    ),
+    (
+      'user',
+      'agent_id_raw',
+      'agent_id_raw',
+      "v1_values"."user__agent_id_raw",
+      "v2_present__user"."user__agent_id_raw"
+    ),
+    (
+      'user',
+      'address',
+      'address',
+      "v1_values"."user__address",
+      "v2_present__user"."user__address"
+    ),
+    (
+      'user',
+      'city',
+      'city',
+      "v1_values"."user__city",
+      "v2_present__user"."user__city"
+    ),
+    (
+      'user',
+      'state',
+      'state',
+      "v1_values"."user__state",
+      "v2_present__user"."user__state"
+    ),
+    ('user', 'zip', 'zip', "v1_values"."user__zip", "v2_present__user"."user__zip"),
+    ('user', 'bio', 'bio', "v1_values"."user__bio", "v2_present__user"."user__bio"),
+    (
+      'user',
+      'website',
+      'website',
+      "v1_values"."user__website",
+      "v2_present__user"."user__website"
+    ),
+    (
+      'user',
+      'license_number',
+      'license_number',
+      "v1_values"."user__license_number",
+      "v2_present__user"."user__license_number"
+    ),
+    (
+      'user',
+      'license_state',
+      'license_state',
+      "v1_values"."user__license_state",
+      "v2_present__user"."user__license_state"
+    ),
+    (
+      'user',
+      'organization',
+      'organization',
+      "v1_values"."user__organization",
+      "v2_present__user"."user__organization"
+    ),
+    (
+      'user',
+      'team_name',
+      'team_name',
+      "v1_values"."user__team_name",
+      "v2_present__user"."user__team_name"
+    ),
+    (
+      'user',
+      'office_id',
+      'office_id',
+      "v1_values"."user__office_id",
+      "v2_present__user"."user__office_id"
+    ),
+    (
+      'user',
+      'referral_code',
+      'referral_code',
+      "v1_values"."user__referral_code",
+      "v2_present__user"."user__referral_code"
+    ),
+    (
+      'user',
+      'referred_by_user_id',
+      'referred_by_user_id',
+      "v1_values"."user__referred_by_user_id",
+      "v2_present__user"."user__referred_by_user_id"
+    ),
+    (
+      'user',
+      'notes',
+      'notes',
+      "v1_values"."user__notes",
+      "v2_present__user"."user__notes"
+    ),
+    (
+      'user',
+      'last_activity_at',
+      'lastActivity',
+      "v1_values"."user__last_activity_at",
+      "v2_present__user"."user__last_activity_at"
     ),
     (
       'user',
@@ -452,10 +873,24 @@ CROSS JOIN LATERAL (
     ),
     (
       'user',
-      'version',
-      'version',
-      "v1_values"."user__version",
-      "v2_present__user"."user__version"
+      'cover_photo',
+      'cover_photo',
+      "v1_values"."user__cover_photo",
+      "v2_present__user"."user__cover_photo"
+    ),
+    (
+      'user',
+      'goals',
+      'goals',
+      "v1_values"."user__goals",
+      "v2_present__user"."user__goals"
+    ),
+    (
+      'user',
+      'social_links',
+      'social_links',
+      "v1_values"."user__social_links",
+      "v2_present__user"."user__social_links"
     ),
     (
       'user_credentials',
@@ -473,17 +908,80 @@ CROSS JOIN LATERAL (
     ),
     (
       'user_credentials',
-      'google_sub',
-      'google_sub',
-      "v1_values"."user_credentials__google_sub",
-      "v2_present__user_credentials"."user_credentials__google_sub"
+      'api_key_confirmed',
+      'api_key_confirmed',
+      "v1_values"."user_credentials__api_key_confirmed",
+      "v2_present__user_credentials"."user_credentials__api_key_confirmed"
     ),
     (
-      'user_subscriptions',
-      'stripe_customer_id',
-      'stripe_customer_id',
-      "v1_values"."user_subscriptions__stripe_customer_id",
-      "v2_present__user_subscriptions"."user_subscriptions__stripe_customer_id"
+      'user_credentials',
+      'account_confirmed',
+      'account_confirmed',
+      "v1_values"."user_credentials__account_confirmed",
+      "v2_present__user_credentials"."user_credentials__account_confirmed"
+    ),
+    (
+      'user_credentials',
+      'magic_link',
+      'magic_link',
+      "v1_values"."user_credentials__magic_link",
+      "v2_present__user_credentials"."user_credentials__magic_link"
+    ),
+    (
+      'user_credentials',
+      'confirmation_code',
+      'confirmation_code',
+      "v1_values"."user_credentials__confirmation_code",
+      "v2_present__user_credentials"."user_credentials__confirmation_code"
+    ),
+    (
+      'user_credentials',
+      'confirmed',
+      'confirmed',
+      "v1_values"."user_credentials__confirmed",
+      "v2_present__user_credentials"."user_credentials__confirmed"
+    ),
+    (
+      'user_credentials',
+      'oauth_google',
+      'google_sub',
+      "v1_values"."user_credentials__oauth_google",
+      "v2_present__user_credentials"."user_credentials__oauth_google"
+    ),
+    (
+      'user_credentials',
+      'two_factor_enabled',
+      'two_factor_enabled',
+      "v1_values"."user_credentials__two_factor_enabled",
+      "v2_present__user_credentials"."user_credentials__two_factor_enabled"
+    ),
+    (
+      'user_credentials',
+      'two_factor_secret',
+      'twoFactorSecret',
+      "v1_values"."user_credentials__two_factor_secret",
+      "v2_present__user_credentials"."user_credentials__two_factor_secret"
+    ),
+    (
+      'user_credentials',
+      'reset_password_token',
+      'reset_password_token',
+      "v1_values"."user_credentials__reset_password_token",
+      "v2_present__user_credentials"."user_credentials__reset_password_token"
+    ),
+    (
+      'user_credentials',
+      'reset_password_expires',
+      'reset_password_expires',
+      "v1_values"."user_credentials__reset_password_expires",
+      "v2_present__user_credentials"."user_credentials__reset_password_expires"
+    ),
+    (
+      'user_credentials',
+      'fub_api_key',
+      'fub_api_key',
+      "v1_values"."user_credentials__fub_api_key",
+      "v2_present__user_credentials"."user_credentials__fub_api_key"
     ),
     (
       'user_subscriptions',
@@ -494,6 +992,55 @@ CROSS JOIN LATERAL (
     ),
     (
       'user_subscriptions',
+      'paid',
+      'paid',
+      "v1_values"."user_subscriptions__paid",
+      "v2_present__user_subscriptions"."user_subscriptions__paid"
+    ),
+    (
+      'user_subscriptions',
+      'payment_complete',
+      'payment_complete',
+      "v1_values"."user_subscriptions__payment_complete",
+      "v2_present__user_subscriptions"."user_subscriptions__payment_complete"
+    ),
+    (
+      'user_subscriptions',
+      'stripe_product_id',
+      'stripe_product_id',
+      "v1_values"."user_subscriptions__stripe_product_id",
+      "v2_present__user_subscriptions"."user_subscriptions__stripe_product_id"
+    ),
+    (
+      'user_subscriptions',
+      'stripe_price_id',
+      'stripe_price_id',
+      "v1_values"."user_subscriptions__stripe_price_id",
+      "v2_present__user_subscriptions"."user_subscriptions__stripe_price_id"
+    ),
+    (
+      'user_subscriptions',
+      'subscription_packages_id',
+      'subscription_packages_id',
+      "v1_values"."user_subscriptions__subscription_packages_id",
+      "v2_present__user_subscriptions"."user_subscriptions__subscription_packages_id"
+    ),
+    (
+      'user_subscriptions',
+      'stripe_customer_id',
+      'stripe_customer_id',
+      "v1_values"."user_subscriptions__stripe_customer_id",
+      "v2_present__user_subscriptions"."user_subscriptions__stripe_customer_id"
+    ),
+    (
+      'user_subscriptions',
+      'stripe_subscription_id',
+      'stripe_subscription_id',
+      "v1_values"."user_subscriptions__stripe_subscription_id",
+      "v2_present__user_subscriptions"."user_subscriptions__stripe_subscription_id"
+    ),
+    (
+      'user_subscriptions',
       'subscription_status',
       'subscription_status',
       "v1_values"."user_subscriptions__subscription_status",
@@ -501,10 +1048,80 @@ CROSS JOIN LATERAL (
     ),
     (
       'user_subscriptions',
-      'subscription_renews_at',
-      'subscription_renews_at',
-      "v1_values"."user_subscriptions__subscription_renews_at",
-      "v2_present__user_subscriptions"."user_subscriptions__subscription_renews_at"
+      'plan_interval',
+      'plan_interval',
+      "v1_values"."user_subscriptions__plan_interval",
+      "v2_present__user_subscriptions"."user_subscriptions__plan_interval"
+    ),
+    (
+      'user_subscriptions',
+      'subscription_renewal',
+      'subscriptionRenewal',
+      "v1_values"."user_subscriptions__subscription_renewal",
+      "v2_present__user_subscriptions"."user_subscriptions__subscription_renewal"
+    ),
+    (
+      'user_subscriptions',
+      'trial_ends_at',
+      'trialEndsAt',
+      "v1_values"."user_subscriptions__trial_ends_at",
+      "v2_present__user_subscriptions"."user_subscriptions__trial_ends_at"
+    ),
+    (
+      'user_subscriptions',
+      'coupon_code',
+      'coupon_code',
+      "v1_values"."user_subscriptions__coupon_code",
+      "v2_present__user_subscriptions"."user_subscriptions__coupon_code"
+    ),
+    (
+      'user_settings',
+      'view',
+      'view',
+      "v1_values"."user_settings__view",
+      "v2_present__user_settings"."user_settings__view"
+    ),
+    (
+      'user_settings',
+      'daily_dash_transactions',
+      'dailyDash_transactions',
+      "v1_values"."user_settings__daily_dash_transactions",
+      "v2_present__user_settings"."user_settings__daily_dash_transactions"
+    ),
+    (
+      'user_settings',
+      'daily_dash_listings',
+      'dailyDash_listings',
+      "v1_values"."user_settings__daily_dash_listings",
+      "v2_present__user_settings"."user_settings__daily_dash_listings"
+    ),
+    (
+      'user_settings',
+      'daily_dash_revenue',
+      'dailyDash_revenue',
+      "v1_values"."user_settings__daily_dash_revenue",
+      "v2_present__user_settings"."user_settings__daily_dash_revenue"
+    ),
+    (
+      'user_settings',
+      'network_news_daily',
+      'network_news_daily',
+      "v1_values"."user_settings__network_news_daily",
+      "v2_present__user_settings"."user_settings__network_news_daily"
+    ),
+    (
+      'user_settings',
+      'network_news_weekly',
+      'network_news_weekly',
+      "v1_values"."user_settings__network_news_weekly",
+      "v2_present__user_settings"."user_settings__network_news_weekly"
+    ),
+    (
+      'user_settings',
+      'listing_refresh',
+      'listing_refresh',
+      "v1_values"."user_settings__listing_refresh",
+      "v2_present__user_settings"."user_settings__listing_refresh"
     ),
     (
       'user_settings',
@@ -515,10 +1132,80 @@ CROSS JOIN LATERAL (
     ),
     (
       'user_settings',
+      'daily_email_enabled',
       'daily_dash_daily',
-      'daily_dash_daily',
-      "v1_values"."user_settings__daily_dash_daily",
-      "v2_present__user_settings"."user_settings__daily_dash_daily"
+      "v1_values"."user_settings__daily_email_enabled",
+      "v2_present__user_settings"."user_settings__daily_email_enabled"
+    ),
+    (
+      'user_settings',
+      'daily_dash_leaderboard',
+      'dailyDash_leaderboard',
+      "v1_values"."user_settings__daily_dash_leaderboard",
+      "v2_present__user_settings"."user_settings__daily_dash_leaderboard"
+    ),
+    (
+      'user_settings',
+      'weekly_summary',
+      'weekly_summary',
+      "v1_values"."user_settings__weekly_summary",
+      "v2_present__user_settings"."user_settings__weekly_summary"
+    ),
+    (
+      'user_settings',
+      'marketing_opt_in',
+      'marketing_opt_in',
+      "v1_values"."user_settings__marketing_opt_in",
+      "v2_present__user_settings"."user_settings__marketing_opt_in"
+    ),
+    (
+      'user_settings',
+      'sms_opt_in',
+      'sms_opt_in',
+      "v1_values"."user_settings__sms_opt_in",
+      "v2_present__user_settings"."user_settings__sms_opt_in"
+    ),
+    (
+      'user_roles',
+      'role',
+      'role',
+      "v1_values"."user_roles__role",
+      "v2_present__user_roles"."user_roles__role"
+    ),
+    (
+      'user_roles',
+      'account_type',
+      'account_type',
+      "v1_values"."user_roles__account_type",
+      "v2_present__user_roles"."user_roles__account_type"
+    ),
+    (
+      'user_roles',
+      'is_agent',
+      'is_agent',
+      "v1_values"."user_roles__is_agent",
+      "v2_present__user_roles"."user_roles__is_agent"
+    ),
+    (
+      'user_roles',
+      'is_account_admin',
+      'is_account_admin',
+      "v1_values"."user_roles__is_account_admin",
+      "v2_present__user_roles"."user_roles__is_account_admin"
+    ),
+    (
+      'user_roles',
+      'is_individual',
+      'is_individual',
+      "v1_values"."user_roles__is_individual",
+      "v2_present__user_roles"."user_roles__is_individual"
+    ),
+    (
+      'user_roles',
+      'is_on_team',
+      'is_on_team',
+      "v1_values"."user_roles__is_on_team",
+      "v2_present__user_roles"."user_roles__is_on_team"
     ),
     (
       'user_roles',
@@ -529,17 +1216,17 @@ CROSS JOIN LATERAL (
     ),
     (
       'user_roles',
-      'is_leader',
-      'is_leader',
-      "v1_values"."user_roles__is_leader",
-      "v2_present__user_roles"."user_roles__is_leader"
-    ),
-    (
-      'user_roles',
       'is_director',
       'is_director',
       "v1_values"."user_roles__is_director",
       "v2_present__user_roles"."user_roles__is_director"
+    ),
+    (
+      'user_roles',
+      'is_leader',
+      'is_leader',
+      "v1_values"."user_roles__is_leader",
+      "v2_present__user_roles"."user_roles__is_leader"
     ),
     (
       'user_roles',
@@ -549,11 +1236,46 @@ CROSS JOIN LATERAL (
       "v2_present__user_roles"."user_roles__is_mentor"
     ),
     (
-      'user_preferences',
-      'timezone',
-      'timezone',
-      "v1_values"."user_preferences__timezone",
-      "v2_present__user_preferences"."user_preferences__timezone"
+      'user_roles',
+      'director_id',
+      'director_id',
+      "v1_values"."user_roles__director_id",
+      "v2_present__user_roles"."user_roles__director_id"
+    ),
+    (
+      'user_roles',
+      'leader_id',
+      'leader_id',
+      "v1_values"."user_roles__leader_id",
+      "v2_present__user_roles"."user_roles__leader_id"
+    ),
+    (
+      'user_roles',
+      'mentor_id',
+      'mentor_id',
+      "v1_values"."user_roles__mentor_id",
+      "v2_present__user_roles"."user_roles__mentor_id"
+    ),
+    (
+      'user_roles',
+      'team_id',
+      'team_id',
+      "v1_values"."user_roles__team_id",
+      "v2_present__user_roles"."user_roles__team_id"
+    ),
+    (
+      'user_roles',
+      'team_role',
+      'teamRole',
+      "v1_values"."user_roles__team_role",
+      "v2_present__user_roles"."user_roles__team_role"
+    ),
+    (
+      'user_roles',
+      'permissions',
+      'permissions',
+      "v1_values"."user_roles__permissions",
+      "v2_present__user_roles"."user_roles__permissions"
     ),
     (
       'user_preferences',
@@ -564,59 +1286,59 @@ CROSS JOIN LATERAL (
     ),
     (
       'user_preferences',
-      'language',
-      'language',
-      "v1_values"."user_preferences__language",
-      "v2_present__user_preferences"."user_preferences__language"
+      'timezone',
+      'timezone',
+      "v1_values"."user_preferences__timezone",
+      "v2_present__user_preferences"."user_preferences__timezone"
     ),
     (
       'user_preferences',
-      'notify_email',
-      'notify_email',
-      "v1_values"."user_preferences__notify_email",
-      "v2_present__user_preferences"."user_preferences__notify_email"
+      'default_dashboard',
+      'default_dashboard',
+      "v1_values"."user_preferences__default_dashboard",
+      "v2_present__user_preferences"."user_preferences__default_dashboard"
     ),
     (
       'user_preferences',
-      'notify_sms',
-      'notify_sms',
-      "v1_values"."user_preferences__notify_sms",
-      "v2_present__user_preferences"."user_preferences__notify_sms"
+      'device_type',
+      'device_type',
+      "v1_values"."user_preferences__device_type",
+      "v2_present__user_preferences"."user_preferences__device_type"
     ),
     (
       'user_preferences',
-      'dashboard_layout',
-      'dashboard_layout',
-      "v1_values"."user_preferences__dashboard_layout",
-      "v2_present__user_preferences"."user_preferences__dashboard_layout"
+      'app_version',
+      'app_version',
+      "v1_values"."user_preferences__app_version",
+      "v2_present__user_preferences"."user_preferences__app_version"
     ),
     (
       'user_onboarding',
       'onboarding_step',
-      'onboarding_step',
+      'onboardingStep',
       "v1_values"."user_onboarding__onboarding_step",
       "v2_present__user_onboarding"."user_onboarding__onboarding_step"
     ),
     (
       'user_onboarding',
-      'onboarding_completed',
-      'onboarding_completed',
-      "v1_values"."user_onboarding__onboarding_completed",
-      "v2_present__user_onboarding"."user_onboarding__onboarding_completed"
+      'onboarding_complete',
+      'onboarding_complete',
+      "v1_values"."user_onboarding__onboarding_complete",
+      "v2_present__user_onboarding"."user_onboarding__onboarding_complete"
     ),
     (
       'user_onboarding',
-      'onboarding_completed_at',
-      'onboarding_completed_at',
-      "v1_values"."user_onboarding__onboarding_completed_at",
-      "v2_present__user_onboarding"."user_onboarding__onboarding_completed_at"
+      'welcome_email_sent',
+      'welcome_email_sent',
+      "v1_values"."user_onboarding__welcome_email_sent",
+      "v2_present__user_onboarding"."user_onboarding__welcome_email_sent"
     ),
     (
       'user_onboarding',
-      'welcome_video_watched',
-      'welcome_video_watched',
-      "v1_values"."user_onboarding__welcome_video_watched",
-      "v2_present__user_onboarding"."user_onboarding__welcome_video_watched"
+      'tos_accepted_at',
+      'tos_accepted_at',
+      "v1_values"."user_onboarding__tos_accepted_at",
+      "v2_present__user_onboarding"."user_onboarding__tos_accepted_at"
     )
 ) AS "a"(
   "v2_table",

@@ -9,149 +9,492 @@ WITH "v1" AS (
   SELECT
     "v1"."id",
     "v1"."xdo",
-    "r"."user_id" AS "raw__agent__user_id",
-    "xano_fn".has_value("r"."user_id") AND "xano_fn".to_bigint("r"."user_id") IS NULL AS "rejected__agent__user_id",
-    "r"."name" AS "raw__agent__name",
-    "xano_fn".has_value("r"."name") AND "xano_fn".trim_text("r"."name") IS NULL AS "rejected__agent__name",
+    "r"."display_name" AS "raw__agent__display_name",
+    "xano_fn".has_value("r"."display_name")
+    AND "xano_fn".trim_text("r"."display_name") IS NULL AS "rejected__agent__display_name",
+    "r"."first_name" AS "raw__agent__first_name",
+    "xano_fn".has_value("r"."first_name")
+    AND "xano_fn".trim_text("r"."first_name") IS NULL AS "rejected__agent__first_name",
+    "r"."last_name" AS "raw__agent__last_name",
+    "xano_fn".has_value("r"."last_name")
+    AND "xano_fn".trim_text("r"."last_name") IS NULL AS "rejected__agent__last_name",
     "r"."email" AS "raw__agent__email",
     "xano_fn".has_value("r"."email") AND "xano_fn".lower_trim("r"."email") IS NULL AS "rejected__agent__email",
-    "r"."license_number" AS "raw__agent__license_number",
-    "xano_fn".has_value("r"."license_number")
-    AND "xano_fn".trim_text("r"."license_number") IS NULL AS "rejected__agent__license_number",
-    "r"."license_state" AS "raw__agent__license_state",
-    "xano_fn".has_value("r"."license_state")
-    AND "xano_fn".to_text("r"."license_state") IS NULL AS "rejected__agent__license_state",
-    "r"."status" AS "raw__agent__status",
-    "xano_fn".has_value("r"."status") AND "xano_fn".to_text("r"."status") IS NULL AS "rejected__agent__status",
-    "r"."join_date" AS "raw__agent__join_date",
-    "xano_fn".has_value("r"."join_date")
-    AND "xano_fn".to_date("r"."join_date") IS NULL AS "rejected__agent__join_date",
-    "r"."photo" AS "raw__agent__photo",
-    "xano_fn".has_value("r"."photo")
-    AND "xano_fn".to_jsonb_value("r"."photo") IS NULL AS "rejected__agent__photo",
-    "r"."photo" AS "raw__agent__photo_url",
-    "xano_fn".has_value("r"."photo") AND "xano_fn".image_url("r"."photo") IS NULL AS "rejected__agent__photo_url",
-    "r"."notes" AS "raw__agent__notes",
-    "xano_fn".has_value("r"."notes") AND "xano_fn".to_text("r"."notes") IS NULL AS "rejected__agent__notes",
+    "r"."phone" AS "raw__agent__phone",
+    "xano_fn".has_value("r"."phone") AND "xano_fn".to_text("r"."phone") IS NULL AS "rejected__agent__phone",
+    "r"."agent_id_raw" AS "raw__agent__agent_id_raw",
+    "xano_fn".has_value("r"."agent_id_raw")
+    AND "xano_fn".to_text("r"."agent_id_raw") IS NULL AS "rejected__agent__agent_id_raw",
+    "r"."agent_status" AS "raw__agent__agent_status",
+    "xano_fn".has_value("r"."agent_status")
+    AND "xano_fn".to_text("r"."agent_status") IS NULL AS "rejected__agent__agent_status",
+    "r"."type" AS "raw__agent__type",
+    "xano_fn".has_value("r"."type") AND "xano_fn".to_text("r"."type") IS NULL AS "rejected__agent__type",
+    "r"."title" AS "raw__agent__title",
+    "xano_fn".has_value("r"."title") AND "xano_fn".to_text("r"."title") IS NULL AS "rejected__agent__title",
+    "r"."avatar" AS "raw__agent__avatar",
+    "xano_fn".has_value("r"."avatar") AND "xano_fn".to_text("r"."avatar") IS NULL AS "rejected__agent__avatar",
+    "r"."birthdate" AS "raw__agent__birthdate",
+    "xano_fn".has_value("r"."birthdate")
+    AND "xano_fn".to_text("r"."birthdate") IS NULL AS "rejected__agent__birthdate",
+    "r"."joinDate" AS "raw__agent__join_date",
+    "xano_fn".has_value("r"."joinDate") AND "xano_fn".to_date("r"."joinDate") IS NULL AS "rejected__agent__join_date",
+    "r"."anniversary_date" AS "raw__agent__anniversary_date",
+    "xano_fn".has_value("r"."anniversary_date")
+    AND "xano_fn".to_date("r"."anniversary_date") IS NULL AS "rejected__agent__anniversary_date",
+    "r"."real_agent" AS "raw__agent__real_agent",
+    "xano_fn".has_value("r"."real_agent")
+    AND "xano_fn".to_boolean("r"."real_agent") IS NULL AS "rejected__agent__real_agent",
+    "r"."active_on_team" AS "raw__agent__active_on_team",
+    "xano_fn".has_value("r"."active_on_team")
+    AND "xano_fn".to_boolean("r"."active_on_team") IS NULL AS "rejected__agent__active_on_team",
+    "r"."is_demo" AS "raw__agent__is_demo",
+    "xano_fn".has_value("r"."is_demo")
+    AND "xano_fn".to_boolean("r"."is_demo") IS NULL AS "rejected__agent__is_demo",
+    "r"."source" AS "raw__agent__source",
+    "xano_fn".has_value("r"."source") AND "xano_fn".to_text("r"."source") IS NULL AS "rejected__agent__source",
+    "r"."brokerage_id" AS "raw__agent__brokerage_id",
+    "xano_fn".has_value("r"."brokerage_id")
+    AND "xano_fn".to_bigint("r"."brokerage_id") IS NULL AS "rejected__agent__brokerage_id",
+    "r"."team_id" AS "raw__agent__team_id",
+    "xano_fn".has_value("r"."team_id") AND "xano_fn".to_bigint("r"."team_id") IS NULL AS "rejected__agent__team_id",
+    "r"."api_key" AS "raw__agent__api_key",
+    "xano_fn".has_value("r"."api_key") AND "xano_fn".to_text("r"."api_key") IS NULL AS "rejected__agent__api_key",
+    "r"."user_id" AS "raw__agent__user_id",
+    "xano_fn".has_value("r"."user_id") AND "xano_fn".to_bigint("r"."user_id") IS NULL AS "rejected__agent__user_id",
     "r"."created_at" AS "raw__agent__created_at",
     "xano_fn".has_value("r"."created_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."created_at") IS NULL AS "rejected__agent__created_at",
+    "r"."full_name" AS "raw__agent__full_name",
+    "xano_fn".has_value("r"."full_name")
+    AND "xano_fn".to_text("r"."full_name") IS NULL AS "rejected__agent__full_name",
+    "r"."cell_phone" AS "raw__agent__cell_phone",
+    "xano_fn".has_value("r"."cell_phone")
+    AND "xano_fn".to_text("r"."cell_phone") IS NULL AS "rejected__agent__cell_phone",
+    "r"."license_number" AS "raw__agent__license_number",
+    "xano_fn".has_value("r"."license_number")
+    AND "xano_fn".to_text("r"."license_number") IS NULL AS "rejected__agent__license_number",
+    "r"."license_state" AS "raw__agent__license_state",
+    "xano_fn".has_value("r"."license_state")
+    AND "xano_fn".to_text("r"."license_state") IS NULL AS "rejected__agent__license_state",
+    "r"."licenseExpirationDate" AS "raw__agent__license_expiration_date",
+    "xano_fn".has_value("r"."licenseExpirationDate")
+    AND "xano_fn".to_date("r"."licenseExpirationDate") IS NULL AS "rejected__agent__license_expiration_date",
+    "r"."team_join_date" AS "raw__agent__team_join_date",
+    "xano_fn".has_value("r"."team_join_date")
+    AND "xano_fn".to_date("r"."team_join_date") IS NULL AS "rejected__agent__team_join_date",
+    "r"."team_name" AS "raw__agent__team_name",
+    "xano_fn".has_value("r"."team_name")
+    AND "xano_fn".to_text("r"."team_name") IS NULL AS "rejected__agent__team_name",
+    "r"."team_role" AS "raw__agent__team_role",
+    "xano_fn".has_value("r"."team_role")
+    AND "xano_fn".to_text("r"."team_role") IS NULL AS "rejected__agent__team_role",
+    "r"."city" AS "raw__agent__city",
+    "xano_fn".has_value("r"."city") AND "xano_fn".to_text("r"."city") IS NULL AS "rejected__agent__city",
+    "r"."state" AS "raw__agent__state",
+    "xano_fn".has_value("r"."state") AND "xano_fn".to_text("r"."state") IS NULL AS "rejected__agent__state",
+    "r"."state_abbreviation" AS "raw__agent__state_abbreviation",
+    "xano_fn".has_value("r"."state_abbreviation")
+    AND "xano_fn".to_text("r"."state_abbreviation") IS NULL AS "rejected__agent__state_abbreviation",
+    "r"."zip" AS "raw__agent__zip",
+    "xano_fn".has_value("r"."zip") AND "xano_fn".to_text("r"."zip") IS NULL AS "rejected__agent__zip",
+    "r"."office_id" AS "raw__agent__office_id",
+    "xano_fn".has_value("r"."office_id")
+    AND "xano_fn".to_bigint("r"."office_id") IS NULL AS "rejected__agent__office_id",
+    "r"."office_name" AS "raw__agent__office_name",
+    "xano_fn".has_value("r"."office_name")
+    AND "xano_fn".to_text("r"."office_name") IS NULL AS "rejected__agent__office_name",
+    "r"."home_address_id" AS "raw__agent__home_address_id",
+    "xano_fn".has_value("r"."home_address_id")
+    AND "xano_fn".to_bigint("r"."home_address_id") IS NULL AS "rejected__agent__home_address_id",
     "r"."updated_at" AS "raw__agent__updated_at",
     "xano_fn".has_value("r"."updated_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") IS NULL AS "rejected__agent__updated_at",
-    "r"."created_by_user_id" AS "raw__agent__created_by_user_id",
-    "xano_fn".has_value("r"."created_by_user_id")
-    AND "xano_fn".to_bigint("r"."created_by_user_id") IS NULL AS "rejected__agent__created_by_user_id",
-    "r"."updated_by_user_id" AS "raw__agent__updated_by_user_id",
-    "xano_fn".has_value("r"."updated_by_user_id")
-    AND "xano_fn".to_bigint("r"."updated_by_user_id") IS NULL AS "rejected__agent__updated_by_user_id",
-    "r"."source_system" AS "raw__agent__source_system",
-    "xano_fn".has_value("r"."source_system")
-    AND "xano_fn".to_text("r"."source_system") IS NULL AS "rejected__agent__source_system",
-    "r"."external_id" AS "raw__agent__external_id",
-    "xano_fn".has_value("r"."external_id")
-    AND "xano_fn".to_text("r"."external_id") IS NULL AS "rejected__agent__external_id",
-    "r"."deleted" AS "raw__agent__deleted",
-    "xano_fn".has_value("r"."deleted")
-    AND "xano_fn".to_boolean("r"."deleted") IS NULL AS "rejected__agent__deleted",
-    "r"."deleted_at" AS "raw__agent__deleted_at",
-    "xano_fn".has_value("r"."deleted_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") IS NULL AS "rejected__agent__deleted_at",
-    "r"."version" AS "raw__agent__version",
-    "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__agent__version",
-    "r"."cap_amount" AS "raw__agent_cap_data__cap_amount",
-    "xano_fn".has_value("r"."cap_amount")
-    AND "xano_fn".to_numeric("r"."cap_amount") IS NULL AS "rejected__agent_cap_data__cap_amount",
-    "r"."cap_paid" AS "raw__agent_cap_data__cap_paid",
-    "xano_fn".has_value("r"."cap_paid")
-    AND "xano_fn".to_numeric("r"."cap_paid") IS NULL AS "rejected__agent_cap_data__cap_paid",
-    "r"."cap_year" AS "raw__agent_cap_data__cap_year",
-    "xano_fn".has_value("r"."cap_year")
-    AND "xano_fn".to_bigint("r"."cap_year") IS NULL AS "rejected__agent_cap_data__cap_year",
-    "r"."cap_reset_date" AS "raw__agent_cap_data__cap_reset_date",
-    "xano_fn".has_value("r"."cap_reset_date")
-    AND "xano_fn".to_date("r"."cap_reset_date") IS NULL AS "rejected__agent_cap_data__cap_reset_date",
-    "r"."commission_split" AS "raw__agent_commission__commission_split",
-    "xano_fn".has_value("r"."commission_split")
-    AND "xano_fn".to_numeric("r"."commission_split") IS NULL AS "rejected__agent_commission__commission_split",
-    "r"."commission_plan" AS "raw__agent_commission__commission_plan",
-    "xano_fn".has_value("r"."commission_plan")
-    AND "xano_fn".to_text("r"."commission_plan") IS NULL AS "rejected__agent_commission__commission_plan",
-    "r"."commission_override" AS "raw__agent_commission__commission_override",
-    "xano_fn".has_value("r"."commission_override")
-    AND "xano_fn".to_numeric("r"."commission_override") IS NULL AS "rejected__agent_commission__commission_override",
-    "r"."ytd_volume" AS "raw__agent_performance__ytd_volume",
-    "xano_fn".has_value("r"."ytd_volume")
-    AND "xano_fn".to_numeric("r"."ytd_volume") IS NULL AS "rejected__agent_performance__ytd_volume",
-    "r"."ytd_units" AS "raw__agent_performance__ytd_units",
-    "xano_fn".has_value("r"."ytd_units")
-    AND "xano_fn".to_bigint("r"."ytd_units") IS NULL AS "rejected__agent_performance__ytd_units",
-    "r"."avg_days_to_close" AS "raw__agent_performance__avg_days_to_close",
-    "xano_fn".has_value("r"."avg_days_to_close")
-    AND "xano_fn".to_numeric("r"."avg_days_to_close") IS NULL AS "rejected__agent_performance__avg_days_to_close",
-    "r"."rank" AS "raw__agent_performance__rank",
-    "xano_fn".has_value("r"."rank") AND "xano_fn".to_bigint("r"."rank") IS NULL AS "rejected__agent_performance__rank",
-    "r"."sponsor_agent_id" AS "raw__agent_hierarchy__sponsor_agent_id",
-    "xano_fn".has_value("r"."sponsor_agent_id")
-    AND "xano_fn".to_bigint("r"."sponsor_agent_id") IS NULL AS "rejected__agent_hierarchy__sponsor_agent_id",
-    "r"."mentor_agent_id" AS "raw__agent_hierarchy__mentor_agent_id",
-    "xano_fn".has_value("r"."mentor_agent_id")
-    AND "xano_fn".to_bigint("r"."mentor_agent_id") IS NULL AS "rejected__agent_hierarchy__mentor_agent_id",
-    "r"."team_id" AS "raw__agent_hierarchy__team_id",
-    "xano_fn".has_value("r"."team_id") AND "xano_fn".to_bigint("r"."team_id") IS NULL AS "rejected__agent_hierarchy__team_id",
-    "r"."hierarchy_level" AS "raw__agent_hierarchy__hierarchy_level",
-    "xano_fn".has_value("r"."hierarchy_level")
-    AND "xano_fn".to_bigint("r"."hierarchy_level") IS NULL AS "rejected__agent_hierarchy__hierarchy_level",
-    "r"."rezen_id" AS "raw__agent_rezen__rezen_id",
-    "xano_fn".has_value("r"."rezen_id") AND "xano_fn".to_text("r"."rezen_id") IS NULL AS "rejected__agent_rezen__rezen_id",
-    "r"."rezen_status" AS "raw__agent_rezen__rezen_status",
-    "xano_fn".has_value("r"."rezen_status")
-    AND "xano_fn".to_text("r"."rezen_status") IS NULL AS "rejected__agent_rezen__rezen_status",
-    "r"."rezen_synced_at" AS "raw__agent_rezen__rezen_synced_at",
-    "xano_fn".has_value("r"."rezen_synced_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."rezen_synced_at") IS NULL AS "rejected__agent_rezen__rezen_synced_at",
-    "r"."rezen_payload" AS "raw__agent_rezen__rezen_payload",
-    "xano_fn".has_value("r"."rezen_payload")
-    AND "xano_fn".to_jsonb_value("r"."rezen_payload") IS NULL AS "rejected__agent_rezen__rezen_payload"
+    "r"."timezone" AS "raw__agent__timezone",
+    "xano_fn".has_value("r"."timezone") AND "xano_fn".to_text("r"."timezone") IS NULL AS "rejected__agent__timezone",
+    "r"."website" AS "raw__agent__website",
+    "xano_fn".has_value("r"."website") AND "xano_fn".to_text("r"."website") IS NULL AS "rejected__agent__website",
+    "r"."linkedin_url" AS "raw__agent__linkedin_url",
+    "xano_fn".has_value("r"."linkedin_url")
+    AND "xano_fn".to_text("r"."linkedin_url") IS NULL AS "rejected__agent__linkedin_url",
+    "r"."bio" AS "raw__agent__bio",
+    "xano_fn".has_value("r"."bio") AND "xano_fn".to_text("r"."bio") IS NULL AS "rejected__agent__bio",
+    "r"."xano_avatar" AS "raw__agent__xano_avatar",
+    "xano_fn".has_value("r"."xano_avatar")
+    AND "xano_fn".to_jsonb_value("r"."xano_avatar") IS NULL AS "rejected__agent__xano_avatar",
+    "r"."languages" AS "raw__agent__languages",
+    "xano_fn".has_value("r"."languages")
+    AND "xano_fn".to_jsonb_value("r"."languages") IS NULL AS "rejected__agent__languages",
+    "r"."specialties" AS "raw__agent__specialties",
+    "xano_fn".has_value("r"."specialties")
+    AND "xano_fn".to_jsonb_value("r"."specialties") IS NULL AS "rejected__agent__specialties",
+    "r"."tags" AS "raw__agent__tags",
+    "xano_fn".has_value("r"."tags") AND "xano_fn".to_jsonb_value("r"."tags") IS NULL AS "rejected__agent__tags",
+    "r"."producing" AS "raw__agent__producing",
+    "xano_fn".has_value("r"."producing")
+    AND "xano_fn".to_boolean("r"."producing") IS NULL AS "rejected__agent__producing",
+    "r"."producingStatus" AS "raw__agent__producing_status",
+    "xano_fn".has_value("r"."producingStatus")
+    AND "xano_fn".to_text("r"."producingStatus") IS NULL AS "rejected__agent__producing_status",
+    "r"."archived" AS "raw__agent__archived",
+    "xano_fn".has_value("r"."archived")
+    AND "xano_fn".to_boolean("r"."archived") IS NULL AS "rejected__agent__archived",
+    "r"."hidden" AS "raw__agent__hidden",
+    "xano_fn".has_value("r"."hidden") AND "xano_fn".to_boolean("r"."hidden") IS NULL AS "rejected__agent__hidden",
+    "r"."favorite" AS "raw__agent__favorite",
+    "xano_fn".has_value("r"."favorite")
+    AND "xano_fn".to_boolean("r"."favorite") IS NULL AS "rejected__agent__favorite",
+    "r"."notes" AS "raw__agent__notes",
+    "xano_fn".has_value("r"."notes") AND "xano_fn".to_text("r"."notes") IS NULL AS "rejected__agent__notes",
+    "r"."previous_brokerage" AS "raw__agent__previous_brokerage",
+    "xano_fn".has_value("r"."previous_brokerage")
+    AND "xano_fn".to_text("r"."previous_brokerage") IS NULL AS "rejected__agent__previous_brokerage",
+    "r"."referral_source" AS "raw__agent__referral_source",
+    "xano_fn".has_value("r"."referral_source")
+    AND "xano_fn".to_text("r"."referral_source") IS NULL AS "rejected__agent__referral_source",
+    "r"."years_in_business" AS "raw__agent__years_in_business",
+    "xano_fn".has_value("r"."years_in_business")
+    AND "xano_fn".to_bigint("r"."years_in_business") IS NULL AS "rejected__agent__years_in_business",
+    "r"."onboarded" AS "raw__agent__onboarded",
+    "xano_fn".has_value("r"."onboarded")
+    AND "xano_fn".to_boolean("r"."onboarded") IS NULL AS "rejected__agent__onboarded",
+    "r"."team_cap" AS "raw__agent_cap_data__team_cap",
+    "xano_fn".has_value("r"."team_cap")
+    AND "xano_fn".to_numeric("r"."team_cap") IS NULL AS "rejected__agent_cap_data__team_cap",
+    "r"."team_cap_paid" AS "raw__agent_cap_data__team_cap_paid",
+    "xano_fn".has_value("r"."team_cap_paid")
+    AND "xano_fn".to_numeric("r"."team_cap_paid") IS NULL AS "rejected__agent_cap_data__team_cap_paid",
+    "r"."brokerage_cap" AS "raw__agent_cap_data__brokerage_cap",
+    "xano_fn".has_value("r"."brokerage_cap")
+    AND "xano_fn".to_numeric("r"."brokerage_cap") IS NULL AS "rejected__agent_cap_data__brokerage_cap",
+    "r"."brokerage_cap_paid" AS "raw__agent_cap_data__brokerage_cap_paid",
+    "xano_fn".has_value("r"."brokerage_cap_paid")
+    AND "xano_fn".to_numeric("r"."brokerage_cap_paid") IS NULL AS "rejected__agent_cap_data__brokerage_cap_paid",
+    "r"."annualCap" AS "raw__agent_cap_data__annual_cap",
+    "xano_fn".has_value("r"."annualCap")
+    AND "xano_fn".to_bigint("r"."annualCap") IS NULL AS "rejected__agent_cap_data__annual_cap",
+    "r"."groupTeamCap" AS "raw__agent_cap_data__group_team_cap",
+    "xano_fn".has_value("r"."groupTeamCap")
+    AND "xano_fn".to_bigint("r"."groupTeamCap") IS NULL AS "rejected__agent_cap_data__group_team_cap",
+    "r"."capped" AS "raw__agent_cap_data__capped",
+    "xano_fn".has_value("r"."capped") AND "xano_fn".to_boolean("r"."capped") IS NULL AS "rejected__agent_cap_data__capped",
+    "r"."unlocked" AS "raw__agent_cap_data__unlocked",
+    "xano_fn".has_value("r"."unlocked")
+    AND "xano_fn".to_boolean("r"."unlocked") IS NULL AS "rejected__agent_cap_data__unlocked",
+    "r"."cappedAt" AS "raw__agent_cap_data__capped_at",
+    "xano_fn".has_value("r"."cappedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."cappedAt") IS NULL AS "rejected__agent_cap_data__capped_at",
+    "r"."nextAnniversaryDate" AS "raw__agent_cap_data__next_anniversary",
+    "xano_fn".has_value("r"."nextAnniversaryDate")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."nextAnniversaryDate") IS NULL AS "rejected__agent_cap_data__next_anniversary",
+    "r"."sponsorProducingGracePeriodEnd" AS "raw__agent_cap_data__sponsor_producing_grace_period_end",
+    "xano_fn".has_value("r"."sponsorProducingGracePeriodEnd")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."sponsorProducingGracePeriodEnd") IS NULL AS "rejected__agent_cap_data__sponsor_producing_grace_period_end",
+    "r"."deferredCapEndDat" AS "raw__agent_cap_data__deferred_cap_end_date",
+    "xano_fn".has_value("r"."deferredCapEndDat")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."deferredCapEndDat") IS NULL AS "rejected__agent_cap_data__deferred_cap_end_date",
+    "r"."gracePeriodEnd" AS "raw__agent_cap_data__grace_period_end",
+    "xano_fn".has_value("r"."gracePeriodEnd")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."gracePeriodEnd") IS NULL AS "rejected__agent_cap_data__grace_period_end",
+    "r"."capYear" AS "raw__agent_cap_data__cap_year",
+    "xano_fn".has_value("r"."capYear") AND "xano_fn".to_bigint("r"."capYear") IS NULL AS "rejected__agent_cap_data__cap_year",
+    "r"."capRemaining" AS "raw__agent_cap_data__cap_remaining",
+    "xano_fn".has_value("r"."capRemaining")
+    AND "xano_fn".to_numeric("r"."capRemaining") IS NULL AS "rejected__agent_cap_data__cap_remaining",
+    "r"."capStatus" AS "raw__agent_cap_data__cap_status",
+    "xano_fn".has_value("r"."capStatus")
+    AND "xano_fn".to_text("r"."capStatus") IS NULL AS "rejected__agent_cap_data__cap_status",
+    "r"."cap_progress_pct" AS "raw__agent_cap_data__cap_progress_pct",
+    "xano_fn".has_value("r"."cap_progress_pct")
+    AND "xano_fn".to_numeric("r"."cap_progress_pct") IS NULL AS "rejected__agent_cap_data__cap_progress_pct",
+    "r"."deferredCap" AS "raw__agent_cap_data__deferred_cap",
+    "xano_fn".has_value("r"."deferredCap")
+    AND "xano_fn".to_boolean("r"."deferredCap") IS NULL AS "rejected__agent_cap_data__deferred_cap",
+    "r"."leaderSplit" AS "raw__agent_commission__leader_split",
+    "xano_fn".has_value("r"."leaderSplit")
+    AND "xano_fn".to_bigint("r"."leaderSplit") IS NULL AS "rejected__agent_commission__leader_split",
+    "r"."memberCommissionSplit" AS "raw__agent_commission__member_commission_split",
+    "xano_fn".has_value("r"."memberCommissionSplit")
+    AND "xano_fn".to_bigint("r"."memberCommissionSplit") IS NULL AS "rejected__agent_commission__member_commission_split",
+    "r"."preCapFee" AS "raw__agent_commission__pre_cap_fee",
+    "xano_fn".has_value("r"."preCapFee")
+    AND "xano_fn".to_numeric("r"."preCapFee") IS NULL AS "rejected__agent_commission__pre_cap_fee",
+    "r"."postCapFee" AS "raw__agent_commission__post_cap_fee",
+    "xano_fn".has_value("r"."postCapFee")
+    AND "xano_fn".to_numeric("r"."postCapFee") IS NULL AS "rejected__agent_commission__post_cap_fee",
+    "r"."preCapRealCommissionSplit" AS "raw__agent_commission__pre_cap_real_commission_split",
+    "xano_fn".has_value("r"."preCapRealCommissionSplit")
+    AND "xano_fn".to_bigint("r"."preCapRealCommissionSplit") IS NULL AS "rejected__agent_commission__pre_cap_real_commission_split",
+    "r"."paysLeaderSplit" AS "raw__agent_commission__pays_leader_split",
+    "xano_fn".has_value("r"."paysLeaderSplit")
+    AND "xano_fn".to_boolean("r"."paysLeaderSplit") IS NULL AS "rejected__agent_commission__pays_leader_split",
+    "r"."normalTeamLeadAnnualCap" AS "raw__agent_commission__normal_team_lead_annual_cap",
+    "xano_fn".has_value("r"."normalTeamLeadAnnualCap")
+    AND "xano_fn".to_bigint("r"."normalTeamLeadAnnualCap") IS NULL AS "rejected__agent_commission__normal_team_lead_annual_cap",
+    "r"."commission_plan_id" AS "raw__agent_commission__commission_plan_id",
+    "xano_fn".has_value("r"."commission_plan_id")
+    AND "xano_fn".to_bigint("r"."commission_plan_id") IS NULL AS "rejected__agent_commission__commission_plan_id",
+    "r"."commissionPlanName" AS "raw__agent_commission__commission_plan_name",
+    "xano_fn".has_value("r"."commissionPlanName")
+    AND "xano_fn".to_text("r"."commissionPlanName") IS NULL AS "rejected__agent_commission__commission_plan_name",
+    "r"."preCapTransactionCount" AS "raw__agent_commission__pre_cap_transaction_count",
+    "xano_fn".has_value("r"."preCapTransactionCount")
+    AND "xano_fn".to_bigint("r"."preCapTransactionCount") IS NULL AS "rejected__agent_commission__pre_cap_transaction_count",
+    "r"."postCapTransactionCount" AS "raw__agent_commission__post_cap_transaction_count",
+    "xano_fn".has_value("r"."postCapTransactionCount")
+    AND "xano_fn".to_bigint("r"."postCapTransactionCount") IS NULL AS "rejected__agent_commission__post_cap_transaction_count",
+    "r"."all_transactions_count" AS "raw__agent_performance__all_transactions_count",
+    "xano_fn".has_value("r"."all_transactions_count")
+    AND "xano_fn".to_bigint("r"."all_transactions_count") IS NULL AS "rejected__agent_performance__all_transactions_count",
+    "r"."pending_transaction_count" AS "raw__agent_performance__pending_transaction_count",
+    "xano_fn".has_value("r"."pending_transaction_count")
+    AND "xano_fn".to_bigint("r"."pending_transaction_count") IS NULL AS "rejected__agent_performance__pending_transaction_count",
+    "r"."closed_transaction_count" AS "raw__agent_performance__closed_transaction_count",
+    "xano_fn".has_value("r"."closed_transaction_count")
+    AND "xano_fn".to_bigint("r"."closed_transaction_count") IS NULL AS "rejected__agent_performance__closed_transaction_count",
+    "r"."terminated_transaction_count" AS "raw__agent_performance__terminated_transaction_count",
+    "xano_fn".has_value("r"."terminated_transaction_count")
+    AND "xano_fn".to_bigint("r"."terminated_transaction_count") IS NULL AS "rejected__agent_performance__terminated_transaction_count",
+    "r"."all_listing_count" AS "raw__agent_performance__all_listing_count",
+    "xano_fn".has_value("r"."all_listing_count")
+    AND "xano_fn".to_bigint("r"."all_listing_count") IS NULL AS "rejected__agent_performance__all_listing_count",
+    "r"."active_listing_count" AS "raw__agent_performance__active_listing_count",
+    "xano_fn".has_value("r"."active_listing_count")
+    AND "xano_fn".to_bigint("r"."active_listing_count") IS NULL AS "rejected__agent_performance__active_listing_count",
+    "r"."under_contract_listing_count" AS "raw__agent_performance__under_contract_listing_count",
+    "xano_fn".has_value("r"."under_contract_listing_count")
+    AND "xano_fn".to_bigint("r"."under_contract_listing_count") IS NULL AS "rejected__agent_performance__under_contract_listing_count",
+    "r"."terminated_listing_count" AS "raw__agent_performance__terminated_listing_count",
+    "xano_fn".has_value("r"."terminated_listing_count")
+    AND "xano_fn".to_bigint("r"."terminated_listing_count") IS NULL AS "rejected__agent_performance__terminated_listing_count",
+    "r"."sizeOfNetwork" AS "raw__agent_performance__size_of_network",
+    "xano_fn".has_value("r"."sizeOfNetwork")
+    AND "xano_fn".to_bigint("r"."sizeOfNetwork") IS NULL AS "rejected__agent_performance__size_of_network",
+    "r"."elite" AS "raw__agent_performance__elite",
+    "xano_fn".has_value("r"."elite") AND "xano_fn".to_boolean("r"."elite") IS NULL AS "rejected__agent_performance__elite",
+    "r"."gci_ytd" AS "raw__agent_performance__gci_ytd",
+    "xano_fn".has_value("r"."gci_ytd")
+    AND "xano_fn".to_numeric("r"."gci_ytd") IS NULL AS "rejected__agent_performance__gci_ytd",
+    "r"."gci_last_year" AS "raw__agent_performance__gci_last_year",
+    "xano_fn".has_value("r"."gci_last_year")
+    AND "xano_fn".to_numeric("r"."gci_last_year") IS NULL AS "rejected__agent_performance__gci_last_year",
+    "r"."volume_ytd" AS "raw__agent_performance__volume_ytd",
+    "xano_fn".has_value("r"."volume_ytd")
+    AND "xano_fn".to_numeric("r"."volume_ytd") IS NULL AS "rejected__agent_performance__volume_ytd",
+    "r"."volume_last_year" AS "raw__agent_performance__volume_last_year",
+    "xano_fn".has_value("r"."volume_last_year")
+    AND "xano_fn".to_numeric("r"."volume_last_year") IS NULL AS "rejected__agent_performance__volume_last_year",
+    "r"."units_ytd" AS "raw__agent_performance__units_ytd",
+    "xano_fn".has_value("r"."units_ytd")
+    AND "xano_fn".to_bigint("r"."units_ytd") IS NULL AS "rejected__agent_performance__units_ytd",
+    "r"."avgSalePrice" AS "raw__agent_performance__avg_sale_price",
+    "xano_fn".has_value("r"."avgSalePrice")
+    AND "xano_fn".to_numeric("r"."avgSalePrice") IS NULL AS "rejected__agent_performance__avg_sale_price",
+    "r"."revshare_ytd" AS "raw__agent_performance__revshare_ytd",
+    "xano_fn".has_value("r"."revshare_ytd")
+    AND "xano_fn".to_numeric("r"."revshare_ytd") IS NULL AS "rejected__agent_performance__revshare_ytd",
+    "r"."revshareLifetime" AS "raw__agent_performance__revshare_lifetime",
+    "xano_fn".has_value("r"."revshareLifetime")
+    AND "xano_fn".to_numeric("r"."revshareLifetime") IS NULL AS "rejected__agent_performance__revshare_lifetime",
+    "r"."network_tier1_count" AS "raw__agent_performance__network_tier1_count",
+    "xano_fn".has_value("r"."network_tier1_count")
+    AND "xano_fn".to_bigint("r"."network_tier1_count") IS NULL AS "rejected__agent_performance__network_tier1_count",
+    "r"."lastClosingDate" AS "raw__agent_performance__last_closing_date",
+    "xano_fn".has_value("r"."lastClosingDate")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."lastClosingDate") IS NULL AS "rejected__agent_performance__last_closing_date",
+    "r"."lastTransactionAt" AS "raw__agent_performance__last_transaction_at",
+    "xano_fn".has_value("r"."lastTransactionAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."lastTransactionAt") IS NULL AS "rejected__agent_performance__last_transaction_at",
+    "r"."sponsorId" AS "raw__agent_hierarchy__sponsor_agent_id",
+    "xano_fn".has_value("r"."sponsorId")
+    AND "xano_fn".to_bigint("r"."sponsorId") IS NULL AS "rejected__agent_hierarchy__sponsor_agent_id",
+    "r"."director" AS "raw__agent_hierarchy__is_director",
+    "xano_fn".has_value("r"."director")
+    AND "xano_fn".to_boolean("r"."director") IS NULL AS "rejected__agent_hierarchy__is_director",
+    "r"."leader" AS "raw__agent_hierarchy__is_leader",
+    "xano_fn".has_value("r"."leader") AND "xano_fn".to_boolean("r"."leader") IS NULL AS "rejected__agent_hierarchy__is_leader",
+    "r"."mentor" AS "raw__agent_hierarchy__is_mentor",
+    "xano_fn".has_value("r"."mentor") AND "xano_fn".to_boolean("r"."mentor") IS NULL AS "rejected__agent_hierarchy__is_mentor",
+    "r"."needsMentorship" AS "raw__agent_hierarchy__needs_mentorship",
+    "xano_fn".has_value("r"."needsMentorship")
+    AND "xano_fn".to_boolean("r"."needsMentorship") IS NULL AS "rejected__agent_hierarchy__needs_mentorship",
+    "r"."director_id" AS "raw__agent_hierarchy__director_id",
+    "xano_fn".has_value("r"."director_id")
+    AND "xano_fn".to_bigint("r"."director_id") IS NULL AS "rejected__agent_hierarchy__director_id",
+    "r"."leader_id" AS "raw__agent_hierarchy__leader_id",
+    "xano_fn".has_value("r"."leader_id")
+    AND "xano_fn".to_bigint("r"."leader_id") IS NULL AS "rejected__agent_hierarchy__leader_id",
+    "r"."mentor_id" AS "raw__agent_hierarchy__mentor_id",
+    "xano_fn".has_value("r"."mentor_id")
+    AND "xano_fn".to_bigint("r"."mentor_id") IS NULL AS "rejected__agent_hierarchy__mentor_id",
+    "r"."director_name" AS "raw__agent_hierarchy__director_name",
+    "xano_fn".has_value("r"."director_name")
+    AND "xano_fn".to_text("r"."director_name") IS NULL AS "rejected__agent_hierarchy__director_name",
+    "r"."leader_name" AS "raw__agent_hierarchy__leader_name",
+    "xano_fn".has_value("r"."leader_name")
+    AND "xano_fn".to_text("r"."leader_name") IS NULL AS "rejected__agent_hierarchy__leader_name",
+    "r"."mentor_name" AS "raw__agent_hierarchy__mentor_name",
+    "xano_fn".has_value("r"."mentor_name")
+    AND "xano_fn".to_text("r"."mentor_name") IS NULL AS "rejected__agent_hierarchy__mentor_name",
+    "r"."sponsor_id" AS "raw__agent_hierarchy__sponsor_agent_id_raw",
+    "xano_fn".has_value("r"."sponsor_id")
+    AND "xano_fn".to_text("r"."sponsor_id") IS NULL AS "rejected__agent_hierarchy__sponsor_agent_id_raw",
+    "r"."rezen_api_token" AS "raw__agent_rezen__rezen_api_token",
+    "xano_fn".has_value("r"."rezen_api_token")
+    AND "xano_fn".to_text("r"."rezen_api_token") IS NULL AS "rejected__agent_rezen__rezen_api_token",
+    "r"."rezen_last_sync" AS "raw__agent_rezen__rezen_last_sync",
+    "xano_fn".has_value("r"."rezen_last_sync")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."rezen_last_sync") IS NULL AS "rejected__agent_rezen__rezen_last_sync",
+    "r"."sync_status" AS "raw__agent_rezen__sync_status",
+    "xano_fn".has_value("r"."sync_status")
+    AND "xano_fn".to_text("r"."sync_status") IS NULL AS "rejected__agent_rezen__sync_status",
+    "r"."sync_error" AS "raw__agent_rezen__sync_error",
+    "xano_fn".has_value("r"."sync_error")
+    AND "xano_fn".to_text("r"."sync_error") IS NULL AS "rejected__agent_rezen__sync_error",
+    "r"."sync_source" AS "raw__agent_rezen__sync_source",
+    "xano_fn".has_value("r"."sync_source")
+    AND "xano_fn".to_text("r"."sync_source") IS NULL AS "rejected__agent_rezen__sync_source",
+    "r"."lastSyncedAt" AS "raw__agent_rezen__last_synced_at",
+    "xano_fn".has_value("r"."lastSyncedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."lastSyncedAt") IS NULL AS "rejected__agent_rezen__last_synced_at",
+    "r"."stockPurchasePlan" AS "raw__agent_rezen__stock_purchase_plan",
+    "xano_fn".has_value("r"."stockPurchasePlan")
+    AND "xano_fn".to_boolean("r"."stockPurchasePlan") IS NULL AS "rejected__agent_rezen__stock_purchase_plan",
+    "r"."equity_shares" AS "raw__agent_rezen__equity_shares",
+    "xano_fn".has_value("r"."equity_shares")
+    AND "xano_fn".to_numeric("r"."equity_shares") IS NULL AS "rejected__agent_rezen__equity_shares",
+    "r"."fub_person_id" AS "raw__agent_rezen__fub_person_id",
+    "xano_fn".has_value("r"."fub_person_id")
+    AND "xano_fn".to_bigint("r"."fub_person_id") IS NULL AS "rejected__agent_rezen__fub_person_id"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-    "user_id" JSONB,
-    "name" JSONB,
+    "display_name" JSONB,
+    "first_name" JSONB,
+    "last_name" JSONB,
     "email" JSONB,
+    "phone" JSONB,
+    "agent_id_raw" JSONB,
+    "agent_status" JSONB,
+    "type" JSONB,
+    "title" JSONB,
+    "avatar" JSONB,
+    "birthdate" JSONB,
+    "joinDate" JSONB,
+    "anniversary_date" JSONB,
+    "real_agent" JSONB,
+    "active_on_team" JSONB,
+    "is_demo" JSONB,
+    "source" JSONB,
+    "brokerage_id" JSONB,
+    "team_id" JSONB,
+    "api_key" JSONB,
+    "user_id" JSONB,
+    "created_at" JSONB,
+    "full_name" JSONB,
+    "cell_phone" JSONB,
     "license_number" JSONB,
     "license_state" JSONB,
-    "status" JSONB,
-    "join_date" JSONB,
-    "photo" JSONB,
-    "notes" JSONB,
-    "created_at" JSONB,
+    "licenseExpirationDate" JSONB,
+    "team_join_date" JSONB,
+    "team_name" JSONB,
+    "team_role" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "state_abbreviation" JSONB,
+    "zip" JSONB,
+    "office_id" JSONB,
+    "office_name" JSONB,
+    "home_address_id" JSONB,
     "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB,
-    "cap_amount" JSONB,
-    "cap_paid" JSONB,
-    "cap_year" JSONB,
-    "cap_reset_date" JSONB,
-    "commission_split" JSONB,
-    "commission_plan" JSONB,
-    "commission_override" JSONB,
-    "ytd_volume" JSONB,
-    "ytd_units" JSONB,
-    "avg_days_to_close" JSONB,
-    "rank" JSONB,
-    "sponsor_agent_id" JSONB,
-    "mentor_agent_id" JSONB,
-    "team_id" JSONB,
-    "hierarchy_level" JSONB,
-    "rezen_id" JSONB,
-    "rezen_status" JSONB,
-    "rezen_synced_at" JSONB,
-    "rezen_payload" JSONB
+    "timezone" JSONB,
+    "website" JSONB,
+    "linkedin_url" JSONB,
+    "bio" JSONB,
+    "xano_avatar" JSONB,
+    "languages" JSONB,
+    "specialties" JSONB,
+    "tags" JSONB,
+    "producing" JSONB,
+    "producingStatus" JSONB,
+    "archived" JSONB,
+    "hidden" JSONB,
+    "favorite" JSONB,
+    "notes" JSONB,
+    "previous_brokerage" JSONB,
+    "referral_source" JSONB,
+    "years_in_business" JSONB,
+    "onboarded" JSONB,
+    "team_cap" JSONB,
+    "team_cap_paid" JSONB,
+    "brokerage_cap" JSONB,
+    "brokerage_cap_paid" JSONB,
+    "annualCap" JSONB,
+    "groupTeamCap" JSONB,
+    "capped" JSONB,
+    "unlocked" JSONB,
+    "cappedAt" JSONB,
+    "nextAnniversaryDate" JSONB,
+    "sponsorProducingGracePeriodEnd" JSONB,
+    "deferredCapEndDat" JSONB,
+    "gracePeriodEnd" JSONB,
+    "capYear" JSONB,
+    "capRemaining" JSONB,
+    "capStatus" JSONB,
+    "cap_progress_pct" JSONB,
+    "deferredCap" JSONB,
+    "leaderSplit" JSONB,
+    "memberCommissionSplit" JSONB,
+    "preCapFee" JSONB,
+    "postCapFee" JSONB,
+    "preCapRealCommissionSplit" JSONB,
+    "paysLeaderSplit" JSONB,
+    "normalTeamLeadAnnualCap" JSONB,
+    "commission_plan_id" JSONB,
+    "commissionPlanName" JSONB,
+    "preCapTransactionCount" JSONB,
+    "postCapTransactionCount" JSONB,
+    "all_transactions_count" JSONB,
+    "pending_transaction_count" JSONB,
+    "closed_transaction_count" JSONB,
+    "terminated_transaction_count" JSONB,
+    "all_listing_count" JSONB,
+    "active_listing_count" JSONB,
+    "under_contract_listing_count" JSONB,
+    "terminated_listing_count" JSONB,
+    "sizeOfNetwork" JSONB,
+    "elite" JSONB,
+    "gci_ytd" JSONB,
+    "gci_last_year" JSONB,
+    "volume_ytd" JSONB,
+    "volume_last_year" JSONB,
+    "units_ytd" JSONB,
+    "avgSalePrice" JSONB,
+    "revshare_ytd" JSONB,
+    "revshareLifetime" JSONB,
+    "network_tier1_count" JSONB,
+    "lastClosingDate" JSONB,
+    "lastTransactionAt" JSONB,
+    "sponsorId" JSONB,
+    "director" JSONB,
+    "leader" JSONB,
+    "mentor" JSONB,
+    "needsMentorship" JSONB,
+    "director_id" JSONB,
+    "leader_id" JSONB,
+    "mentor_id" JSONB,
+    "director_name" JSONB,
+    "leader_name" JSONB,
+    "mentor_name" JSONB,
+    "sponsor_id" JSONB,
+    "rezen_api_token" JSONB,
+    "rezen_last_sync" JSONB,
+    "sync_status" JSONB,
+    "sync_error" JSONB,
+    "sync_source" JSONB,
+    "lastSyncedAt" JSONB,
+    "stockPurchasePlan" JSONB,
+    "equity_shares" JSONB,
+    "fub_person_id" JSONB
   )
     ON TRUE
   OFFSET 0
@@ -163,44 +506,133 @@ WITH "v1" AS (
     (
       NOT "t"."xdo" IS NULL AND JSONB_TYPEOF("t"."xdo") <> 'object'
     )
-    OR "t"."rejected__agent__user_id"
-    OR "t"."rejected__agent__name"
+    OR "t"."rejected__agent__display_name"
+    OR "t"."rejected__agent__first_name"
+    OR "t"."rejected__agent__last_name"
     OR "t"."rejected__agent__email"
+    OR "t"."rejected__agent__phone"
+    OR "t"."rejected__agent__agent_id_raw"
+    OR "t"."rejected__agent__agent_status"
+    OR "t"."rejected__agent__type"
+    OR "t"."rejected__agent__title"
+    OR "t"."rejected__agent__avatar"
+    OR "t"."rejected__agent__birthdate"
+    OR "t"."rejected__agent__join_date"
+    OR "t"."rejected__agent__anniversary_date"
+    OR "t"."rejected__agent__real_agent"
+    OR "t"."rejected__agent__active_on_team"
+    OR "t"."rejected__agent__is_demo"
+    OR "t"."rejected__agent__source"
+    OR "t"."rejected__agent__brokerage_id"
+    OR "t"."rejected__agent__team_id"
+    OR "t"."rejected__agent__api_key"
+    OR "t"."rejected__agent__user_id"
+    OR "t"."rejected__agent__created_at"
+    OR "t"."rejected__agent__full_name"
+    OR "t"."rejected__agent__cell_phone"
     OR "t"."rejected__agent__license_number"
     OR "t"."rejected__agent__license_state"
-    OR "t"."rejected__agent__status"
-    OR "t"."rejected__agent__join_date"
-    OR "t"."rejected__agent__photo"
-    OR "t"."rejected__agent__photo_url"
-    OR "t"."rejected__agent__notes"
-    OR "t"."rejected__agent__created_at"
+    OR "t"."rejected__agent__license_expiration_date"
+    OR "t"."rejected__agent__team_join_date"
+    OR "t"."rejected__agent__team_name"
+    OR "t"."rejected__agent__team_role"
+    OR "t"."rejected__agent__city"
+    OR "t"."rejected__agent__state"
+    OR "t"."rejected__agent__state_abbreviation"
+    OR "t"."rejected__agent__zip"
+    OR "t"."rejected__agent__office_id"
+    OR "t"."rejected__agent__office_name"
+    OR "t"."rejected__agent__home_address_id"
     OR "t"."rejected__agent__updated_at"
-    OR "t"."rejected__agent__created_by_user_id"
-    OR "t"."rejected__agent__updated_by_user_id"
-    OR "t"."rejected__agent__source_system"
-    OR "t"."rejected__agent__external_id"
-    OR "t"."rejected__agent__deleted"
-    OR "t"."rejected__agent__deleted_at"
-    OR "t"."rejected__agent__version"
-    OR "t"."rejected__agent_cap_data__cap_amount"
-    OR "t"."rejected__agent_cap_data__cap_paid"
+    OR "t"."rejected__agent__timezone"
+    OR "t"."rejected__agent__website"
+    OR "t"."rejected__agent__linkedin_url"
+    OR "t"."rejected__agent__bio"
+    OR "t"."rejected__agent__xano_avatar"
+    OR "t"."rejected__agent__languages"
+    OR "t"."rejected__agent__specialties"
+    OR "t"."rejected__agent__tags"
+    OR "t"."rejected__agent__producing"
+    OR "t"."rejected__agent__producing_status"
+    OR "t"."rejected__agent__archived"
+    OR "t"."rejected__agent__hidden"
+    OR "t"."rejected__agent__favorite"
+    OR "t"."rejected__agent__notes"
+    OR "t"."rejected__agent__previous_brokerage"
+    OR "t"."rejected__agent__referral_source"
+    OR "t"."rejected__agent__years_in_business"
+    OR "t"."rejected__agent__onboarded"
+    OR "t"."rejected__agent_cap_data__team_cap"
+    OR "t"."rejected__agent_cap_data__team_cap_paid"
+    OR "t"."rejected__agent_cap_data__brokerage_cap"
+    OR "t"."rejected__agent_cap_data__brokerage_cap_paid"
+    OR "t"."rejected__agent_cap_data__annual_cap"
+    OR "t"."rejected__agent_cap_data__group_team_cap"
+    OR "t"."rejected__agent_cap_data__capped"
+    OR "t"."rejected__agent_cap_data__unlocked"
+    OR "t"."rejected__agent_cap_data__capped_at"
+    OR "t"."rejected__agent_cap_data__next_anniversary"
+    OR "t"."rejected__agent_cap_data__sponsor_producing_grace_period_end"
+    OR "t"."rejected__agent_cap_data__deferred_cap_end_date"
+    OR "t"."rejected__agent_cap_data__grace_period_end"
     OR "t"."rejected__agent_cap_data__cap_year"
-    OR "t"."rejected__agent_cap_data__cap_reset_date"
-    OR "t"."rejected__agent_commission__commission_split"
-    OR "t"."rejected__agent_commission__commission_plan"
-    OR "t"."rejected__agent_commission__commission_override"
-    OR "t"."rejected__agent_performance__ytd_volume"
-    OR "t"."rejected__agent_performance__ytd_units"
-    OR "t"."rejected__agent_performance__avg_days_to_close"
-    OR "t"."rejected__agent_performance__rank"
+    OR "t"."rejected__agent_cap_data__cap_remaining"
+    OR "t"."rejected__agent_cap_data__cap_status"
+    OR "t"."rejected__agent_cap_data__cap_progress_pct"
+    OR "t"."rejected__agent_cap_data__deferred_cap"
+    OR "t"."rejected__agent_commission__leader_split"
+    OR "t"."rejected__agent_commission__member_commission_split"
+    OR "t"."rejected__agent_commission__pre_cap_fee"
+    OR "t"."rejected__agent_commission__post_cap_fee"
+    OR "t"."rejected__agent_commission__pre_cap_real_commission_split"
+    OR "t"."rejected__agent_commission__pays_leader_split"
+    OR "t"."rejected__agent_commission__normal_team_lead_annual_cap"
+    OR "t"."rejected__agent_commission__commission_plan_id"
+    OR "t"."rejected__agent_commission__commission_plan_name"
+    OR "t"."rejected__agent_commission__pre_cap_transaction_count"
+    OR "t"."rejected__agent_commission__post_cap_transaction_count"
+    OR "t"."rejected__agent_performance__all_transactions_count"
+    OR "t"."rejected__agent_performance__pending_transaction_count"
+    OR "t"."rejected__agent_performance__closed_transaction_count"
+    OR "t"."rejected__agent_performance__terminated_transaction_count"
+    OR "t"."rejected__agent_performance__all_listing_count"
+    OR "t"."rejected__agent_performance__active_listing_count"
+    OR "t"."rejected__agent_performance__under_contract_listing_count"
+    OR "t"."rejected__agent_performance__terminated_listing_count"
+    OR "t"."rejected__agent_performance__size_of_network"
+    OR "t"."rejected__agent_performance__elite"
+    OR "t"."rejected__agent_performance__gci_ytd"
+    OR "t"."rejected__agent_performance__gci_last_year"
+    OR "t"."rejected__agent_performance__volume_ytd"
+    OR "t"."rejected__agent_performance__volume_last_year"
+    OR "t"."rejected__agent_performance__units_ytd"
+    OR "t"."rejected__agent_performance__avg_sale_price"
+    OR "t"."rejected__agent_performance__revshare_ytd"
+    OR "t"."rejected__agent_performance__revshare_lifetime"
+    OR "t"."rejected__agent_performance__network_tier1_count"
+    OR "t"."rejected__agent_performance__last_closing_date"
+    OR "t"."rejected__agent_performance__last_transaction_at"
     OR "t"."rejected__agent_hierarchy__sponsor_agent_id"
-    OR "t"."rejected__agent_hierarchy__mentor_agent_id"
-    OR "t"."rejected__agent_hierarchy__team_id"
-    OR "t"."rejected__agent_hierarchy__hierarchy_level"
-    OR "t"."rejected__agent_rezen__rezen_id"
-    OR "t"."rejected__agent_rezen__rezen_status"
-    OR "t"."rejected__agent_rezen__rezen_synced_at"
-    OR "t"."rejected__agent_rezen__rezen_payload"
+    OR "t"."rejected__agent_hierarchy__is_director"
+    OR "t"."rejected__agent_hierarchy__is_leader"
+    OR "t"."rejected__agent_hierarchy__is_mentor"
+    OR "t"."rejected__agent_hierarchy__needs_mentorship"
+    OR "t"."rejected__agent_hierarchy__director_id"
+    OR "t"."rejected__agent_hierarchy__leader_id"
+    OR "t"."rejected__agent_hierarchy__mentor_id"
+    OR "t"."rejected__agent_hierarchy__director_name"
+    OR "t"."rejected__agent_hierarchy__leader_name"
+    OR "t"."rejected__agent_hierarchy__mentor_name"
+    OR "t"."rejected__agent_hierarchy__sponsor_agent_id_raw"
+    OR "t"."rejected__agent_rezen__rezen_api_token"
+    OR "t"."rejected__agent_rezen__rezen_last_sync"
+    OR "t"."rejected__agent_rezen__sync_status"
+    OR "t"."rejected__agent_rezen__sync_error"
+    OR "t"."rejected__agent_rezen__sync_source"
+    OR "t"."rejected__agent_rezen__last_synced_at"
+    OR "t"."rejected__agent_rezen__stock_purchase_plan"
+    OR "t"."rejected__agent_rezen__equity_shares"
+    OR "t"."rejected__agent_rezen__fub_person_id"
 )
 SELECT
   'agent' AS "v1_table",
@@ -234,24 +666,34 @@ FROM "with_rejects" AS "t"
 CROSS JOIN LATERAL (
   VALUES
     (
-      'user_id',
+      'display_name',
       CAST(NULL AS BIGINT),
       'agent',
-      'user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__agent__user_id",
-      "t"."rejected__agent__user_id"
-    ),
-    (
-      'name',
-      CAST(NULL AS BIGINT),
-      'agent',
-      'name',
+      'display_name',
       'text',
       FALSE,
-      "t"."raw__agent__name",
-      "t"."rejected__agent__name"
+      "t"."raw__agent__display_name",
+      "t"."rejected__agent__display_name"
+    ),
+    (
+      'first_name',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'first_name',
+      'text',
+      FALSE,
+      "t"."raw__agent__first_name",
+      "t"."rejected__agent__first_name"
+    ),
+    (
+      'last_name',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'last_name',
+      'text',
+      FALSE,
+      "t"."raw__agent__last_name",
+      "t"."rejected__agent__last_name"
     ),
     (
       'email',
@@ -262,6 +704,206 @@ CROSS JOIN LATERAL (
       FALSE,
       "t"."raw__agent__email",
       "t"."rejected__agent__email"
+    ),
+    (
+      'phone',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'phone',
+      'text',
+      FALSE,
+      "t"."raw__agent__phone",
+      "t"."rejected__agent__phone"
+    ),
+    (
+      'agent_id_raw',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__agent__agent_id_raw",
+      "t"."rejected__agent__agent_id_raw"
+    ),
+    (
+      'agent_status',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'agent_status',
+      'text',
+      FALSE,
+      "t"."raw__agent__agent_status",
+      "t"."rejected__agent__agent_status"
+    ),
+    (
+      'type',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'type',
+      'text',
+      FALSE,
+      "t"."raw__agent__type",
+      "t"."rejected__agent__type"
+    ),
+    (
+      'title',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'title',
+      'text',
+      FALSE,
+      "t"."raw__agent__title",
+      "t"."rejected__agent__title"
+    ),
+    (
+      'avatar',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'avatar',
+      'text',
+      FALSE,
+      "t"."raw__agent__avatar",
+      "t"."rejected__agent__avatar"
+    ),
+    (
+      'birthdate',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'birthdate',
+      'text',
+      FALSE,
+      "t"."raw__agent__birthdate",
+      "t"."rejected__agent__birthdate"
+    ),
+    (
+      'joinDate',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'join_date',
+      'date',
+      FALSE,
+      "t"."raw__agent__join_date",
+      "t"."rejected__agent__join_date"
+    ),
+    (
+      'anniversary_date',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'anniversary_date',
+      'date',
+      FALSE,
+      "t"."raw__agent__anniversary_date",
+      "t"."rejected__agent__anniversary_date"
+    ),
+    (
+      'real_agent',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'real_agent',
+      'boolean',
+      FALSE,
+      "t"."raw__agent__real_agent",
+      "t"."rejected__agent__real_agent"
+    ),
+    (
+      'active_on_team',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'active_on_team',
+      'boolean',
+      FALSE,
+      "t"."raw__agent__active_on_team",
+      "t"."rejected__agent__active_on_team"
+    ),
+    (
+      'is_demo',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'is_demo',
+      'boolean',
+      FALSE,
+      "t"."raw__agent__is_demo",
+      "t"."rejected__agent__is_demo"
+    ),
+    (
+      'source',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'source',
+      'text',
+      FALSE,
+      "t"."raw__agent__source",
+      "t"."rejected__agent__source"
+    ),
+    (
+      'brokerage_id',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'brokerage_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent__brokerage_id",
+      "t"."rejected__agent__brokerage_id"
+    ),
+    (
+      'team_id',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'team_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent__team_id",
+      "t"."rejected__agent__team_id"
+    ),
+    (
+      'api_key',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'api_key',
+      'text',
+      TRUE,
+      "t"."raw__agent__api_key",
+      "t"."rejected__agent__api_key"
+    ),
+    (
+      'user_id',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'user_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent__user_id",
+      "t"."rejected__agent__user_id"
+    ),
+    (
+      'created_at',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'created_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent__created_at",
+      "t"."rejected__agent__created_at"
+    ),
+    (
+      'full_name',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'full_name',
+      'text',
+      FALSE,
+      "t"."raw__agent__full_name",
+      "t"."rejected__agent__full_name"
+    ),
+    (
+      'cell_phone',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'cell_phone',
+      'text',
+      FALSE,
+      "t"."raw__agent__cell_phone",
+      "t"."rejected__agent__cell_phone"
     ),
     (
       'license_number',
@@ -284,64 +926,114 @@ CROSS JOIN LATERAL (
       "t"."rejected__agent__license_state"
     ),
     (
-      'status',
+      'licenseExpirationDate',
       CAST(NULL AS BIGINT),
       'agent',
-      'status',
-      'text',
-      FALSE,
-      "t"."raw__agent__status",
-      "t"."rejected__agent__status"
-    ),
-    (
-      'join_date',
-      CAST(NULL AS BIGINT),
-      'agent',
-      'join_date',
+      'license_expiration_date',
       'date',
       FALSE,
-      "t"."raw__agent__join_date",
-      "t"."rejected__agent__join_date"
+      "t"."raw__agent__license_expiration_date",
+      "t"."rejected__agent__license_expiration_date"
     ),
     (
-      'photo',
+      'team_join_date',
       CAST(NULL AS BIGINT),
       'agent',
-      'photo',
-      'jsonb',
+      'team_join_date',
+      'date',
       FALSE,
-      "t"."raw__agent__photo",
-      "t"."rejected__agent__photo"
+      "t"."raw__agent__team_join_date",
+      "t"."rejected__agent__team_join_date"
     ),
     (
-      'photo',
+      'team_name',
       CAST(NULL AS BIGINT),
       'agent',
-      'photo_url',
-      'text (image path)',
-      FALSE,
-      "t"."raw__agent__photo_url",
-      "t"."rejected__agent__photo_url"
-    ),
-    (
-      'notes',
-      CAST(NULL AS BIGINT),
-      'agent',
-      'notes',
+      'team_name',
       'text',
       FALSE,
-      "t"."raw__agent__notes",
-      "t"."rejected__agent__notes"
+      "t"."raw__agent__team_name",
+      "t"."rejected__agent__team_name"
     ),
     (
-      'created_at',
+      'team_role',
       CAST(NULL AS BIGINT),
       'agent',
-      'created_at',
-      'timestamptz (epoch ms)',
+      'team_role',
+      'text',
       FALSE,
-      "t"."raw__agent__created_at",
-      "t"."rejected__agent__created_at"
+      "t"."raw__agent__team_role",
+      "t"."rejected__agent__team_role"
+    ),
+    (
+      'city',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'city',
+      'text',
+      FALSE,
+      "t"."raw__agent__city",
+      "t"."rejected__agent__city"
+    ),
+    (
+      'state',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'state',
+      'text',
+      FALSE,
+      "t"."raw__agent__state",
+      "t"."rejected__agent__state"
+    ),
+    (
+      'state_abbreviation',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'state_abbreviation',
+      'text',
+      FALSE,
+      "t"."raw__agent__state_abbreviation",
+      "t"."rejected__agent__state_abbreviation"
+    ),
+    (
+      'zip',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'zip',
+      'text',
+      FALSE,
+      "t"."raw__agent__zip",
+      "t"."rejected__agent__zip"
+    ),
+    (
+      'office_id',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'office_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent__office_id",
+      "t"."rejected__agent__office_id"
+    ),
+    (
+      'office_name',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'office_name',
+      'text',
+      FALSE,
+      "t"."raw__agent__office_name",
+      "t"."rejected__agent__office_name"
+    ),
+    (
+      'home_address_id',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'home_address_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent__home_address_id",
+      "t"."rejected__agent__home_address_id"
     ),
     (
       'updated_at',
@@ -354,97 +1046,317 @@ CROSS JOIN LATERAL (
       "t"."rejected__agent__updated_at"
     ),
     (
-      'created_by_user_id',
+      'timezone',
       CAST(NULL AS BIGINT),
       'agent',
-      'created_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__agent__created_by_user_id",
-      "t"."rejected__agent__created_by_user_id"
-    ),
-    (
-      'updated_by_user_id',
-      CAST(NULL AS BIGINT),
-      'agent',
-      'updated_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__agent__updated_by_user_id",
-      "t"."rejected__agent__updated_by_user_id"
-    ),
-    (
-      'source_system',
-      CAST(NULL AS BIGINT),
-      'agent',
-      'source_system',
+      'timezone',
       'text',
       FALSE,
-      "t"."raw__agent__source_system",
-      "t"."rejected__agent__source_system"
+      "t"."raw__agent__timezone",
+      "t"."rejected__agent__timezone"
     ),
     (
-      'external_id',
+      'website',
       CAST(NULL AS BIGINT),
       'agent',
-      'external_id',
+      'website',
       'text',
       FALSE,
-      "t"."raw__agent__external_id",
-      "t"."rejected__agent__external_id"
+      "t"."raw__agent__website",
+      "t"."rejected__agent__website"
     ),
     (
-      'deleted',
+      'linkedin_url',
       CAST(NULL AS BIGINT),
       'agent',
-      'deleted',
+      'linkedin_url',
+      'text',
+      FALSE,
+      "t"."raw__agent__linkedin_url",
+      "t"."rejected__agent__linkedin_url"
+    ),
+    (
+      'bio',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'bio',
+      'text',
+      FALSE,
+      "t"."raw__agent__bio",
+      "t"."rejected__agent__bio"
+    ),
+    (
+      'xano_avatar',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'xano_avatar',
+      'jsonb',
+      FALSE,
+      "t"."raw__agent__xano_avatar",
+      "t"."rejected__agent__xano_avatar"
+    ),
+    (
+      'languages',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'languages',
+      'jsonb',
+      FALSE,
+      "t"."raw__agent__languages",
+      "t"."rejected__agent__languages"
+    ),
+    (
+      'specialties',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'specialties',
+      'jsonb',
+      FALSE,
+      "t"."raw__agent__specialties",
+      "t"."rejected__agent__specialties"
+    ),
+    (
+      'tags',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'tags',
+      'jsonb',
+      FALSE,
+      "t"."raw__agent__tags",
+      "t"."rejected__agent__tags"
+    ),
+    (
+      'producing',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'producing',
       'boolean',
       FALSE,
-      "t"."raw__agent__deleted",
-      "t"."rejected__agent__deleted"
+      "t"."raw__agent__producing",
+      "t"."rejected__agent__producing"
     ),
     (
-      'deleted_at',
+      'producingStatus',
       CAST(NULL AS BIGINT),
       'agent',
-      'deleted_at',
-      'timestamptz (epoch ms)',
+      'producing_status',
+      'text',
       FALSE,
-      "t"."raw__agent__deleted_at",
-      "t"."rejected__agent__deleted_at"
+      "t"."raw__agent__producing_status",
+      "t"."rejected__agent__producing_status"
     ),
     (
-      'version',
+      'archived',
       CAST(NULL AS BIGINT),
       'agent',
-      'version',
+      'archived',
+      'boolean',
+      FALSE,
+      "t"."raw__agent__archived",
+      "t"."rejected__agent__archived"
+    ),
+    (
+      'hidden',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'hidden',
+      'boolean',
+      FALSE,
+      "t"."raw__agent__hidden",
+      "t"."rejected__agent__hidden"
+    ),
+    (
+      'favorite',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'favorite',
+      'boolean',
+      FALSE,
+      "t"."raw__agent__favorite",
+      "t"."rejected__agent__favorite"
+    ),
+    (
+      'notes',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'notes',
+      'text',
+      FALSE,
+      "t"."raw__agent__notes",
+      "t"."rejected__agent__notes"
+    ),
+    (
+      'previous_brokerage',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'previous_brokerage',
+      'text',
+      FALSE,
+      "t"."raw__agent__previous_brokerage",
+      "t"."rejected__agent__previous_brokerage"
+    ),
+    (
+      'referral_source',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'referral_source',
+      'text',
+      FALSE,
+      "t"."raw__agent__referral_source",
+      "t"."rejected__agent__referral_source"
+    ),
+    (
+      'years_in_business',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'years_in_business',
       'bigint',
       FALSE,
-      "t"."raw__agent__version",
-      "t"."rejected__agent__version"
+      "t"."raw__agent__years_in_business",
+      "t"."rejected__agent__years_in_business"
     ),
     (
-      'cap_amount',
+      'onboarded',
+      CAST(NULL AS BIGINT),
+      'agent',
+      'onboarded',
+      'boolean',
+      FALSE,
+      "t"."raw__agent__onboarded",
+      "t"."rejected__agent__onboarded"
+    ),
+    (
+      'team_cap',
       CAST(NULL AS BIGINT),
       'agent_cap_data',
-      'cap_amount',
+      'team_cap',
       'numeric',
       FALSE,
-      "t"."raw__agent_cap_data__cap_amount",
-      "t"."rejected__agent_cap_data__cap_amount"
+      "t"."raw__agent_cap_data__team_cap",
+      "t"."rejected__agent_cap_data__team_cap"
     ),
     (
-      'cap_paid',
+      'team_cap_paid',
       CAST(NULL AS BIGINT),
       'agent_cap_data',
-      'cap_paid',
+      'team_cap_paid',
       'numeric',
       FALSE,
-      "t"."raw__agent_cap_data__cap_paid",
-      "t"."rejected__agent_cap_data__cap_paid"
+      "t"."raw__agent_cap_data__team_cap_paid",
+      "t"."rejected__agent_cap_data__team_cap_paid"
     ),
     (
-      'cap_year',
+      'brokerage_cap',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'brokerage_cap',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_cap_data__brokerage_cap",
+      "t"."rejected__agent_cap_data__brokerage_cap"
+    ),
+    (
+      'brokerage_cap_paid',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'brokerage_cap_paid',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_cap_data__brokerage_cap_paid",
+      "t"."rejected__agent_cap_data__brokerage_cap_paid"
+    ),
+    (
+      'annualCap',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'annual_cap',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_cap_data__annual_cap",
+      "t"."rejected__agent_cap_data__annual_cap"
+    ),
+    (
+      'groupTeamCap',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'group_team_cap',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_cap_data__group_team_cap",
+      "t"."rejected__agent_cap_data__group_team_cap"
+    ),
+    (
+      'capped',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'capped',
+      'boolean',
+      FALSE,
+      "t"."raw__agent_cap_data__capped",
+      "t"."rejected__agent_cap_data__capped"
+    ),
+    (
+      'unlocked',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'unlocked',
+      'boolean',
+      FALSE,
+      "t"."raw__agent_cap_data__unlocked",
+      "t"."rejected__agent_cap_data__unlocked"
+    ),
+    (
+      'cappedAt',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'capped_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_cap_data__capped_at",
+      "t"."rejected__agent_cap_data__capped_at"
+    ),
+    (
+      'nextAnniversaryDate',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'next_anniversary',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_cap_data__next_anniversary",
+      "t"."rejected__agent_cap_data__next_anniversary"
+    ),
+    (
+      'sponsorProducingGracePeriodEnd',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'sponsor_producing_grace_period_end',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_cap_data__sponsor_producing_grace_period_end",
+      "t"."rejected__agent_cap_data__sponsor_producing_grace_period_end"
+    ),
+    (
+      'deferredCapEndDat',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'deferred_cap_end_date',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_cap_data__deferred_cap_end_date",
+      "t"."rejected__agent_cap_data__deferred_cap_end_date"
+    ),
+    (
+      'gracePeriodEnd',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'grace_period_end',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_cap_data__grace_period_end",
+      "t"."rejected__agent_cap_data__grace_period_end"
+    ),
+    (
+      'capYear',
       CAST(NULL AS BIGINT),
       'agent_cap_data',
       'cap_year',
@@ -454,87 +1366,367 @@ CROSS JOIN LATERAL (
       "t"."rejected__agent_cap_data__cap_year"
     ),
     (
-      'cap_reset_date',
+      'capRemaining',
       CAST(NULL AS BIGINT),
       'agent_cap_data',
-      'cap_reset_date',
-      'date',
-      FALSE,
-      "t"."raw__agent_cap_data__cap_reset_date",
-      "t"."rejected__agent_cap_data__cap_reset_date"
-    ),
-    (
-      'commission_split',
-      CAST(NULL AS BIGINT),
-      'agent_commission',
-      'commission_split',
+      'cap_remaining',
       'numeric',
       FALSE,
-      "t"."raw__agent_commission__commission_split",
-      "t"."rejected__agent_commission__commission_split"
+      "t"."raw__agent_cap_data__cap_remaining",
+      "t"."rejected__agent_cap_data__cap_remaining"
     ),
     (
-      'commission_plan',
+      'capStatus',
       CAST(NULL AS BIGINT),
-      'agent_commission',
-      'commission_plan',
+      'agent_cap_data',
+      'cap_status',
       'text',
       FALSE,
-      "t"."raw__agent_commission__commission_plan",
-      "t"."rejected__agent_commission__commission_plan"
+      "t"."raw__agent_cap_data__cap_status",
+      "t"."rejected__agent_cap_data__cap_status"
     ),
     (
-      'commission_override',
+      'cap_progress_pct',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'cap_progress_pct',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_cap_data__cap_progress_pct",
+      "t"."rejected__agent_cap_data__cap_progress_pct"
+    ),
+    (
+      'deferredCap',
+      CAST(NULL AS BIGINT),
+      'agent_cap_data',
+      'deferred_cap',
+      'boolean',
+      FALSE,
+      "t"."raw__agent_cap_data__deferred_cap",
+      "t"."rejected__agent_cap_data__deferred_cap"
+    ),
+    (
+      'leaderSplit',
       CAST(NULL AS BIGINT),
       'agent_commission',
-      'commission_override',
-      'numeric',
-      FALSE,
-      "t"."raw__agent_commission__commission_override",
-      "t"."rejected__agent_commission__commission_override"
-    ),
-    (
-      'ytd_volume',
-      CAST(NULL AS BIGINT),
-      'agent_performance',
-      'ytd_volume',
-      'numeric',
-      FALSE,
-      "t"."raw__agent_performance__ytd_volume",
-      "t"."rejected__agent_performance__ytd_volume"
-    ),
-    (
-      'ytd_units',
-      CAST(NULL AS BIGINT),
-      'agent_performance',
-      'ytd_units',
+      'leader_split',
       'bigint',
       FALSE,
-      "t"."raw__agent_performance__ytd_units",
-      "t"."rejected__agent_performance__ytd_units"
+      "t"."raw__agent_commission__leader_split",
+      "t"."rejected__agent_commission__leader_split"
     ),
     (
-      'avg_days_to_close',
+      'memberCommissionSplit',
       CAST(NULL AS BIGINT),
-      'agent_performance',
-      'avg_days_to_close',
-      'numeric',
-      FALSE,
-      "t"."raw__agent_performance__avg_days_to_close",
-      "t"."rejected__agent_performance__avg_days_to_close"
-    ),
-    (
-      'rank',
-      CAST(NULL AS BIGINT),
-      'agent_performance',
-      'rank',
+      'agent_commission',
+      'member_commission_split',
       'bigint',
       FALSE,
-      "t"."raw__agent_performance__rank",
-      "t"."rejected__agent_performance__rank"
+      "t"."raw__agent_commission__member_commission_split",
+      "t"."rejected__agent_commission__member_commission_split"
     ),
     (
-      'sponsor_agent_id',
+      'preCapFee',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'pre_cap_fee',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_commission__pre_cap_fee",
+      "t"."rejected__agent_commission__pre_cap_fee"
+    ),
+    (
+      'postCapFee',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'post_cap_fee',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_commission__post_cap_fee",
+      "t"."rejected__agent_commission__post_cap_fee"
+    ),
+    (
+      'preCapRealCommissionSplit',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'pre_cap_real_commission_split',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_commission__pre_cap_real_commission_split",
+      "t"."rejected__agent_commission__pre_cap_real_commission_split"
+    ),
+    (
+      'paysLeaderSplit',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'pays_leader_split',
+      'boolean',
+      FALSE,
+      "t"."raw__agent_commission__pays_leader_split",
+      "t"."rejected__agent_commission__pays_leader_split"
+    ),
+    (
+      'normalTeamLeadAnnualCap',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'normal_team_lead_annual_cap',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_commission__normal_team_lead_annual_cap",
+      "t"."rejected__agent_commission__normal_team_lead_annual_cap"
+    ),
+    (
+      'commission_plan_id',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'commission_plan_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_commission__commission_plan_id",
+      "t"."rejected__agent_commission__commission_plan_id"
+    ),
+    (
+      'commissionPlanName',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'commission_plan_name',
+      'text',
+      FALSE,
+      "t"."raw__agent_commission__commission_plan_name",
+      "t"."rejected__agent_commission__commission_plan_name"
+    ),
+    (
+      'preCapTransactionCount',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'pre_cap_transaction_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_commission__pre_cap_transaction_count",
+      "t"."rejected__agent_commission__pre_cap_transaction_count"
+    ),
+    (
+      'postCapTransactionCount',
+      CAST(NULL AS BIGINT),
+      'agent_commission',
+      'post_cap_transaction_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_commission__post_cap_transaction_count",
+      "t"."rejected__agent_commission__post_cap_transaction_count"
+    ),
+    (
+      'all_transactions_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'all_transactions_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__all_transactions_count",
+      "t"."rejected__agent_performance__all_transactions_count"
+    ),
+    (
+      'pending_transaction_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'pending_transaction_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__pending_transaction_count",
+      "t"."rejected__agent_performance__pending_transaction_count"
+    ),
+    (
+      'closed_transaction_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'closed_transaction_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__closed_transaction_count",
+      "t"."rejected__agent_performance__closed_transaction_count"
+    ),
+    (
+      'terminated_transaction_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'terminated_transaction_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__terminated_transaction_count",
+      "t"."rejected__agent_performance__terminated_transaction_count"
+    ),
+    (
+      'all_listing_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'all_listing_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__all_listing_count",
+      "t"."rejected__agent_performance__all_listing_count"
+    ),
+    (
+      'active_listing_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'active_listing_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__active_listing_count",
+      "t"."rejected__agent_performance__active_listing_count"
+    ),
+    (
+      'under_contract_listing_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'under_contract_listing_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__under_contract_listing_count",
+      "t"."rejected__agent_performance__under_contract_listing_count"
+    ),
+    (
+      'terminated_listing_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'terminated_listing_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__terminated_listing_count",
+      "t"."rejected__agent_performance__terminated_listing_count"
+    ),
+    (
+      'sizeOfNetwork',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'size_of_network',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__size_of_network",
+      "t"."rejected__agent_performance__size_of_network"
+    ),
+    (
+      'elite',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'elite',
+      'boolean',
+      FALSE,
+      "t"."raw__agent_performance__elite",
+      "t"."rejected__agent_performance__elite"
+    ),
+    (
+      'gci_ytd',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'gci_ytd',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_performance__gci_ytd",
+      "t"."rejected__agent_performance__gci_ytd"
+    ),
+    (
+      'gci_last_year',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'gci_last_year',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_performance__gci_last_year",
+      "t"."rejected__agent_performance__gci_last_year"
+    ),
+    (
+      'volume_ytd',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'volume_ytd',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_performance__volume_ytd",
+      "t"."rejected__agent_performance__volume_ytd"
+    ),
+    (
+      'volume_last_year',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'volume_last_year',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_performance__volume_last_year",
+      "t"."rejected__agent_performance__volume_last_year"
+    ),
+    (
+      'units_ytd',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'units_ytd',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__units_ytd",
+      "t"."rejected__agent_performance__units_ytd"
+    ),
+    (
+      'avgSalePrice',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'avg_sale_price',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_performance__avg_sale_price",
+      "t"."rejected__agent_performance__avg_sale_price"
+    ),
+    (
+      'revshare_ytd',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'revshare_ytd',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_performance__revshare_ytd",
+      "t"."rejected__agent_performance__revshare_ytd"
+    ),
+    (
+      'revshareLifetime',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'revshare_lifetime',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_performance__revshare_lifetime",
+      "t"."rejected__agent_performance__revshare_lifetime"
+    ),
+    (
+      'network_tier1_count',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'network_tier1_count',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_performance__network_tier1_count",
+      "t"."rejected__agent_performance__network_tier1_count"
+    ),
+    (
+      'lastClosingDate',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'last_closing_date',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_performance__last_closing_date",
+      "t"."rejected__agent_performance__last_closing_date"
+    ),
+    (
+      'lastTransactionAt',
+      CAST(NULL AS BIGINT),
+      'agent_performance',
+      'last_transaction_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_performance__last_transaction_at",
+      "t"."rejected__agent_performance__last_transaction_at"
+    ),
+    (
+      'sponsorId',
       CAST(NULL AS BIGINT),
       'agent_hierarchy',
       'sponsor_agent_id',
@@ -544,74 +1736,204 @@ CROSS JOIN LATERAL (
       "t"."rejected__agent_hierarchy__sponsor_agent_id"
     ),
     (
-      'mentor_agent_id',
+      'director',
       CAST(NULL AS BIGINT),
       'agent_hierarchy',
-      'mentor_agent_id',
-      'bigint',
+      'is_director',
+      'boolean',
       FALSE,
-      "t"."raw__agent_hierarchy__mentor_agent_id",
-      "t"."rejected__agent_hierarchy__mentor_agent_id"
+      "t"."raw__agent_hierarchy__is_director",
+      "t"."rejected__agent_hierarchy__is_director"
     ),
     (
-      'team_id',
+      'leader',
       CAST(NULL AS BIGINT),
       'agent_hierarchy',
-      'team_id',
-      'bigint',
+      'is_leader',
+      'boolean',
       FALSE,
-      "t"."raw__agent_hierarchy__team_id",
-      "t"."rejected__agent_hierarchy__team_id"
+      "t"."raw__agent_hierarchy__is_leader",
+      "t"."rejected__agent_hierarchy__is_leader"
     ),
     (
-      'hierarchy_level',
+      'mentor',
       CAST(NULL AS BIGINT),
       'agent_hierarchy',
-      'hierarchy_level',
-      'bigint',
+      'is_mentor',
+      'boolean',
       FALSE,
-      "t"."raw__agent_hierarchy__hierarchy_level",
-      "t"."rejected__agent_hierarchy__hierarchy_level"
+      "t"."raw__agent_hierarchy__is_mentor",
+      "t"."rejected__agent_hierarchy__is_mentor"
     ),
     (
-      'rezen_id',
+      'needsMentorship',
       CAST(NULL AS BIGINT),
-      'agent_rezen',
-      'rezen_id',
+      'agent_hierarchy',
+      'needs_mentorship',
+      'boolean',
+      FALSE,
+      "t"."raw__agent_hierarchy__needs_mentorship",
+      "t"."rejected__agent_hierarchy__needs_mentorship"
+    ),
+    (
+      'director_id',
+      CAST(NULL AS BIGINT),
+      'agent_hierarchy',
+      'director_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_hierarchy__director_id",
+      "t"."rejected__agent_hierarchy__director_id"
+    ),
+    (
+      'leader_id',
+      CAST(NULL AS BIGINT),
+      'agent_hierarchy',
+      'leader_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_hierarchy__leader_id",
+      "t"."rejected__agent_hierarchy__leader_id"
+    ),
+    (
+      'mentor_id',
+      CAST(NULL AS BIGINT),
+      'agent_hierarchy',
+      'mentor_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_hierarchy__mentor_id",
+      "t"."rejected__agent_hierarchy__mentor_id"
+    ),
+    (
+      'director_name',
+      CAST(NULL AS BIGINT),
+      'agent_hierarchy',
+      'director_name',
       'text',
       FALSE,
-      "t"."raw__agent_rezen__rezen_id",
-      "t"."rejected__agent_rezen__rezen_id"
+      "t"."raw__agent_hierarchy__director_name",
+      "t"."rejected__agent_hierarchy__director_name"
     ),
     (
-      'rezen_status',
+      'leader_name',
       CAST(NULL AS BIGINT),
-      'agent_rezen',
-      'rezen_status',
+      'agent_hierarchy',
+      'leader_name',
       'text',
       FALSE,
-      "t"."raw__agent_rezen__rezen_status",
-      "t"."rejected__agent_rezen__rezen_status"
+      "t"."raw__agent_hierarchy__leader_name",
+      "t"."rejected__agent_hierarchy__leader_name"
     ),
     (
-      'rezen_synced_at',
+      'mentor_name',
+      CAST(NULL AS BIGINT),
+      'agent_hierarchy',
+      'mentor_name',
+      'text',
+      FALSE,
+      "t"."raw__agent_hierarchy__mentor_name",
+      "t"."rejected__agent_hierarchy__mentor_name"
+    ),
+    (
+      'sponsor_id',
+      CAST(NULL AS BIGINT),
+      'agent_hierarchy',
+      'sponsor_agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__agent_hierarchy__sponsor_agent_id_raw",
+      "t"."rejected__agent_hierarchy__sponsor_agent_id_raw"
+    ),
+    (
+      'rezen_api_token',
       CAST(NULL AS BIGINT),
       'agent_rezen',
-      'rezen_synced_at',
+      'rezen_api_token',
+      'text',
+      TRUE,
+      "t"."raw__agent_rezen__rezen_api_token",
+      "t"."rejected__agent_rezen__rezen_api_token"
+    ),
+    (
+      'rezen_last_sync',
+      CAST(NULL AS BIGINT),
+      'agent_rezen',
+      'rezen_last_sync',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__agent_rezen__rezen_synced_at",
-      "t"."rejected__agent_rezen__rezen_synced_at"
+      "t"."raw__agent_rezen__rezen_last_sync",
+      "t"."rejected__agent_rezen__rezen_last_sync"
     ),
     (
-      'rezen_payload',
+      'sync_status',
       CAST(NULL AS BIGINT),
       'agent_rezen',
-      'rezen_payload',
-      'jsonb',
+      'sync_status',
+      'text',
       FALSE,
-      "t"."raw__agent_rezen__rezen_payload",
-      "t"."rejected__agent_rezen__rezen_payload"
+      "t"."raw__agent_rezen__sync_status",
+      "t"."rejected__agent_rezen__sync_status"
+    ),
+    (
+      'sync_error',
+      CAST(NULL AS BIGINT),
+      'agent_rezen',
+      'sync_error',
+      'text',
+      FALSE,
+      "t"."raw__agent_rezen__sync_error",
+      "t"."rejected__agent_rezen__sync_error"
+    ),
+    (
+      'sync_source',
+      CAST(NULL AS BIGINT),
+      'agent_rezen',
+      'sync_source',
+      'text',
+      FALSE,
+      "t"."raw__agent_rezen__sync_source",
+      "t"."rejected__agent_rezen__sync_source"
+    ),
+    (
+      'lastSyncedAt',
+      CAST(NULL AS BIGINT),
+      'agent_rezen',
+      'last_synced_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__agent_rezen__last_synced_at",
+      "t"."rejected__agent_rezen__last_synced_at"
+    ),
+    (
+      'stockPurchasePlan',
+      CAST(NULL AS BIGINT),
+      'agent_rezen',
+      'stock_purchase_plan',
+      'boolean',
+      FALSE,
+      "t"."raw__agent_rezen__stock_purchase_plan",
+      "t"."rejected__agent_rezen__stock_purchase_plan"
+    ),
+    (
+      'equity_shares',
+      CAST(NULL AS BIGINT),
+      'agent_rezen',
+      'equity_shares',
+      'numeric',
+      FALSE,
+      "t"."raw__agent_rezen__equity_shares",
+      "t"."rejected__agent_rezen__equity_shares"
+    ),
+    (
+      'fub_person_id',
+      CAST(NULL AS BIGINT),
+      'agent_rezen',
+      'fub_person_id',
+      'bigint',
+      FALSE,
+      "t"."raw__agent_rezen__fub_person_id",
+      "t"."rejected__agent_rezen__fub_person_id"
     )
 ) AS "c"(
   "key_path",

@@ -11,99 +11,218 @@ WITH "v1" AS (
     "v1"."xdo",
     "r"."user_id" AS "raw__network_member__user_id",
     "xano_fn".has_value("r"."user_id") AND "xano_fn".to_bigint("r"."user_id") IS NULL AS "rejected__network_member__user_id",
-    "r"."member_user_id" AS "raw__network_member__member_user_id",
-    "xano_fn".has_value("r"."member_user_id")
-    AND "xano_fn".to_bigint("r"."member_user_id") IS NULL AS "rejected__network_member__member_user_id",
+    "r"."agent_id" AS "raw__network_member__agent_id",
+    "xano_fn".has_value("r"."agent_id")
+    AND "xano_fn".to_bigint("r"."agent_id") IS NULL AS "rejected__network_member__agent_id",
+    "r"."downline_agent_id" AS "raw__network_member__downline_agent_id",
+    "xano_fn".has_value("r"."downline_agent_id")
+    AND "xano_fn".to_bigint("r"."downline_agent_id") IS NULL AS "rejected__network_member__downline_agent_id",
+    "r"."sponsoring_agent_id" AS "raw__network_member__sponsoring_agent_id",
+    "xano_fn".has_value("r"."sponsoring_agent_id")
+    AND "xano_fn".to_bigint("r"."sponsoring_agent_id") IS NULL AS "rejected__network_member__sponsoring_agent_id",
     "r"."status" AS "raw__network_member__status",
     "xano_fn".has_value("r"."status") AND "xano_fn".to_text("r"."status") IS NULL AS "rejected__network_member__status",
     "r"."tier" AS "raw__network_member__tier",
     "xano_fn".has_value("r"."tier") AND "xano_fn".to_text("r"."tier") IS NULL AS "rejected__network_member__tier",
-    "r"."rank" AS "raw__network_member__rank",
-    "xano_fn".has_value("r"."rank") AND "xano_fn".to_bigint("r"."rank") IS NULL AS "rejected__network_member__rank",
-    "r"."invite_code" AS "raw__network_member__invite_code",
-    "xano_fn".has_value("r"."invite_code")
-    AND "xano_fn".trim_text("r"."invite_code") IS NULL AS "rejected__network_member__invite_code",
-    "r"."joined_at" AS "raw__network_member__joined_at",
-    "xano_fn".has_value("r"."joined_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."joined_at") IS NULL AS "rejected__network_member__joined_at",
-    "r"."last_activity_at" AS "raw__network_member__last_activity_at",
-    "xano_fn".has_value("r"."last_activity_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."last_activity_at") IS NULL AS "rejected__network_member__last_activity_at",
+    "r"."sponsor_split" AS "raw__network_member__sponsor_split",
+    "xano_fn".has_value("r"."sponsor_split")
+    AND "xano_fn".to_numeric("r"."sponsor_split") IS NULL AS "rejected__network_member__sponsor_split",
+    "r"."unlocking" AS "raw__network_member__unlocking",
+    "xano_fn".has_value("r"."unlocking")
+    AND "xano_fn".to_boolean("r"."unlocking") IS NULL AS "rejected__network_member__unlocking",
+    "r"."unlockingExpiryDate" AS "raw__network_member__unlocking_expiry",
+    "xano_fn".has_value("r"."unlockingExpiryDate")
+    AND "xano_fn".to_date("r"."unlockingExpiryDate") IS NULL AS "rejected__network_member__unlocking_expiry",
+    "r"."network_size" AS "raw__network_member__network_size",
+    "xano_fn".has_value("r"."network_size")
+    AND "xano_fn".to_bigint("r"."network_size") IS NULL AS "rejected__network_member__network_size",
+    "r"."capped" AS "raw__network_member__capped",
+    "xano_fn".has_value("r"."capped") AND "xano_fn".to_boolean("r"."capped") IS NULL AS "rejected__network_member__capped",
+    "r"."capAmount" AS "raw__network_member__cap_amount",
+    "xano_fn".has_value("r"."capAmount")
+    AND "xano_fn".to_numeric("r"."capAmount") IS NULL AS "rejected__network_member__cap_amount",
+    "r"."capAmountPaid" AS "raw__network_member__cap_amount_paid",
+    "xano_fn".has_value("r"."capAmountPaid")
+    AND "xano_fn".to_numeric("r"."capAmountPaid") IS NULL AS "rejected__network_member__cap_amount_paid",
+    "r"."left_network" AS "raw__network_member__left_network",
+    "xano_fn".has_value("r"."left_network")
+    AND "xano_fn".to_boolean("r"."left_network") IS NULL AS "rejected__network_member__left_network",
+    "r"."total_contribution" AS "raw__network_member__total_contribution",
+    "xano_fn".has_value("r"."total_contribution")
+    AND "xano_fn".to_numeric("r"."total_contribution") IS NULL AS "rejected__network_member__total_contribution",
+    "r"."contact_frequency" AS "raw__network_member__contact_frequency",
+    "xano_fn".has_value("r"."contact_frequency")
+    AND "xano_fn".to_text("r"."contact_frequency") IS NULL AS "rejected__network_member__contact_frequency",
+    "r"."last_contacted_date" AS "raw__network_member__last_contacted_date",
+    "xano_fn".has_value("r"."last_contacted_date")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."last_contacted_date") IS NULL AS "rejected__network_member__last_contacted_date",
+    "r"."sponsorship_type" AS "raw__network_member__sponsorship_type",
+    "xano_fn".has_value("r"."sponsorship_type")
+    AND "xano_fn".to_text("r"."sponsorship_type") IS NULL AS "rejected__network_member__sponsorship_type",
+    "r"."anniversary_date" AS "raw__network_member__anniversary_date",
+    "xano_fn".has_value("r"."anniversary_date")
+    AND "xano_fn".to_date("r"."anniversary_date") IS NULL AS "rejected__network_member__anniversary_date",
+    "r"."broker_joinDate" AS "raw__network_member__broker_join_date",
+    "xano_fn".has_value("r"."broker_joinDate")
+    AND "xano_fn".to_date("r"."broker_joinDate") IS NULL AS "rejected__network_member__broker_join_date",
+    "r"."broker_terminatedDate" AS "raw__network_member__broker_terminated_date",
+    "xano_fn".has_value("r"."broker_terminatedDate")
+    AND "xano_fn".to_date("r"."broker_terminatedDate") IS NULL AS "rejected__network_member__broker_terminated_date",
     "r"."created_at" AS "raw__network_member__created_at",
     "xano_fn".has_value("r"."created_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."created_at") IS NULL AS "rejected__network_member__created_at",
-    "r"."updated_at" AS "raw__network_member__updated_at",
-    "xano_fn".has_value("r"."updated_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") IS NULL AS "rejected__network_member__updated_at",
-    "r"."created_by_user_id" AS "raw__network_member__created_by_user_id",
-    "xano_fn".has_value("r"."created_by_user_id")
-    AND "xano_fn".to_bigint("r"."created_by_user_id") IS NULL AS "rejected__network_member__created_by_user_id",
-    "r"."updated_by_user_id" AS "raw__network_member__updated_by_user_id",
-    "xano_fn".has_value("r"."updated_by_user_id")
-    AND "xano_fn".to_bigint("r"."updated_by_user_id") IS NULL AS "rejected__network_member__updated_by_user_id",
-    "r"."source_system" AS "raw__network_member__source_system",
-    "xano_fn".has_value("r"."source_system")
-    AND "xano_fn".to_text("r"."source_system") IS NULL AS "rejected__network_member__source_system",
-    "r"."external_id" AS "raw__network_member__external_id",
-    "xano_fn".has_value("r"."external_id")
-    AND "xano_fn".to_text("r"."external_id") IS NULL AS "rejected__network_member__external_id",
-    "r"."deleted" AS "raw__network_member__deleted",
-    "xano_fn".has_value("r"."deleted")
-    AND "xano_fn".to_boolean("r"."deleted") IS NULL AS "rejected__network_member__deleted",
-    "r"."deleted_at" AS "raw__network_member__deleted_at",
-    "xano_fn".has_value("r"."deleted_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") IS NULL AS "rejected__network_member__deleted_at",
-    "r"."version" AS "raw__network_member__version",
-    "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__network_member__version",
-    "r"."sponsor_user_id" AS "raw__network_hierarchy__sponsor_user_id",
-    "xano_fn".has_value("r"."sponsor_user_id")
-    AND "xano_fn".to_bigint("r"."sponsor_user_id") IS NULL AS "rejected__network_hierarchy__sponsor_user_id",
-    "r"."parent_network_id" AS "raw__network_hierarchy__parent_network_id",
-    "xano_fn".has_value("r"."parent_network_id")
-    AND "xano_fn".to_bigint("r"."parent_network_id") IS NULL AS "rejected__network_hierarchy__parent_network_id",
-    "r"."level" AS "raw__network_hierarchy__level",
-    "xano_fn".has_value("r"."level") AND "xano_fn".to_bigint("r"."level") IS NULL AS "rejected__network_hierarchy__level",
-    "r"."path" AS "raw__network_hierarchy__path",
-    "xano_fn".has_value("r"."path") AND "xano_fn".to_text("r"."path") IS NULL AS "rejected__network_hierarchy__path",
-    "r"."pref_email_digest" AS "raw__network_user_prefs__pref_email_digest",
-    "xano_fn".has_value("r"."pref_email_digest")
-    AND "xano_fn".to_boolean("r"."pref_email_digest") IS NULL AS "rejected__network_user_prefs__pref_email_digest",
-    "r"."pref_show_downline" AS "raw__network_user_prefs__pref_show_downline",
-    "xano_fn".has_value("r"."pref_show_downline")
-    AND "xano_fn".to_boolean("r"."pref_show_downline") IS NULL AS "rejected__network_user_prefs__pref_show_downline",
-    "r"."pref_notify_new_member" AS "raw__network_user_prefs__pref_notify_new_member",
-    "xano_fn".has_value("r"."pref_notify_new_member")
-    AND "xano_fn".to_boolean("r"."pref_notify_new_member") IS NULL AS "rejected__network_user_prefs__pref_notify_new_member",
-    "r"."pref_digest_frequency" AS "raw__network_user_prefs__pref_digest_frequency",
-    "xano_fn".has_value("r"."pref_digest_frequency")
-    AND "xano_fn".to_text("r"."pref_digest_frequency") IS NULL AS "rejected__network_user_prefs__pref_digest_frequency"
+    "r"."agent_id_raw" AS "raw__network_member__agent_id_raw",
+    "xano_fn".has_value("r"."agent_id_raw")
+    AND "xano_fn".to_text("r"."agent_id_raw") IS NULL AS "rejected__network_member__agent_id_raw",
+    "r"."downline_agent_id_raw" AS "raw__network_member__downline_agent_id_raw",
+    "xano_fn".has_value("r"."downline_agent_id_raw")
+    AND "xano_fn".to_text("r"."downline_agent_id_raw") IS NULL AS "rejected__network_member__downline_agent_id_raw",
+    "r"."sponsoring_agent_id_raw" AS "raw__network_member__sponsoring_agent_id_raw",
+    "xano_fn".has_value("r"."sponsoring_agent_id_raw")
+    AND "xano_fn".to_text("r"."sponsoring_agent_id_raw") IS NULL AS "rejected__network_member__sponsoring_agent_id_raw",
+    "r"."agent_name" AS "raw__network_member__agent_name",
+    "xano_fn".has_value("r"."agent_name")
+    AND "xano_fn".to_text("r"."agent_name") IS NULL AS "rejected__network_member__agent_name",
+    "r"."downline_agent_name" AS "raw__network_member__downline_agent_name",
+    "xano_fn".has_value("r"."downline_agent_name")
+    AND "xano_fn".to_text("r"."downline_agent_name") IS NULL AS "rejected__network_member__downline_agent_name",
+    "r"."sponsoring_agent_name" AS "raw__network_member__sponsoring_agent_name",
+    "xano_fn".has_value("r"."sponsoring_agent_name")
+    AND "xano_fn".to_text("r"."sponsoring_agent_name") IS NULL AS "rejected__network_member__sponsoring_agent_name",
+    "r"."first_name" AS "raw__network_member__first_name",
+    "xano_fn".has_value("r"."first_name")
+    AND "xano_fn".to_text("r"."first_name") IS NULL AS "rejected__network_member__first_name",
+    "r"."last_name" AS "raw__network_member__last_name",
+    "xano_fn".has_value("r"."last_name")
+    AND "xano_fn".to_text("r"."last_name") IS NULL AS "rejected__network_member__last_name",
+    "r"."email" AS "raw__network_member__email",
+    "xano_fn".has_value("r"."email") AND "xano_fn".to_text("r"."email") IS NULL AS "rejected__network_member__email",
+    "r"."phone" AS "raw__network_member__phone",
+    "xano_fn".has_value("r"."phone") AND "xano_fn".to_text("r"."phone") IS NULL AS "rejected__network_member__phone",
+    "r"."city" AS "raw__network_member__city",
+    "xano_fn".has_value("r"."city") AND "xano_fn".to_text("r"."city") IS NULL AS "rejected__network_member__city",
+    "r"."state" AS "raw__network_member__state",
+    "xano_fn".has_value("r"."state") AND "xano_fn".to_text("r"."state") IS NULL AS "rejected__network_member__state",
+    "r"."office_name" AS "raw__network_member__office_name",
+    "xano_fn".has_value("r"."office_name")
+    AND "xano_fn".to_text("r"."office_name") IS NULL AS "rejected__network_member__office_name",
+    "r"."team_name" AS "raw__network_member__team_name",
+    "xano_fn".has_value("r"."team_name")
+    AND "xano_fn".to_text("r"."team_name") IS NULL AS "rejected__network_member__team_name",
+    "r"."avatar" AS "raw__network_member__avatar",
+    "xano_fn".has_value("r"."avatar") AND "xano_fn".to_text("r"."avatar") IS NULL AS "rejected__network_member__avatar",
+    "r"."capRemaining" AS "raw__network_member__cap_remaining",
+    "xano_fn".has_value("r"."capRemaining")
+    AND "xano_fn".to_numeric("r"."capRemaining") IS NULL AS "rejected__network_member__cap_remaining",
+    "r"."capStatus" AS "raw__network_member__cap_status",
+    "xano_fn".has_value("r"."capStatus")
+    AND "xano_fn".to_text("r"."capStatus") IS NULL AS "rejected__network_member__cap_status",
+    "r"."contributionYTD" AS "raw__network_member__contribution_ytd",
+    "xano_fn".has_value("r"."contributionYTD")
+    AND "xano_fn".to_numeric("r"."contributionYTD") IS NULL AS "rejected__network_member__contribution_ytd",
+    "r"."gci_12m" AS "raw__network_member__gci_12m",
+    "xano_fn".has_value("r"."gci_12m")
+    AND "xano_fn".to_numeric("r"."gci_12m") IS NULL AS "rejected__network_member__gci_12m",
+    "r"."volume_12m" AS "raw__network_member__volume_12m",
+    "xano_fn".has_value("r"."volume_12m")
+    AND "xano_fn".to_numeric("r"."volume_12m") IS NULL AS "rejected__network_member__volume_12m",
+    "r"."closed_transactions_12m" AS "raw__network_member__closed_transactions_12m",
+    "xano_fn".has_value("r"."closed_transactions_12m")
+    AND "xano_fn".to_bigint("r"."closed_transactions_12m") IS NULL AS "rejected__network_member__closed_transactions_12m",
+    "r"."revenue_share_percent" AS "raw__network_member__revenue_share_percent",
+    "xano_fn".has_value("r"."revenue_share_percent")
+    AND "xano_fn".to_numeric("r"."revenue_share_percent") IS NULL AS "rejected__network_member__revenue_share_percent",
+    "r"."unlockedTiers" AS "raw__network_member__unlocked_tiers",
+    "xano_fn".has_value("r"."unlockedTiers")
+    AND "xano_fn".to_bigint("r"."unlockedTiers") IS NULL AS "rejected__network_member__unlocked_tiers",
+    "r"."producing" AS "raw__network_member__producing",
+    "xano_fn".has_value("r"."producing")
+    AND "xano_fn".to_boolean("r"."producing") IS NULL AS "rejected__network_member__producing",
+    "r"."producingStatus" AS "raw__network_member__producing_status",
+    "xano_fn".has_value("r"."producingStatus")
+    AND "xano_fn".to_text("r"."producingStatus") IS NULL AS "rejected__network_member__producing_status",
+    "r"."qualified" AS "raw__network_member__qualified",
+    "xano_fn".has_value("r"."qualified")
+    AND "xano_fn".to_boolean("r"."qualified") IS NULL AS "rejected__network_member__qualified",
+    "r"."last_updated" AS "raw__network_member__last_updated",
+    "xano_fn".has_value("r"."last_updated")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."last_updated") IS NULL AS "rejected__network_member__last_updated",
+    "r"."updatedAt" AS "raw__network_member__updated_at",
+    "xano_fn".has_value("r"."updatedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."updatedAt") IS NULL AS "rejected__network_member__updated_at",
+    "r"."favorite" AS "raw__network_user_prefs__favorite",
+    "xano_fn".has_value("r"."favorite")
+    AND "xano_fn".to_boolean("r"."favorite") IS NULL AS "rejected__network_user_prefs__favorite",
+    "r"."hidden" AS "raw__network_user_prefs__hidden",
+    "xano_fn".has_value("r"."hidden") AND "xano_fn".to_boolean("r"."hidden") IS NULL AS "rejected__network_user_prefs__hidden",
+    "r"."notes" AS "raw__network_user_prefs__notes",
+    "xano_fn".has_value("r"."notes") AND "xano_fn".to_text("r"."notes") IS NULL AS "rejected__network_user_prefs__notes",
+    "r"."next_contact_date" AS "raw__network_user_prefs__next_contact_date",
+    "xano_fn".has_value("r"."next_contact_date")
+    AND "xano_fn".to_date("r"."next_contact_date") IS NULL AS "rejected__network_user_prefs__next_contact_date",
+    "r"."last_contacted_method" AS "raw__network_user_prefs__last_contacted_method",
+    "xano_fn".has_value("r"."last_contacted_method")
+    AND "xano_fn".to_text("r"."last_contacted_method") IS NULL AS "rejected__network_user_prefs__last_contacted_method",
+    "r"."tags" AS "raw__network_user_prefs__tags",
+    "xano_fn".has_value("r"."tags") AND "xano_fn".to_jsonb_value("r"."tags") IS NULL AS "rejected__network_user_prefs__tags"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
     "user_id" JSONB,
-    "member_user_id" JSONB,
+    "agent_id" JSONB,
+    "downline_agent_id" JSONB,
+    "sponsoring_agent_id" JSONB,
     "status" JSONB,
     "tier" JSONB,
-    "rank" JSONB,
-    "invite_code" JSONB,
-    "joined_at" JSONB,
-    "last_activity_at" JSONB,
+    "sponsor_split" JSONB,
+    "unlocking" JSONB,
+    "unlockingExpiryDate" JSONB,
+    "network_size" JSONB,
+    "capped" JSONB,
+    "capAmount" JSONB,
+    "capAmountPaid" JSONB,
+    "left_network" JSONB,
+    "total_contribution" JSONB,
+    "contact_frequency" JSONB,
+    "last_contacted_date" JSONB,
+    "sponsorship_type" JSONB,
+    "anniversary_date" JSONB,
+    "broker_joinDate" JSONB,
+    "broker_terminatedDate" JSONB,
     "created_at" JSONB,
-    "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB,
-    "sponsor_user_id" JSONB,
-    "parent_network_id" JSONB,
-    "level" JSONB,
-    "path" JSONB,
-    "pref_email_digest" JSONB,
-    "pref_show_downline" JSONB,
-    "pref_notify_new_member" JSONB,
-    "pref_digest_frequency" JSONB
+    "agent_id_raw" JSONB,
+    "downline_agent_id_raw" JSONB,
+    "sponsoring_agent_id_raw" JSONB,
+    "agent_name" JSONB,
+    "downline_agent_name" JSONB,
+    "sponsoring_agent_name" JSONB,
+    "first_name" JSONB,
+    "last_name" JSONB,
+    "email" JSONB,
+    "phone" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "office_name" JSONB,
+    "team_name" JSONB,
+    "avatar" JSONB,
+    "capRemaining" JSONB,
+    "capStatus" JSONB,
+    "contributionYTD" JSONB,
+    "gci_12m" JSONB,
+    "volume_12m" JSONB,
+    "closed_transactions_12m" JSONB,
+    "revenue_share_percent" JSONB,
+    "unlockedTiers" JSONB,
+    "producing" JSONB,
+    "producingStatus" JSONB,
+    "qualified" JSONB,
+    "last_updated" JSONB,
+    "updatedAt" JSONB,
+    "favorite" JSONB,
+    "hidden" JSONB,
+    "notes" JSONB,
+    "next_contact_date" JSONB,
+    "last_contacted_method" JSONB,
+    "tags" JSONB
   )
     ON TRUE
   OFFSET 0
@@ -116,30 +235,61 @@ WITH "v1" AS (
       NOT "t"."xdo" IS NULL AND JSONB_TYPEOF("t"."xdo") <> 'object'
     )
     OR "t"."rejected__network_member__user_id"
-    OR "t"."rejected__network_member__member_user_id"
+    OR "t"."rejected__network_member__agent_id"
+    OR "t"."rejected__network_member__downline_agent_id"
+    OR "t"."rejected__network_member__sponsoring_agent_id"
     OR "t"."rejected__network_member__status"
     OR "t"."rejected__network_member__tier"
-    OR "t"."rejected__network_member__rank"
-    OR "t"."rejected__network_member__invite_code"
-    OR "t"."rejected__network_member__joined_at"
-    OR "t"."rejected__network_member__last_activity_at"
+    OR "t"."rejected__network_member__sponsor_split"
+    OR "t"."rejected__network_member__unlocking"
+    OR "t"."rejected__network_member__unlocking_expiry"
+    OR "t"."rejected__network_member__network_size"
+    OR "t"."rejected__network_member__capped"
+    OR "t"."rejected__network_member__cap_amount"
+    OR "t"."rejected__network_member__cap_amount_paid"
+    OR "t"."rejected__network_member__left_network"
+    OR "t"."rejected__network_member__total_contribution"
+    OR "t"."rejected__network_member__contact_frequency"
+    OR "t"."rejected__network_member__last_contacted_date"
+    OR "t"."rejected__network_member__sponsorship_type"
+    OR "t"."rejected__network_member__anniversary_date"
+    OR "t"."rejected__network_member__broker_join_date"
+    OR "t"."rejected__network_member__broker_terminated_date"
     OR "t"."rejected__network_member__created_at"
+    OR "t"."rejected__network_member__agent_id_raw"
+    OR "t"."rejected__network_member__downline_agent_id_raw"
+    OR "t"."rejected__network_member__sponsoring_agent_id_raw"
+    OR "t"."rejected__network_member__agent_name"
+    OR "t"."rejected__network_member__downline_agent_name"
+    OR "t"."rejected__network_member__sponsoring_agent_name"
+    OR "t"."rejected__network_member__first_name"
+    OR "t"."rejected__network_member__last_name"
+    OR "t"."rejected__network_member__email"
+    OR "t"."rejected__network_member__phone"
+    OR "t"."rejected__network_member__city"
+    OR "t"."rejected__network_member__state"
+    OR "t"."rejected__network_member__office_name"
+    OR "t"."rejected__network_member__team_name"
+    OR "t"."rejected__network_member__avatar"
+    OR "t"."rejected__network_member__cap_remaining"
+    OR "t"."rejected__network_member__cap_status"
+    OR "t"."rejected__network_member__contribution_ytd"
+    OR "t"."rejected__network_member__gci_12m"
+    OR "t"."rejected__network_member__volume_12m"
+    OR "t"."rejected__network_member__closed_transactions_12m"
+    OR "t"."rejected__network_member__revenue_share_percent"
+    OR "t"."rejected__network_member__unlocked_tiers"
+    OR "t"."rejected__network_member__producing"
+    OR "t"."rejected__network_member__producing_status"
+    OR "t"."rejected__network_member__qualified"
+    OR "t"."rejected__network_member__last_updated"
     OR "t"."rejected__network_member__updated_at"
-    OR "t"."rejected__network_member__created_by_user_id"
-    OR "t"."rejected__network_member__updated_by_user_id"
-    OR "t"."rejected__network_member__source_system"
-    OR "t"."rejected__network_member__external_id"
-    OR "t"."rejected__network_member__deleted"
-    OR "t"."rejected__network_member__deleted_at"
-    OR "t"."rejected__network_member__version"
-    OR "t"."rejected__network_hierarchy__sponsor_user_id"
-    OR "t"."rejected__network_hierarchy__parent_network_id"
-    OR "t"."rejected__network_hierarchy__level"
-    OR "t"."rejected__network_hierarchy__path"
-    OR "t"."rejected__network_user_prefs__pref_email_digest"
-    OR "t"."rejected__network_user_prefs__pref_show_downline"
-    OR "t"."rejected__network_user_prefs__pref_notify_new_member"
-    OR "t"."rejected__network_user_prefs__pref_digest_frequency"
+    OR "t"."rejected__network_user_prefs__favorite"
+    OR "t"."rejected__network_user_prefs__hidden"
+    OR "t"."rejected__network_user_prefs__notes"
+    OR "t"."rejected__network_user_prefs__next_contact_date"
+    OR "t"."rejected__network_user_prefs__last_contacted_method"
+    OR "t"."rejected__network_user_prefs__tags"
 )
 SELECT
   'network' AS "v1_table",
@@ -183,14 +333,34 @@ CROSS JOIN LATERAL (
       "t"."rejected__network_member__user_id"
     ),
     (
-      'member_user_id',
+      'agent_id',
       CAST(NULL AS BIGINT),
       'network_member',
-      'member_user_id',
+      'agent_id',
       'bigint',
       FALSE,
-      "t"."raw__network_member__member_user_id",
-      "t"."rejected__network_member__member_user_id"
+      "t"."raw__network_member__agent_id",
+      "t"."rejected__network_member__agent_id"
+    ),
+    (
+      'downline_agent_id',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'downline_agent_id',
+      'bigint',
+      FALSE,
+      "t"."raw__network_member__downline_agent_id",
+      "t"."rejected__network_member__downline_agent_id"
+    ),
+    (
+      'sponsoring_agent_id',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'sponsoring_agent_id',
+      'bigint',
+      FALSE,
+      "t"."raw__network_member__sponsoring_agent_id",
+      "t"."rejected__network_member__sponsoring_agent_id"
     ),
     (
       'status',
@@ -213,44 +383,154 @@ CROSS JOIN LATERAL (
       "t"."rejected__network_member__tier"
     ),
     (
-      'rank',
+      'sponsor_split',
       CAST(NULL AS BIGINT),
       'network_member',
-      'rank',
+      'sponsor_split',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__sponsor_split",
+      "t"."rejected__network_member__sponsor_split"
+    ),
+    (
+      'unlocking',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'unlocking',
+      'boolean',
+      FALSE,
+      "t"."raw__network_member__unlocking",
+      "t"."rejected__network_member__unlocking"
+    ),
+    (
+      'unlockingExpiryDate',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'unlocking_expiry',
+      'date',
+      FALSE,
+      "t"."raw__network_member__unlocking_expiry",
+      "t"."rejected__network_member__unlocking_expiry"
+    ),
+    (
+      'network_size',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'network_size',
       'bigint',
       FALSE,
-      "t"."raw__network_member__rank",
-      "t"."rejected__network_member__rank"
+      "t"."raw__network_member__network_size",
+      "t"."rejected__network_member__network_size"
     ),
     (
-      'invite_code',
+      'capped',
       CAST(NULL AS BIGINT),
       'network_member',
-      'invite_code',
+      'capped',
+      'boolean',
+      FALSE,
+      "t"."raw__network_member__capped",
+      "t"."rejected__network_member__capped"
+    ),
+    (
+      'capAmount',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'cap_amount',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__cap_amount",
+      "t"."rejected__network_member__cap_amount"
+    ),
+    (
+      'capAmountPaid',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'cap_amount_paid',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__cap_amount_paid",
+      "t"."rejected__network_member__cap_amount_paid"
+    ),
+    (
+      'left_network',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'left_network',
+      'boolean',
+      FALSE,
+      "t"."raw__network_member__left_network",
+      "t"."rejected__network_member__left_network"
+    ),
+    (
+      'total_contribution',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'total_contribution',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__total_contribution",
+      "t"."rejected__network_member__total_contribution"
+    ),
+    (
+      'contact_frequency',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'contact_frequency',
       'text',
       FALSE,
-      "t"."raw__network_member__invite_code",
-      "t"."rejected__network_member__invite_code"
+      "t"."raw__network_member__contact_frequency",
+      "t"."rejected__network_member__contact_frequency"
     ),
     (
-      'joined_at',
+      'last_contacted_date',
       CAST(NULL AS BIGINT),
       'network_member',
-      'joined_at',
+      'last_contacted_date',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__network_member__joined_at",
-      "t"."rejected__network_member__joined_at"
+      "t"."raw__network_member__last_contacted_date",
+      "t"."rejected__network_member__last_contacted_date"
     ),
     (
-      'last_activity_at',
+      'sponsorship_type',
       CAST(NULL AS BIGINT),
       'network_member',
-      'last_activity_at',
-      'timestamptz (epoch ms)',
+      'sponsorship_type',
+      'text',
       FALSE,
-      "t"."raw__network_member__last_activity_at",
-      "t"."rejected__network_member__last_activity_at"
+      "t"."raw__network_member__sponsorship_type",
+      "t"."rejected__network_member__sponsorship_type"
+    ),
+    (
+      'anniversary_date',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'anniversary_date',
+      'date',
+      FALSE,
+      "t"."raw__network_member__anniversary_date",
+      "t"."rejected__network_member__anniversary_date"
+    ),
+    (
+      'broker_joinDate',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'broker_join_date',
+      'date',
+      FALSE,
+      "t"."raw__network_member__broker_join_date",
+      "t"."rejected__network_member__broker_join_date"
+    ),
+    (
+      'broker_terminatedDate',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'broker_terminated_date',
+      'date',
+      FALSE,
+      "t"."raw__network_member__broker_terminated_date",
+      "t"."rejected__network_member__broker_terminated_date"
     ),
     (
       'created_at',
@@ -263,7 +543,277 @@ CROSS JOIN LATERAL (
       "t"."rejected__network_member__created_at"
     ),
     (
-      'updated_at',
+      'agent_id_raw',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__network_member__agent_id_raw",
+      "t"."rejected__network_member__agent_id_raw"
+    ),
+    (
+      'downline_agent_id_raw',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'downline_agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__network_member__downline_agent_id_raw",
+      "t"."rejected__network_member__downline_agent_id_raw"
+    ),
+    (
+      'sponsoring_agent_id_raw',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'sponsoring_agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__network_member__sponsoring_agent_id_raw",
+      "t"."rejected__network_member__sponsoring_agent_id_raw"
+    ),
+    (
+      'agent_name',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'agent_name',
+      'text',
+      FALSE,
+      "t"."raw__network_member__agent_name",
+      "t"."rejected__network_member__agent_name"
+    ),
+    (
+      'downline_agent_name',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'downline_agent_name',
+      'text',
+      FALSE,
+      "t"."raw__network_member__downline_agent_name",
+      "t"."rejected__network_member__downline_agent_name"
+    ),
+    (
+      'sponsoring_agent_name',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'sponsoring_agent_name',
+      'text',
+      FALSE,
+      "t"."raw__network_member__sponsoring_agent_name",
+      "t"."rejected__network_member__sponsoring_agent_name"
+    ),
+    (
+      'first_name',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'first_name',
+      'text',
+      FALSE,
+      "t"."raw__network_member__first_name",
+      "t"."rejected__network_member__first_name"
+    ),
+    (
+      'last_name',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'last_name',
+      'text',
+      FALSE,
+      "t"."raw__network_member__last_name",
+      "t"."rejected__network_member__last_name"
+    ),
+    (
+      'email',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'email',
+      'text',
+      FALSE,
+      "t"."raw__network_member__email",
+      "t"."rejected__network_member__email"
+    ),
+    (
+      'phone',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'phone',
+      'text',
+      FALSE,
+      "t"."raw__network_member__phone",
+      "t"."rejected__network_member__phone"
+    ),
+    (
+      'city',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'city',
+      'text',
+      FALSE,
+      "t"."raw__network_member__city",
+      "t"."rejected__network_member__city"
+    ),
+    (
+      'state',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'state',
+      'text',
+      FALSE,
+      "t"."raw__network_member__state",
+      "t"."rejected__network_member__state"
+    ),
+    (
+      'office_name',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'office_name',
+      'text',
+      FALSE,
+      "t"."raw__network_member__office_name",
+      "t"."rejected__network_member__office_name"
+    ),
+    (
+      'team_name',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'team_name',
+      'text',
+      FALSE,
+      "t"."raw__network_member__team_name",
+      "t"."rejected__network_member__team_name"
+    ),
+    (
+      'avatar',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'avatar',
+      'text',
+      FALSE,
+      "t"."raw__network_member__avatar",
+      "t"."rejected__network_member__avatar"
+    ),
+    (
+      'capRemaining',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'cap_remaining',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__cap_remaining",
+      "t"."rejected__network_member__cap_remaining"
+    ),
+    (
+      'capStatus',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'cap_status',
+      'text',
+      FALSE,
+      "t"."raw__network_member__cap_status",
+      "t"."rejected__network_member__cap_status"
+    ),
+    (
+      'contributionYTD',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'contribution_ytd',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__contribution_ytd",
+      "t"."rejected__network_member__contribution_ytd"
+    ),
+    (
+      'gci_12m',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'gci_12m',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__gci_12m",
+      "t"."rejected__network_member__gci_12m"
+    ),
+    (
+      'volume_12m',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'volume_12m',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__volume_12m",
+      "t"."rejected__network_member__volume_12m"
+    ),
+    (
+      'closed_transactions_12m',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'closed_transactions_12m',
+      'bigint',
+      FALSE,
+      "t"."raw__network_member__closed_transactions_12m",
+      "t"."rejected__network_member__closed_transactions_12m"
+    ),
+    (
+      'revenue_share_percent',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'revenue_share_percent',
+      'numeric',
+      FALSE,
+      "t"."raw__network_member__revenue_share_percent",
+      "t"."rejected__network_member__revenue_share_percent"
+    ),
+    (
+      'unlockedTiers',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'unlocked_tiers',
+      'bigint',
+      FALSE,
+      "t"."raw__network_member__unlocked_tiers",
+      "t"."rejected__network_member__unlocked_tiers"
+    ),
+    (
+      'producing',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'producing',
+      'boolean',
+      FALSE,
+      "t"."raw__network_member__producing",
+      "t"."rejected__network_member__producing"
+    ),
+    (
+      'producingStatus',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'producing_status',
+      'text',
+      FALSE,
+      "t"."raw__network_member__producing_status",
+      "t"."rejected__network_member__producing_status"
+    ),
+    (
+      'qualified',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'qualified',
+      'boolean',
+      FALSE,
+      "t"."raw__network_member__qualified",
+      "t"."rejected__network_member__qualified"
+    ),
+    (
+      'last_updated',
+      CAST(NULL AS BIGINT),
+      'network_member',
+      'last_updated',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__network_member__last_updated",
+      "t"."rejected__network_member__last_updated"
+    ),
+    (
+      'updatedAt',
       CAST(NULL AS BIGINT),
       'network_member',
       'updated_at',
@@ -273,154 +823,64 @@ CROSS JOIN LATERAL (
       "t"."rejected__network_member__updated_at"
     ),
     (
-      'created_by_user_id',
-      CAST(NULL AS BIGINT),
-      'network_member',
-      'created_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__network_member__created_by_user_id",
-      "t"."rejected__network_member__created_by_user_id"
-    ),
-    (
-      'updated_by_user_id',
-      CAST(NULL AS BIGINT),
-      'network_member',
-      'updated_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__network_member__updated_by_user_id",
-      "t"."rejected__network_member__updated_by_user_id"
-    ),
-    (
-      'source_system',
-      CAST(NULL AS BIGINT),
-      'network_member',
-      'source_system',
-      'text',
-      FALSE,
-      "t"."raw__network_member__source_system",
-      "t"."rejected__network_member__source_system"
-    ),
-    (
-      'external_id',
-      CAST(NULL AS BIGINT),
-      'network_member',
-      'external_id',
-      'text',
-      FALSE,
-      "t"."raw__network_member__external_id",
-      "t"."rejected__network_member__external_id"
-    ),
-    (
-      'deleted',
-      CAST(NULL AS BIGINT),
-      'network_member',
-      'deleted',
-      'boolean',
-      FALSE,
-      "t"."raw__network_member__deleted",
-      "t"."rejected__network_member__deleted"
-    ),
-    (
-      'deleted_at',
-      CAST(NULL AS BIGINT),
-      'network_member',
-      'deleted_at',
-      'timestamptz (epoch ms)',
-      FALSE,
-      "t"."raw__network_member__deleted_at",
-      "t"."rejected__network_member__deleted_at"
-    ),
-    (
-      'version',
-      CAST(NULL AS BIGINT),
-      'network_member',
-      'version',
-      'bigint',
-      FALSE,
-      "t"."raw__network_member__version",
-      "t"."rejected__network_member__version"
-    ),
-    (
-      'sponsor_user_id',
-      CAST(NULL AS BIGINT),
-      'network_hierarchy',
-      'sponsor_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__network_hierarchy__sponsor_user_id",
-      "t"."rejected__network_hierarchy__sponsor_user_id"
-    ),
-    (
-      'parent_network_id',
-      CAST(NULL AS BIGINT),
-      'network_hierarchy',
-      'parent_network_id',
-      'bigint',
-      FALSE,
-      "t"."raw__network_hierarchy__parent_network_id",
-      "t"."rejected__network_hierarchy__parent_network_id"
-    ),
-    (
-      'level',
-      CAST(NULL AS BIGINT),
-      'network_hierarchy',
-      'level',
-      'bigint',
-      FALSE,
-      "t"."raw__network_hierarchy__level",
-      "t"."rejected__network_hierarchy__level"
-    ),
-    (
-      'path',
-      CAST(NULL AS BIGINT),
-      'network_hierarchy',
-      'path',
-      'text',
-      FALSE,
-      "t"."raw__network_hierarchy__path",
-      "t"."rejected__network_hierarchy__path"
-    ),
-    (
-      'pref_email_digest',
+      'favorite',
       CAST(NULL AS BIGINT),
       'network_user_prefs',
-      'pref_email_digest',
+      'favorite',
       'boolean',
       FALSE,
-      "t"."raw__network_user_prefs__pref_email_digest",
-      "t"."rejected__network_user_prefs__pref_email_digest"
+      "t"."raw__network_user_prefs__favorite",
+      "t"."rejected__network_user_prefs__favorite"
     ),
     (
-      'pref_show_downline',
+      'hidden',
       CAST(NULL AS BIGINT),
       'network_user_prefs',
-      'pref_show_downline',
+      'hidden',
       'boolean',
       FALSE,
-      "t"."raw__network_user_prefs__pref_show_downline",
-      "t"."rejected__network_user_prefs__pref_show_downline"
+      "t"."raw__network_user_prefs__hidden",
+      "t"."rejected__network_user_prefs__hidden"
     ),
     (
-      'pref_notify_new_member',
+      'notes',
       CAST(NULL AS BIGINT),
       'network_user_prefs',
-      'pref_notify_new_member',
-      'boolean',
-      FALSE,
-      "t"."raw__network_user_prefs__pref_notify_new_member",
-      "t"."rejected__network_user_prefs__pref_notify_new_member"
-    ),
-    (
-      'pref_digest_frequency',
-      CAST(NULL AS BIGINT),
-      'network_user_prefs',
-      'pref_digest_frequency',
+      'notes',
       'text',
       FALSE,
-      "t"."raw__network_user_prefs__pref_digest_frequency",
-      "t"."rejected__network_user_prefs__pref_digest_frequency"
+      "t"."raw__network_user_prefs__notes",
+      "t"."rejected__network_user_prefs__notes"
+    ),
+    (
+      'next_contact_date',
+      CAST(NULL AS BIGINT),
+      'network_user_prefs',
+      'next_contact_date',
+      'date',
+      FALSE,
+      "t"."raw__network_user_prefs__next_contact_date",
+      "t"."rejected__network_user_prefs__next_contact_date"
+    ),
+    (
+      'last_contacted_method',
+      CAST(NULL AS BIGINT),
+      'network_user_prefs',
+      'last_contacted_method',
+      'text',
+      FALSE,
+      "t"."raw__network_user_prefs__last_contacted_method",
+      "t"."rejected__network_user_prefs__last_contacted_method"
+    ),
+    (
+      'tags',
+      CAST(NULL AS BIGINT),
+      'network_user_prefs',
+      'tags',
+      'jsonb',
+      FALSE,
+      "t"."raw__network_user_prefs__tags",
+      "t"."rejected__network_user_prefs__tags"
     )
 ) AS "c"(
   "key_path",

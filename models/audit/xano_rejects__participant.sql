@@ -9,101 +9,107 @@ WITH "v1" AS (
   SELECT
     "v1"."id",
     "v1"."xdo",
+    "r"."created_at" AS "raw__participant__created_at",
+    "xano_fn".has_value("r"."created_at")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."created_at") IS NULL AS "rejected__participant__created_at",
+    "r"."role" AS "raw__participant__role",
+    "xano_fn".has_value("r"."role") AND "xano_fn".to_text("r"."role") IS NULL AS "rejected__participant__role",
+    "r"."status" AS "raw__participant__status",
+    "xano_fn".has_value("r"."status") AND "xano_fn".to_text("r"."status") IS NULL AS "rejected__participant__status",
+    "r"."firstName" AS "raw__participant__first_name",
+    "xano_fn".has_value("r"."firstName")
+    AND "xano_fn".trim_text("r"."firstName") IS NULL AS "rejected__participant__first_name",
+    "r"."lastName" AS "raw__participant__last_name",
+    "xano_fn".has_value("r"."lastName")
+    AND "xano_fn".trim_text("r"."lastName") IS NULL AS "rejected__participant__last_name",
+    "r"."full_name" AS "raw__participant__full_name",
+    "xano_fn".has_value("r"."full_name")
+    AND "xano_fn".trim_text("r"."full_name") IS NULL AS "rejected__participant__full_name",
+    "r"."email" AS "raw__participant__email",
+    "xano_fn".has_value("r"."email") AND "xano_fn".lower_trim("r"."email") IS NULL AS "rejected__participant__email",
+    "r"."phone" AS "raw__participant__phone",
+    "xano_fn".has_value("r"."phone") AND "xano_fn".to_text("r"."phone") IS NULL AS "rejected__participant__phone",
+    "r"."company" AS "raw__participant__company",
+    "xano_fn".has_value("r"."company") AND "xano_fn".to_text("r"."company") IS NULL AS "rejected__participant__company",
+    "r"."paidbyReal" AS "raw__participant__paid_by_real",
+    "xano_fn".has_value("r"."paidbyReal")
+    AND "xano_fn".to_boolean("r"."paidbyReal") IS NULL AS "rejected__participant__paid_by_real",
+    "r"."external" AS "raw__participant__external",
+    "xano_fn".has_value("r"."external")
+    AND "xano_fn".to_boolean("r"."external") IS NULL AS "rejected__participant__external",
     "r"."transaction_id" AS "raw__participant__transaction_id",
     "xano_fn".has_value("r"."transaction_id")
     AND "xano_fn".to_bigint("r"."transaction_id") IS NULL AS "rejected__participant__transaction_id",
     "r"."agent_id" AS "raw__participant__agent_id",
     "xano_fn".has_value("r"."agent_id")
     AND "xano_fn".to_bigint("r"."agent_id") IS NULL AS "rejected__participant__agent_id",
+    "r"."agent_id_raw" AS "raw__participant__agent_id_raw",
+    "xano_fn".has_value("r"."agent_id_raw")
+    AND "xano_fn".to_text("r"."agent_id_raw") IS NULL AS "rejected__participant__agent_id_raw",
+    "r"."participant_id" AS "raw__participant__participant_id_raw",
+    "xano_fn".has_value("r"."participant_id")
+    AND "xano_fn".to_text("r"."participant_id") IS NULL AS "rejected__participant__participant_id_raw",
+    "r"."listing_id" AS "raw__participant__listing_id",
+    "xano_fn".has_value("r"."listing_id")
+    AND "xano_fn".to_bigint("r"."listing_id") IS NULL AS "rejected__participant__listing_id",
+    "r"."is_transaction" AS "raw__participant__is_transaction",
+    "xano_fn".has_value("r"."is_transaction")
+    AND "xano_fn".to_boolean("r"."is_transaction") IS NULL AS "rejected__participant__is_transaction",
+    "r"."is_listing" AS "raw__participant__is_listing",
+    "xano_fn".has_value("r"."is_listing")
+    AND "xano_fn".to_boolean("r"."is_listing") IS NULL AS "rejected__participant__is_listing",
     "r"."user_id" AS "raw__participant__user_id",
     "xano_fn".has_value("r"."user_id") AND "xano_fn".to_bigint("r"."user_id") IS NULL AS "rejected__participant__user_id",
-    "r"."role" AS "raw__participant__role",
-    "xano_fn".has_value("r"."role") AND "xano_fn".to_text("r"."role") IS NULL AS "rejected__participant__role",
-    "r"."split_pct" AS "raw__participant__split_pct",
-    "xano_fn".has_value("r"."split_pct")
-    AND "xano_fn".to_numeric("r"."split_pct") IS NULL AS "rejected__participant__split_pct",
-    "r"."amount" AS "raw__participant__amount",
-    "xano_fn".has_value("r"."amount") AND "xano_fn".to_numeric("r"."amount") IS NULL AS "rejected__participant__amount",
-    "r"."paid" AS "raw__participant__paid",
-    "xano_fn".has_value("r"."paid") AND "xano_fn".to_boolean("r"."paid") IS NULL AS "rejected__participant__paid",
-    "r"."paid_at" AS "raw__participant__paid_at",
-    "xano_fn".has_value("r"."paid_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") IS NULL AS "rejected__participant__paid_at",
-    "r"."status" AS "raw__participant__status",
-    "xano_fn".has_value("r"."status") AND "xano_fn".to_text("r"."status") IS NULL AS "rejected__participant__status",
-    "r"."notes" AS "raw__participant__notes",
-    "xano_fn".has_value("r"."notes") AND "xano_fn".to_text("r"."notes") IS NULL AS "rejected__participant__notes",
-    "r"."commission_type" AS "raw__participant__commission_type",
-    "xano_fn".has_value("r"."commission_type")
-    AND "xano_fn".to_text("r"."commission_type") IS NULL AS "rejected__participant__commission_type",
-    "r"."cap_contribution" AS "raw__participant__cap_contribution",
-    "xano_fn".has_value("r"."cap_contribution")
-    AND "xano_fn".to_numeric("r"."cap_contribution") IS NULL AS "rejected__participant__cap_contribution",
-    "r"."fee_amount" AS "raw__participant__fee_amount",
-    "xano_fn".has_value("r"."fee_amount")
-    AND "xano_fn".to_numeric("r"."fee_amount") IS NULL AS "rejected__participant__fee_amount",
-    "r"."tax_withheld" AS "raw__participant__tax_withheld",
-    "xano_fn".has_value("r"."tax_withheld")
-    AND "xano_fn".to_numeric("r"."tax_withheld") IS NULL AS "rejected__participant__tax_withheld",
-    "r"."approved_by_user_id" AS "raw__participant__approved_by_user_id",
-    "xano_fn".has_value("r"."approved_by_user_id")
-    AND "xano_fn".to_bigint("r"."approved_by_user_id") IS NULL AS "rejected__participant__approved_by_user_id",
-    "r"."approved_at" AS "raw__participant__approved_at",
-    "xano_fn".has_value("r"."approved_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."approved_at") IS NULL AS "rejected__participant__approved_at",
-    "r"."invoice_number" AS "raw__participant__invoice_number",
-    "xano_fn".has_value("r"."invoice_number")
-    AND "xano_fn".trim_text("r"."invoice_number") IS NULL AS "rejected__participant__invoice_number",
-    "r"."created_at" AS "raw__participant__created_at",
-    "xano_fn".has_value("r"."created_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."created_at") IS NULL AS "rejected__participant__created_at",
-    "r"."created_by_user_id" AS "raw__participant__created_by_user_id",
-    "xano_fn".has_value("r"."created_by_user_id")
-    AND "xano_fn".to_bigint("r"."created_by_user_id") IS NULL AS "rejected__participant__created_by_user_id",
-    "r"."updated_by_user_id" AS "raw__participant__updated_by_user_id",
-    "xano_fn".has_value("r"."updated_by_user_id")
-    AND "xano_fn".to_bigint("r"."updated_by_user_id") IS NULL AS "rejected__participant__updated_by_user_id",
-    "r"."source_system" AS "raw__participant__source_system",
-    "xano_fn".has_value("r"."source_system")
-    AND "xano_fn".to_text("r"."source_system") IS NULL AS "rejected__participant__source_system",
-    "r"."external_id" AS "raw__participant__external_id",
-    "xano_fn".has_value("r"."external_id")
-    AND "xano_fn".to_text("r"."external_id") IS NULL AS "rejected__participant__external_id",
-    "r"."deleted" AS "raw__participant__deleted",
-    "xano_fn".has_value("r"."deleted")
-    AND "xano_fn".to_boolean("r"."deleted") IS NULL AS "rejected__participant__deleted",
-    "r"."deleted_at" AS "raw__participant__deleted_at",
-    "xano_fn".has_value("r"."deleted_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") IS NULL AS "rejected__participant__deleted_at",
-    "r"."version" AS "raw__participant__version",
-    "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__participant__version"
+    "r"."agent_name" AS "raw__participant__agent_name",
+    "xano_fn".has_value("r"."agent_name")
+    AND "xano_fn".to_text("r"."agent_name") IS NULL AS "rejected__participant__agent_name",
+    "r"."address" AS "raw__participant__address",
+    "xano_fn".has_value("r"."address") AND "xano_fn".to_text("r"."address") IS NULL AS "rejected__participant__address",
+    "r"."transaction_address" AS "raw__participant__transaction_address",
+    "xano_fn".has_value("r"."transaction_address")
+    AND "xano_fn".to_text("r"."transaction_address") IS NULL AS "rejected__participant__transaction_address",
+    "r"."office_address" AS "raw__participant__office_address",
+    "xano_fn".has_value("r"."office_address")
+    AND "xano_fn".to_text("r"."office_address") IS NULL AS "rejected__participant__office_address",
+    "r"."transaction_id_raw" AS "raw__participant__transaction_id_raw",
+    "xano_fn".has_value("r"."transaction_id_raw")
+    AND "xano_fn".to_text("r"."transaction_id_raw") IS NULL AS "rejected__participant__transaction_id_raw",
+    "r"."stage" AS "raw__participant__stage",
+    "xano_fn".has_value("r"."stage") AND "xano_fn".to_text("r"."stage") IS NULL AS "rejected__participant__stage",
+    "r"."demo" AS "raw__participant__is_demo",
+    "xano_fn".has_value("r"."demo") AND "xano_fn".to_boolean("r"."demo") IS NULL AS "rejected__participant__is_demo",
+    "r"."last_updatedAt" AS "raw__participant__last_updated",
+    "xano_fn".has_value("r"."last_updatedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."last_updatedAt") IS NULL AS "rejected__participant__last_updated"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "created_at" JSONB,
+    "role" JSONB,
+    "status" JSONB,
+    "firstName" JSONB,
+    "lastName" JSONB,
+    "full_name" JSONB,
+    "email" JSONB,
+    "phone" JSONB,
+    "company" JSONB,
+    "paidbyReal" JSONB,
+    "external" JSONB,
     "transaction_id" JSONB,
     "agent_id" JSONB,
+    "agent_id_raw" JSONB,
+    "participant_id" JSONB,
+    "listing_id" JSONB,
+    "is_transaction" JSONB,
+    "is_listing" JSONB,
     "user_id" JSONB,
-    "role" JSONB,
-    "split_pct" JSONB,
-    "amount" JSONB,
-    "paid" JSONB,
-    "paid_at" JSONB,
-    "status" JSONB,
-    "notes" JSONB,
-    "commission_type" JSONB,
-    "cap_contribution" JSONB,
-    "fee_amount" JSONB,
-    "tax_withheld" JSONB,
-    "approved_by_user_id" JSONB,
-    "approved_at" JSONB,
-    "invoice_number" JSONB,
-    "created_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB
+    "agent_name" JSONB,
+    "address" JSONB,
+    "transaction_address" JSONB,
+    "office_address" JSONB,
+    "transaction_id_raw" JSONB,
+    "stage" JSONB,
+    "demo" JSONB,
+    "last_updatedAt" JSONB
   )
     ON TRUE
   OFFSET 0
@@ -115,31 +121,33 @@ WITH "v1" AS (
     (
       NOT "t"."xdo" IS NULL AND JSONB_TYPEOF("t"."xdo") <> 'object'
     )
+    OR "t"."rejected__participant__created_at"
+    OR "t"."rejected__participant__role"
+    OR "t"."rejected__participant__status"
+    OR "t"."rejected__participant__first_name"
+    OR "t"."rejected__participant__last_name"
+    OR "t"."rejected__participant__full_name"
+    OR "t"."rejected__participant__email"
+    OR "t"."rejected__participant__phone"
+    OR "t"."rejected__participant__company"
+    OR "t"."rejected__participant__paid_by_real"
+    OR "t"."rejected__participant__external"
     OR "t"."rejected__participant__transaction_id"
     OR "t"."rejected__participant__agent_id"
+    OR "t"."rejected__participant__agent_id_raw"
+    OR "t"."rejected__participant__participant_id_raw"
+    OR "t"."rejected__participant__listing_id"
+    OR "t"."rejected__participant__is_transaction"
+    OR "t"."rejected__participant__is_listing"
     OR "t"."rejected__participant__user_id"
-    OR "t"."rejected__participant__role"
-    OR "t"."rejected__participant__split_pct"
-    OR "t"."rejected__participant__amount"
-    OR "t"."rejected__participant__paid"
-    OR "t"."rejected__participant__paid_at"
-    OR "t"."rejected__participant__status"
-    OR "t"."rejected__participant__notes"
-    OR "t"."rejected__participant__commission_type"
-    OR "t"."rejected__participant__cap_contribution"
-    OR "t"."rejected__participant__fee_amount"
-    OR "t"."rejected__participant__tax_withheld"
-    OR "t"."rejected__participant__approved_by_user_id"
-    OR "t"."rejected__participant__approved_at"
-    OR "t"."rejected__participant__invoice_number"
-    OR "t"."rejected__participant__created_at"
-    OR "t"."rejected__participant__created_by_user_id"
-    OR "t"."rejected__participant__updated_by_user_id"
-    OR "t"."rejected__participant__source_system"
-    OR "t"."rejected__participant__external_id"
-    OR "t"."rejected__participant__deleted"
-    OR "t"."rejected__participant__deleted_at"
-    OR "t"."rejected__participant__version"
+    OR "t"."rejected__participant__agent_name"
+    OR "t"."rejected__participant__address"
+    OR "t"."rejected__participant__transaction_address"
+    OR "t"."rejected__participant__office_address"
+    OR "t"."rejected__participant__transaction_id_raw"
+    OR "t"."rejected__participant__stage"
+    OR "t"."rejected__participant__is_demo"
+    OR "t"."rejected__participant__last_updated"
 )
 SELECT
   'participant' AS "v1_table",
@@ -173,6 +181,116 @@ FROM "with_rejects" AS "t"
 CROSS JOIN LATERAL (
   VALUES
     (
+      'created_at',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'created_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__participant__created_at",
+      "t"."rejected__participant__created_at"
+    ),
+    (
+      'role',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'role',
+      'text',
+      FALSE,
+      "t"."raw__participant__role",
+      "t"."rejected__participant__role"
+    ),
+    (
+      'status',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'status',
+      'text',
+      FALSE,
+      "t"."raw__participant__status",
+      "t"."rejected__participant__status"
+    ),
+    (
+      'firstName',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'first_name',
+      'text',
+      FALSE,
+      "t"."raw__participant__first_name",
+      "t"."rejected__participant__first_name"
+    ),
+    (
+      'lastName',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'last_name',
+      'text',
+      FALSE,
+      "t"."raw__participant__last_name",
+      "t"."rejected__participant__last_name"
+    ),
+    (
+      'full_name',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'full_name',
+      'text',
+      FALSE,
+      "t"."raw__participant__full_name",
+      "t"."rejected__participant__full_name"
+    ),
+    (
+      'email',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'email',
+      'text',
+      FALSE,
+      "t"."raw__participant__email",
+      "t"."rejected__participant__email"
+    ),
+    (
+      'phone',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'phone',
+      'text',
+      FALSE,
+      "t"."raw__participant__phone",
+      "t"."rejected__participant__phone"
+    ),
+    (
+      'company',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'company',
+      'text',
+      FALSE,
+      "t"."raw__participant__company",
+      "t"."rejected__participant__company"
+    ),
+    (
+      'paidbyReal',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'paid_by_real',
+      'boolean',
+      FALSE,
+      "t"."raw__participant__paid_by_real",
+      "t"."rejected__participant__paid_by_real"
+    ),
+    (
+      'external',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'external',
+      'boolean',
+      FALSE,
+      "t"."raw__participant__external",
+      "t"."rejected__participant__external"
+    ),
+    (
       'transaction_id',
       CAST(NULL AS BIGINT),
       'participant',
@@ -193,6 +311,56 @@ CROSS JOIN LATERAL (
       "t"."rejected__participant__agent_id"
     ),
     (
+      'agent_id_raw',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__participant__agent_id_raw",
+      "t"."rejected__participant__agent_id_raw"
+    ),
+    (
+      'participant_id',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'participant_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__participant__participant_id_raw",
+      "t"."rejected__participant__participant_id_raw"
+    ),
+    (
+      'listing_id',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'listing_id',
+      'bigint',
+      FALSE,
+      "t"."raw__participant__listing_id",
+      "t"."rejected__participant__listing_id"
+    ),
+    (
+      'is_transaction',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'is_transaction',
+      'boolean',
+      FALSE,
+      "t"."raw__participant__is_transaction",
+      "t"."rejected__participant__is_transaction"
+    ),
+    (
+      'is_listing',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'is_listing',
+      'boolean',
+      FALSE,
+      "t"."raw__participant__is_listing",
+      "t"."rejected__participant__is_listing"
+    ),
+    (
       'user_id',
       CAST(NULL AS BIGINT),
       'participant',
@@ -203,224 +371,84 @@ CROSS JOIN LATERAL (
       "t"."rejected__participant__user_id"
     ),
     (
-      'role',
+      'agent_name',
       CAST(NULL AS BIGINT),
       'participant',
-      'role',
+      'agent_name',
       'text',
       FALSE,
-      "t"."raw__participant__role",
-      "t"."rejected__participant__role"
+      "t"."raw__participant__agent_name",
+      "t"."rejected__participant__agent_name"
     ),
     (
-      'split_pct',
+      'address',
       CAST(NULL AS BIGINT),
       'participant',
-      'split_pct',
-      'numeric',
+      'address',
+      'text',
       FALSE,
-      "t"."raw__participant__split_pct",
-      "t"."rejected__participant__split_pct"
+      "t"."raw__participant__address",
+      "t"."rejected__participant__address"
     ),
     (
-      'amount',
+      'transaction_address',
       CAST(NULL AS BIGINT),
       'participant',
-      'amount',
-      'numeric',
+      'transaction_address',
+      'text',
       FALSE,
-      "t"."raw__participant__amount",
-      "t"."rejected__participant__amount"
+      "t"."raw__participant__transaction_address",
+      "t"."rejected__participant__transaction_address"
     ),
     (
-      'paid',
+      'office_address',
       CAST(NULL AS BIGINT),
       'participant',
-      'paid',
+      'office_address',
+      'text',
+      FALSE,
+      "t"."raw__participant__office_address",
+      "t"."rejected__participant__office_address"
+    ),
+    (
+      'transaction_id_raw',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'transaction_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__participant__transaction_id_raw",
+      "t"."rejected__participant__transaction_id_raw"
+    ),
+    (
+      'stage',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'stage',
+      'text',
+      FALSE,
+      "t"."raw__participant__stage",
+      "t"."rejected__participant__stage"
+    ),
+    (
+      'demo',
+      CAST(NULL AS BIGINT),
+      'participant',
+      'is_demo',
       'boolean',
       FALSE,
-      "t"."raw__participant__paid",
-      "t"."rejected__participant__paid"
+      "t"."raw__participant__is_demo",
+      "t"."rejected__participant__is_demo"
     ),
     (
-      'paid_at',
+      'last_updatedAt',
       CAST(NULL AS BIGINT),
       'participant',
-      'paid_at',
+      'last_updated',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__participant__paid_at",
-      "t"."rejected__participant__paid_at"
-    ),
-    (
-      'status',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'status',
-      'text',
-      FALSE,
-      "t"."raw__participant__status",
-      "t"."rejected__participant__status"
-    ),
-    (
-      'notes',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'notes',
-      'text',
-      FALSE,
-      "t"."raw__participant__notes",
-      "t"."rejected__participant__notes"
-    ),
-    (
-      'commission_type',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'commission_type',
-      'text',
-      FALSE,
-      "t"."raw__participant__commission_type",
-      "t"."rejected__participant__commission_type"
-    ),
-    (
-      'cap_contribution',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'cap_contribution',
-      'numeric',
-      FALSE,
-      "t"."raw__participant__cap_contribution",
-      "t"."rejected__participant__cap_contribution"
-    ),
-    (
-      'fee_amount',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'fee_amount',
-      'numeric',
-      FALSE,
-      "t"."raw__participant__fee_amount",
-      "t"."rejected__participant__fee_amount"
-    ),
-    (
-      'tax_withheld',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'tax_withheld',
-      'numeric',
-      FALSE,
-      "t"."raw__participant__tax_withheld",
-      "t"."rejected__participant__tax_withheld"
-    ),
-    (
-      'approved_by_user_id',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'approved_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__participant__approved_by_user_id",
-      "t"."rejected__participant__approved_by_user_id"
-    ),
-    (
-      'approved_at',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'approved_at',
-      'timestamptz (epoch ms)',
-      FALSE,
-      "t"."raw__participant__approved_at",
-      "t"."rejected__participant__approved_at"
-    ),
-    (
-      'invoice_number',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'invoice_number',
-      'text',
-      FALSE,
-      "t"."raw__participant__invoice_number",
-      "t"."rejected__participant__invoice_number"
-    ),
-    (
-      'created_at',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'created_at',
-      'timestamptz (epoch ms)',
-      FALSE,
-      "t"."raw__participant__created_at",
-      "t"."rejected__participant__created_at"
-    ),
-    (
-      'created_by_user_id',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'created_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__participant__created_by_user_id",
-      "t"."rejected__participant__created_by_user_id"
-    ),
-    (
-      'updated_by_user_id',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'updated_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__participant__updated_by_user_id",
-      "t"."rejected__participant__updated_by_user_id"
-    ),
-    (
-      'source_system',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'source_system',
-      'text',
-      FALSE,
-      "t"."raw__participant__source_system",
-      "t"."rejected__participant__source_system"
-    ),
-    (
-      'external_id',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'external_id',
-      'text',
-      FALSE,
-      "t"."raw__participant__external_id",
-      "t"."rejected__participant__external_id"
-    ),
-    (
-      'deleted',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'deleted',
-      'boolean',
-      FALSE,
-      "t"."raw__participant__deleted",
-      "t"."rejected__participant__deleted"
-    ),
-    (
-      'deleted_at',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'deleted_at',
-      'timestamptz (epoch ms)',
-      FALSE,
-      "t"."raw__participant__deleted_at",
-      "t"."rejected__participant__deleted_at"
-    ),
-    (
-      'version',
-      CAST(NULL AS BIGINT),
-      'participant',
-      'version',
-      'bigint',
-      FALSE,
-      "t"."raw__participant__version",
-      "t"."rejected__participant__version"
+      "t"."raw__participant__last_updated",
+      "t"."rejected__participant__last_updated"
     )
 ) AS "c"(
   "key_path",

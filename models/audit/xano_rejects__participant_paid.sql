@@ -9,102 +9,110 @@ WITH "v1" AS (
   SELECT
     "v1"."id",
     "v1"."xdo",
-    "r"."participant_id" AS "raw__participant_paid__participant_id",
+    "r"."participant_id" AS "raw__participant_paid__participant_id_raw",
     "xano_fn".has_value("r"."participant_id")
-    AND "xano_fn".to_bigint("r"."participant_id") IS NULL AS "rejected__participant_paid__participant_id",
+    AND "xano_fn".to_text("r"."participant_id") IS NULL AS "rejected__participant_paid__participant_id_raw",
     "r"."transaction_id" AS "raw__participant_paid__transaction_id",
     "xano_fn".has_value("r"."transaction_id")
     AND "xano_fn".to_bigint("r"."transaction_id") IS NULL AS "rejected__participant_paid__transaction_id",
+    "r"."transaction_id_raw" AS "raw__participant_paid__transaction_id_raw",
+    "xano_fn".has_value("r"."transaction_id_raw")
+    AND "xano_fn".to_text("r"."transaction_id_raw") IS NULL AS "rejected__participant_paid__transaction_id_raw",
+    "r"."agent_id" AS "raw__participant_paid__agent_id",
+    "xano_fn".has_value("r"."agent_id")
+    AND "xano_fn".to_bigint("r"."agent_id") IS NULL AS "rejected__participant_paid__agent_id",
+    "r"."agent_id_raw" AS "raw__participant_paid__agent_id_raw",
+    "xano_fn".has_value("r"."agent_id_raw")
+    AND "xano_fn".to_text("r"."agent_id_raw") IS NULL AS "rejected__participant_paid__agent_id_raw",
+    "r"."user_id" AS "raw__participant_paid__user_id",
+    "xano_fn".has_value("r"."user_id") AND "xano_fn".to_bigint("r"."user_id") IS NULL AS "rejected__participant_paid__user_id",
+    "r"."role" AS "raw__participant_paid__role",
+    "xano_fn".has_value("r"."role") AND "xano_fn".to_text("r"."role") IS NULL AS "rejected__participant_paid__role",
+    "r"."firstName" AS "raw__participant_paid__first_name",
+    "xano_fn".has_value("r"."firstName")
+    AND "xano_fn".trim_text("r"."firstName") IS NULL AS "rejected__participant_paid__first_name",
+    "r"."lastName" AS "raw__participant_paid__last_name",
+    "xano_fn".has_value("r"."lastName")
+    AND "xano_fn".trim_text("r"."lastName") IS NULL AS "rejected__participant_paid__last_name",
+    "r"."email" AS "raw__participant_paid__email",
+    "xano_fn".has_value("r"."email") AND "xano_fn".lower_trim("r"."email") IS NULL AS "rejected__participant_paid__email",
+    "r"."company" AS "raw__participant_paid__company",
+    "xano_fn".has_value("r"."company") AND "xano_fn".to_text("r"."company") IS NULL AS "rejected__participant_paid__company",
+    "r"."external" AS "raw__participant_paid__external",
+    "xano_fn".has_value("r"."external")
+    AND "xano_fn".to_boolean("r"."external") IS NULL AS "rejected__participant_paid__external",
+    "r"."paidbyReal" AS "raw__participant_paid__paid_by_real",
+    "xano_fn".has_value("r"."paidbyReal")
+    AND "xano_fn".to_boolean("r"."paidbyReal") IS NULL AS "rejected__participant_paid__paid_by_real",
     "r"."amount" AS "raw__participant_paid__amount",
     "xano_fn".has_value("r"."amount") AND "xano_fn".to_numeric("r"."amount") IS NULL AS "rejected__participant_paid__amount",
-    "r"."fee_amount" AS "raw__participant_paid__fee_amount",
-    "xano_fn".has_value("r"."fee_amount")
-    AND "xano_fn".to_numeric("r"."fee_amount") IS NULL AS "rejected__participant_paid__fee_amount",
-    "r"."net_amount" AS "raw__participant_paid__net_amount",
-    "xano_fn".has_value("r"."net_amount")
-    AND "xano_fn".to_numeric("r"."net_amount") IS NULL AS "rejected__participant_paid__net_amount",
-    "r"."paid_at" AS "raw__participant_paid__paid_at",
-    "xano_fn".has_value("r"."paid_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") IS NULL AS "rejected__participant_paid__paid_at",
-    "r"."cleared_at" AS "raw__participant_paid__cleared_at",
-    "xano_fn".has_value("r"."cleared_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."cleared_at") IS NULL AS "rejected__participant_paid__cleared_at",
-    "r"."method" AS "raw__participant_paid__method",
-    "xano_fn".has_value("r"."method") AND "xano_fn".to_text("r"."method") IS NULL AS "rejected__participant_paid__method",
-    "r"."reference" AS "raw__participant_paid__reference",
-    "xano_fn".has_value("r"."reference")
-    AND "xano_fn".trim_text("r"."reference") IS NULL AS "rejected__participant_paid__reference",
-    "r"."stripe_payment_id" AS "raw__participant_paid__stripe_payment_id",
-    "xano_fn".has_value("r"."stripe_payment_id")
-    AND "xano_fn".to_text("r"."stripe_payment_id") IS NULL AS "rejected__participant_paid__stripe_payment_id",
+    "r"."amount_currency" AS "raw__participant_paid__amount_currency",
+    "xano_fn".has_value("r"."amount_currency")
+    AND "xano_fn".to_text("r"."amount_currency") IS NULL AS "rejected__participant_paid__amount_currency",
+    "r"."commissionPercent" AS "raw__participant_paid__commission_percent",
+    "xano_fn".has_value("r"."commissionPercent")
+    AND "xano_fn".to_numeric("r"."commissionPercent") IS NULL AS "rejected__participant_paid__commission_percent",
+    "r"."grossCommission" AS "raw__participant_paid__gross_commission",
+    "xano_fn".has_value("r"."grossCommission")
+    AND "xano_fn".to_numeric("r"."grossCommission") IS NULL AS "rejected__participant_paid__gross_commission",
+    "r"."netPayout" AS "raw__participant_paid__net_payout",
+    "xano_fn".has_value("r"."netPayout")
+    AND "xano_fn".to_numeric("r"."netPayout") IS NULL AS "rejected__participant_paid__net_payout",
+    "r"."fees" AS "raw__participant_paid__fees",
+    "xano_fn".has_value("r"."fees") AND "xano_fn".to_numeric("r"."fees") IS NULL AS "rejected__participant_paid__fees",
+    "r"."paidAt" AS "raw__participant_paid__paid_at",
+    "xano_fn".has_value("r"."paidAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."paidAt") IS NULL AS "rejected__participant_paid__paid_at",
+    "r"."paymentMethod" AS "raw__participant_paid__payment_method",
+    "xano_fn".has_value("r"."paymentMethod")
+    AND "xano_fn".to_text("r"."paymentMethod") IS NULL AS "rejected__participant_paid__payment_method",
+    "r"."payment_status" AS "raw__participant_paid__payment_status",
+    "xano_fn".has_value("r"."payment_status")
+    AND "xano_fn".to_text("r"."payment_status") IS NULL AS "rejected__participant_paid__payment_status",
     "r"."check_number" AS "raw__participant_paid__check_number",
     "xano_fn".has_value("r"."check_number")
-    AND "xano_fn".trim_text("r"."check_number") IS NULL AS "rejected__participant_paid__check_number",
-    "r"."currency" AS "raw__participant_paid__currency",
-    "xano_fn".has_value("r"."currency") AND "xano_fn".to_text("r"."currency") IS NULL AS "rejected__participant_paid__currency",
-    "r"."payout_account_last4" AS "raw__participant_paid__payout_account_last4",
-    "xano_fn".has_value("r"."payout_account_last4")
-    AND "xano_fn".to_text("r"."payout_account_last4") IS NULL AS "rejected__participant_paid__payout_account_last4",
-    "r"."batch_id" AS "raw__participant_paid__batch_id",
-    "xano_fn".has_value("r"."batch_id")
-    AND "xano_fn".trim_text("r"."batch_id") IS NULL AS "rejected__participant_paid__batch_id",
-    "r"."status" AS "raw__participant_paid__status",
-    "xano_fn".has_value("r"."status") AND "xano_fn".to_text("r"."status") IS NULL AS "rejected__participant_paid__status",
-    "r"."approved_by_user_id" AS "raw__participant_paid__approved_by_user_id",
-    "xano_fn".has_value("r"."approved_by_user_id")
-    AND "xano_fn".to_bigint("r"."approved_by_user_id") IS NULL AS "rejected__participant_paid__approved_by_user_id",
-    "r"."memo" AS "raw__participant_paid__memo",
-    "xano_fn".has_value("r"."memo") AND "xano_fn".to_text("r"."memo") IS NULL AS "rejected__participant_paid__memo",
+    AND "xano_fn".to_bigint("r"."check_number") IS NULL AS "rejected__participant_paid__check_number",
+    "r"."stripe_payout_id" AS "raw__participant_paid__stripe_payout_id",
+    "xano_fn".has_value("r"."stripe_payout_id")
+    AND "xano_fn".to_text("r"."stripe_payout_id") IS NULL AS "rejected__participant_paid__stripe_payout_id",
+    "r"."stripe_transfer_id" AS "raw__participant_paid__stripe_transfer_id",
+    "xano_fn".has_value("r"."stripe_transfer_id")
+    AND "xano_fn".to_text("r"."stripe_transfer_id") IS NULL AS "rejected__participant_paid__stripe_transfer_id",
     "r"."created_at" AS "raw__participant_paid__created_at",
     "xano_fn".has_value("r"."created_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."created_at") IS NULL AS "rejected__participant_paid__created_at",
-    "r"."created_by_user_id" AS "raw__participant_paid__created_by_user_id",
-    "xano_fn".has_value("r"."created_by_user_id")
-    AND "xano_fn".to_bigint("r"."created_by_user_id") IS NULL AS "rejected__participant_paid__created_by_user_id",
-    "r"."updated_by_user_id" AS "raw__participant_paid__updated_by_user_id",
-    "xano_fn".has_value("r"."updated_by_user_id")
-    AND "xano_fn".to_bigint("r"."updated_by_user_id") IS NULL AS "rejected__participant_paid__updated_by_user_id",
-    "r"."source_system" AS "raw__participant_paid__source_system",
-    "xano_fn".has_value("r"."source_system")
-    AND "xano_fn".to_text("r"."source_system") IS NULL AS "rejected__participant_paid__source_system",
-    "r"."external_id" AS "raw__participant_paid__external_id",
-    "xano_fn".has_value("r"."external_id")
-    AND "xano_fn".to_text("r"."external_id") IS NULL AS "rejected__participant_paid__external_id",
-    "r"."deleted" AS "raw__participant_paid__deleted",
-    "xano_fn".has_value("r"."deleted")
-    AND "xano_fn".to_boolean("r"."deleted") IS NULL AS "rejected__participant_paid__deleted",
-    "r"."deleted_at" AS "raw__participant_paid__deleted_at",
-    "xano_fn".has_value("r"."deleted_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") IS NULL AS "rejected__participant_paid__deleted_at",
-    "r"."version" AS "raw__participant_paid__version",
-    "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__participant_paid__version"
+    "r"."updated_at" AS "raw__participant_paid__updated_at",
+    "xano_fn".has_value("r"."updated_at")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") IS NULL AS "rejected__participant_paid__updated_at"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
     "participant_id" JSONB,
     "transaction_id" JSONB,
+    "transaction_id_raw" JSONB,
+    "agent_id" JSONB,
+    "agent_id_raw" JSONB,
+    "user_id" JSONB,
+    "role" JSONB,
+    "firstName" JSONB,
+    "lastName" JSONB,
+    "email" JSONB,
+    "company" JSONB,
+    "external" JSONB,
+    "paidbyReal" JSONB,
     "amount" JSONB,
-    "fee_amount" JSONB,
-    "net_amount" JSONB,
-    "paid_at" JSONB,
-    "cleared_at" JSONB,
-    "method" JSONB,
-    "reference" JSONB,
-    "stripe_payment_id" JSONB,
+    "amount_currency" JSONB,
+    "commissionPercent" JSONB,
+    "grossCommission" JSONB,
+    "netPayout" JSONB,
+    "fees" JSONB,
+    "paidAt" JSONB,
+    "paymentMethod" JSONB,
+    "payment_status" JSONB,
     "check_number" JSONB,
-    "currency" JSONB,
-    "payout_account_last4" JSONB,
-    "batch_id" JSONB,
-    "status" JSONB,
-    "approved_by_user_id" JSONB,
-    "memo" JSONB,
+    "stripe_payout_id" JSONB,
+    "stripe_transfer_id" JSONB,
     "created_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB
+    "updated_at" JSONB
   )
     ON TRUE
   OFFSET 0
@@ -116,31 +124,33 @@ WITH "v1" AS (
     (
       NOT "t"."xdo" IS NULL AND JSONB_TYPEOF("t"."xdo") <> 'object'
     )
-    OR "t"."rejected__participant_paid__participant_id"
+    OR "t"."rejected__participant_paid__participant_id_raw"
     OR "t"."rejected__participant_paid__transaction_id"
+    OR "t"."rejected__participant_paid__transaction_id_raw"
+    OR "t"."rejected__participant_paid__agent_id"
+    OR "t"."rejected__participant_paid__agent_id_raw"
+    OR "t"."rejected__participant_paid__user_id"
+    OR "t"."rejected__participant_paid__role"
+    OR "t"."rejected__participant_paid__first_name"
+    OR "t"."rejected__participant_paid__last_name"
+    OR "t"."rejected__participant_paid__email"
+    OR "t"."rejected__participant_paid__company"
+    OR "t"."rejected__participant_paid__external"
+    OR "t"."rejected__participant_paid__paid_by_real"
     OR "t"."rejected__participant_paid__amount"
-    OR "t"."rejected__participant_paid__fee_amount"
-    OR "t"."rejected__participant_paid__net_amount"
+    OR "t"."rejected__participant_paid__amount_currency"
+    OR "t"."rejected__participant_paid__commission_percent"
+    OR "t"."rejected__participant_paid__gross_commission"
+    OR "t"."rejected__participant_paid__net_payout"
+    OR "t"."rejected__participant_paid__fees"
     OR "t"."rejected__participant_paid__paid_at"
-    OR "t"."rejected__participant_paid__cleared_at"
-    OR "t"."rejected__participant_paid__method"
-    OR "t"."rejected__participant_paid__reference"
-    OR "t"."rejected__participant_paid__stripe_payment_id"
+    OR "t"."rejected__participant_paid__payment_method"
+    OR "t"."rejected__participant_paid__payment_status"
     OR "t"."rejected__participant_paid__check_number"
-    OR "t"."rejected__participant_paid__currency"
-    OR "t"."rejected__participant_paid__payout_account_last4"
-    OR "t"."rejected__participant_paid__batch_id"
-    OR "t"."rejected__participant_paid__status"
-    OR "t"."rejected__participant_paid__approved_by_user_id"
-    OR "t"."rejected__participant_paid__memo"
+    OR "t"."rejected__participant_paid__stripe_payout_id"
+    OR "t"."rejected__participant_paid__stripe_transfer_id"
     OR "t"."rejected__participant_paid__created_at"
-    OR "t"."rejected__participant_paid__created_by_user_id"
-    OR "t"."rejected__participant_paid__updated_by_user_id"
-    OR "t"."rejected__participant_paid__source_system"
-    OR "t"."rejected__participant_paid__external_id"
-    OR "t"."rejected__participant_paid__deleted"
-    OR "t"."rejected__participant_paid__deleted_at"
-    OR "t"."rejected__participant_paid__version"
+    OR "t"."rejected__participant_paid__updated_at"
 )
 SELECT
   'participant_paid' AS "v1_table",
@@ -177,11 +187,11 @@ CROSS JOIN LATERAL (
       'participant_id',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'participant_id',
-      'bigint',
+      'participant_id_raw',
+      'text',
       FALSE,
-      "t"."raw__participant_paid__participant_id",
-      "t"."rejected__participant_paid__participant_id"
+      "t"."raw__participant_paid__participant_id_raw",
+      "t"."rejected__participant_paid__participant_id_raw"
     ),
     (
       'transaction_id',
@@ -194,6 +204,116 @@ CROSS JOIN LATERAL (
       "t"."rejected__participant_paid__transaction_id"
     ),
     (
+      'transaction_id_raw',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'transaction_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__participant_paid__transaction_id_raw",
+      "t"."rejected__participant_paid__transaction_id_raw"
+    ),
+    (
+      'agent_id',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'agent_id',
+      'bigint',
+      FALSE,
+      "t"."raw__participant_paid__agent_id",
+      "t"."rejected__participant_paid__agent_id"
+    ),
+    (
+      'agent_id_raw',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__participant_paid__agent_id_raw",
+      "t"."rejected__participant_paid__agent_id_raw"
+    ),
+    (
+      'user_id',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'user_id',
+      'bigint',
+      FALSE,
+      "t"."raw__participant_paid__user_id",
+      "t"."rejected__participant_paid__user_id"
+    ),
+    (
+      'role',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'role',
+      'text',
+      FALSE,
+      "t"."raw__participant_paid__role",
+      "t"."rejected__participant_paid__role"
+    ),
+    (
+      'firstName',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'first_name',
+      'text',
+      FALSE,
+      "t"."raw__participant_paid__first_name",
+      "t"."rejected__participant_paid__first_name"
+    ),
+    (
+      'lastName',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'last_name',
+      'text',
+      FALSE,
+      "t"."raw__participant_paid__last_name",
+      "t"."rejected__participant_paid__last_name"
+    ),
+    (
+      'email',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'email',
+      'text',
+      FALSE,
+      "t"."raw__participant_paid__email",
+      "t"."rejected__participant_paid__email"
+    ),
+    (
+      'company',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'company',
+      'text',
+      FALSE,
+      "t"."raw__participant_paid__company",
+      "t"."rejected__participant_paid__company"
+    ),
+    (
+      'external',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'external',
+      'boolean',
+      FALSE,
+      "t"."raw__participant_paid__external",
+      "t"."rejected__participant_paid__external"
+    ),
+    (
+      'paidbyReal',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'paid_by_real',
+      'boolean',
+      FALSE,
+      "t"."raw__participant_paid__paid_by_real",
+      "t"."rejected__participant_paid__paid_by_real"
+    ),
+    (
       'amount',
       CAST(NULL AS BIGINT),
       'participant_paid',
@@ -204,27 +324,57 @@ CROSS JOIN LATERAL (
       "t"."rejected__participant_paid__amount"
     ),
     (
-      'fee_amount',
+      'amount_currency',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'fee_amount',
-      'numeric',
+      'amount_currency',
+      'text',
       FALSE,
-      "t"."raw__participant_paid__fee_amount",
-      "t"."rejected__participant_paid__fee_amount"
+      "t"."raw__participant_paid__amount_currency",
+      "t"."rejected__participant_paid__amount_currency"
     ),
     (
-      'net_amount',
+      'commissionPercent',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'net_amount',
+      'commission_percent',
       'numeric',
       FALSE,
-      "t"."raw__participant_paid__net_amount",
-      "t"."rejected__participant_paid__net_amount"
+      "t"."raw__participant_paid__commission_percent",
+      "t"."rejected__participant_paid__commission_percent"
     ),
     (
-      'paid_at',
+      'grossCommission',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'gross_commission',
+      'numeric',
+      FALSE,
+      "t"."raw__participant_paid__gross_commission",
+      "t"."rejected__participant_paid__gross_commission"
+    ),
+    (
+      'netPayout',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'net_payout',
+      'numeric',
+      FALSE,
+      "t"."raw__participant_paid__net_payout",
+      "t"."rejected__participant_paid__net_payout"
+    ),
+    (
+      'fees',
+      CAST(NULL AS BIGINT),
+      'participant_paid',
+      'fees',
+      'numeric',
+      FALSE,
+      "t"."raw__participant_paid__fees",
+      "t"."rejected__participant_paid__fees"
+    ),
+    (
+      'paidAt',
       CAST(NULL AS BIGINT),
       'participant_paid',
       'paid_at',
@@ -234,114 +384,54 @@ CROSS JOIN LATERAL (
       "t"."rejected__participant_paid__paid_at"
     ),
     (
-      'cleared_at',
+      'paymentMethod',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'cleared_at',
-      'timestamptz (epoch ms)',
-      FALSE,
-      "t"."raw__participant_paid__cleared_at",
-      "t"."rejected__participant_paid__cleared_at"
-    ),
-    (
-      'method',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'method',
+      'payment_method',
       'text',
       FALSE,
-      "t"."raw__participant_paid__method",
-      "t"."rejected__participant_paid__method"
+      "t"."raw__participant_paid__payment_method",
+      "t"."rejected__participant_paid__payment_method"
     ),
     (
-      'reference',
+      'payment_status',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'reference',
+      'payment_status',
       'text',
       FALSE,
-      "t"."raw__participant_paid__reference",
-      "t"."rejected__participant_paid__reference"
-    ),
-    (
-      'stripe_payment_id',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'stripe_payment_id',
-      'text',
-      TRUE,
-      "t"."raw__participant_paid__stripe_payment_id",
-      "t"."rejected__participant_paid__stripe_payment_id"
+      "t"."raw__participant_paid__payment_status",
+      "t"."rejected__participant_paid__payment_status"
     ),
     (
       'check_number',
       CAST(NULL AS BIGINT),
       'participant_paid',
       'check_number',
-      'text',
+      'bigint',
       FALSE,
       "t"."raw__participant_paid__check_number",
       "t"."rejected__participant_paid__check_number"
     ),
     (
-      'currency',
+      'stripe_payout_id',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'currency',
-      'text',
-      FALSE,
-      "t"."raw__participant_paid__currency",
-      "t"."rejected__participant_paid__currency"
-    ),
-    (
-      'payout_account_last4',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'payout_account_last4',
+      'stripe_payout_id',
       'text',
       TRUE,
-      "t"."raw__participant_paid__payout_account_last4",
-      "t"."rejected__participant_paid__payout_account_last4"
+      "t"."raw__participant_paid__stripe_payout_id",
+      "t"."rejected__participant_paid__stripe_payout_id"
     ),
     (
-      'batch_id',
+      'stripe_transfer_id',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'batch_id',
+      'stripe_transfer_id',
       'text',
-      FALSE,
-      "t"."raw__participant_paid__batch_id",
-      "t"."rejected__participant_paid__batch_id"
-    ),
-    (
-      'status',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'status',
-      'text',
-      FALSE,
-      "t"."raw__participant_paid__status",
-      "t"."rejected__participant_paid__status"
-    ),
-    (
-      'approved_by_user_id',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'approved_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__participant_paid__approved_by_user_id",
-      "t"."rejected__participant_paid__approved_by_user_id"
-    ),
-    (
-      'memo',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'memo',
-      'text',
-      FALSE,
-      "t"."raw__participant_paid__memo",
-      "t"."rejected__participant_paid__memo"
+      TRUE,
+      "t"."raw__participant_paid__stripe_transfer_id",
+      "t"."rejected__participant_paid__stripe_transfer_id"
     ),
     (
       'created_at',
@@ -354,74 +444,14 @@ CROSS JOIN LATERAL (
       "t"."rejected__participant_paid__created_at"
     ),
     (
-      'created_by_user_id',
+      'updated_at',
       CAST(NULL AS BIGINT),
       'participant_paid',
-      'created_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__participant_paid__created_by_user_id",
-      "t"."rejected__participant_paid__created_by_user_id"
-    ),
-    (
-      'updated_by_user_id',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'updated_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__participant_paid__updated_by_user_id",
-      "t"."rejected__participant_paid__updated_by_user_id"
-    ),
-    (
-      'source_system',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'source_system',
-      'text',
-      FALSE,
-      "t"."raw__participant_paid__source_system",
-      "t"."rejected__participant_paid__source_system"
-    ),
-    (
-      'external_id',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'external_id',
-      'text',
-      FALSE,
-      "t"."raw__participant_paid__external_id",
-      "t"."rejected__participant_paid__external_id"
-    ),
-    (
-      'deleted',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'deleted',
-      'boolean',
-      FALSE,
-      "t"."raw__participant_paid__deleted",
-      "t"."rejected__participant_paid__deleted"
-    ),
-    (
-      'deleted_at',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'deleted_at',
+      'updated_at',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__participant_paid__deleted_at",
-      "t"."rejected__participant_paid__deleted_at"
-    ),
-    (
-      'version',
-      CAST(NULL AS BIGINT),
-      'participant_paid',
-      'version',
-      'bigint',
-      FALSE,
-      "t"."raw__participant_paid__version",
-      "t"."rejected__participant_paid__version"
+      "t"."raw__participant_paid__updated_at",
+      "t"."rejected__participant_paid__updated_at"
     )
 ) AS "c"(
   "key_path",

@@ -9,118 +9,434 @@ WITH "v1" AS (
   SELECT
     "v1"."id",
     "v1"."xdo",
-    "r"."agent_id" AS "raw__transaction__agent_id",
-    "xano_fn".has_value("r"."agent_id")
-    AND "xano_fn".to_bigint("r"."agent_id") IS NULL AS "rejected__transaction__agent_id",
-    "r"."address" AS "raw__transaction__address",
-    "xano_fn".has_value("r"."address") AND "xano_fn".trim_text("r"."address") IS NULL AS "rejected__transaction__address",
-    "r"."city" AS "raw__transaction__city",
-    "xano_fn".has_value("r"."city") AND "xano_fn".trim_text("r"."city") IS NULL AS "rejected__transaction__city",
-    "r"."state" AS "raw__transaction__state",
-    "xano_fn".has_value("r"."state") AND "xano_fn".trim_text("r"."state") IS NULL AS "rejected__transaction__state",
-    "r"."zip" AS "raw__transaction__zip",
-    "xano_fn".has_value("r"."zip") AND "xano_fn".trim_text("r"."zip") IS NULL AS "rejected__transaction__zip",
-    "r"."status" AS "raw__transaction__status",
-    "xano_fn".has_value("r"."status") AND "xano_fn".to_text("r"."status") IS NULL AS "rejected__transaction__status",
-    "r"."type" AS "raw__transaction__type",
-    "xano_fn".has_value("r"."type") AND "xano_fn".to_text("r"."type") IS NULL AS "rejected__transaction__type",
+    "r"."stage" AS "raw__transaction__status",
+    "xano_fn".has_value("r"."stage") AND "xano_fn".to_text("r"."stage") IS NULL AS "rejected__transaction__status",
+    "r"."transactionType" AS "raw__transaction__transaction_type",
+    "xano_fn".has_value("r"."transactionType")
+    AND "xano_fn".to_text("r"."transactionType") IS NULL AS "rejected__transaction__transaction_type",
+    "r"."contractAcceptanceDate" AS "raw__transaction__contract_date",
+    "xano_fn".has_value("r"."contractAcceptanceDate")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."contractAcceptanceDate") IS NULL AS "rejected__transaction__contract_date",
+    "r"."closedAt" AS "raw__transaction__closing_date",
+    "xano_fn".has_value("r"."closedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."closedAt") IS NULL AS "rejected__transaction__closing_date",
+    "r"."listingDate" AS "raw__transaction__listing_date",
+    "xano_fn".has_value("r"."listingDate")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."listingDate") IS NULL AS "rejected__transaction__listing_date",
+    "r"."price" AS "raw__transaction__sale_price",
+    "xano_fn".has_value("r"."price") AND "xano_fn".to_numeric("r"."price") IS NULL AS "rejected__transaction__sale_price",
+    "r"."transaction_id_raw" AS "raw__transaction__transaction_id_raw",
+    "xano_fn".has_value("r"."transaction_id_raw")
+    AND "xano_fn".to_text("r"."transaction_id_raw") IS NULL AS "rejected__transaction__transaction_id_raw",
+    "r"."code" AS "raw__transaction__rezen_code",
+    "xano_fn".has_value("r"."code") AND "xano_fn".to_text("r"."code") IS NULL AS "rejected__transaction__rezen_code",
+    "r"."stage" AS "raw__transaction__stage",
+    "xano_fn".has_value("r"."stage") AND "xano_fn".to_text("r"."stage") IS NULL AS "rejected__transaction__stage",
+    "r"."propertyType" AS "raw__transaction__property_type",
+    "xano_fn".has_value("r"."propertyType")
+    AND "xano_fn".to_text("r"."propertyType") IS NULL AS "rejected__transaction__property_type",
+    "r"."mlsNumber" AS "raw__transaction__mls_num",
+    "xano_fn".has_value("r"."mlsNumber")
+    AND "xano_fn".to_text("r"."mlsNumber") IS NULL AS "rejected__transaction__mls_num",
+    "r"."team_id_raw" AS "raw__transaction__team_id_raw",
+    "xano_fn".has_value("r"."team_id_raw")
+    AND "xano_fn".to_text("r"."team_id_raw") IS NULL AS "rejected__transaction__team_id_raw",
+    "r"."lifecycle_state" AS "raw__transaction__lifecycle_state",
+    "xano_fn".has_value("r"."lifecycle_state")
+    AND "xano_fn".to_text("r"."lifecycle_state") IS NULL AS "rejected__transaction__lifecycle_state",
+    "r"."grossCommission_amount" AS "raw__transaction__gross_commission",
+    "xano_fn".has_value("r"."grossCommission_amount")
+    AND "xano_fn".to_numeric("r"."grossCommission_amount") IS NULL AS "rejected__transaction__gross_commission",
+    "r"."myNetPayout" AS "raw__transaction__net_payout",
+    "xano_fn".has_value("r"."myNetPayout")
+    AND "xano_fn".to_numeric("r"."myNetPayout") IS NULL AS "rejected__transaction__net_payout",
+    "r"."terminated" AS "raw__transaction__terminated",
+    "xano_fn".has_value("r"."terminated")
+    AND "xano_fn".to_boolean("r"."terminated") IS NULL AS "rejected__transaction__terminated",
     "r"."closed" AS "raw__transaction__closed",
     "xano_fn".has_value("r"."closed") AND "xano_fn".to_boolean("r"."closed") IS NULL AS "rejected__transaction__closed",
-    "r"."mls_number" AS "raw__transaction__mls_number",
-    "xano_fn".has_value("r"."mls_number")
-    AND "xano_fn".trim_text("r"."mls_number") IS NULL AS "rejected__transaction__mls_number",
-    "r"."source" AS "raw__transaction__source",
-    "xano_fn".has_value("r"."source") AND "xano_fn".to_text("r"."source") IS NULL AS "rejected__transaction__source",
-    "r"."notes" AS "raw__transaction__notes",
-    "xano_fn".has_value("r"."notes") AND "xano_fn".to_text("r"."notes") IS NULL AS "rejected__transaction__notes",
-    "r"."contract_date" AS "raw__transaction__contract_date",
-    "xano_fn".has_value("r"."contract_date")
-    AND "xano_fn".to_date("r"."contract_date") IS NULL AS "rejected__transaction__contract_date",
-    "r"."close_date" AS "raw__transaction__close_date",
-    "xano_fn".has_value("r"."close_date")
-    AND "xano_fn".to_date("r"."close_date") IS NULL AS "rejected__transaction__close_date",
+    "r"."firmDate" AS "raw__transaction__firm_date",
+    "xano_fn".has_value("r"."firmDate") AND "xano_fn".to_date("r"."firmDate") IS NULL AS "rejected__transaction__firm_date",
+    "r"."transaction_owner_name" AS "raw__transaction__transaction_owner_name",
+    "xano_fn".has_value("r"."transaction_owner_name")
+    AND "xano_fn".to_text("r"."transaction_owner_name") IS NULL AS "rejected__transaction__transaction_owner_name",
+    "r"."transaction_owner_email" AS "raw__transaction__transaction_owner_email",
+    "xano_fn".has_value("r"."transaction_owner_email")
+    AND "xano_fn".to_text("r"."transaction_owner_email") IS NULL AS "rejected__transaction__transaction_owner_email",
+    "r"."transaction_owner_agent_id" AS "raw__transaction__transaction_owner_agent_id",
+    "xano_fn".has_value("r"."transaction_owner_agent_id")
+    AND "xano_fn".to_bigint("r"."transaction_owner_agent_id") IS NULL AS "rejected__transaction__transaction_owner_agent_id",
+    "r"."team_owner_agent_id" AS "raw__transaction__team_owner_agent_id",
+    "xano_fn".has_value("r"."team_owner_agent_id")
+    AND "xano_fn".to_bigint("r"."team_owner_agent_id") IS NULL AS "rejected__transaction__team_owner_agent_id",
+    "r"."listing_id" AS "raw__transaction__listing_id",
+    "xano_fn".has_value("r"."listing_id")
+    AND "xano_fn".to_bigint("r"."listing_id") IS NULL AS "rejected__transaction__listing_id",
+    "r"."team_id" AS "raw__transaction__team_id",
+    "xano_fn".has_value("r"."team_id") AND "xano_fn".to_bigint("r"."team_id") IS NULL AS "rejected__transaction__team_id",
+    "r"."office_id" AS "raw__transaction__office_id",
+    "xano_fn".has_value("r"."office_id")
+    AND "xano_fn".to_bigint("r"."office_id") IS NULL AS "rejected__transaction__office_id",
+    "r"."transaction_owner_representation" AS "raw__transaction__representation",
+    "xano_fn".has_value("r"."transaction_owner_representation")
+    AND "xano_fn".to_text("r"."transaction_owner_representation") IS NULL AS "rejected__transaction__representation",
     "r"."created_at" AS "raw__transaction__created_at",
     "xano_fn".has_value("r"."created_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."created_at") IS NULL AS "rejected__transaction__created_at",
+    "r"."agent_id" AS "raw__transaction__agent_id",
+    "xano_fn".has_value("r"."agent_id")
+    AND "xano_fn".to_bigint("r"."agent_id") IS NULL AS "rejected__transaction__agent_id",
+    "r"."user_id" AS "raw__transaction__user_id",
+    "xano_fn".has_value("r"."user_id") AND "xano_fn".to_bigint("r"."user_id") IS NULL AS "rejected__transaction__user_id",
+    "r"."address_id" AS "raw__transaction__address_id",
+    "xano_fn".has_value("r"."address_id")
+    AND "xano_fn".to_bigint("r"."address_id") IS NULL AS "rejected__transaction__address_id",
+    "r"."address" AS "raw__transaction__address",
+    "xano_fn".has_value("r"."address") AND "xano_fn".to_text("r"."address") IS NULL AS "rejected__transaction__address",
+    "r"."street" AS "raw__transaction__street",
+    "xano_fn".has_value("r"."street") AND "xano_fn".to_text("r"."street") IS NULL AS "rejected__transaction__street",
+    "r"."unit" AS "raw__transaction__unit",
+    "xano_fn".has_value("r"."unit") AND "xano_fn".to_text("r"."unit") IS NULL AS "rejected__transaction__unit",
+    "r"."city" AS "raw__transaction__city",
+    "xano_fn".has_value("r"."city") AND "xano_fn".to_text("r"."city") IS NULL AS "rejected__transaction__city",
+    "r"."state" AS "raw__transaction__state",
+    "xano_fn".has_value("r"."state") AND "xano_fn".to_text("r"."state") IS NULL AS "rejected__transaction__state",
+    "r"."zip" AS "raw__transaction__zip",
+    "xano_fn".has_value("r"."zip") AND "xano_fn".to_text("r"."zip") IS NULL AS "rejected__transaction__zip",
+    "r"."county" AS "raw__transaction__county",
+    "xano_fn".has_value("r"."county") AND "xano_fn".to_text("r"."county") IS NULL AS "rejected__transaction__county",
+    "r"."country" AS "raw__transaction__country",
+    "xano_fn".has_value("r"."country") AND "xano_fn".to_text("r"."country") IS NULL AS "rejected__transaction__country",
+    "r"."latitude" AS "raw__transaction__latitude",
+    "xano_fn".has_value("r"."latitude")
+    AND "xano_fn".to_numeric("r"."latitude") IS NULL AS "rejected__transaction__latitude",
+    "r"."longitude" AS "raw__transaction__longitude",
+    "xano_fn".has_value("r"."longitude")
+    AND "xano_fn".to_numeric("r"."longitude") IS NULL AS "rejected__transaction__longitude",
+    "r"."listPrice" AS "raw__transaction__list_price",
+    "xano_fn".has_value("r"."listPrice")
+    AND "xano_fn".to_bigint("r"."listPrice") IS NULL AS "rejected__transaction__list_price",
+    "r"."originalListPrice" AS "raw__transaction__original_list_price",
+    "xano_fn".has_value("r"."originalListPrice")
+    AND "xano_fn".to_bigint("r"."originalListPrice") IS NULL AS "rejected__transaction__original_list_price",
+    "r"."salePrice" AS "raw__transaction__final_sale_price",
+    "xano_fn".has_value("r"."salePrice")
+    AND "xano_fn".to_bigint("r"."salePrice") IS NULL AS "rejected__transaction__final_sale_price",
     "r"."updated_at" AS "raw__transaction__updated_at",
     "xano_fn".has_value("r"."updated_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") IS NULL AS "rejected__transaction__updated_at",
-    "r"."created_by_user_id" AS "raw__transaction__created_by_user_id",
-    "xano_fn".has_value("r"."created_by_user_id")
-    AND "xano_fn".to_bigint("r"."created_by_user_id") IS NULL AS "rejected__transaction__created_by_user_id",
-    "r"."updated_by_user_id" AS "raw__transaction__updated_by_user_id",
-    "xano_fn".has_value("r"."updated_by_user_id")
-    AND "xano_fn".to_bigint("r"."updated_by_user_id") IS NULL AS "rejected__transaction__updated_by_user_id",
-    "r"."source_system" AS "raw__transaction__source_system",
-    "xano_fn".has_value("r"."source_system")
-    AND "xano_fn".to_text("r"."source_system") IS NULL AS "rejected__transaction__source_system",
-    "r"."external_id" AS "raw__transaction__external_id",
-    "xano_fn".has_value("r"."external_id")
-    AND "xano_fn".to_text("r"."external_id") IS NULL AS "rejected__transaction__external_id",
-    "r"."deleted" AS "raw__transaction__deleted",
-    "xano_fn".has_value("r"."deleted")
-    AND "xano_fn".to_boolean("r"."deleted") IS NULL AS "rejected__transaction__deleted",
-    "r"."deleted_at" AS "raw__transaction__deleted_at",
-    "xano_fn".has_value("r"."deleted_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") IS NULL AS "rejected__transaction__deleted_at",
-    "r"."version" AS "raw__transaction__version",
-    "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__transaction__version",
-    "r"."list_price" AS "raw__transaction_financials__list_price",
-    "xano_fn".has_value("r"."list_price")
-    AND "xano_fn".to_numeric("r"."list_price") IS NULL AS "rejected__transaction_financials__list_price",
-    "r"."sale_price" AS "raw__transaction_financials__sale_price",
-    "xano_fn".has_value("r"."sale_price")
-    AND "xano_fn".to_numeric("r"."sale_price") IS NULL AS "rejected__transaction_financials__sale_price",
-    "r"."gross_commission" AS "raw__transaction_financials__gross_commission",
-    "xano_fn".has_value("r"."gross_commission")
-    AND "xano_fn".to_numeric("r"."gross_commission") IS NULL AS "rejected__transaction_financials__gross_commission",
-    "r"."net_commission" AS "raw__transaction_financials__net_commission",
-    "xano_fn".has_value("r"."net_commission")
-    AND "xano_fn".to_numeric("r"."net_commission") IS NULL AS "rejected__transaction_financials__net_commission",
-    "r"."brokerage_fee" AS "raw__transaction_financials__brokerage_fee",
-    "xano_fn".has_value("r"."brokerage_fee")
-    AND "xano_fn".to_numeric("r"."brokerage_fee") IS NULL AS "rejected__transaction_financials__brokerage_fee",
-    "r"."referral_fee" AS "raw__transaction_financials__referral_fee",
-    "xano_fn".has_value("r"."referral_fee")
-    AND "xano_fn".to_numeric("r"."referral_fee") IS NULL AS "rejected__transaction_financials__referral_fee",
-    "r"."escrow_amount" AS "raw__transaction_financials__escrow_amount",
-    "xano_fn".has_value("r"."escrow_amount")
-    AND "xano_fn".to_numeric("r"."escrow_amount") IS NULL AS "rejected__transaction_financials__escrow_amount",
-    "r"."commission_pct" AS "raw__transaction_financials__commission_pct",
-    "xano_fn".has_value("r"."commission_pct")
-    AND "xano_fn".to_numeric("r"."commission_pct") IS NULL AS "rejected__transaction_financials__commission_pct"
+    "r"."last_updated" AS "raw__transaction__last_updated",
+    "xano_fn".has_value("r"."last_updated")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."last_updated") IS NULL AS "rejected__transaction__last_updated",
+    "r"."bedrooms" AS "raw__transaction__bedrooms",
+    "xano_fn".has_value("r"."bedrooms")
+    AND "xano_fn".to_bigint("r"."bedrooms") IS NULL AS "rejected__transaction__bedrooms",
+    "r"."bathrooms" AS "raw__transaction__bathrooms",
+    "xano_fn".has_value("r"."bathrooms")
+    AND "xano_fn".to_numeric("r"."bathrooms") IS NULL AS "rejected__transaction__bathrooms",
+    "r"."sqft" AS "raw__transaction__sqft",
+    "xano_fn".has_value("r"."sqft") AND "xano_fn".to_bigint("r"."sqft") IS NULL AS "rejected__transaction__sqft",
+    "r"."yearBuilt" AS "raw__transaction__year_built",
+    "xano_fn".has_value("r"."yearBuilt")
+    AND "xano_fn".to_bigint("r"."yearBuilt") IS NULL AS "rejected__transaction__year_built",
+    "r"."lotSize" AS "raw__transaction__lot_size",
+    "xano_fn".has_value("r"."lotSize")
+    AND "xano_fn".to_numeric("r"."lotSize") IS NULL AS "rejected__transaction__lot_size",
+    "r"."hoa" AS "raw__transaction__hoa",
+    "xano_fn".has_value("r"."hoa") AND "xano_fn".to_boolean("r"."hoa") IS NULL AS "rejected__transaction__hoa",
+    "r"."occupancy" AS "raw__transaction__occupancy",
+    "xano_fn".has_value("r"."occupancy")
+    AND "xano_fn".to_text("r"."occupancy") IS NULL AS "rejected__transaction__occupancy",
+    "r"."dealType" AS "raw__transaction__deal_type",
+    "xano_fn".has_value("r"."dealType") AND "xano_fn".to_text("r"."dealType") IS NULL AS "rejected__transaction__deal_type",
+    "r"."financingType" AS "raw__transaction__financing_type",
+    "xano_fn".has_value("r"."financingType")
+    AND "xano_fn".to_text("r"."financingType") IS NULL AS "rejected__transaction__financing_type",
+    "r"."lender" AS "raw__transaction__lender",
+    "xano_fn".has_value("r"."lender") AND "xano_fn".to_text("r"."lender") IS NULL AS "rejected__transaction__lender",
+    "r"."titleCompany" AS "raw__transaction__title_company",
+    "xano_fn".has_value("r"."titleCompany")
+    AND "xano_fn".to_text("r"."titleCompany") IS NULL AS "rejected__transaction__title_company",
+    "r"."escrowNumber" AS "raw__transaction__escrow_number",
+    "xano_fn".has_value("r"."escrowNumber")
+    AND "xano_fn".to_text("r"."escrowNumber") IS NULL AS "rejected__transaction__escrow_number",
+    "r"."escrowOfficer" AS "raw__transaction__escrow_officer",
+    "xano_fn".has_value("r"."escrowOfficer")
+    AND "xano_fn".to_text("r"."escrowOfficer") IS NULL AS "rejected__transaction__escrow_officer",
+    "r"."transactionCoordinator" AS "raw__transaction__transaction_coordinator",
+    "xano_fn".has_value("r"."transactionCoordinator")
+    AND "xano_fn".to_text("r"."transactionCoordinator") IS NULL AS "rejected__transaction__transaction_coordinator",
+    "r"."listing_agent_id" AS "raw__transaction__listing_agent_id",
+    "xano_fn".has_value("r"."listing_agent_id")
+    AND "xano_fn".to_bigint("r"."listing_agent_id") IS NULL AS "rejected__transaction__listing_agent_id",
+    "r"."buying_agent_id" AS "raw__transaction__buying_agent_id",
+    "xano_fn".has_value("r"."buying_agent_id")
+    AND "xano_fn".to_bigint("r"."buying_agent_id") IS NULL AS "rejected__transaction__buying_agent_id",
+    "r"."listingAgentName" AS "raw__transaction__listing_agent_name",
+    "xano_fn".has_value("r"."listingAgentName")
+    AND "xano_fn".to_text("r"."listingAgentName") IS NULL AS "rejected__transaction__listing_agent_name",
+    "r"."buyerAgentName" AS "raw__transaction__buyer_agent_name",
+    "xano_fn".has_value("r"."buyerAgentName")
+    AND "xano_fn".to_text("r"."buyerAgentName") IS NULL AS "rejected__transaction__buyer_agent_name",
+    "r"."buyer_name" AS "raw__transaction__buyer_name",
+    "xano_fn".has_value("r"."buyer_name")
+    AND "xano_fn".to_text("r"."buyer_name") IS NULL AS "rejected__transaction__buyer_name",
+    "r"."seller_name" AS "raw__transaction__seller_name",
+    "xano_fn".has_value("r"."seller_name")
+    AND "xano_fn".to_text("r"."seller_name") IS NULL AS "rejected__transaction__seller_name",
+    "r"."officeName" AS "raw__transaction__office_name",
+    "xano_fn".has_value("r"."officeName")
+    AND "xano_fn".to_text("r"."officeName") IS NULL AS "rejected__transaction__office_name",
+    "r"."teamName" AS "raw__transaction__team_name",
+    "xano_fn".has_value("r"."teamName") AND "xano_fn".to_text("r"."teamName") IS NULL AS "rejected__transaction__team_name",
+    "r"."isDualRepresentation" AS "raw__transaction__is_dual_representation",
+    "xano_fn".has_value("r"."isDualRepresentation")
+    AND "xano_fn".to_boolean("r"."isDualRepresentation") IS NULL AS "rejected__transaction__is_dual_representation",
+    "r"."paid" AS "raw__transaction__paid",
+    "xano_fn".has_value("r"."paid") AND "xano_fn".to_boolean("r"."paid") IS NULL AS "rejected__transaction__paid",
+    "r"."paidAt" AS "raw__transaction__paid_at",
+    "xano_fn".has_value("r"."paidAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."paidAt") IS NULL AS "rejected__transaction__paid_at",
+    "r"."submittedAt" AS "raw__transaction__submitted_at",
+    "xano_fn".has_value("r"."submittedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."submittedAt") IS NULL AS "rejected__transaction__submitted_at",
+    "r"."approvedAt" AS "raw__transaction__approved_at",
+    "xano_fn".has_value("r"."approvedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."approvedAt") IS NULL AS "rejected__transaction__approved_at",
+    "r"."terminatedAt" AS "raw__transaction__terminated_at",
+    "xano_fn".has_value("r"."terminatedAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."terminatedAt") IS NULL AS "rejected__transaction__terminated_at",
+    "r"."actualClosingDate" AS "raw__transaction__actual_closing_date",
+    "xano_fn".has_value("r"."actualClosingDate")
+    AND "xano_fn".to_date("r"."actualClosingDate") IS NULL AS "rejected__transaction__actual_closing_date",
+    "r"."estimatedClosingDate" AS "raw__transaction__estimated_closing_date",
+    "xano_fn".has_value("r"."estimatedClosingDate")
+    AND "xano_fn".to_date("r"."estimatedClosingDate") IS NULL AS "rejected__transaction__estimated_closing_date",
+    "r"."appraisalDate" AS "raw__transaction__appraisal_date",
+    "xano_fn".has_value("r"."appraisalDate")
+    AND "xano_fn".to_date("r"."appraisalDate") IS NULL AS "rejected__transaction__appraisal_date",
+    "r"."inspectionDeadline" AS "raw__transaction__inspection_deadline",
+    "xano_fn".has_value("r"."inspectionDeadline")
+    AND "xano_fn".to_date("r"."inspectionDeadline") IS NULL AS "rejected__transaction__inspection_deadline",
+    "r"."financingDeadline" AS "raw__transaction__financing_deadline",
+    "xano_fn".has_value("r"."financingDeadline")
+    AND "xano_fn".to_date("r"."financingDeadline") IS NULL AS "rejected__transaction__financing_deadline",
+    "r"."listingExpirationDate" AS "raw__transaction__listing_expiration_date",
+    "xano_fn".has_value("r"."listingExpirationDate")
+    AND "xano_fn".to_date("r"."listingExpirationDate") IS NULL AS "rejected__transaction__listing_expiration_date",
+    "r"."daysOnMarket" AS "raw__transaction__days_on_market",
+    "xano_fn".has_value("r"."daysOnMarket")
+    AND "xano_fn".to_bigint("r"."daysOnMarket") IS NULL AS "rejected__transaction__days_on_market",
+    "r"."daysToClose" AS "raw__transaction__days_to_close",
+    "xano_fn".has_value("r"."daysToClose")
+    AND "xano_fn".to_bigint("r"."daysToClose") IS NULL AS "rejected__transaction__days_to_close",
+    "r"."closing_month" AS "raw__transaction__closing_month",
+    "xano_fn".has_value("r"."closing_month")
+    AND "xano_fn".to_bigint("r"."closing_month") IS NULL AS "rejected__transaction__closing_month",
+    "r"."closing_year" AS "raw__transaction__closing_year",
+    "xano_fn".has_value("r"."closing_year")
+    AND "xano_fn".to_bigint("r"."closing_year") IS NULL AS "rejected__transaction__closing_year",
+    "r"."compliance_status" AS "raw__transaction__compliance_status",
+    "xano_fn".has_value("r"."compliance_status")
+    AND "xano_fn".to_text("r"."compliance_status") IS NULL AS "rejected__transaction__compliance_status",
+    "r"."complianceApproved" AS "raw__transaction__compliance_approved",
+    "xano_fn".has_value("r"."complianceApproved")
+    AND "xano_fn".to_boolean("r"."complianceApproved") IS NULL AS "rejected__transaction__compliance_approved",
+    "r"."commissionDocumentApproved" AS "raw__transaction__commission_document_approved",
+    "xano_fn".has_value("r"."commissionDocumentApproved")
+    AND "xano_fn".to_boolean("r"."commissionDocumentApproved") IS NULL AS "rejected__transaction__commission_document_approved",
+    "r"."closingDisclosureReceived" AS "raw__transaction__closing_disclosure_received",
+    "xano_fn".has_value("r"."closingDisclosureReceived")
+    AND "xano_fn".to_boolean("r"."closingDisclosureReceived") IS NULL AS "rejected__transaction__closing_disclosure_received",
+    "r"."lead_source" AS "raw__transaction__lead_source",
+    "xano_fn".has_value("r"."lead_source")
+    AND "xano_fn".to_text("r"."lead_source") IS NULL AS "rejected__transaction__lead_source",
+    "r"."source" AS "raw__transaction__source",
+    "xano_fn".has_value("r"."source") AND "xano_fn".to_text("r"."source") IS NULL AS "rejected__transaction__source",
+    "r"."sync_source" AS "raw__transaction__sync_source",
+    "xano_fn".has_value("r"."sync_source")
+    AND "xano_fn".to_text("r"."sync_source") IS NULL AS "rejected__transaction__sync_source",
+    "r"."rezen_url" AS "raw__transaction__rezen_url",
+    "xano_fn".has_value("r"."rezen_url")
+    AND "xano_fn".to_text("r"."rezen_url") IS NULL AS "rejected__transaction__rezen_url",
+    "r"."archived" AS "raw__transaction__archived",
+    "xano_fn".has_value("r"."archived")
+    AND "xano_fn".to_boolean("r"."archived") IS NULL AS "rejected__transaction__archived",
+    "r"."is_demo" AS "raw__transaction__is_demo",
+    "xano_fn".has_value("r"."is_demo")
+    AND "xano_fn".to_boolean("r"."is_demo") IS NULL AS "rejected__transaction__is_demo",
+    "r"."notes" AS "raw__transaction__notes",
+    "xano_fn".has_value("r"."notes") AND "xano_fn".to_text("r"."notes") IS NULL AS "rejected__transaction__notes",
+    "r"."grossCommission_amount" AS "raw__transaction_financials__gci",
+    "xano_fn".has_value("r"."grossCommission_amount")
+    AND "xano_fn".to_numeric("r"."grossCommission_amount") IS NULL AS "rejected__transaction_financials__gci",
+    "r"."myGrossCommission_amount" AS "raw__transaction_financials__agent_commission",
+    "xano_fn".has_value("r"."myGrossCommission_amount")
+    AND "xano_fn".to_numeric("r"."myGrossCommission_amount") IS NULL AS "rejected__transaction_financials__agent_commission",
+    "r"."teamFee_amount" AS "raw__transaction_financials__team_split",
+    "xano_fn".has_value("r"."teamFee_amount")
+    AND "xano_fn".to_numeric("r"."teamFee_amount") IS NULL AS "rejected__transaction_financials__team_split",
+    "r"."brokerageFee_amount" AS "raw__transaction_financials__brokerage_split",
+    "xano_fn".has_value("r"."brokerageFee_amount")
+    AND "xano_fn".to_numeric("r"."brokerageFee_amount") IS NULL AS "rejected__transaction_financials__brokerage_split",
+    "r"."transactionFee_amount" AS "raw__transaction_financials__fees",
+    "xano_fn".has_value("r"."transactionFee_amount")
+    AND "xano_fn".to_numeric("r"."transactionFee_amount") IS NULL AS "rejected__transaction_financials__fees",
+    "r"."realFee_amount" AS "raw__transaction_financials__real_fee",
+    "xano_fn".has_value("r"."realFee_amount")
+    AND "xano_fn".to_numeric("r"."realFee_amount") IS NULL AS "rejected__transaction_financials__real_fee",
+    "r"."beopFee_amount" AS "raw__transaction_financials__beop_fee",
+    "xano_fn".has_value("r"."beopFee_amount")
+    AND "xano_fn".to_numeric("r"."beopFee_amount") IS NULL AS "rejected__transaction_financials__beop_fee",
+    "r"."capContribution_amount" AS "raw__transaction_financials__cap_contribution",
+    "xano_fn".has_value("r"."capContribution_amount")
+    AND "xano_fn".to_numeric("r"."capContribution_amount") IS NULL AS "rejected__transaction_financials__cap_contribution",
+    "r"."referralFee_amount" AS "raw__transaction_financials__referral_fee",
+    "xano_fn".has_value("r"."referralFee_amount")
+    AND "xano_fn".to_numeric("r"."referralFee_amount") IS NULL AS "rejected__transaction_financials__referral_fee",
+    "r"."revshare_amount" AS "raw__transaction_financials__revshare",
+    "xano_fn".has_value("r"."revshare_amount")
+    AND "xano_fn".to_numeric("r"."revshare_amount") IS NULL AS "rejected__transaction_financials__revshare",
+    "r"."totalPayout_amount" AS "raw__transaction_financials__total_payout",
+    "xano_fn".has_value("r"."totalPayout_amount")
+    AND "xano_fn".to_numeric("r"."totalPayout_amount") IS NULL AS "rejected__transaction_financials__total_payout",
+    "r"."escrowDeposit_amount" AS "raw__transaction_financials__escrow_deposit",
+    "xano_fn".has_value("r"."escrowDeposit_amount")
+    AND "xano_fn".to_numeric("r"."escrowDeposit_amount") IS NULL AS "rejected__transaction_financials__escrow_deposit",
+    "r"."saleCommission_amount" AS "raw__transaction_financials__sale_commission",
+    "xano_fn".has_value("r"."saleCommission_amount")
+    AND "xano_fn".to_numeric("r"."saleCommission_amount") IS NULL AS "rejected__transaction_financials__sale_commission",
+    "r"."saleCommissionPercentage" AS "raw__transaction_financials__sale_commission_pct",
+    "xano_fn".has_value("r"."saleCommissionPercentage")
+    AND "xano_fn".to_numeric("r"."saleCommissionPercentage") IS NULL AS "rejected__transaction_financials__sale_commission_pct",
+    "r"."listingCommission_amount" AS "raw__transaction_financials__listing_commission",
+    "xano_fn".has_value("r"."listingCommission_amount")
+    AND "xano_fn".to_numeric("r"."listingCommission_amount") IS NULL AS "rejected__transaction_financials__listing_commission",
+    "r"."listingCommissionPercentage" AS "raw__transaction_financials__listing_commission_pct",
+    "xano_fn".has_value("r"."listingCommissionPercentage")
+    AND "xano_fn".to_numeric("r"."listingCommissionPercentage") IS NULL AS "rejected__transaction_financials__listing_commission_pct",
+    "r"."grossCommissionPercentage" AS "raw__transaction_financials__gross_commission_pct",
+    "xano_fn".has_value("r"."grossCommissionPercentage")
+    AND "xano_fn".to_numeric("r"."grossCommissionPercentage") IS NULL AS "rejected__transaction_financials__gross_commission_pct",
+    "r"."grossCommission_currency" AS "raw__transaction_financials__gross_commission_currency",
+    "xano_fn".has_value("r"."grossCommission_currency")
+    AND "xano_fn".to_text("r"."grossCommission_currency") IS NULL AS "rejected__transaction_financials__gross_commission_currency",
+    "r"."myNetPayout_currency" AS "raw__transaction_financials__net_payout_currency",
+    "xano_fn".has_value("r"."myNetPayout_currency")
+    AND "xano_fn".to_text("r"."myNetPayout_currency") IS NULL AS "rejected__transaction_financials__net_payout_currency"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+    "stage" JSONB,
+    "transactionType" JSONB,
+    "contractAcceptanceDate" JSONB,
+    "closedAt" JSONB,
+    "listingDate" JSONB,
+    "price" JSONB,
+    "transaction_id_raw" JSONB,
+    "code" JSONB,
+    "propertyType" JSONB,
+    "mlsNumber" JSONB,
+    "team_id_raw" JSONB,
+    "lifecycle_state" JSONB,
+    "grossCommission_amount" JSONB,
+    "myNetPayout" JSONB,
+    "terminated" JSONB,
+    "closed" JSONB,
+    "firmDate" JSONB,
+    "transaction_owner_name" JSONB,
+    "transaction_owner_email" JSONB,
+    "transaction_owner_agent_id" JSONB,
+    "team_owner_agent_id" JSONB,
+    "listing_id" JSONB,
+    "team_id" JSONB,
+    "office_id" JSONB,
+    "transaction_owner_representation" JSONB,
+    "created_at" JSONB,
     "agent_id" JSONB,
+    "user_id" JSONB,
+    "address_id" JSONB,
     "address" JSONB,
+    "street" JSONB,
+    "unit" JSONB,
     "city" JSONB,
     "state" JSONB,
     "zip" JSONB,
-    "status" JSONB,
-    "type" JSONB,
-    "closed" JSONB,
-    "mls_number" JSONB,
-    "source" JSONB,
-    "notes" JSONB,
-    "contract_date" JSONB,
-    "close_date" JSONB,
-    "created_at" JSONB,
+    "county" JSONB,
+    "country" JSONB,
+    "latitude" JSONB,
+    "longitude" JSONB,
+    "listPrice" JSONB,
+    "originalListPrice" JSONB,
+    "salePrice" JSONB,
     "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
-    "deleted" JSONB,
-    "deleted_at" JSONB,
-    "version" JSONB,
-    "list_price" JSONB,
-    "sale_price" JSONB,
-    "gross_commission" JSONB,
-    "net_commission" JSONB,
-    "brokerage_fee" JSONB,
-    "referral_fee" JSONB,
-    "escrow_amount" JSONB,
-    "commission_pct" JSONB
+    "last_updated" JSONB,
+    "bedrooms" JSONB,
+    "bathrooms" JSONB,
+    "sqft" JSONB,
+    "yearBuilt" JSONB,
+    "lotSize" JSONB,
+    "hoa" JSONB,
+    "occupancy" JSONB,
+    "dealType" JSONB,
+    "financingType" JSONB,
+    "lender" JSONB,
+    "titleCompany" JSONB,
+    "escrowNumber" JSONB,
+    "escrowOfficer" JSONB,
+    "transactionCoordinator" JSONB,
+    "listing_agent_id" JSONB,
+    "buying_agent_id" JSONB,
+    "listingAgentName" JSONB,
+    "buyerAgentName" JSONB,
+    "buyer_name" JSONB,
+    "seller_name" JSONB,
+    "officeName" JSONB,
+    "teamName" JSONB,
+    "isDualRepresentation" JSONB,
+    "paid" JSONB,
+    "paidAt" JSONB,
+    "submittedAt" JSONB,
+    "approvedAt" JSONB,
+    "terminatedAt" JSONB,
+    "actualClosingDate" JSONB,
+    "estimatedClosingDate" JSONB,
+    "appraisalDate" JSONB,
+    "inspectionDeadline" JSONB,
+    "financingDeadline" JSONB,
+    "listingExpirationDate" JSONB,
+    "daysOnMarket" JSONB,
+    "daysToClose" JSONB,
+    "closing_month" JSONB,
+    "closing_year" JSONB,
+    "compliance_status" JSONB,
+    "complianceApproved" JSONB,
+    "commissionDocumentApproved" JSONB,
+    "closingDisclosureReceived" JSONB,
+    "lead_source" JSONB,
+    "source" JSONB,
+    "sync_source" JSONB,
+    "rezen_url" JSONB,
+    "archived" JSONB,
+    "is_demo" JSONB,
+    "notes" JSONB,
+    "myGrossCommission_amount" JSONB,
+    "teamFee_amount" JSONB,
+    "brokerageFee_amount" JSONB,
+    "transactionFee_amount" JSONB,
+    "realFee_amount" JSONB,
+    "beopFee_amount" JSONB,
+    "capContribution_amount" JSONB,
+    "referralFee_amount" JSONB,
+    "revshare_amount" JSONB,
+    "totalPayout_amount" JSONB,
+    "escrowDeposit_amount" JSONB,
+    "saleCommission_amount" JSONB,
+    "saleCommissionPercentage" JSONB,
+    "listingCommission_amount" JSONB,
+    "listingCommissionPercentage" JSONB,
+    "grossCommissionPercentage" JSONB,
+    "grossCommission_currency" JSONB,
+    "myNetPayout_currency" JSONB
   )
     ON TRUE
   OFFSET 0
@@ -132,36 +448,119 @@ WITH "v1" AS (
     (
       NOT "t"."xdo" IS NULL AND JSONB_TYPEOF("t"."xdo") <> 'object'
     )
+    OR "t"."rejected__transaction__status"
+    OR "t"."rejected__transaction__transaction_type"
+    OR "t"."rejected__transaction__contract_date"
+    OR "t"."rejected__transaction__closing_date"
+    OR "t"."rejected__transaction__listing_date"
+    OR "t"."rejected__transaction__sale_price"
+    OR "t"."rejected__transaction__transaction_id_raw"
+    OR "t"."rejected__transaction__rezen_code"
+    OR "t"."rejected__transaction__stage"
+    OR "t"."rejected__transaction__property_type"
+    OR "t"."rejected__transaction__mls_num"
+    OR "t"."rejected__transaction__team_id_raw"
+    OR "t"."rejected__transaction__lifecycle_state"
+    OR "t"."rejected__transaction__gross_commission"
+    OR "t"."rejected__transaction__net_payout"
+    OR "t"."rejected__transaction__terminated"
+    OR "t"."rejected__transaction__closed"
+    OR "t"."rejected__transaction__firm_date"
+    OR "t"."rejected__transaction__transaction_owner_name"
+    OR "t"."rejected__transaction__transaction_owner_email"
+    OR "t"."rejected__transaction__transaction_owner_agent_id"
+    OR "t"."rejected__transaction__team_owner_agent_id"
+    OR "t"."rejected__transaction__listing_id"
+    OR "t"."rejected__transaction__team_id"
+    OR "t"."rejected__transaction__office_id"
+    OR "t"."rejected__transaction__representation"
+    OR "t"."rejected__transaction__created_at"
     OR "t"."rejected__transaction__agent_id"
+    OR "t"."rejected__transaction__user_id"
+    OR "t"."rejected__transaction__address_id"
     OR "t"."rejected__transaction__address"
+    OR "t"."rejected__transaction__street"
+    OR "t"."rejected__transaction__unit"
     OR "t"."rejected__transaction__city"
     OR "t"."rejected__transaction__state"
     OR "t"."rejected__transaction__zip"
-    OR "t"."rejected__transaction__status"
-    OR "t"."rejected__transaction__type"
-    OR "t"."rejected__transaction__closed"
-    OR "t"."rejected__transaction__mls_number"
-    OR "t"."rejected__transaction__source"
-    OR "t"."rejected__transaction__notes"
-    OR "t"."rejected__transaction__contract_date"
-    OR "t"."rejected__transaction__close_date"
-    OR "t"."rejected__transaction__created_at"
+    OR "t"."rejected__transaction__county"
+    OR "t"."rejected__transaction__country"
+    OR "t"."rejected__transaction__latitude"
+    OR "t"."rejected__transaction__longitude"
+    OR "t"."rejected__transaction__list_price"
+    OR "t"."rejected__transaction__original_list_price"
+    OR "t"."rejected__transaction__final_sale_price"
     OR "t"."rejected__transaction__updated_at"
-    OR "t"."rejected__transaction__created_by_user_id"
-    OR "t"."rejected__transaction__updated_by_user_id"
-    OR "t"."rejected__transaction__source_system"
-    OR "t"."rejected__transaction__external_id"
-    OR "t"."rejected__transaction__deleted"
-    OR "t"."rejected__transaction__deleted_at"
-    OR "t"."rejected__transaction__version"
-    OR "t"."rejected__transaction_financials__list_price"
-    OR "t"."rejected__transaction_financials__sale_price"
-    OR "t"."rejected__transaction_financials__gross_commission"
-    OR "t"."rejected__transaction_financials__net_commission"
-    OR "t"."rejected__transaction_financials__brokerage_fee"
+    OR "t"."rejected__transaction__last_updated"
+    OR "t"."rejected__transaction__bedrooms"
+    OR "t"."rejected__transaction__bathrooms"
+    OR "t"."rejected__transaction__sqft"
+    OR "t"."rejected__transaction__year_built"
+    OR "t"."rejected__transaction__lot_size"
+    OR "t"."rejected__transaction__hoa"
+    OR "t"."rejected__transaction__occupancy"
+    OR "t"."rejected__transaction__deal_type"
+    OR "t"."rejected__transaction__financing_type"
+    OR "t"."rejected__transaction__lender"
+    OR "t"."rejected__transaction__title_company"
+    OR "t"."rejected__transaction__escrow_number"
+    OR "t"."rejected__transaction__escrow_officer"
+    OR "t"."rejected__transaction__transaction_coordinator"
+    OR "t"."rejected__transaction__listing_agent_id"
+    OR "t"."rejected__transaction__buying_agent_id"
+    OR "t"."rejected__transaction__listing_agent_name"
+    OR "t"."rejected__transaction__buyer_agent_name"
+    OR "t"."rejected__transaction__buyer_name"
+    OR "t"."rejected__transaction__seller_name"
+    OR "t"."rejected__transaction__office_name"
+    OR "t"."rejected__transaction__team_name"
+    OR "t"."rejected__transaction__is_dual_representation"
+    OR "t"."rejected__transaction__paid"
+    OR "t"."rejected__transaction__paid_at"
+    OR "t"."rejected__transaction__submitted_at"
+    OR "t"."rejected__transaction__approved_at"
+    OR "t"."rejected__transaction__terminated_at"
+    OR "t"."rejected__transaction__actual_closing_date"
+    OR "t"."rejected__transaction__estimated_closing_date"
+    OR "t"."rejected__transaction__appraisal_date"
+    OR "t"."rejected__transaction__inspection_deadline"
+    OR "t"."rejected__transaction__financing_deadline"
+    OR "t"."rejected__transaction__listing_expiration_date"
+    OR "t"."rejected__transaction__days_on_market"
+    OR "t"."rejected__transaction__days_to_close"
+    OR "t"."rejected__transaction__closing_month"
+    OR "t"."rejected__transaction__closing_year"
+    OR "t"."rejected__transaction__compliance_status"
+    OR "t"."rejected__transaction__compliance_approved"
+    OR "t"."rejected__transaction__commission_document_approved"
+    OR "t"."rejected__transaction__closing_disclosure_received"
+    OR "t"."rejected__transaction__lead_source"
+    OR "t"."rejected__transaction__source"
+    OR "t"."rejected__transaction__sync_source"
+    OR "t"."rejected__transaction__rezen_url"
+    OR "t"."rejected__transaction__archived"
+    OR "t"."rejected__transaction__is_demo"
+    OR "t"."rejected__transaction__notes"
+    OR "t"."rejected__transaction_financials__gci"
+    OR "t"."rejected__transaction_financials__agent_commission"
+    OR "t"."rejected__transaction_financials__team_split"
+    OR "t"."rejected__transaction_financials__brokerage_split"
+    OR "t"."rejected__transaction_financials__fees"
+    OR "t"."rejected__transaction_financials__real_fee"
+    OR "t"."rejected__transaction_financials__beop_fee"
+    OR "t"."rejected__transaction_financials__cap_contribution"
     OR "t"."rejected__transaction_financials__referral_fee"
-    OR "t"."rejected__transaction_financials__escrow_amount"
-    OR "t"."rejected__transaction_financials__commission_pct"
+    OR "t"."rejected__transaction_financials__revshare"
+    OR "t"."rejected__transaction_financials__total_payout"
+    OR "t"."rejected__transaction_financials__escrow_deposit"
+    OR "t"."rejected__transaction_financials__sale_commission"
+    OR "t"."rejected__transaction_financials__sale_commission_pct"
+    OR "t"."rejected__transaction_financials__listing_commission"
+    OR "t"."rejected__transaction_financials__listing_commission_pct"
+    OR "t"."rejected__transaction_financials__gross_commission_pct"
+    OR "t"."rejected__transaction_financials__gross_commission_currency"
+    OR "t"."rejected__transaction_financials__net_payout_currency"
 ), "typed__transaction_participants" AS (
   SELECT
     "v1"."id",
@@ -192,12 +591,12 @@ WITH "v1" AS (
     "e"."val" -> 'event' AS "raw__transaction_history__event",
     "xano_fn".has_value("e"."val" -> 'event')
     AND "xano_fn".to_text("e"."val" -> 'event') IS NULL AS "rejected__transaction_history__event",
-    "e"."val" -> 'at' AS "raw__transaction_history__at",
+    "e"."val" -> 'at' AS "raw__transaction_history__changed_at",
     "xano_fn".has_value("e"."val" -> 'at')
-    AND "xano_fn".epoch_ms_to_timestamptz("e"."val" -> 'at') IS NULL AS "rejected__transaction_history__at",
-    "e"."val" -> 'by_user_id' AS "raw__transaction_history__by_user_id",
+    AND "xano_fn".epoch_ms_to_timestamptz("e"."val" -> 'at') IS NULL AS "rejected__transaction_history__changed_at",
+    "e"."val" -> 'by_user_id' AS "raw__transaction_history__changed_by",
     "xano_fn".has_value("e"."val" -> 'by_user_id')
-    AND "xano_fn".to_bigint("e"."val" -> 'by_user_id') IS NULL AS "rejected__transaction_history__by_user_id"
+    AND "xano_fn".to_bigint("e"."val" -> 'by_user_id') IS NULL AS "rejected__transaction_history__changed_by"
   FROM "v1" AS "v1"
   CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
     CASE
@@ -257,6 +656,276 @@ FROM "with_rejects" AS "t"
 CROSS JOIN LATERAL (
   VALUES
     (
+      'stage',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'status',
+      'text',
+      FALSE,
+      "t"."raw__transaction__status",
+      "t"."rejected__transaction__status"
+    ),
+    (
+      'transactionType',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'transaction_type',
+      'text',
+      FALSE,
+      "t"."raw__transaction__transaction_type",
+      "t"."rejected__transaction__transaction_type"
+    ),
+    (
+      'contractAcceptanceDate',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'contract_date',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__contract_date",
+      "t"."rejected__transaction__contract_date"
+    ),
+    (
+      'closedAt',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'closing_date',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__closing_date",
+      "t"."rejected__transaction__closing_date"
+    ),
+    (
+      'listingDate',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'listing_date',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__listing_date",
+      "t"."rejected__transaction__listing_date"
+    ),
+    (
+      'price',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'sale_price',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction__sale_price",
+      "t"."rejected__transaction__sale_price"
+    ),
+    (
+      'transaction_id_raw',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'transaction_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__transaction__transaction_id_raw",
+      "t"."rejected__transaction__transaction_id_raw"
+    ),
+    (
+      'code',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'rezen_code',
+      'text',
+      FALSE,
+      "t"."raw__transaction__rezen_code",
+      "t"."rejected__transaction__rezen_code"
+    ),
+    (
+      'stage',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'stage',
+      'text',
+      FALSE,
+      "t"."raw__transaction__stage",
+      "t"."rejected__transaction__stage"
+    ),
+    (
+      'propertyType',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'property_type',
+      'text',
+      FALSE,
+      "t"."raw__transaction__property_type",
+      "t"."rejected__transaction__property_type"
+    ),
+    (
+      'mlsNumber',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'mls_num',
+      'text',
+      FALSE,
+      "t"."raw__transaction__mls_num",
+      "t"."rejected__transaction__mls_num"
+    ),
+    (
+      'team_id_raw',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'team_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__transaction__team_id_raw",
+      "t"."rejected__transaction__team_id_raw"
+    ),
+    (
+      'lifecycle_state',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'lifecycle_state',
+      'text',
+      FALSE,
+      "t"."raw__transaction__lifecycle_state",
+      "t"."rejected__transaction__lifecycle_state"
+    ),
+    (
+      'grossCommission_amount',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'gross_commission',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction__gross_commission",
+      "t"."rejected__transaction__gross_commission"
+    ),
+    (
+      'myNetPayout',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'net_payout',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction__net_payout",
+      "t"."rejected__transaction__net_payout"
+    ),
+    (
+      'terminated',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'terminated',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__terminated",
+      "t"."rejected__transaction__terminated"
+    ),
+    (
+      'closed',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'closed',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__closed",
+      "t"."rejected__transaction__closed"
+    ),
+    (
+      'firmDate',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'firm_date',
+      'date',
+      FALSE,
+      "t"."raw__transaction__firm_date",
+      "t"."rejected__transaction__firm_date"
+    ),
+    (
+      'transaction_owner_name',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'transaction_owner_name',
+      'text',
+      FALSE,
+      "t"."raw__transaction__transaction_owner_name",
+      "t"."rejected__transaction__transaction_owner_name"
+    ),
+    (
+      'transaction_owner_email',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'transaction_owner_email',
+      'text',
+      FALSE,
+      "t"."raw__transaction__transaction_owner_email",
+      "t"."rejected__transaction__transaction_owner_email"
+    ),
+    (
+      'transaction_owner_agent_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'transaction_owner_agent_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__transaction_owner_agent_id",
+      "t"."rejected__transaction__transaction_owner_agent_id"
+    ),
+    (
+      'team_owner_agent_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'team_owner_agent_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__team_owner_agent_id",
+      "t"."rejected__transaction__team_owner_agent_id"
+    ),
+    (
+      'listing_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'listing_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__listing_id",
+      "t"."rejected__transaction__listing_id"
+    ),
+    (
+      'team_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'team_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__team_id",
+      "t"."rejected__transaction__team_id"
+    ),
+    (
+      'office_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'office_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__office_id",
+      "t"."rejected__transaction__office_id"
+    ),
+    (
+      'transaction_owner_representation',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'representation',
+      'text',
+      FALSE,
+      "t"."raw__transaction__representation",
+      "t"."rejected__transaction__representation"
+    ),
+    (
+      'created_at',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'created_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__created_at",
+      "t"."rejected__transaction__created_at"
+    ),
+    (
       'agent_id',
       CAST(NULL AS BIGINT),
       'transaction',
@@ -267,6 +936,26 @@ CROSS JOIN LATERAL (
       "t"."rejected__transaction__agent_id"
     ),
     (
+      'user_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'user_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__user_id",
+      "t"."rejected__transaction__user_id"
+    ),
+    (
+      'address_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'address_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__address_id",
+      "t"."rejected__transaction__address_id"
+    ),
+    (
       'address',
       CAST(NULL AS BIGINT),
       'transaction',
@@ -275,6 +964,26 @@ CROSS JOIN LATERAL (
       FALSE,
       "t"."raw__transaction__address",
       "t"."rejected__transaction__address"
+    ),
+    (
+      'street',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'street',
+      'text',
+      FALSE,
+      "t"."raw__transaction__street",
+      "t"."rejected__transaction__street"
+    ),
+    (
+      'unit',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'unit',
+      'text',
+      FALSE,
+      "t"."raw__transaction__unit",
+      "t"."rejected__transaction__unit"
     ),
     (
       'city',
@@ -307,94 +1016,74 @@ CROSS JOIN LATERAL (
       "t"."rejected__transaction__zip"
     ),
     (
-      'status',
+      'county',
       CAST(NULL AS BIGINT),
       'transaction',
-      'status',
+      'county',
       'text',
       FALSE,
-      "t"."raw__transaction__status",
-      "t"."rejected__transaction__status"
+      "t"."raw__transaction__county",
+      "t"."rejected__transaction__county"
     ),
     (
-      'type',
+      'country',
       CAST(NULL AS BIGINT),
       'transaction',
-      'type',
+      'country',
       'text',
       FALSE,
-      "t"."raw__transaction__type",
-      "t"."rejected__transaction__type"
+      "t"."raw__transaction__country",
+      "t"."rejected__transaction__country"
     ),
     (
-      'closed',
+      'latitude',
       CAST(NULL AS BIGINT),
       'transaction',
-      'closed',
-      'boolean',
+      'latitude',
+      'numeric',
       FALSE,
-      "t"."raw__transaction__closed",
-      "t"."rejected__transaction__closed"
+      "t"."raw__transaction__latitude",
+      "t"."rejected__transaction__latitude"
     ),
     (
-      'mls_number',
+      'longitude',
       CAST(NULL AS BIGINT),
       'transaction',
-      'mls_number',
-      'text',
+      'longitude',
+      'numeric',
       FALSE,
-      "t"."raw__transaction__mls_number",
-      "t"."rejected__transaction__mls_number"
+      "t"."raw__transaction__longitude",
+      "t"."rejected__transaction__longitude"
     ),
     (
-      'source',
+      'listPrice',
       CAST(NULL AS BIGINT),
       'transaction',
-      'source',
-      'text',
+      'list_price',
+      'bigint',
       FALSE,
-      "t"."raw__transaction__source",
-      "t"."rejected__transaction__source"
+      "t"."raw__transaction__list_price",
+      "t"."rejected__transaction__list_price"
     ),
     (
-      'notes',
+      'originalListPrice',
       CAST(NULL AS BIGINT),
       'transaction',
-      'notes',
-      'text',
+      'original_list_price',
+      'bigint',
       FALSE,
-      "t"."raw__transaction__notes",
-      "t"."rejected__transaction__notes"
+      "t"."raw__transaction__original_list_price",
+      "t"."rejected__transaction__original_list_price"
     ),
     (
-      'contract_date',
+      'salePrice',
       CAST(NULL AS BIGINT),
       'transaction',
-      'contract_date',
-      'date',
+      'final_sale_price',
+      'bigint',
       FALSE,
-      "t"."raw__transaction__contract_date",
-      "t"."rejected__transaction__contract_date"
-    ),
-    (
-      'close_date',
-      CAST(NULL AS BIGINT),
-      'transaction',
-      'close_date',
-      'date',
-      FALSE,
-      "t"."raw__transaction__close_date",
-      "t"."rejected__transaction__close_date"
-    ),
-    (
-      'created_at',
-      CAST(NULL AS BIGINT),
-      'transaction',
-      'created_at',
-      'timestamptz (epoch ms)',
-      FALSE,
-      "t"."raw__transaction__created_at",
-      "t"."rejected__transaction__created_at"
+      "t"."raw__transaction__final_sale_price",
+      "t"."rejected__transaction__final_sale_price"
     ),
     (
       'updated_at',
@@ -407,127 +1096,587 @@ CROSS JOIN LATERAL (
       "t"."rejected__transaction__updated_at"
     ),
     (
-      'created_by_user_id',
+      'last_updated',
       CAST(NULL AS BIGINT),
       'transaction',
-      'created_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__transaction__created_by_user_id",
-      "t"."rejected__transaction__created_by_user_id"
-    ),
-    (
-      'updated_by_user_id',
-      CAST(NULL AS BIGINT),
-      'transaction',
-      'updated_by_user_id',
-      'bigint',
-      FALSE,
-      "t"."raw__transaction__updated_by_user_id",
-      "t"."rejected__transaction__updated_by_user_id"
-    ),
-    (
-      'source_system',
-      CAST(NULL AS BIGINT),
-      'transaction',
-      'source_system',
-      'text',
-      FALSE,
-      "t"."raw__transaction__source_system",
-      "t"."rejected__transaction__source_system"
-    ),
-    (
-      'external_id',
-      CAST(NULL AS BIGINT),
-      'transaction',
-      'external_id',
-      'text',
-      FALSE,
-      "t"."raw__transaction__external_id",
-      "t"."rejected__transaction__external_id"
-    ),
-    (
-      'deleted',
-      CAST(NULL AS BIGINT),
-      'transaction',
-      'deleted',
-      'boolean',
-      FALSE,
-      "t"."raw__transaction__deleted",
-      "t"."rejected__transaction__deleted"
-    ),
-    (
-      'deleted_at',
-      CAST(NULL AS BIGINT),
-      'transaction',
-      'deleted_at',
+      'last_updated',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__transaction__deleted_at",
-      "t"."rejected__transaction__deleted_at"
+      "t"."raw__transaction__last_updated",
+      "t"."rejected__transaction__last_updated"
     ),
     (
-      'version',
+      'bedrooms',
       CAST(NULL AS BIGINT),
       'transaction',
-      'version',
+      'bedrooms',
       'bigint',
       FALSE,
-      "t"."raw__transaction__version",
-      "t"."rejected__transaction__version"
+      "t"."raw__transaction__bedrooms",
+      "t"."rejected__transaction__bedrooms"
     ),
     (
-      'list_price',
+      'bathrooms',
       CAST(NULL AS BIGINT),
-      'transaction_financials',
-      'list_price',
+      'transaction',
+      'bathrooms',
       'numeric',
       FALSE,
-      "t"."raw__transaction_financials__list_price",
-      "t"."rejected__transaction_financials__list_price"
+      "t"."raw__transaction__bathrooms",
+      "t"."rejected__transaction__bathrooms"
     ),
     (
-      'sale_price',
+      'sqft',
       CAST(NULL AS BIGINT),
-      'transaction_financials',
-      'sale_price',
+      'transaction',
+      'sqft',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__sqft",
+      "t"."rejected__transaction__sqft"
+    ),
+    (
+      'yearBuilt',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'year_built',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__year_built",
+      "t"."rejected__transaction__year_built"
+    ),
+    (
+      'lotSize',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'lot_size',
       'numeric',
       FALSE,
-      "t"."raw__transaction_financials__sale_price",
-      "t"."rejected__transaction_financials__sale_price"
+      "t"."raw__transaction__lot_size",
+      "t"."rejected__transaction__lot_size"
     ),
     (
-      'gross_commission',
+      'hoa',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'hoa',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__hoa",
+      "t"."rejected__transaction__hoa"
+    ),
+    (
+      'occupancy',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'occupancy',
+      'text',
+      FALSE,
+      "t"."raw__transaction__occupancy",
+      "t"."rejected__transaction__occupancy"
+    ),
+    (
+      'dealType',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'deal_type',
+      'text',
+      FALSE,
+      "t"."raw__transaction__deal_type",
+      "t"."rejected__transaction__deal_type"
+    ),
+    (
+      'financingType',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'financing_type',
+      'text',
+      FALSE,
+      "t"."raw__transaction__financing_type",
+      "t"."rejected__transaction__financing_type"
+    ),
+    (
+      'lender',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'lender',
+      'text',
+      FALSE,
+      "t"."raw__transaction__lender",
+      "t"."rejected__transaction__lender"
+    ),
+    (
+      'titleCompany',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'title_company',
+      'text',
+      FALSE,
+      "t"."raw__transaction__title_company",
+      "t"."rejected__transaction__title_company"
+    ),
+    (
+      'escrowNumber',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'escrow_number',
+      'text',
+      FALSE,
+      "t"."raw__transaction__escrow_number",
+      "t"."rejected__transaction__escrow_number"
+    ),
+    (
+      'escrowOfficer',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'escrow_officer',
+      'text',
+      FALSE,
+      "t"."raw__transaction__escrow_officer",
+      "t"."rejected__transaction__escrow_officer"
+    ),
+    (
+      'transactionCoordinator',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'transaction_coordinator',
+      'text',
+      FALSE,
+      "t"."raw__transaction__transaction_coordinator",
+      "t"."rejected__transaction__transaction_coordinator"
+    ),
+    (
+      'listing_agent_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'listing_agent_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__listing_agent_id",
+      "t"."rejected__transaction__listing_agent_id"
+    ),
+    (
+      'buying_agent_id',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'buying_agent_id',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__buying_agent_id",
+      "t"."rejected__transaction__buying_agent_id"
+    ),
+    (
+      'listingAgentName',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'listing_agent_name',
+      'text',
+      FALSE,
+      "t"."raw__transaction__listing_agent_name",
+      "t"."rejected__transaction__listing_agent_name"
+    ),
+    (
+      'buyerAgentName',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'buyer_agent_name',
+      'text',
+      FALSE,
+      "t"."raw__transaction__buyer_agent_name",
+      "t"."rejected__transaction__buyer_agent_name"
+    ),
+    (
+      'buyer_name',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'buyer_name',
+      'text',
+      FALSE,
+      "t"."raw__transaction__buyer_name",
+      "t"."rejected__transaction__buyer_name"
+    ),
+    (
+      'seller_name',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'seller_name',
+      'text',
+      FALSE,
+      "t"."raw__transaction__seller_name",
+      "t"."rejected__transaction__seller_name"
+    ),
+    (
+      'officeName',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'office_name',
+      'text',
+      FALSE,
+      "t"."raw__transaction__office_name",
+      "t"."rejected__transaction__office_name"
+    ),
+    (
+      'teamName',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'team_name',
+      'text',
+      FALSE,
+      "t"."raw__transaction__team_name",
+      "t"."rejected__transaction__team_name"
+    ),
+    (
+      'isDualRepresentation',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'is_dual_representation',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__is_dual_representation",
+      "t"."rejected__transaction__is_dual_representation"
+    ),
+    (
+      'paid',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'paid',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__paid",
+      "t"."rejected__transaction__paid"
+    ),
+    (
+      'paidAt',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'paid_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__paid_at",
+      "t"."rejected__transaction__paid_at"
+    ),
+    (
+      'submittedAt',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'submitted_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__submitted_at",
+      "t"."rejected__transaction__submitted_at"
+    ),
+    (
+      'approvedAt',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'approved_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__approved_at",
+      "t"."rejected__transaction__approved_at"
+    ),
+    (
+      'terminatedAt',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'terminated_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__transaction__terminated_at",
+      "t"."rejected__transaction__terminated_at"
+    ),
+    (
+      'actualClosingDate',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'actual_closing_date',
+      'date',
+      FALSE,
+      "t"."raw__transaction__actual_closing_date",
+      "t"."rejected__transaction__actual_closing_date"
+    ),
+    (
+      'estimatedClosingDate',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'estimated_closing_date',
+      'date',
+      FALSE,
+      "t"."raw__transaction__estimated_closing_date",
+      "t"."rejected__transaction__estimated_closing_date"
+    ),
+    (
+      'appraisalDate',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'appraisal_date',
+      'date',
+      FALSE,
+      "t"."raw__transaction__appraisal_date",
+      "t"."rejected__transaction__appraisal_date"
+    ),
+    (
+      'inspectionDeadline',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'inspection_deadline',
+      'date',
+      FALSE,
+      "t"."raw__transaction__inspection_deadline",
+      "t"."rejected__transaction__inspection_deadline"
+    ),
+    (
+      'financingDeadline',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'financing_deadline',
+      'date',
+      FALSE,
+      "t"."raw__transaction__financing_deadline",
+      "t"."rejected__transaction__financing_deadline"
+    ),
+    (
+      'listingExpirationDate',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'listing_expiration_date',
+      'date',
+      FALSE,
+      "t"."raw__transaction__listing_expiration_date",
+      "t"."rejected__transaction__listing_expiration_date"
+    ),
+    (
+      'daysOnMarket',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'days_on_market',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__days_on_market",
+      "t"."rejected__transaction__days_on_market"
+    ),
+    (
+      'daysToClose',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'days_to_close',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__days_to_close",
+      "t"."rejected__transaction__days_to_close"
+    ),
+    (
+      'closing_month',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'closing_month',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__closing_month",
+      "t"."rejected__transaction__closing_month"
+    ),
+    (
+      'closing_year',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'closing_year',
+      'bigint',
+      FALSE,
+      "t"."raw__transaction__closing_year",
+      "t"."rejected__transaction__closing_year"
+    ),
+    (
+      'compliance_status',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'compliance_status',
+      'text',
+      FALSE,
+      "t"."raw__transaction__compliance_status",
+      "t"."rejected__transaction__compliance_status"
+    ),
+    (
+      'complianceApproved',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'compliance_approved',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__compliance_approved",
+      "t"."rejected__transaction__compliance_approved"
+    ),
+    (
+      'commissionDocumentApproved',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'commission_document_approved',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__commission_document_approved",
+      "t"."rejected__transaction__commission_document_approved"
+    ),
+    (
+      'closingDisclosureReceived',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'closing_disclosure_received',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__closing_disclosure_received",
+      "t"."rejected__transaction__closing_disclosure_received"
+    ),
+    (
+      'lead_source',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'lead_source',
+      'text',
+      FALSE,
+      "t"."raw__transaction__lead_source",
+      "t"."rejected__transaction__lead_source"
+    ),
+    (
+      'source',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'source',
+      'text',
+      FALSE,
+      "t"."raw__transaction__source",
+      "t"."rejected__transaction__source"
+    ),
+    (
+      'sync_source',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'sync_source',
+      'text',
+      FALSE,
+      "t"."raw__transaction__sync_source",
+      "t"."rejected__transaction__sync_source"
+    ),
+    (
+      'rezen_url',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'rezen_url',
+      'text',
+      FALSE,
+      "t"."raw__transaction__rezen_url",
+      "t"."rejected__transaction__rezen_url"
+    ),
+    (
+      'archived',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'archived',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__archived",
+      "t"."rejected__transaction__archived"
+    ),
+    (
+      'is_demo',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'is_demo',
+      'boolean',
+      FALSE,
+      "t"."raw__transaction__is_demo",
+      "t"."rejected__transaction__is_demo"
+    ),
+    (
+      'notes',
+      CAST(NULL AS BIGINT),
+      'transaction',
+      'notes',
+      'text',
+      FALSE,
+      "t"."raw__transaction__notes",
+      "t"."rejected__transaction__notes"
+    ),
+    (
+      'grossCommission_amount',
       CAST(NULL AS BIGINT),
       'transaction_financials',
-      'gross_commission',
+      'gci',
       'numeric',
       FALSE,
-      "t"."raw__transaction_financials__gross_commission",
-      "t"."rejected__transaction_financials__gross_commission"
+      "t"."raw__transaction_financials__gci",
+      "t"."rejected__transaction_financials__gci"
     ),
     (
-      'net_commission',
+      'myGrossCommission_amount',
       CAST(NULL AS BIGINT),
       'transaction_financials',
-      'net_commission',
+      'agent_commission',
       'numeric',
       FALSE,
-      "t"."raw__transaction_financials__net_commission",
-      "t"."rejected__transaction_financials__net_commission"
+      "t"."raw__transaction_financials__agent_commission",
+      "t"."rejected__transaction_financials__agent_commission"
     ),
     (
-      'brokerage_fee',
+      'teamFee_amount',
       CAST(NULL AS BIGINT),
       'transaction_financials',
-      'brokerage_fee',
+      'team_split',
       'numeric',
       FALSE,
-      "t"."raw__transaction_financials__brokerage_fee",
-      "t"."rejected__transaction_financials__brokerage_fee"
+      "t"."raw__transaction_financials__team_split",
+      "t"."rejected__transaction_financials__team_split"
     ),
     (
-      'referral_fee',
+      'brokerageFee_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'brokerage_split',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__brokerage_split",
+      "t"."rejected__transaction_financials__brokerage_split"
+    ),
+    (
+      'transactionFee_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'fees',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__fees",
+      "t"."rejected__transaction_financials__fees"
+    ),
+    (
+      'realFee_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'real_fee',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__real_fee",
+      "t"."rejected__transaction_financials__real_fee"
+    ),
+    (
+      'beopFee_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'beop_fee',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__beop_fee",
+      "t"."rejected__transaction_financials__beop_fee"
+    ),
+    (
+      'capContribution_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'cap_contribution',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__cap_contribution",
+      "t"."rejected__transaction_financials__cap_contribution"
+    ),
+    (
+      'referralFee_amount',
       CAST(NULL AS BIGINT),
       'transaction_financials',
       'referral_fee',
@@ -537,24 +1686,104 @@ CROSS JOIN LATERAL (
       "t"."rejected__transaction_financials__referral_fee"
     ),
     (
-      'escrow_amount',
+      'revshare_amount',
       CAST(NULL AS BIGINT),
       'transaction_financials',
-      'escrow_amount',
+      'revshare',
       'numeric',
       FALSE,
-      "t"."raw__transaction_financials__escrow_amount",
-      "t"."rejected__transaction_financials__escrow_amount"
+      "t"."raw__transaction_financials__revshare",
+      "t"."rejected__transaction_financials__revshare"
     ),
     (
-      'commission_pct',
+      'totalPayout_amount',
       CAST(NULL AS BIGINT),
       'transaction_financials',
-      'commission_pct',
+      'total_payout',
       'numeric',
       FALSE,
-      "t"."raw__transaction_financials__commission_pct",
-      "t"."rejected__transaction_financials__commission_pct"
+      "t"."raw__transaction_financials__total_payout",
+      "t"."rejected__transaction_financials__total_payout"
+    ),
+    (
+      'escrowDeposit_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'escrow_deposit',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__escrow_deposit",
+      "t"."rejected__transaction_financials__escrow_deposit"
+    ),
+    (
+      'saleCommission_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'sale_commission',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__sale_commission",
+      "t"."rejected__transaction_financials__sale_commission"
+    ),
+    (
+      'saleCommissionPercentage',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'sale_commission_pct',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__sale_commission_pct",
+      "t"."rejected__transaction_financials__sale_commission_pct"
+    ),
+    (
+      'listingCommission_amount',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'listing_commission',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__listing_commission",
+      "t"."rejected__transaction_financials__listing_commission"
+    ),
+    (
+      'listingCommissionPercentage',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'listing_commission_pct',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__listing_commission_pct",
+      "t"."rejected__transaction_financials__listing_commission_pct"
+    ),
+    (
+      'grossCommissionPercentage',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'gross_commission_pct',
+      'numeric',
+      FALSE,
+      "t"."raw__transaction_financials__gross_commission_pct",
+      "t"."rejected__transaction_financials__gross_commission_pct"
+    ),
+    (
+      'grossCommission_currency',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'gross_commission_currency',
+      'text',
+      FALSE,
+      "t"."raw__transaction_financials__gross_commission_currency",
+      "t"."rejected__transaction_financials__gross_commission_currency"
+    ),
+    (
+      'myNetPayout_currency',
+      CAST(NULL AS BIGINT),
+      'transaction_financials',
+      'net_payout_currency',
+      'text',
+      FALSE,
+      "t"."raw__transaction_financials__net_payout_currency",
+      "t"."rejected__transaction_financials__net_payout_currency"
     )
 ) AS "c"(
   "key_path",
@@ -665,21 +1894,21 @@ CROSS JOIN LATERAL (
       'history[].at',
       CAST("t"."ord" AS BIGINT),
       'transaction_history',
-      'at',
+      'changed_at',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__transaction_history__at",
-      "t"."rejected__transaction_history__at"
+      "t"."raw__transaction_history__changed_at",
+      "t"."rejected__transaction_history__changed_at"
     ),
     (
       'history[].by_user_id',
       CAST("t"."ord" AS BIGINT),
       'transaction_history',
-      'by_user_id',
+      'changed_by',
       'bigint',
       FALSE,
-      "t"."raw__transaction_history__by_user_id",
-      "t"."rejected__transaction_history__by_user_id"
+      "t"."raw__transaction_history__changed_by",
+      "t"."rejected__transaction_history__changed_by"
     )
 ) AS "c"(
   "key_path",
@@ -694,8 +1923,8 @@ CROSS JOIN LATERAL (
 WHERE
   (
     "t"."rejected__transaction_history__event"
-    OR "t"."rejected__transaction_history__at"
-    OR "t"."rejected__transaction_history__by_user_id"
+    OR "t"."rejected__transaction_history__changed_at"
+    OR "t"."rejected__transaction_history__changed_by"
   )
   AND "c"."rejected"
 UNION ALL

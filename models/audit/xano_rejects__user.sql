@@ -21,109 +21,280 @@ WITH "v1" AS (
     "xano_fn".has_value("r"."cell_phone")
     AND "xano_fn".trim_text("r"."cell_phone") IS NULL AS "rejected__user__cell_phone",
     "r"."avatar" AS "raw__user__avatar",
-    "xano_fn".has_value("r"."avatar")
-    AND "xano_fn".to_jsonb_value("r"."avatar") IS NULL AS "rejected__user__avatar",
+    "xano_fn".has_value("r"."avatar") AND "xano_fn".to_text("r"."avatar") IS NULL AS "rejected__user__avatar",
     "r"."active" AS "raw__user__active",
     "xano_fn".has_value("r"."active") AND "xano_fn".to_boolean("r"."active") IS NULL AS "rejected__user__active",
-    "r"."avatar" AS "raw__user__avatar_url",
-    "xano_fn".has_value("r"."avatar") AND "xano_fn".image_url("r"."avatar") IS NULL AS "rejected__user__avatar_url",
-    "r"."birthday" AS "raw__user__birthday",
-    "xano_fn".has_value("r"."birthday") AND "xano_fn".to_date("r"."birthday") IS NULL AS "rejected__user__birthday",
-    "r"."last_login" AS "raw__user__last_login",
-    "xano_fn".has_value("r"."last_login")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."last_login") IS NULL AS "rejected__user__last_login",
-    "r"."team_id" AS "raw__user__team_id",
-    "xano_fn".has_value("r"."team_id") AND "xano_fn".to_bigint("r"."team_id") IS NULL AS "rejected__user__team_id",
     "r"."created_at" AS "raw__user__created_at",
     "xano_fn".has_value("r"."created_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."created_at") IS NULL AS "rejected__user__created_at",
+    "r"."full_name" AS "raw__user__full_name",
+    "xano_fn".has_value("r"."full_name")
+    AND "xano_fn".to_text("r"."full_name") IS NULL AS "rejected__user__full_name",
+    "r"."display_name" AS "raw__user__display_name",
+    "xano_fn".has_value("r"."display_name")
+    AND "xano_fn".to_text("r"."display_name") IS NULL AS "rejected__user__display_name",
+    "r"."email2" AS "raw__user__email2",
+    "xano_fn".has_value("r"."email2") AND "xano_fn".to_text("r"."email2") IS NULL AS "rejected__user__email2",
+    "r"."birthdate" AS "raw__user__birthdate",
+    "xano_fn".has_value("r"."birthdate")
+    AND "xano_fn".to_date("r"."birthdate") IS NULL AS "rejected__user__birthdate",
+    "r"."last_login" AS "raw__user__last_login",
+    "xano_fn".has_value("r"."last_login")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."last_login") IS NULL AS "rejected__user__last_login",
     "r"."updated_at" AS "raw__user__updated_at",
     "xano_fn".has_value("r"."updated_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") IS NULL AS "rejected__user__updated_at",
-    "r"."created_by_user_id" AS "raw__user__created_by_user_id",
-    "xano_fn".has_value("r"."created_by_user_id")
-    AND "xano_fn".to_bigint("r"."created_by_user_id") IS NULL AS "rejected__user__created_by_user_id",
-    "r"."updated_by_user_id" AS "raw__user__updated_by_user_id",
-    "xano_fn".has_value("r"."updated_by_user_id")
-    AND "xano_fn".to_bigint("r"."updated_by_user_id") IS NULL AS "rejected__user__updated_by_user_id",
-    "r"."source_system" AS "raw__user__source_system",
-    "xano_fn".has_value("r"."source_system")
-    AND "xano_fn".to_text("r"."source_system") IS NULL AS "rejected__user__source_system",
-    "r"."external_id" AS "raw__user__external_id",
-    "xano_fn".has_value("r"."external_id")
-    AND "xano_fn".to_text("r"."external_id") IS NULL AS "rejected__user__external_id",
+    "r"."demo" AS "raw__user__demo_account",
+    "xano_fn".has_value("r"."demo") AND "xano_fn".to_boolean("r"."demo") IS NULL AS "rejected__user__demo_account",
+    "r"."brokerage_id" AS "raw__user__brokerage_id",
+    "xano_fn".has_value("r"."brokerage_id")
+    AND "xano_fn".to_bigint("r"."brokerage_id") IS NULL AS "rejected__user__brokerage_id",
+    "r"."agent_id" AS "raw__user__agent_id",
+    "xano_fn".has_value("r"."agent_id")
+    AND "xano_fn".to_bigint("r"."agent_id") IS NULL AS "rejected__user__agent_id",
+    "r"."team_id" AS "raw__user__team_id",
+    "xano_fn".has_value("r"."team_id") AND "xano_fn".to_bigint("r"."team_id") IS NULL AS "rejected__user__team_id",
+    "r"."phone" AS "raw__user__phone",
+    "xano_fn".has_value("r"."phone") AND "xano_fn".to_text("r"."phone") IS NULL AS "rejected__user__phone",
+    "r"."agent_id_raw" AS "raw__user__agent_id_raw",
+    "xano_fn".has_value("r"."agent_id_raw")
+    AND "xano_fn".to_text("r"."agent_id_raw") IS NULL AS "rejected__user__agent_id_raw",
+    "r"."address" AS "raw__user__address",
+    "xano_fn".has_value("r"."address") AND "xano_fn".to_text("r"."address") IS NULL AS "rejected__user__address",
+    "r"."city" AS "raw__user__city",
+    "xano_fn".has_value("r"."city") AND "xano_fn".to_text("r"."city") IS NULL AS "rejected__user__city",
+    "r"."state" AS "raw__user__state",
+    "xano_fn".has_value("r"."state") AND "xano_fn".to_text("r"."state") IS NULL AS "rejected__user__state",
+    "r"."zip" AS "raw__user__zip",
+    "xano_fn".has_value("r"."zip") AND "xano_fn".to_text("r"."zip") IS NULL AS "rejected__user__zip",
+    "r"."bio" AS "raw__user__bio",
+    "xano_fn".has_value("r"."bio") AND "xano_fn".to_text("r"."bio") IS NULL AS "rejected__user__bio",
+    "r"."website" AS "raw__user__website",
+    "xano_fn".has_value("r"."website") AND "xano_fn".to_text("r"."website") IS NULL AS "rejected__user__website",
+    "r"."license_number" AS "raw__user__license_number",
+    "xano_fn".has_value("r"."license_number")
+    AND "xano_fn".to_text("r"."license_number") IS NULL AS "rejected__user__license_number",
+    "r"."license_state" AS "raw__user__license_state",
+    "xano_fn".has_value("r"."license_state")
+    AND "xano_fn".to_text("r"."license_state") IS NULL AS "rejected__user__license_state",
+    "r"."organization" AS "raw__user__organization",
+    "xano_fn".has_value("r"."organization")
+    AND "xano_fn".to_text("r"."organization") IS NULL AS "rejected__user__organization",
+    "r"."team_name" AS "raw__user__team_name",
+    "xano_fn".has_value("r"."team_name")
+    AND "xano_fn".to_text("r"."team_name") IS NULL AS "rejected__user__team_name",
+    "r"."office_id" AS "raw__user__office_id",
+    "xano_fn".has_value("r"."office_id")
+    AND "xano_fn".to_bigint("r"."office_id") IS NULL AS "rejected__user__office_id",
+    "r"."referral_code" AS "raw__user__referral_code",
+    "xano_fn".has_value("r"."referral_code")
+    AND "xano_fn".to_text("r"."referral_code") IS NULL AS "rejected__user__referral_code",
+    "r"."referred_by_user_id" AS "raw__user__referred_by_user_id",
+    "xano_fn".has_value("r"."referred_by_user_id")
+    AND "xano_fn".to_bigint("r"."referred_by_user_id") IS NULL AS "rejected__user__referred_by_user_id",
+    "r"."notes" AS "raw__user__notes",
+    "xano_fn".has_value("r"."notes") AND "xano_fn".to_text("r"."notes") IS NULL AS "rejected__user__notes",
+    "r"."lastActivity" AS "raw__user__last_activity_at",
+    "xano_fn".has_value("r"."lastActivity")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."lastActivity") IS NULL AS "rejected__user__last_activity_at",
     "r"."deleted" AS "raw__user__deleted",
     "xano_fn".has_value("r"."deleted")
     AND "xano_fn".to_boolean("r"."deleted") IS NULL AS "rejected__user__deleted",
     "r"."deleted_at" AS "raw__user__deleted_at",
     "xano_fn".has_value("r"."deleted_at")
     AND "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") IS NULL AS "rejected__user__deleted_at",
-    "r"."version" AS "raw__user__version",
-    "xano_fn".has_value("r"."version") AND "xano_fn".to_bigint("r"."version") IS NULL AS "rejected__user__version",
+    "r"."cover_photo" AS "raw__user__cover_photo",
+    "xano_fn".has_value("r"."cover_photo")
+    AND "xano_fn".to_jsonb_value("r"."cover_photo") IS NULL AS "rejected__user__cover_photo",
+    "r"."goals" AS "raw__user__goals",
+    "xano_fn".has_value("r"."goals")
+    AND "xano_fn".to_jsonb_value("r"."goals") IS NULL AS "rejected__user__goals",
+    "r"."social_links" AS "raw__user__social_links",
+    "xano_fn".has_value("r"."social_links")
+    AND "xano_fn".to_jsonb_value("r"."social_links") IS NULL AS "rejected__user__social_links",
     "r"."password" AS "raw__user_credentials__password",
     "xano_fn".has_value("r"."password") AND "xano_fn".to_text("r"."password") IS NULL AS "rejected__user_credentials__password",
     "r"."api_key" AS "raw__user_credentials__api_key",
     "xano_fn".has_value("r"."api_key") AND "xano_fn".to_text("r"."api_key") IS NULL AS "rejected__user_credentials__api_key",
-    "r"."google_sub" AS "raw__user_credentials__google_sub",
+    "r"."api_key_confirmed" AS "raw__user_credentials__api_key_confirmed",
+    "xano_fn".has_value("r"."api_key_confirmed")
+    AND "xano_fn".to_boolean("r"."api_key_confirmed") IS NULL AS "rejected__user_credentials__api_key_confirmed",
+    "r"."account_confirmed" AS "raw__user_credentials__account_confirmed",
+    "xano_fn".has_value("r"."account_confirmed")
+    AND "xano_fn".to_boolean("r"."account_confirmed") IS NULL AS "rejected__user_credentials__account_confirmed",
+    "r"."magic_link" AS "raw__user_credentials__magic_link",
+    "xano_fn".has_value("r"."magic_link")
+    AND "xano_fn".to_jsonb_value("r"."magic_link") IS NULL AS "rejected__user_credentials__magic_link",
+    "r"."confirmation_code" AS "raw__user_credentials__confirmation_code",
+    "xano_fn".has_value("r"."confirmation_code")
+    AND "xano_fn".to_bigint("r"."confirmation_code") IS NULL AS "rejected__user_credentials__confirmation_code",
+    "r"."confirmed" AS "raw__user_credentials__confirmed",
+    "xano_fn".has_value("r"."confirmed")
+    AND "xano_fn".to_boolean("r"."confirmed") IS NULL AS "rejected__user_credentials__confirmed",
+    "r"."google_sub" AS "raw__user_credentials__oauth_google",
     "xano_fn".has_value("r"."google_sub")
-    AND "xano_fn".to_text("r"."google_sub") IS NULL AS "rejected__user_credentials__google_sub",
-    "r"."stripe_customer_id" AS "raw__user_subscriptions__stripe_customer_id",
-    "xano_fn".has_value("r"."stripe_customer_id")
-    AND "xano_fn".to_text("r"."stripe_customer_id") IS NULL AS "rejected__user_subscriptions__stripe_customer_id",
+    AND "xano_fn".to_text("r"."google_sub") IS NULL AS "rejected__user_credentials__oauth_google",
+    "r"."two_factor_enabled" AS "raw__user_credentials__two_factor_enabled",
+    "xano_fn".has_value("r"."two_factor_enabled")
+    AND "xano_fn".to_boolean("r"."two_factor_enabled") IS NULL AS "rejected__user_credentials__two_factor_enabled",
+    "r"."twoFactorSecret" AS "raw__user_credentials__two_factor_secret",
+    "xano_fn".has_value("r"."twoFactorSecret")
+    AND "xano_fn".to_text("r"."twoFactorSecret") IS NULL AS "rejected__user_credentials__two_factor_secret",
+    "r"."reset_password_token" AS "raw__user_credentials__reset_password_token",
+    "xano_fn".has_value("r"."reset_password_token")
+    AND "xano_fn".to_text("r"."reset_password_token") IS NULL AS "rejected__user_credentials__reset_password_token",
+    "r"."reset_password_expires" AS "raw__user_credentials__reset_password_expires",
+    "xano_fn".has_value("r"."reset_password_expires")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."reset_password_expires") IS NULL AS "rejected__user_credentials__reset_password_expires",
+    "r"."fub_api_key" AS "raw__user_credentials__fub_api_key",
+    "xano_fn".has_value("r"."fub_api_key")
+    AND "xano_fn".to_text("r"."fub_api_key") IS NULL AS "rejected__user_credentials__fub_api_key",
     "r"."subscription_type" AS "raw__user_subscriptions__subscription_type",
     "xano_fn".has_value("r"."subscription_type")
     AND "xano_fn".to_text("r"."subscription_type") IS NULL AS "rejected__user_subscriptions__subscription_type",
+    "r"."paid" AS "raw__user_subscriptions__paid",
+    "xano_fn".has_value("r"."paid") AND "xano_fn".to_boolean("r"."paid") IS NULL AS "rejected__user_subscriptions__paid",
+    "r"."payment_complete" AS "raw__user_subscriptions__payment_complete",
+    "xano_fn".has_value("r"."payment_complete")
+    AND "xano_fn".to_boolean("r"."payment_complete") IS NULL AS "rejected__user_subscriptions__payment_complete",
+    "r"."stripe_product_id" AS "raw__user_subscriptions__stripe_product_id",
+    "xano_fn".has_value("r"."stripe_product_id")
+    AND "xano_fn".to_bigint("r"."stripe_product_id") IS NULL AS "rejected__user_subscriptions__stripe_product_id",
+    "r"."stripe_price_id" AS "raw__user_subscriptions__stripe_price_id",
+    "xano_fn".has_value("r"."stripe_price_id")
+    AND "xano_fn".to_bigint("r"."stripe_price_id") IS NULL AS "rejected__user_subscriptions__stripe_price_id",
+    "r"."subscription_packages_id" AS "raw__user_subscriptions__subscription_packages_id",
+    "xano_fn".has_value("r"."subscription_packages_id")
+    AND "xano_fn".to_bigint("r"."subscription_packages_id") IS NULL AS "rejected__user_subscriptions__subscription_packages_id",
+    "r"."stripe_customer_id" AS "raw__user_subscriptions__stripe_customer_id",
+    "xano_fn".has_value("r"."stripe_customer_id")
+    AND "xano_fn".to_text("r"."stripe_customer_id") IS NULL AS "rejected__user_subscriptions__stripe_customer_id",
+    "r"."stripe_subscription_id" AS "raw__user_subscriptions__stripe_subscription_id",
+    "xano_fn".has_value("r"."stripe_subscription_id")
+    AND "xano_fn".to_text("r"."stripe_subscription_id") IS NULL AS "rejected__user_subscriptions__stripe_subscription_id",
     "r"."subscription_status" AS "raw__user_subscriptions__subscription_status",
     "xano_fn".has_value("r"."subscription_status")
     AND "xano_fn".to_text("r"."subscription_status") IS NULL AS "rejected__user_subscriptions__subscription_status",
-    "r"."subscription_renews_at" AS "raw__user_subscriptions__subscription_renews_at",
-    "xano_fn".has_value("r"."subscription_renews_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."subscription_renews_at") IS NULL AS "rejected__user_subscriptions__subscription_renews_at",
+    "r"."plan_interval" AS "raw__user_subscriptions__plan_interval",
+    "xano_fn".has_value("r"."plan_interval")
+    AND "xano_fn".to_text("r"."plan_interval") IS NULL AS "rejected__user_subscriptions__plan_interval",
+    "r"."subscriptionRenewal" AS "raw__user_subscriptions__subscription_renewal",
+    "xano_fn".has_value("r"."subscriptionRenewal")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."subscriptionRenewal") IS NULL AS "rejected__user_subscriptions__subscription_renewal",
+    "r"."trialEndsAt" AS "raw__user_subscriptions__trial_ends_at",
+    "xano_fn".has_value("r"."trialEndsAt")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."trialEndsAt") IS NULL AS "rejected__user_subscriptions__trial_ends_at",
+    "r"."coupon_code" AS "raw__user_subscriptions__coupon_code",
+    "xano_fn".has_value("r"."coupon_code")
+    AND "xano_fn".to_text("r"."coupon_code") IS NULL AS "rejected__user_subscriptions__coupon_code",
+    "r"."view" AS "raw__user_settings__view",
+    "xano_fn".has_value("r"."view") AND "xano_fn".to_text("r"."view") IS NULL AS "rejected__user_settings__view",
+    "r"."dailyDash_transactions" AS "raw__user_settings__daily_dash_transactions",
+    "xano_fn".has_value("r"."dailyDash_transactions")
+    AND "xano_fn".to_boolean("r"."dailyDash_transactions") IS NULL AS "rejected__user_settings__daily_dash_transactions",
+    "r"."dailyDash_listings" AS "raw__user_settings__daily_dash_listings",
+    "xano_fn".has_value("r"."dailyDash_listings")
+    AND "xano_fn".to_boolean("r"."dailyDash_listings") IS NULL AS "rejected__user_settings__daily_dash_listings",
+    "r"."dailyDash_revenue" AS "raw__user_settings__daily_dash_revenue",
+    "xano_fn".has_value("r"."dailyDash_revenue")
+    AND "xano_fn".to_boolean("r"."dailyDash_revenue") IS NULL AS "rejected__user_settings__daily_dash_revenue",
+    "r"."network_news_daily" AS "raw__user_settings__network_news_daily",
+    "xano_fn".has_value("r"."network_news_daily")
+    AND "xano_fn".to_boolean("r"."network_news_daily") IS NULL AS "rejected__user_settings__network_news_daily",
+    "r"."network_news_weekly" AS "raw__user_settings__network_news_weekly",
+    "xano_fn".has_value("r"."network_news_weekly")
+    AND "xano_fn".to_boolean("r"."network_news_weekly") IS NULL AS "rejected__user_settings__network_news_weekly",
+    "r"."listing_refresh" AS "raw__user_settings__listing_refresh",
+    "xano_fn".has_value("r"."listing_refresh")
+    AND "xano_fn".to_boolean("r"."listing_refresh") IS NULL AS "rejected__user_settings__listing_refresh",
     "r"."privacy_mode" AS "raw__user_settings__privacy_mode",
     "xano_fn".has_value("r"."privacy_mode")
     AND "xano_fn".to_boolean("r"."privacy_mode") IS NULL AS "rejected__user_settings__privacy_mode",
-    "r"."daily_dash_daily" AS "raw__user_settings__daily_dash_daily",
+    "r"."daily_dash_daily" AS "raw__user_settings__daily_email_enabled",
     "xano_fn".has_value("r"."daily_dash_daily")
-    AND "xano_fn".to_boolean("r"."daily_dash_daily") IS NULL AS "rejected__user_settings__daily_dash_daily",
+    AND "xano_fn".to_boolean("r"."daily_dash_daily") IS NULL AS "rejected__user_settings__daily_email_enabled",
+    "r"."dailyDash_leaderboard" AS "raw__user_settings__daily_dash_leaderboard",
+    "xano_fn".has_value("r"."dailyDash_leaderboard")
+    AND "xano_fn".to_boolean("r"."dailyDash_leaderboard") IS NULL AS "rejected__user_settings__daily_dash_leaderboard",
+    "r"."weekly_summary" AS "raw__user_settings__weekly_summary",
+    "xano_fn".has_value("r"."weekly_summary")
+    AND "xano_fn".to_boolean("r"."weekly_summary") IS NULL AS "rejected__user_settings__weekly_summary",
+    "r"."marketing_opt_in" AS "raw__user_settings__marketing_opt_in",
+    "xano_fn".has_value("r"."marketing_opt_in")
+    AND "xano_fn".to_boolean("r"."marketing_opt_in") IS NULL AS "rejected__user_settings__marketing_opt_in",
+    "r"."sms_opt_in" AS "raw__user_settings__sms_opt_in",
+    "xano_fn".has_value("r"."sms_opt_in")
+    AND "xano_fn".to_boolean("r"."sms_opt_in") IS NULL AS "rejected__user_settings__sms_opt_in",
+    "r"."role" AS "raw__user_roles__role",
+    "xano_fn".has_value("r"."role") AND "xano_fn".to_text("r"."role") IS NULL AS "rejected__user_roles__role",
+    "r"."account_type" AS "raw__user_roles__account_type",
+    "xano_fn".has_value("r"."account_type")
+    AND "xano_fn".to_text("r"."account_type") IS NULL AS "rejected__user_roles__account_type",
+    "r"."is_agent" AS "raw__user_roles__is_agent",
+    "xano_fn".has_value("r"."is_agent")
+    AND "xano_fn".to_boolean("r"."is_agent") IS NULL AS "rejected__user_roles__is_agent",
+    "r"."is_account_admin" AS "raw__user_roles__is_account_admin",
+    "xano_fn".has_value("r"."is_account_admin")
+    AND "xano_fn".to_boolean("r"."is_account_admin") IS NULL AS "rejected__user_roles__is_account_admin",
+    "r"."is_individual" AS "raw__user_roles__is_individual",
+    "xano_fn".has_value("r"."is_individual")
+    AND "xano_fn".to_boolean("r"."is_individual") IS NULL AS "rejected__user_roles__is_individual",
+    "r"."is_on_team" AS "raw__user_roles__is_on_team",
+    "xano_fn".has_value("r"."is_on_team")
+    AND "xano_fn".to_boolean("r"."is_on_team") IS NULL AS "rejected__user_roles__is_on_team",
     "r"."is_team_owner" AS "raw__user_roles__is_team_owner",
     "xano_fn".has_value("r"."is_team_owner")
     AND "xano_fn".to_boolean("r"."is_team_owner") IS NULL AS "rejected__user_roles__is_team_owner",
-    "r"."is_leader" AS "raw__user_roles__is_leader",
-    "xano_fn".has_value("r"."is_leader")
-    AND "xano_fn".to_boolean("r"."is_leader") IS NULL AS "rejected__user_roles__is_leader",
     "r"."is_director" AS "raw__user_roles__is_director",
     "xano_fn".has_value("r"."is_director")
     AND "xano_fn".to_boolean("r"."is_director") IS NULL AS "rejected__user_roles__is_director",
+    "r"."is_leader" AS "raw__user_roles__is_leader",
+    "xano_fn".has_value("r"."is_leader")
+    AND "xano_fn".to_boolean("r"."is_leader") IS NULL AS "rejected__user_roles__is_leader",
     "r"."is_mentor" AS "raw__user_roles__is_mentor",
     "xano_fn".has_value("r"."is_mentor")
     AND "xano_fn".to_boolean("r"."is_mentor") IS NULL AS "rejected__user_roles__is_mentor",
-    "r"."timezone" AS "raw__user_preferences__timezone",
-    "xano_fn".has_value("r"."timezone") AND "xano_fn".to_text("r"."timezone") IS NULL AS "rejected__user_preferences__timezone",
+    "r"."director_id" AS "raw__user_roles__director_id",
+    "xano_fn".has_value("r"."director_id")
+    AND "xano_fn".to_bigint("r"."director_id") IS NULL AS "rejected__user_roles__director_id",
+    "r"."leader_id" AS "raw__user_roles__leader_id",
+    "xano_fn".has_value("r"."leader_id")
+    AND "xano_fn".to_bigint("r"."leader_id") IS NULL AS "rejected__user_roles__leader_id",
+    "r"."mentor_id" AS "raw__user_roles__mentor_id",
+    "xano_fn".has_value("r"."mentor_id")
+    AND "xano_fn".to_bigint("r"."mentor_id") IS NULL AS "rejected__user_roles__mentor_id",
+    "r"."team_id" AS "raw__user_roles__team_id",
+    "xano_fn".has_value("r"."team_id") AND "xano_fn".to_bigint("r"."team_id") IS NULL AS "rejected__user_roles__team_id",
+    "r"."teamRole" AS "raw__user_roles__team_role",
+    "xano_fn".has_value("r"."teamRole") AND "xano_fn".to_text("r"."teamRole") IS NULL AS "rejected__user_roles__team_role",
+    "r"."permissions" AS "raw__user_roles__permissions",
+    "xano_fn".has_value("r"."permissions")
+    AND "xano_fn".to_jsonb_value("r"."permissions") IS NULL AS "rejected__user_roles__permissions",
     "r"."theme" AS "raw__user_preferences__theme",
     "xano_fn".has_value("r"."theme") AND "xano_fn".to_text("r"."theme") IS NULL AS "rejected__user_preferences__theme",
-    "r"."language" AS "raw__user_preferences__language",
-    "xano_fn".has_value("r"."language") AND "xano_fn".to_text("r"."language") IS NULL AS "rejected__user_preferences__language",
-    "r"."notify_email" AS "raw__user_preferences__notify_email",
-    "xano_fn".has_value("r"."notify_email")
-    AND "xano_fn".to_boolean("r"."notify_email") IS NULL AS "rejected__user_preferences__notify_email",
-    "r"."notify_sms" AS "raw__user_preferences__notify_sms",
-    "xano_fn".has_value("r"."notify_sms")
-    AND "xano_fn".to_boolean("r"."notify_sms") IS NULL AS "rejected__user_preferences__notify_sms",
-    "r"."dashboard_layout" AS "raw__user_preferences__dashboard_layout",
-    "xano_fn".has_value("r"."dashboard_layout")
-    AND "xano_fn".to_jsonb_value("r"."dashboard_layout") IS NULL AS "rejected__user_preferences__dashboard_layout",
-    "r"."onboarding_step" AS "raw__user_onboarding__onboarding_step",
-    "xano_fn".has_value("r"."onboarding_step")
-    AND "xano_fn".to_bigint("r"."onboarding_step") IS NULL AS "rejected__user_onboarding__onboarding_step",
-    "r"."onboarding_completed" AS "raw__user_onboarding__onboarding_completed",
-    "xano_fn".has_value("r"."onboarding_completed")
-    AND "xano_fn".to_boolean("r"."onboarding_completed") IS NULL AS "rejected__user_onboarding__onboarding_completed",
-    "r"."onboarding_completed_at" AS "raw__user_onboarding__onboarding_completed_at",
-    "xano_fn".has_value("r"."onboarding_completed_at")
-    AND "xano_fn".epoch_ms_to_timestamptz("r"."onboarding_completed_at") IS NULL AS "rejected__user_onboarding__onboarding_completed_at",
-    "r"."welcome_video_watched" AS "raw__user_onboarding__welcome_video_watched",
-    "xano_fn".has_value("r"."welcome_video_watched")
-    AND "xano_fn".to_boolean("r"."welcome_video_watched") IS NULL AS "rejected__user_onboarding__welcome_video_watched"
+    "r"."timezone" AS "raw__user_preferences__timezone",
+    "xano_fn".has_value("r"."timezone") AND "xano_fn".to_text("r"."timezone") IS NULL AS "rejected__user_preferences__timezone",
+    "r"."default_dashboard" AS "raw__user_preferences__default_dashboard",
+    "xano_fn".has_value("r"."default_dashboard")
+    AND "xano_fn".to_text("r"."default_dashboard") IS NULL AS "rejected__user_preferences__default_dashboard",
+    "r"."device_type" AS "raw__user_preferences__device_type",
+    "xano_fn".has_value("r"."device_type")
+    AND "xano_fn".to_text("r"."device_type") IS NULL AS "rejected__user_preferences__device_type",
+    "r"."app_version" AS "raw__user_preferences__app_version",
+    "xano_fn".has_value("r"."app_version")
+    AND "xano_fn".to_text("r"."app_version") IS NULL AS "rejected__user_preferences__app_version",
+    "r"."onboardingStep" AS "raw__user_onboarding__onboarding_step",
+    "xano_fn".has_value("r"."onboardingStep")
+    AND "xano_fn".to_bigint("r"."onboardingStep") IS NULL AS "rejected__user_onboarding__onboarding_step",
+    "r"."onboarding_complete" AS "raw__user_onboarding__onboarding_complete",
+    "xano_fn".has_value("r"."onboarding_complete")
+    AND "xano_fn".to_boolean("r"."onboarding_complete") IS NULL AS "rejected__user_onboarding__onboarding_complete",
+    "r"."welcome_email_sent" AS "raw__user_onboarding__welcome_email_sent",
+    "xano_fn".has_value("r"."welcome_email_sent")
+    AND "xano_fn".to_boolean("r"."welcome_email_sent") IS NULL AS "rejected__user_onboarding__welcome_email_sent",
+    "r"."tos_accepted_at" AS "raw__user_onboarding__tos_accepted_at",
+    "xano_fn".has_value("r"."tos_accepted_at")
+    AND "xano_fn".epoch_ms_to_timestamptz("r"."tos_accepted_at") IS NULL AS "rejected__user_onboarding__tos_accepted_at"
   FROM "v1" AS "v1"
   LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
     "email" JSONB,
@@ -132,41 +303,102 @@ WITH "v1" AS (
     "cell_phone" JSONB,
     "avatar" JSONB,
     "active" JSONB,
-    "birthday" JSONB,
-    "last_login" JSONB,
-    "team_id" JSONB,
     "created_at" JSONB,
+    "full_name" JSONB,
+    "display_name" JSONB,
+    "email2" JSONB,
+    "birthdate" JSONB,
+    "last_login" JSONB,
     "updated_at" JSONB,
-    "created_by_user_id" JSONB,
-    "updated_by_user_id" JSONB,
-    "source_system" JSONB,
-    "external_id" JSONB,
+    "demo" JSONB,
+    "brokerage_id" JSONB,
+    "agent_id" JSONB,
+    "team_id" JSONB,
+    "phone" JSONB,
+    "agent_id_raw" JSONB,
+    "address" JSONB,
+    "city" JSONB,
+    "state" JSONB,
+    "zip" JSONB,
+    "bio" JSONB,
+    "website" JSONB,
+    "license_number" JSONB,
+    "license_state" JSONB,
+    "organization" JSONB,
+    "team_name" JSONB,
+    "office_id" JSONB,
+    "referral_code" JSONB,
+    "referred_by_user_id" JSONB,
+    "notes" JSONB,
+    "lastActivity" JSONB,
     "deleted" JSONB,
     "deleted_at" JSONB,
-    "version" JSONB,
+    "cover_photo" JSONB,
+    "goals" JSONB,
+    "social_links" JSONB,
     "password" JSONB,
     "api_key" JSONB,
+    "api_key_confirmed" JSONB,
+    "account_confirmed" JSONB,
+    "magic_link" JSONB,
+    "confirmation_code" JSONB,
+    "confirmed" JSONB,
     "google_sub" JSONB,
-    "stripe_customer_id" JSONB,
+    "two_factor_enabled" JSONB,
+    "twoFactorSecret" JSONB,
+    "reset_password_token" JSONB,
+    "reset_password_expires" JSONB,
+    "fub_api_key" JSONB,
     "subscription_type" JSONB,
+    "paid" JSONB,
+    "payment_complete" JSONB,
+    "stripe_product_id" JSONB,
+    "stripe_price_id" JSONB,
+    "subscription_packages_id" JSONB,
+    "stripe_customer_id" JSONB,
+    "stripe_subscription_id" JSONB,
     "subscription_status" JSONB,
-    "subscription_renews_at" JSONB,
+    "plan_interval" JSONB,
+    "subscriptionRenewal" JSONB,
+    "trialEndsAt" JSONB,
+    "coupon_code" JSONB,
+    "view" JSONB,
+    "dailyDash_transactions" JSONB,
+    "dailyDash_listings" JSONB,
+    "dailyDash_revenue" JSONB,
+    "network_news_daily" JSONB,
+    "network_news_weekly" JSONB,
+    "listing_refresh" JSONB,
     "privacy_mode" JSONB,
     "daily_dash_daily" JSONB,
+    "dailyDash_leaderboard" JSONB,
+    "weekly_summary" JSONB,
+    "marketing_opt_in" JSONB,
+    "sms_opt_in" JSONB,
+    "role" JSONB,
+    "account_type" JSONB,
+    "is_agent" JSONB,
+    "is_account_admin" JSONB,
+    "is_individual" JSONB,
+    "is_on_team" JSONB,
     "is_team_owner" JSONB,
-    "is_leader" JSONB,
     "is_director" JSONB,
+    "is_leader" JSONB,
     "is_mentor" JSONB,
-    "timezone" JSONB,
+    "director_id" JSONB,
+    "leader_id" JSONB,
+    "mentor_id" JSONB,
+    "teamRole" JSONB,
+    "permissions" JSONB,
     "theme" JSONB,
-    "language" JSONB,
-    "notify_email" JSONB,
-    "notify_sms" JSONB,
-    "dashboard_layout" JSONB,
-    "onboarding_step" JSONB,
-    "onboarding_completed" JSONB,
-    "onboarding_completed_at" JSONB,
-    "welcome_video_watched" JSONB
+    "timezone" JSONB,
+    "default_dashboard" JSONB,
+    "device_type" JSONB,
+    "app_version" JSONB,
+    "onboardingStep" JSONB,
+    "onboarding_complete" JSONB,
+    "welcome_email_sent" JSONB,
+    "tos_accepted_at" JSONB
   )
     ON TRUE
   OFFSET 0
@@ -184,42 +416,103 @@ WITH "v1" AS (
     OR "t"."rejected__user__cell_phone"
     OR "t"."rejected__user__avatar"
     OR "t"."rejected__user__active"
-    OR "t"."rejected__user__avatar_url"
-    OR "t"."rejected__user__birthday"
-    OR "t"."rejected__user__last_login"
-    OR "t"."rejected__user__team_id"
     OR "t"."rejected__user__created_at"
+    OR "t"."rejected__user__full_name"
+    OR "t"."rejected__user__display_name"
+    OR "t"."rejected__user__email2"
+    OR "t"."rejected__user__birthdate"
+    OR "t"."rejected__user__last_login"
     OR "t"."rejected__user__updated_at"
-    OR "t"."rejected__user__created_by_user_id"
-    OR "t"."rejected__user__updated_by_user_id"
-    OR "t"."rejected__user__source_system"
-    OR "t"."rejected__user__external_id"
+    OR "t"."rejected__user__demo_account"
+    OR "t"."rejected__user__brokerage_id"
+    OR "t"."rejected__user__agent_id"
+    OR "t"."rejected__user__team_id"
+    OR "t"."rejected__user__phone"
+    OR "t"."rejected__user__agent_id_raw"
+    OR "t"."rejected__user__address"
+    OR "t"."rejected__user__city"
+    OR "t"."rejected__user__state"
+    OR "t"."rejected__user__zip"
+    OR "t"."rejected__user__bio"
+    OR "t"."rejected__user__website"
+    OR "t"."rejected__user__license_number"
+    OR "t"."rejected__user__license_state"
+    OR "t"."rejected__user__organization"
+    OR "t"."rejected__user__team_name"
+    OR "t"."rejected__user__office_id"
+    OR "t"."rejected__user__referral_code"
+    OR "t"."rejected__user__referred_by_user_id"
+    OR "t"."rejected__user__notes"
+    OR "t"."rejected__user__last_activity_at"
     OR "t"."rejected__user__deleted"
     OR "t"."rejected__user__deleted_at"
-    OR "t"."rejected__user__version"
+    OR "t"."rejected__user__cover_photo"
+    OR "t"."rejected__user__goals"
+    OR "t"."rejected__user__social_links"
     OR "t"."rejected__user_credentials__password"
     OR "t"."rejected__user_credentials__api_key"
-    OR "t"."rejected__user_credentials__google_sub"
-    OR "t"."rejected__user_subscriptions__stripe_customer_id"
+    OR "t"."rejected__user_credentials__api_key_confirmed"
+    OR "t"."rejected__user_credentials__account_confirmed"
+    OR "t"."rejected__user_credentials__magic_link"
+    OR "t"."rejected__user_credentials__confirmation_code"
+    OR "t"."rejected__user_credentials__confirmed"
+    OR "t"."rejected__user_credentials__oauth_google"
+    OR "t"."rejected__user_credentials__two_factor_enabled"
+    OR "t"."rejected__user_credentials__two_factor_secret"
+    OR "t"."rejected__user_credentials__reset_password_token"
+    OR "t"."rejected__user_credentials__reset_password_expires"
+    OR "t"."rejected__user_credentials__fub_api_key"
     OR "t"."rejected__user_subscriptions__subscription_type"
+    OR "t"."rejected__user_subscriptions__paid"
+    OR "t"."rejected__user_subscriptions__payment_complete"
+    OR "t"."rejected__user_subscriptions__stripe_product_id"
+    OR "t"."rejected__user_subscriptions__stripe_price_id"
+    OR "t"."rejected__user_subscriptions__subscription_packages_id"
+    OR "t"."rejected__user_subscriptions__stripe_customer_id"
+    OR "t"."rejected__user_subscriptions__stripe_subscription_id"
     OR "t"."rejected__user_subscriptions__subscription_status"
-    OR "t"."rejected__user_subscriptions__subscription_renews_at"
+    OR "t"."rejected__user_subscriptions__plan_interval"
+    OR "t"."rejected__user_subscriptions__subscription_renewal"
+    OR "t"."rejected__user_subscriptions__trial_ends_at"
+    OR "t"."rejected__user_subscriptions__coupon_code"
+    OR "t"."rejected__user_settings__view"
+    OR "t"."rejected__user_settings__daily_dash_transactions"
+    OR "t"."rejected__user_settings__daily_dash_listings"
+    OR "t"."rejected__user_settings__daily_dash_revenue"
+    OR "t"."rejected__user_settings__network_news_daily"
+    OR "t"."rejected__user_settings__network_news_weekly"
+    OR "t"."rejected__user_settings__listing_refresh"
     OR "t"."rejected__user_settings__privacy_mode"
-    OR "t"."rejected__user_settings__daily_dash_daily"
+    OR "t"."rejected__user_settings__daily_email_enabled"
+    OR "t"."rejected__user_settings__daily_dash_leaderboard"
+    OR "t"."rejected__user_settings__weekly_summary"
+    OR "t"."rejected__user_settings__marketing_opt_in"
+    OR "t"."rejected__user_settings__sms_opt_in"
+    OR "t"."rejected__user_roles__role"
+    OR "t"."rejected__user_roles__account_type"
+    OR "t"."rejected__user_roles__is_agent"
+    OR "t"."rejected__user_roles__is_account_admin"
+    OR "t"."rejected__user_roles__is_individual"
+    OR "t"."rejected__user_roles__is_on_team"
     OR "t"."rejected__user_roles__is_team_owner"
-    OR "t"."rejected__user_roles__is_leader"
     OR "t"."rejected__user_roles__is_director"
+    OR "t"."rejected__user_roles__is_leader"
     OR "t"."rejected__user_roles__is_mentor"
-    OR "t"."rejected__user_preferences__timezone"
+    OR "t"."rejected__user_roles__director_id"
+    OR "t"."rejected__user_roles__leader_id"
+    OR "t"."rejected__user_roles__mentor_id"
+    OR "t"."rejected__user_roles__team_id"
+    OR "t"."rejected__user_roles__team_role"
+    OR "t"."rejected__user_roles__permissions"
     OR "t"."rejected__user_preferences__theme"
-    OR "t"."rejected__user_preferences__language"
-    OR "t"."rejected__user_preferences__notify_email"
-    OR "t"."rejected__user_preferences__notify_sms"
-    OR "t"."rejected__user_preferences__dashboard_layout"
+    OR "t"."rejected__user_preferences__timezone"
+    OR "t"."rejected__user_preferences__default_dashboard"
+    OR "t"."rejected__user_preferences__device_type"
+    OR "t"."rejected__user_preferences__app_version"
     OR "t"."rejected__user_onboarding__onboarding_step"
-    OR "t"."rejected__user_onboarding__onboarding_completed"
-    OR "t"."rejected__user_onboarding__onboarding_completed_at"
-    OR "t"."rejected__user_onboarding__welcome_video_watched"
+    OR "t"."rejected__user_onboarding__onboarding_complete"
+    OR "t"."rejected__user_onboarding__welcome_email_sent"
+    OR "t"."rejected__user_onboarding__tos_accepted_at"
 )
 SELECT
   'user' AS "v1_table",
@@ -297,7 +590,7 @@ CROSS JOIN LATERAL (
       CAST(NULL AS BIGINT),
       'user',
       'avatar',
-      'jsonb',
+      'text',
       FALSE,
       "t"."raw__user__avatar",
       "t"."rejected__user__avatar"
@@ -313,24 +606,54 @@ CROSS JOIN LATERAL (
       "t"."rejected__user__active"
     ),
     (
-      'avatar',
+      'created_at',
       CAST(NULL AS BIGINT),
       'user',
-      'avatar_url',
-      'text (image path)',
+      'created_at',
+      'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__user__avatar_url",
-      "t"."rejected__user__avatar_url"
+      "t"."raw__user__created_at",
+      "t"."rejected__user__created_at"
     ),
     (
-      'birthday',
+      'full_name',
       CAST(NULL AS BIGINT),
       'user',
-      'birthday',
+      'full_name',
+      'text',
+      FALSE,
+      "t"."raw__user__full_name",
+      "t"."rejected__user__full_name"
+    ),
+    (
+      'display_name',
+      CAST(NULL AS BIGINT),
+      'user',
+      'display_name',
+      'text',
+      FALSE,
+      "t"."raw__user__display_name",
+      "t"."rejected__user__display_name"
+    ),
+    (
+      'email2',
+      CAST(NULL AS BIGINT),
+      'user',
+      'email2',
+      'text',
+      FALSE,
+      "t"."raw__user__email2",
+      "t"."rejected__user__email2"
+    ),
+    (
+      'birthdate',
+      CAST(NULL AS BIGINT),
+      'user',
+      'birthdate',
       'date',
       FALSE,
-      "t"."raw__user__birthday",
-      "t"."rejected__user__birthday"
+      "t"."raw__user__birthdate",
+      "t"."rejected__user__birthdate"
     ),
     (
       'last_login',
@@ -343,26 +666,6 @@ CROSS JOIN LATERAL (
       "t"."rejected__user__last_login"
     ),
     (
-      'team_id',
-      CAST(NULL AS BIGINT),
-      'user',
-      'team_id',
-      'bigint',
-      FALSE,
-      "t"."raw__user__team_id",
-      "t"."rejected__user__team_id"
-    ),
-    (
-      'created_at',
-      CAST(NULL AS BIGINT),
-      'user',
-      'created_at',
-      'timestamptz (epoch ms)',
-      FALSE,
-      "t"."raw__user__created_at",
-      "t"."rejected__user__created_at"
-    ),
-    (
       'updated_at',
       CAST(NULL AS BIGINT),
       'user',
@@ -373,44 +676,214 @@ CROSS JOIN LATERAL (
       "t"."rejected__user__updated_at"
     ),
     (
-      'created_by_user_id',
+      'demo',
       CAST(NULL AS BIGINT),
       'user',
-      'created_by_user_id',
+      'demo_account',
+      'boolean',
+      FALSE,
+      "t"."raw__user__demo_account",
+      "t"."rejected__user__demo_account"
+    ),
+    (
+      'brokerage_id',
+      CAST(NULL AS BIGINT),
+      'user',
+      'brokerage_id',
       'bigint',
       FALSE,
-      "t"."raw__user__created_by_user_id",
-      "t"."rejected__user__created_by_user_id"
+      "t"."raw__user__brokerage_id",
+      "t"."rejected__user__brokerage_id"
     ),
     (
-      'updated_by_user_id',
+      'agent_id',
       CAST(NULL AS BIGINT),
       'user',
-      'updated_by_user_id',
+      'agent_id',
       'bigint',
       FALSE,
-      "t"."raw__user__updated_by_user_id",
-      "t"."rejected__user__updated_by_user_id"
+      "t"."raw__user__agent_id",
+      "t"."rejected__user__agent_id"
     ),
     (
-      'source_system',
+      'team_id',
       CAST(NULL AS BIGINT),
       'user',
-      'source_system',
-      'text',
+      'team_id',
+      'bigint',
       FALSE,
-      "t"."raw__user__source_system",
-      "t"."rejected__user__source_system"
+      "t"."raw__user__team_id",
+      "t"."rejected__user__team_id"
     ),
     (
-      'external_id',
+      'phone',
       CAST(NULL AS BIGINT),
       'user',
-      'external_id',
+      'phone',
       'text',
       FALSE,
-      "t"."raw__user__external_id",
-      "t"."rejected__user__external_id"
+      "t"."raw__user__phone",
+      "t"."rejected__user__phone"
+    ),
+    (
+      'agent_id_raw',
+      CAST(NULL AS BIGINT),
+      'user',
+      'agent_id_raw',
+      'text',
+      FALSE,
+      "t"."raw__user__agent_id_raw",
+      "t"."rejected__user__agent_id_raw"
+    ),
+    (
+      'address',
+      CAST(NULL AS BIGINT),
+      'user',
+      'address',
+      'text',
+      FALSE,
+      "t"."raw__user__address",
+      "t"."rejected__user__address"
+    ),
+    (
+      'city',
+      CAST(NULL AS BIGINT),
+      'user',
+      'city',
+      'text',
+      FALSE,
+      "t"."raw__user__city",
+      "t"."rejected__user__city"
+    ),
+    (
+      'state',
+      CAST(NULL AS BIGINT),
+      'user',
+      'state',
+      'text',
+      FALSE,
+      "t"."raw__user__state",
+      "t"."rejected__user__state"
+    ),
+    (
+      'zip',
+      CAST(NULL AS BIGINT),
+      'user',
+      'zip',
+      'text',
+      FALSE,
+      "t"."raw__user__zip",
+      "t"."rejected__user__zip"
+    ),
+    (
+      'bio',
+      CAST(NULL AS BIGINT),
+      'user',
+      'bio',
+      'text',
+      FALSE,
+      "t"."raw__user__bio",
+      "t"."rejected__user__bio"
+    ),
+    (
+      'website',
+      CAST(NULL AS BIGINT),
+      'user',
+      'website',
+      'text',
+      FALSE,
+      "t"."raw__user__website",
+      "t"."rejected__user__website"
+    ),
+    (
+      'license_number',
+      CAST(NULL AS BIGINT),
+      'user',
+      'license_number',
+      'text',
+      FALSE,
+      "t"."raw__user__license_number",
+      "t"."rejected__user__license_number"
+    ),
+    (
+      'license_state',
+      CAST(NULL AS BIGINT),
+      'user',
+      'license_state',
+      'text',
+      FALSE,
+      "t"."raw__user__license_state",
+      "t"."rejected__user__license_state"
+    ),
+    (
+      'organization',
+      CAST(NULL AS BIGINT),
+      'user',
+      'organization',
+      'text',
+      FALSE,
+      "t"."raw__user__organization",
+      "t"."rejected__user__organization"
+    ),
+    (
+      'team_name',
+      CAST(NULL AS BIGINT),
+      'user',
+      'team_name',
+      'text',
+      FALSE,
+      "t"."raw__user__team_name",
+      "t"."rejected__user__team_name"
+    ),
+    (
+      'office_id',
+      CAST(NULL AS BIGINT),
+      'user',
+      'office_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user__office_id",
+      "t"."rejected__user__office_id"
+    ),
+    (
+      'referral_code',
+      CAST(NULL AS BIGINT),
+      'user',
+      'referral_code',
+      'text',
+      FALSE,
+      "t"."raw__user__referral_code",
+      "t"."rejected__user__referral_code"
+    ),
+    (
+      'referred_by_user_id',
+      CAST(NULL AS BIGINT),
+      'user',
+      'referred_by_user_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user__referred_by_user_id",
+      "t"."rejected__user__referred_by_user_id"
+    ),
+    (
+      'notes',
+      CAST(NULL AS BIGINT),
+      'user',
+      'notes',
+      'text',
+      FALSE,
+      "t"."raw__user__notes",
+      "t"."rejected__user__notes"
+    ),
+    (
+      'lastActivity',
+      CAST(NULL AS BIGINT),
+      'user',
+      'last_activity_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__user__last_activity_at",
+      "t"."rejected__user__last_activity_at"
     ),
     (
       'deleted',
@@ -433,14 +906,34 @@ CROSS JOIN LATERAL (
       "t"."rejected__user__deleted_at"
     ),
     (
-      'version',
+      'cover_photo',
       CAST(NULL AS BIGINT),
       'user',
-      'version',
-      'bigint',
+      'cover_photo',
+      'jsonb',
       FALSE,
-      "t"."raw__user__version",
-      "t"."rejected__user__version"
+      "t"."raw__user__cover_photo",
+      "t"."rejected__user__cover_photo"
+    ),
+    (
+      'goals',
+      CAST(NULL AS BIGINT),
+      'user',
+      'goals',
+      'jsonb',
+      FALSE,
+      "t"."raw__user__goals",
+      "t"."rejected__user__goals"
+    ),
+    (
+      'social_links',
+      CAST(NULL AS BIGINT),
+      'user',
+      'social_links',
+      'jsonb',
+      FALSE,
+      "t"."raw__user__social_links",
+      "t"."rejected__user__social_links"
     ),
     (
       'password',
@@ -463,24 +956,114 @@ CROSS JOIN LATERAL (
       "t"."rejected__user_credentials__api_key"
     ),
     (
+      'api_key_confirmed',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'api_key_confirmed',
+      'boolean',
+      FALSE,
+      "t"."raw__user_credentials__api_key_confirmed",
+      "t"."rejected__user_credentials__api_key_confirmed"
+    ),
+    (
+      'account_confirmed',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'account_confirmed',
+      'boolean',
+      FALSE,
+      "t"."raw__user_credentials__account_confirmed",
+      "t"."rejected__user_credentials__account_confirmed"
+    ),
+    (
+      'magic_link',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'magic_link',
+      'jsonb',
+      TRUE,
+      "t"."raw__user_credentials__magic_link",
+      "t"."rejected__user_credentials__magic_link"
+    ),
+    (
+      'confirmation_code',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'confirmation_code',
+      'bigint',
+      TRUE,
+      "t"."raw__user_credentials__confirmation_code",
+      "t"."rejected__user_credentials__confirmation_code"
+    ),
+    (
+      'confirmed',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'confirmed',
+      'boolean',
+      FALSE,
+      "t"."raw__user_credentials__confirmed",
+      "t"."rejected__user_credentials__confirmed"
+    ),
+    (
       'google_sub',
       CAST(NULL AS BIGINT),
       'user_credentials',
-      'google_sub',
+      'oauth_google',
       'text',
       TRUE,
-      "t"."raw__user_credentials__google_sub",
-      "t"."rejected__user_credentials__google_sub"
+      "t"."raw__user_credentials__oauth_google",
+      "t"."rejected__user_credentials__oauth_google"
     ),
     (
-      'stripe_customer_id',
+      'two_factor_enabled',
       CAST(NULL AS BIGINT),
-      'user_subscriptions',
-      'stripe_customer_id',
+      'user_credentials',
+      'two_factor_enabled',
+      'boolean',
+      FALSE,
+      "t"."raw__user_credentials__two_factor_enabled",
+      "t"."rejected__user_credentials__two_factor_enabled"
+    ),
+    (
+      'twoFactorSecret',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'two_factor_secret',
       'text',
       TRUE,
-      "t"."raw__user_subscriptions__stripe_customer_id",
-      "t"."rejected__user_subscriptions__stripe_customer_id"
+      "t"."raw__user_credentials__two_factor_secret",
+      "t"."rejected__user_credentials__two_factor_secret"
+    ),
+    (
+      'reset_password_token',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'reset_password_token',
+      'text',
+      TRUE,
+      "t"."raw__user_credentials__reset_password_token",
+      "t"."rejected__user_credentials__reset_password_token"
+    ),
+    (
+      'reset_password_expires',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'reset_password_expires',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__user_credentials__reset_password_expires",
+      "t"."rejected__user_credentials__reset_password_expires"
+    ),
+    (
+      'fub_api_key',
+      CAST(NULL AS BIGINT),
+      'user_credentials',
+      'fub_api_key',
+      'text',
+      TRUE,
+      "t"."raw__user_credentials__fub_api_key",
+      "t"."rejected__user_credentials__fub_api_key"
     ),
     (
       'subscription_type',
@@ -493,6 +1076,76 @@ CROSS JOIN LATERAL (
       "t"."rejected__user_subscriptions__subscription_type"
     ),
     (
+      'paid',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'paid',
+      'boolean',
+      FALSE,
+      "t"."raw__user_subscriptions__paid",
+      "t"."rejected__user_subscriptions__paid"
+    ),
+    (
+      'payment_complete',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'payment_complete',
+      'boolean',
+      FALSE,
+      "t"."raw__user_subscriptions__payment_complete",
+      "t"."rejected__user_subscriptions__payment_complete"
+    ),
+    (
+      'stripe_product_id',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'stripe_product_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user_subscriptions__stripe_product_id",
+      "t"."rejected__user_subscriptions__stripe_product_id"
+    ),
+    (
+      'stripe_price_id',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'stripe_price_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user_subscriptions__stripe_price_id",
+      "t"."rejected__user_subscriptions__stripe_price_id"
+    ),
+    (
+      'subscription_packages_id',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'subscription_packages_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user_subscriptions__subscription_packages_id",
+      "t"."rejected__user_subscriptions__subscription_packages_id"
+    ),
+    (
+      'stripe_customer_id',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'stripe_customer_id',
+      'text',
+      TRUE,
+      "t"."raw__user_subscriptions__stripe_customer_id",
+      "t"."rejected__user_subscriptions__stripe_customer_id"
+    ),
+    (
+      'stripe_subscription_id',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'stripe_subscription_id',
+      'text',
+      TRUE,
+      "t"."raw__user_subscriptions__stripe_subscription_id",
+      "t"."rejected__user_subscriptions__stripe_subscription_id"
+    ),
+    (
       'subscription_status',
       CAST(NULL AS BIGINT),
       'user_subscriptions',
@@ -503,14 +1156,114 @@ CROSS JOIN LATERAL (
       "t"."rejected__user_subscriptions__subscription_status"
     ),
     (
-      'subscription_renews_at',
+      'plan_interval',
       CAST(NULL AS BIGINT),
       'user_subscriptions',
-      'subscription_renews_at',
+      'plan_interval',
+      'text',
+      FALSE,
+      "t"."raw__user_subscriptions__plan_interval",
+      "t"."rejected__user_subscriptions__plan_interval"
+    ),
+    (
+      'subscriptionRenewal',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'subscription_renewal',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__user_subscriptions__subscription_renews_at",
-      "t"."rejected__user_subscriptions__subscription_renews_at"
+      "t"."raw__user_subscriptions__subscription_renewal",
+      "t"."rejected__user_subscriptions__subscription_renewal"
+    ),
+    (
+      'trialEndsAt',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'trial_ends_at',
+      'timestamptz (epoch ms)',
+      FALSE,
+      "t"."raw__user_subscriptions__trial_ends_at",
+      "t"."rejected__user_subscriptions__trial_ends_at"
+    ),
+    (
+      'coupon_code',
+      CAST(NULL AS BIGINT),
+      'user_subscriptions',
+      'coupon_code',
+      'text',
+      FALSE,
+      "t"."raw__user_subscriptions__coupon_code",
+      "t"."rejected__user_subscriptions__coupon_code"
+    ),
+    (
+      'view',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'view',
+      'text',
+      FALSE,
+      "t"."raw__user_settings__view",
+      "t"."rejected__user_settings__view"
+    ),
+    (
+      'dailyDash_transactions',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'daily_dash_transactions',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__daily_dash_transactions",
+      "t"."rejected__user_settings__daily_dash_transactions"
+    ),
+    (
+      'dailyDash_listings',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'daily_dash_listings',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__daily_dash_listings",
+      "t"."rejected__user_settings__daily_dash_listings"
+    ),
+    (
+      'dailyDash_revenue',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'daily_dash_revenue',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__daily_dash_revenue",
+      "t"."rejected__user_settings__daily_dash_revenue"
+    ),
+    (
+      'network_news_daily',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'network_news_daily',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__network_news_daily",
+      "t"."rejected__user_settings__network_news_daily"
+    ),
+    (
+      'network_news_weekly',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'network_news_weekly',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__network_news_weekly",
+      "t"."rejected__user_settings__network_news_weekly"
+    ),
+    (
+      'listing_refresh',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'listing_refresh',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__listing_refresh",
+      "t"."rejected__user_settings__listing_refresh"
     ),
     (
       'privacy_mode',
@@ -526,11 +1279,111 @@ CROSS JOIN LATERAL (
       'daily_dash_daily',
       CAST(NULL AS BIGINT),
       'user_settings',
-      'daily_dash_daily',
+      'daily_email_enabled',
       'boolean',
       FALSE,
-      "t"."raw__user_settings__daily_dash_daily",
-      "t"."rejected__user_settings__daily_dash_daily"
+      "t"."raw__user_settings__daily_email_enabled",
+      "t"."rejected__user_settings__daily_email_enabled"
+    ),
+    (
+      'dailyDash_leaderboard',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'daily_dash_leaderboard',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__daily_dash_leaderboard",
+      "t"."rejected__user_settings__daily_dash_leaderboard"
+    ),
+    (
+      'weekly_summary',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'weekly_summary',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__weekly_summary",
+      "t"."rejected__user_settings__weekly_summary"
+    ),
+    (
+      'marketing_opt_in',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'marketing_opt_in',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__marketing_opt_in",
+      "t"."rejected__user_settings__marketing_opt_in"
+    ),
+    (
+      'sms_opt_in',
+      CAST(NULL AS BIGINT),
+      'user_settings',
+      'sms_opt_in',
+      'boolean',
+      FALSE,
+      "t"."raw__user_settings__sms_opt_in",
+      "t"."rejected__user_settings__sms_opt_in"
+    ),
+    (
+      'role',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'role',
+      'text',
+      FALSE,
+      "t"."raw__user_roles__role",
+      "t"."rejected__user_roles__role"
+    ),
+    (
+      'account_type',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'account_type',
+      'text',
+      FALSE,
+      "t"."raw__user_roles__account_type",
+      "t"."rejected__user_roles__account_type"
+    ),
+    (
+      'is_agent',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'is_agent',
+      'boolean',
+      FALSE,
+      "t"."raw__user_roles__is_agent",
+      "t"."rejected__user_roles__is_agent"
+    ),
+    (
+      'is_account_admin',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'is_account_admin',
+      'boolean',
+      FALSE,
+      "t"."raw__user_roles__is_account_admin",
+      "t"."rejected__user_roles__is_account_admin"
+    ),
+    (
+      'is_individual',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'is_individual',
+      'boolean',
+      FALSE,
+      "t"."raw__user_roles__is_individual",
+      "t"."rejected__user_roles__is_individual"
+    ),
+    (
+      'is_on_team',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'is_on_team',
+      'boolean',
+      FALSE,
+      "t"."raw__user_roles__is_on_team",
+      "t"."rejected__user_roles__is_on_team"
     ),
     (
       'is_team_owner',
@@ -543,16 +1396,6 @@ CROSS JOIN LATERAL (
       "t"."rejected__user_roles__is_team_owner"
     ),
     (
-      'is_leader',
-      CAST(NULL AS BIGINT),
-      'user_roles',
-      'is_leader',
-      'boolean',
-      FALSE,
-      "t"."raw__user_roles__is_leader",
-      "t"."rejected__user_roles__is_leader"
-    ),
-    (
       'is_director',
       CAST(NULL AS BIGINT),
       'user_roles',
@@ -561,6 +1404,16 @@ CROSS JOIN LATERAL (
       FALSE,
       "t"."raw__user_roles__is_director",
       "t"."rejected__user_roles__is_director"
+    ),
+    (
+      'is_leader',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'is_leader',
+      'boolean',
+      FALSE,
+      "t"."raw__user_roles__is_leader",
+      "t"."rejected__user_roles__is_leader"
     ),
     (
       'is_mentor',
@@ -573,14 +1426,64 @@ CROSS JOIN LATERAL (
       "t"."rejected__user_roles__is_mentor"
     ),
     (
-      'timezone',
+      'director_id',
       CAST(NULL AS BIGINT),
-      'user_preferences',
-      'timezone',
+      'user_roles',
+      'director_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user_roles__director_id",
+      "t"."rejected__user_roles__director_id"
+    ),
+    (
+      'leader_id',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'leader_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user_roles__leader_id",
+      "t"."rejected__user_roles__leader_id"
+    ),
+    (
+      'mentor_id',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'mentor_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user_roles__mentor_id",
+      "t"."rejected__user_roles__mentor_id"
+    ),
+    (
+      'team_id',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'team_id',
+      'bigint',
+      FALSE,
+      "t"."raw__user_roles__team_id",
+      "t"."rejected__user_roles__team_id"
+    ),
+    (
+      'teamRole',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'team_role',
       'text',
       FALSE,
-      "t"."raw__user_preferences__timezone",
-      "t"."rejected__user_preferences__timezone"
+      "t"."raw__user_roles__team_role",
+      "t"."rejected__user_roles__team_role"
+    ),
+    (
+      'permissions',
+      CAST(NULL AS BIGINT),
+      'user_roles',
+      'permissions',
+      'jsonb',
+      FALSE,
+      "t"."raw__user_roles__permissions",
+      "t"."rejected__user_roles__permissions"
     ),
     (
       'theme',
@@ -593,47 +1496,47 @@ CROSS JOIN LATERAL (
       "t"."rejected__user_preferences__theme"
     ),
     (
-      'language',
+      'timezone',
       CAST(NULL AS BIGINT),
       'user_preferences',
-      'language',
+      'timezone',
       'text',
       FALSE,
-      "t"."raw__user_preferences__language",
-      "t"."rejected__user_preferences__language"
+      "t"."raw__user_preferences__timezone",
+      "t"."rejected__user_preferences__timezone"
     ),
     (
-      'notify_email',
+      'default_dashboard',
       CAST(NULL AS BIGINT),
       'user_preferences',
-      'notify_email',
-      'boolean',
+      'default_dashboard',
+      'text',
       FALSE,
-      "t"."raw__user_preferences__notify_email",
-      "t"."rejected__user_preferences__notify_email"
+      "t"."raw__user_preferences__default_dashboard",
+      "t"."rejected__user_preferences__default_dashboard"
     ),
     (
-      'notify_sms',
+      'device_type',
       CAST(NULL AS BIGINT),
       'user_preferences',
-      'notify_sms',
-      'boolean',
+      'device_type',
+      'text',
       FALSE,
-      "t"."raw__user_preferences__notify_sms",
-      "t"."rejected__user_preferences__notify_sms"
+      "t"."raw__user_preferences__device_type",
+      "t"."rejected__user_preferences__device_type"
     ),
     (
-      'dashboard_layout',
+      'app_version',
       CAST(NULL AS BIGINT),
       'user_preferences',
-      'dashboard_layout',
-      'jsonb',
+      'app_version',
+      'text',
       FALSE,
-      "t"."raw__user_preferences__dashboard_layout",
-      "t"."rejected__user_preferences__dashboard_layout"
+      "t"."raw__user_preferences__app_version",
+      "t"."rejected__user_preferences__app_version"
     ),
     (
-      'onboarding_step',
+      'onboardingStep',
       CAST(NULL AS BIGINT),
       'user_onboarding',
       'onboarding_step',
@@ -643,34 +1546,34 @@ CROSS JOIN LATERAL (
       "t"."rejected__user_onboarding__onboarding_step"
     ),
     (
-      'onboarding_completed',
+      'onboarding_complete',
       CAST(NULL AS BIGINT),
       'user_onboarding',
-      'onboarding_completed',
+      'onboarding_complete',
       'boolean',
       FALSE,
-      "t"."raw__user_onboarding__onboarding_completed",
-      "t"."rejected__user_onboarding__onboarding_completed"
+      "t"."raw__user_onboarding__onboarding_complete",
+      "t"."rejected__user_onboarding__onboarding_complete"
     ),
     (
-      'onboarding_completed_at',
+      'welcome_email_sent',
       CAST(NULL AS BIGINT),
       'user_onboarding',
-      'onboarding_completed_at',
+      'welcome_email_sent',
+      'boolean',
+      FALSE,
+      "t"."raw__user_onboarding__welcome_email_sent",
+      "t"."rejected__user_onboarding__welcome_email_sent"
+    ),
+    (
+      'tos_accepted_at',
+      CAST(NULL AS BIGINT),
+      'user_onboarding',
+      'tos_accepted_at',
       'timestamptz (epoch ms)',
       FALSE,
-      "t"."raw__user_onboarding__onboarding_completed_at",
-      "t"."rejected__user_onboarding__onboarding_completed_at"
-    ),
-    (
-      'welcome_video_watched',
-      CAST(NULL AS BIGINT),
-      'user_onboarding',
-      'welcome_video_watched',
-      'boolean',
-      FALSE,
-      "t"."raw__user_onboarding__welcome_video_watched",
-      "t"."rejected__user_onboarding__welcome_video_watched"
+      "t"."raw__user_onboarding__tos_accepted_at",
+      "t"."rejected__user_onboarding__tos_accepted_at"
     )
 ) AS "c"(
   "key_path",

@@ -8,17 +8,21 @@ with v1 as (
 extracted as (
     SELECT
       "v1"."id" AS "id",
-      "v1"."id" AS "network_id",
-      "xano_fn".to_boolean("r"."pref_email_digest") AS "pref_email_digest",
-      "xano_fn".to_boolean("r"."pref_show_downline") AS "pref_show_downline",
-      "xano_fn".to_boolean("r"."pref_notify_new_member") AS "pref_notify_new_member",
-      "xano_fn".to_text("r"."pref_digest_frequency") AS "pref_digest_frequency"
+      "v1"."id" AS "network_member_id",
+      "xano_fn".to_boolean("r"."favorite") AS "favorite",
+      "xano_fn".to_boolean("r"."hidden") AS "hidden",
+      "xano_fn".to_text("r"."notes") AS "notes",
+      "xano_fn".to_date("r"."next_contact_date") AS "next_contact_date",
+      "xano_fn".to_text("r"."last_contacted_method") AS "last_contacted_method",
+      "xano_fn".to_jsonb_value("r"."tags") AS "tags"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "pref_email_digest" JSONB,
-      "pref_show_downline" JSONB,
-      "pref_notify_new_member" JSONB,
-      "pref_digest_frequency" JSONB
+      "favorite" JSONB,
+      "hidden" JSONB,
+      "notes" JSONB,
+      "next_contact_date" JSONB,
+      "last_contacted_method" JSONB,
+      "tags" JSONB
     )
       ON TRUE
 )
@@ -34,18 +38,22 @@ where
         "cur"."id" = "extracted"."id"
         AND (
           "cur"."id",
-          "cur"."network_id",
-          "cur"."pref_email_digest",
-          "cur"."pref_show_downline",
-          "cur"."pref_notify_new_member",
-          "cur"."pref_digest_frequency"
+          "cur"."network_member_id",
+          "cur"."favorite",
+          "cur"."hidden",
+          "cur"."notes",
+          "cur"."next_contact_date",
+          "cur"."last_contacted_method",
+          "cur"."tags"
         ) IS NOT DISTINCT FROM (
           "extracted"."id",
-          "extracted"."network_id",
-          "extracted"."pref_email_digest",
-          "extracted"."pref_show_downline",
-          "extracted"."pref_notify_new_member",
-          "extracted"."pref_digest_frequency"
+          "extracted"."network_member_id",
+          "extracted"."favorite",
+          "extracted"."hidden",
+          "extracted"."notes",
+          "extracted"."next_contact_date",
+          "extracted"."last_contacted_method",
+          "extracted"."tags"
         )
     )
 {% endif %}

@@ -11,9 +11,33 @@ extracted as (
       "v1"."id" AS "user_id",
       "xano_fn".to_text("r"."password") AS "password",
       "xano_fn".to_text("r"."api_key") AS "api_key",
-      "xano_fn".to_text("r"."google_sub") AS "google_sub"
+      "xano_fn".to_boolean("r"."api_key_confirmed") AS "api_key_confirmed",
+      "xano_fn".to_boolean("r"."account_confirmed") AS "account_confirmed",
+      "xano_fn".to_jsonb_value("r"."magic_link") AS "magic_link",
+      "xano_fn".to_bigint("r"."confirmation_code") AS "confirmation_code",
+      "xano_fn".to_boolean("r"."confirmed") AS "confirmed",
+      "xano_fn".to_text("r"."google_sub") AS "oauth_google",
+      "xano_fn".to_boolean("r"."two_factor_enabled") AS "two_factor_enabled",
+      "xano_fn".to_text("r"."twoFactorSecret") AS "two_factor_secret",
+      "xano_fn".to_text("r"."reset_password_token") AS "reset_password_token",
+      "xano_fn".epoch_ms_to_timestamptz("r"."reset_password_expires") AS "reset_password_expires",
+      "xano_fn".to_text("r"."fub_api_key") AS "fub_api_key"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("password" JSONB, "api_key" JSONB, "google_sub" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "password" JSONB,
+      "api_key" JSONB,
+      "api_key_confirmed" JSONB,
+      "account_confirmed" JSONB,
+      "magic_link" JSONB,
+      "confirmation_code" JSONB,
+      "confirmed" JSONB,
+      "google_sub" JSONB,
+      "two_factor_enabled" JSONB,
+      "twoFactorSecret" JSONB,
+      "reset_password_token" JSONB,
+      "reset_password_expires" JSONB,
+      "fub_api_key" JSONB
+    )
       ON TRUE
 )
 
@@ -31,13 +55,33 @@ where
           "cur"."user_id",
           "cur"."password",
           "cur"."api_key",
-          "cur"."google_sub"
+          "cur"."api_key_confirmed",
+          "cur"."account_confirmed",
+          "cur"."magic_link",
+          "cur"."confirmation_code",
+          "cur"."confirmed",
+          "cur"."oauth_google",
+          "cur"."two_factor_enabled",
+          "cur"."two_factor_secret",
+          "cur"."reset_password_token",
+          "cur"."reset_password_expires",
+          "cur"."fub_api_key"
         ) IS NOT DISTINCT FROM (
           "extracted"."id",
           "extracted"."user_id",
           "extracted"."password",
           "extracted"."api_key",
-          "extracted"."google_sub"
+          "extracted"."api_key_confirmed",
+          "extracted"."account_confirmed",
+          "extracted"."magic_link",
+          "extracted"."confirmation_code",
+          "extracted"."confirmed",
+          "extracted"."oauth_google",
+          "extracted"."two_factor_enabled",
+          "extracted"."two_factor_secret",
+          "extracted"."reset_password_token",
+          "extracted"."reset_password_expires",
+          "extracted"."fub_api_key"
         )
     )
 {% endif %}

@@ -9,16 +9,16 @@ extracted as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
-      "xano_fn".to_bigint("r"."onboarding_step") AS "onboarding_step",
-      "xano_fn".to_boolean("r"."onboarding_completed") AS "onboarding_completed",
-      "xano_fn".epoch_ms_to_timestamptz("r"."onboarding_completed_at") AS "onboarding_completed_at",
-      "xano_fn".to_boolean("r"."welcome_video_watched") AS "welcome_video_watched"
+      "xano_fn".to_bigint("r"."onboardingStep") AS "onboarding_step",
+      "xano_fn".to_boolean("r"."onboarding_complete") AS "onboarding_complete",
+      "xano_fn".to_boolean("r"."welcome_email_sent") AS "welcome_email_sent",
+      "xano_fn".epoch_ms_to_timestamptz("r"."tos_accepted_at") AS "tos_accepted_at"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "onboarding_step" JSONB,
-      "onboarding_completed" JSONB,
-      "onboarding_completed_at" JSONB,
-      "welcome_video_watched" JSONB
+      "onboardingStep" JSONB,
+      "onboarding_complete" JSONB,
+      "welcome_email_sent" JSONB,
+      "tos_accepted_at" JSONB
     )
       ON TRUE
 )
@@ -36,16 +36,16 @@ where
           "cur"."id",
           "cur"."user_id",
           "cur"."onboarding_step",
-          "cur"."onboarding_completed",
-          "cur"."onboarding_completed_at",
-          "cur"."welcome_video_watched"
+          "cur"."onboarding_complete",
+          "cur"."welcome_email_sent",
+          "cur"."tos_accepted_at"
         ) IS NOT DISTINCT FROM (
           "extracted"."id",
           "extracted"."user_id",
           "extracted"."onboarding_step",
-          "extracted"."onboarding_completed",
-          "extracted"."onboarding_completed_at",
-          "extracted"."welcome_video_watched"
+          "extracted"."onboarding_complete",
+          "extracted"."welcome_email_sent",
+          "extracted"."tos_accepted_at"
         )
     )
 {% endif %}

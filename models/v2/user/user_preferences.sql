@@ -9,20 +9,18 @@ extracted as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
-      "xano_fn".to_text("r"."timezone") AS "timezone",
       "xano_fn".to_text("r"."theme") AS "theme",
-      "xano_fn".to_text("r"."language") AS "language",
-      "xano_fn".to_boolean("r"."notify_email") AS "notify_email",
-      "xano_fn".to_boolean("r"."notify_sms") AS "notify_sms",
-      "xano_fn".to_jsonb_value("r"."dashboard_layout") AS "dashboard_layout"
+      "xano_fn".to_text("r"."timezone") AS "timezone",
+      "xano_fn".to_text("r"."default_dashboard") AS "default_dashboard",
+      "xano_fn".to_text("r"."device_type") AS "device_type",
+      "xano_fn".to_text("r"."app_version") AS "app_version"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "timezone" JSONB,
       "theme" JSONB,
-      "language" JSONB,
-      "notify_email" JSONB,
-      "notify_sms" JSONB,
-      "dashboard_layout" JSONB
+      "timezone" JSONB,
+      "default_dashboard" JSONB,
+      "device_type" JSONB,
+      "app_version" JSONB
     )
       ON TRUE
 )
@@ -39,21 +37,19 @@ where
         AND (
           "cur"."id",
           "cur"."user_id",
-          "cur"."timezone",
           "cur"."theme",
-          "cur"."language",
-          "cur"."notify_email",
-          "cur"."notify_sms",
-          "cur"."dashboard_layout"
+          "cur"."timezone",
+          "cur"."default_dashboard",
+          "cur"."device_type",
+          "cur"."app_version"
         ) IS NOT DISTINCT FROM (
           "extracted"."id",
           "extracted"."user_id",
-          "extracted"."timezone",
           "extracted"."theme",
-          "extracted"."language",
-          "extracted"."notify_email",
-          "extracted"."notify_sms",
-          "extracted"."dashboard_layout"
+          "extracted"."timezone",
+          "extracted"."default_dashboard",
+          "extracted"."device_type",
+          "extracted"."app_version"
         )
     )
 {% endif %}

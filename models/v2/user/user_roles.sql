@@ -9,16 +9,40 @@ extracted as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
+      "xano_fn".to_text("r"."role") AS "role",
+      "xano_fn".to_text("r"."account_type") AS "account_type",
+      "xano_fn".to_boolean("r"."is_agent") AS "is_agent",
+      "xano_fn".to_boolean("r"."is_account_admin") AS "is_account_admin",
+      "xano_fn".to_boolean("r"."is_individual") AS "is_individual",
+      "xano_fn".to_boolean("r"."is_on_team") AS "is_on_team",
       "xano_fn".to_boolean("r"."is_team_owner") AS "is_team_owner",
-      "xano_fn".to_boolean("r"."is_leader") AS "is_leader",
       "xano_fn".to_boolean("r"."is_director") AS "is_director",
-      "xano_fn".to_boolean("r"."is_mentor") AS "is_mentor"
+      "xano_fn".to_boolean("r"."is_leader") AS "is_leader",
+      "xano_fn".to_boolean("r"."is_mentor") AS "is_mentor",
+      "xano_fn".to_bigint("r"."director_id") AS "director_id",
+      "xano_fn".to_bigint("r"."leader_id") AS "leader_id",
+      "xano_fn".to_bigint("r"."mentor_id") AS "mentor_id",
+      "xano_fn".to_bigint("r"."team_id") AS "team_id",
+      "xano_fn".to_text("r"."teamRole") AS "team_role",
+      "xano_fn".to_jsonb_value("r"."permissions") AS "permissions"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "role" JSONB,
+      "account_type" JSONB,
+      "is_agent" JSONB,
+      "is_account_admin" JSONB,
+      "is_individual" JSONB,
+      "is_on_team" JSONB,
       "is_team_owner" JSONB,
-      "is_leader" JSONB,
       "is_director" JSONB,
-      "is_mentor" JSONB
+      "is_leader" JSONB,
+      "is_mentor" JSONB,
+      "director_id" JSONB,
+      "leader_id" JSONB,
+      "mentor_id" JSONB,
+      "team_id" JSONB,
+      "teamRole" JSONB,
+      "permissions" JSONB
     )
       ON TRUE
 )
@@ -35,17 +59,41 @@ where
         AND (
           "cur"."id",
           "cur"."user_id",
+          "cur"."role",
+          "cur"."account_type",
+          "cur"."is_agent",
+          "cur"."is_account_admin",
+          "cur"."is_individual",
+          "cur"."is_on_team",
           "cur"."is_team_owner",
-          "cur"."is_leader",
           "cur"."is_director",
-          "cur"."is_mentor"
+          "cur"."is_leader",
+          "cur"."is_mentor",
+          "cur"."director_id",
+          "cur"."leader_id",
+          "cur"."mentor_id",
+          "cur"."team_id",
+          "cur"."team_role",
+          "cur"."permissions"
         ) IS NOT DISTINCT FROM (
           "extracted"."id",
           "extracted"."user_id",
+          "extracted"."role",
+          "extracted"."account_type",
+          "extracted"."is_agent",
+          "extracted"."is_account_admin",
+          "extracted"."is_individual",
+          "extracted"."is_on_team",
           "extracted"."is_team_owner",
-          "extracted"."is_leader",
           "extracted"."is_director",
-          "extracted"."is_mentor"
+          "extracted"."is_leader",
+          "extracted"."is_mentor",
+          "extracted"."director_id",
+          "extracted"."leader_id",
+          "extracted"."mentor_id",
+          "extracted"."team_id",
+          "extracted"."team_role",
+          "extracted"."permissions"
         )
     )
 {% endif %}

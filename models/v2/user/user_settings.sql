@@ -9,10 +9,35 @@ extracted as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
+      "xano_fn".to_text("r"."view") AS "view",
+      "xano_fn".to_boolean("r"."dailyDash_transactions") AS "daily_dash_transactions",
+      "xano_fn".to_boolean("r"."dailyDash_listings") AS "daily_dash_listings",
+      "xano_fn".to_boolean("r"."dailyDash_revenue") AS "daily_dash_revenue",
+      "xano_fn".to_boolean("r"."network_news_daily") AS "network_news_daily",
+      "xano_fn".to_boolean("r"."network_news_weekly") AS "network_news_weekly",
+      "xano_fn".to_boolean("r"."listing_refresh") AS "listing_refresh",
       "xano_fn".to_boolean("r"."privacy_mode") AS "privacy_mode",
-      "xano_fn".to_boolean("r"."daily_dash_daily") AS "daily_dash_daily"
+      "xano_fn".to_boolean("r"."daily_dash_daily") AS "daily_email_enabled",
+      "xano_fn".to_boolean("r"."dailyDash_leaderboard") AS "daily_dash_leaderboard",
+      "xano_fn".to_boolean("r"."weekly_summary") AS "weekly_summary",
+      "xano_fn".to_boolean("r"."marketing_opt_in") AS "marketing_opt_in",
+      "xano_fn".to_boolean("r"."sms_opt_in") AS "sms_opt_in"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("privacy_mode" JSONB, "daily_dash_daily" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "view" JSONB,
+      "dailyDash_transactions" JSONB,
+      "dailyDash_listings" JSONB,
+      "dailyDash_revenue" JSONB,
+      "network_news_daily" JSONB,
+      "network_news_weekly" JSONB,
+      "listing_refresh" JSONB,
+      "privacy_mode" JSONB,
+      "daily_dash_daily" JSONB,
+      "dailyDash_leaderboard" JSONB,
+      "weekly_summary" JSONB,
+      "marketing_opt_in" JSONB,
+      "sms_opt_in" JSONB
+    )
       ON TRUE
 )
 
@@ -25,11 +50,38 @@ where
       FROM {{ this }} AS "cur"
       WHERE
         "cur"."id" = "extracted"."id"
-        AND ("cur"."id", "cur"."user_id", "cur"."privacy_mode", "cur"."daily_dash_daily") IS NOT DISTINCT FROM (
+        AND (
+          "cur"."id",
+          "cur"."user_id",
+          "cur"."view",
+          "cur"."daily_dash_transactions",
+          "cur"."daily_dash_listings",
+          "cur"."daily_dash_revenue",
+          "cur"."network_news_daily",
+          "cur"."network_news_weekly",
+          "cur"."listing_refresh",
+          "cur"."privacy_mode",
+          "cur"."daily_email_enabled",
+          "cur"."daily_dash_leaderboard",
+          "cur"."weekly_summary",
+          "cur"."marketing_opt_in",
+          "cur"."sms_opt_in"
+        ) IS NOT DISTINCT FROM (
           "extracted"."id",
           "extracted"."user_id",
+          "extracted"."view",
+          "extracted"."daily_dash_transactions",
+          "extracted"."daily_dash_listings",
+          "extracted"."daily_dash_revenue",
+          "extracted"."network_news_daily",
+          "extracted"."network_news_weekly",
+          "extracted"."listing_refresh",
           "extracted"."privacy_mode",
-          "extracted"."daily_dash_daily"
+          "extracted"."daily_email_enabled",
+          "extracted"."daily_dash_leaderboard",
+          "extracted"."weekly_summary",
+          "extracted"."marketing_opt_in",
+          "extracted"."sms_opt_in"
         )
     )
 {% endif %}

@@ -9,16 +9,34 @@ extracted as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
-      "xano_fn".to_text("r"."stripe_customer_id") AS "stripe_customer_id",
       "xano_fn".to_text("r"."subscription_type") AS "subscription_type",
+      "xano_fn".to_boolean("r"."paid") AS "paid",
+      "xano_fn".to_boolean("r"."payment_complete") AS "payment_complete",
+      "xano_fn".to_bigint("r"."stripe_product_id") AS "stripe_product_id",
+      "xano_fn".to_bigint("r"."stripe_price_id") AS "stripe_price_id",
+      "xano_fn".to_bigint("r"."subscription_packages_id") AS "subscription_packages_id",
+      "xano_fn".to_text("r"."stripe_customer_id") AS "stripe_customer_id",
+      "xano_fn".to_text("r"."stripe_subscription_id") AS "stripe_subscription_id",
       "xano_fn".to_text("r"."subscription_status") AS "subscription_status",
-      "xano_fn".epoch_ms_to_timestamptz("r"."subscription_renews_at") AS "subscription_renews_at"
+      "xano_fn".to_text("r"."plan_interval") AS "plan_interval",
+      "xano_fn".epoch_ms_to_timestamptz("r"."subscriptionRenewal") AS "subscription_renewal",
+      "xano_fn".epoch_ms_to_timestamptz("r"."trialEndsAt") AS "trial_ends_at",
+      "xano_fn".to_text("r"."coupon_code") AS "coupon_code"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "stripe_customer_id" JSONB,
       "subscription_type" JSONB,
+      "paid" JSONB,
+      "payment_complete" JSONB,
+      "stripe_product_id" JSONB,
+      "stripe_price_id" JSONB,
+      "subscription_packages_id" JSONB,
+      "stripe_customer_id" JSONB,
+      "stripe_subscription_id" JSONB,
       "subscription_status" JSONB,
-      "subscription_renews_at" JSONB
+      "plan_interval" JSONB,
+      "subscriptionRenewal" JSONB,
+      "trialEndsAt" JSONB,
+      "coupon_code" JSONB
     )
       ON TRUE
 )
@@ -35,17 +53,35 @@ where
         AND (
           "cur"."id",
           "cur"."user_id",
-          "cur"."stripe_customer_id",
           "cur"."subscription_type",
+          "cur"."paid",
+          "cur"."payment_complete",
+          "cur"."stripe_product_id",
+          "cur"."stripe_price_id",
+          "cur"."subscription_packages_id",
+          "cur"."stripe_customer_id",
+          "cur"."stripe_subscription_id",
           "cur"."subscription_status",
-          "cur"."subscription_renews_at"
+          "cur"."plan_interval",
+          "cur"."subscription_renewal",
+          "cur"."trial_ends_at",
+          "cur"."coupon_code"
         ) IS NOT DISTINCT FROM (
           "extracted"."id",
           "extracted"."user_id",
-          "extracted"."stripe_customer_id",
           "extracted"."subscription_type",
+          "extracted"."paid",
+          "extracted"."payment_complete",
+          "extracted"."stripe_product_id",
+          "extracted"."stripe_price_id",
+          "extracted"."subscription_packages_id",
+          "extracted"."stripe_customer_id",
+          "extracted"."stripe_subscription_id",
           "extracted"."subscription_status",
-          "extracted"."subscription_renews_at"
+          "extracted"."plan_interval",
+          "extracted"."subscription_renewal",
+          "extracted"."trial_ends_at",
+          "extracted"."coupon_code"
         )
     )
 {% endif %}

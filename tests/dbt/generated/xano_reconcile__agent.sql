@@ -7,45 +7,120 @@ with v1 as (
 expected as (
     SELECT
       "v1"."id" AS "id",
-      "xano_fn".to_bigint("r"."user_id") AS "user_id",
-      "xano_fn".trim_text("r"."name") AS "name",
+      "xano_fn".trim_text("r"."display_name") AS "display_name",
+      "xano_fn".trim_text("r"."first_name") AS "first_name",
+      "xano_fn".trim_text("r"."last_name") AS "last_name",
       "xano_fn".lower_trim("r"."email") AS "email",
-      "xano_fn".trim_text("r"."license_number") AS "license_number",
-      "xano_fn".to_text("r"."license_state") AS "license_state",
-      "xano_fn".to_text("r"."status") AS "status",
-      "xano_fn".to_date("r"."join_date") AS "join_date",
-      "xano_fn".to_jsonb_value("r"."photo") AS "photo",
-      "xano_fn".image_url("r"."photo") AS "photo_url",
-      "xano_fn".to_text("r"."notes") AS "notes",
+      "xano_fn".to_text("r"."phone") AS "phone",
+      "xano_fn".to_text("r"."agent_id_raw") AS "agent_id_raw",
+      "xano_fn".to_text("r"."agent_status") AS "agent_status",
+      "xano_fn".to_text("r"."type") AS "type",
+      "xano_fn".to_text("r"."title") AS "title",
+      "xano_fn".to_text("r"."avatar") AS "avatar",
+      "xano_fn".to_text("r"."birthdate") AS "birthdate",
+      "xano_fn".to_date("r"."joinDate") AS "join_date",
+      "xano_fn".to_date("r"."anniversary_date") AS "anniversary_date",
+      "xano_fn".to_boolean("r"."real_agent") AS "real_agent",
+      "xano_fn".to_boolean("r"."active_on_team") AS "active_on_team",
+      "xano_fn".to_boolean("r"."is_demo") AS "is_demo",
+      "xano_fn".to_text("r"."source") AS "source",
+      "xano_fn".to_bigint("r"."brokerage_id") AS "brokerage_id",
+      "xano_fn".to_bigint("r"."team_id") AS "team_id",
+      "xano_fn".to_text("r"."api_key") AS "api_key",
+      "xano_fn".to_bigint("r"."user_id") AS "user_id",
       "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
+      "xano_fn".to_text("r"."full_name") AS "full_name",
+      "xano_fn".to_text("r"."cell_phone") AS "cell_phone",
+      "xano_fn".to_text("r"."license_number") AS "license_number",
+      "xano_fn".to_text("r"."license_state") AS "license_state",
+      "xano_fn".to_date("r"."licenseExpirationDate") AS "license_expiration_date",
+      "xano_fn".to_date("r"."team_join_date") AS "team_join_date",
+      "xano_fn".to_text("r"."team_name") AS "team_name",
+      "xano_fn".to_text("r"."team_role") AS "team_role",
+      "xano_fn".to_text("r"."city") AS "city",
+      "xano_fn".to_text("r"."state") AS "state",
+      "xano_fn".to_text("r"."state_abbreviation") AS "state_abbreviation",
+      "xano_fn".to_text("r"."zip") AS "zip",
+      "xano_fn".to_bigint("r"."office_id") AS "office_id",
+      "xano_fn".to_text("r"."office_name") AS "office_name",
+      "xano_fn".to_bigint("r"."home_address_id") AS "home_address_id",
       "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "updated_at",
-      "xano_fn".to_bigint("r"."created_by_user_id") AS "created_by_user_id",
-      "xano_fn".to_bigint("r"."updated_by_user_id") AS "updated_by_user_id",
-      "xano_fn".to_text("r"."source_system") AS "source_system",
-      "xano_fn".to_text("r"."external_id") AS "external_id",
-      "xano_fn".to_boolean("r"."deleted") AS "deleted",
-      "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
-      "xano_fn".to_bigint("r"."version") AS "version"
+      "xano_fn".to_text("r"."timezone") AS "timezone",
+      "xano_fn".to_text("r"."website") AS "website",
+      "xano_fn".to_text("r"."linkedin_url") AS "linkedin_url",
+      "xano_fn".to_text("r"."bio") AS "bio",
+      "xano_fn".to_jsonb_value("r"."xano_avatar") AS "xano_avatar",
+      "xano_fn".to_jsonb_value("r"."languages") AS "languages",
+      "xano_fn".to_jsonb_value("r"."specialties") AS "specialties",
+      "xano_fn".to_jsonb_value("r"."tags") AS "tags",
+      "xano_fn".to_boolean("r"."producing") AS "producing",
+      "xano_fn".to_text("r"."producingStatus") AS "producing_status",
+      "xano_fn".to_boolean("r"."archived") AS "archived",
+      "xano_fn".to_boolean("r"."hidden") AS "hidden",
+      "xano_fn".to_boolean("r"."favorite") AS "favorite",
+      "xano_fn".to_text("r"."notes") AS "notes",
+      "xano_fn".to_text("r"."previous_brokerage") AS "previous_brokerage",
+      "xano_fn".to_text("r"."referral_source") AS "referral_source",
+      "xano_fn".to_bigint("r"."years_in_business") AS "years_in_business",
+      "xano_fn".to_boolean("r"."onboarded") AS "onboarded"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "user_id" JSONB,
-      "name" JSONB,
+      "display_name" JSONB,
+      "first_name" JSONB,
+      "last_name" JSONB,
       "email" JSONB,
+      "phone" JSONB,
+      "agent_id_raw" JSONB,
+      "agent_status" JSONB,
+      "type" JSONB,
+      "title" JSONB,
+      "avatar" JSONB,
+      "birthdate" JSONB,
+      "joinDate" JSONB,
+      "anniversary_date" JSONB,
+      "real_agent" JSONB,
+      "active_on_team" JSONB,
+      "is_demo" JSONB,
+      "source" JSONB,
+      "brokerage_id" JSONB,
+      "team_id" JSONB,
+      "api_key" JSONB,
+      "user_id" JSONB,
+      "created_at" JSONB,
+      "full_name" JSONB,
+      "cell_phone" JSONB,
       "license_number" JSONB,
       "license_state" JSONB,
-      "status" JSONB,
-      "join_date" JSONB,
-      "photo" JSONB,
-      "notes" JSONB,
-      "created_at" JSONB,
+      "licenseExpirationDate" JSONB,
+      "team_join_date" JSONB,
+      "team_name" JSONB,
+      "team_role" JSONB,
+      "city" JSONB,
+      "state" JSONB,
+      "state_abbreviation" JSONB,
+      "zip" JSONB,
+      "office_id" JSONB,
+      "office_name" JSONB,
+      "home_address_id" JSONB,
       "updated_at" JSONB,
-      "created_by_user_id" JSONB,
-      "updated_by_user_id" JSONB,
-      "source_system" JSONB,
-      "external_id" JSONB,
-      "deleted" JSONB,
-      "deleted_at" JSONB,
-      "version" JSONB
+      "timezone" JSONB,
+      "website" JSONB,
+      "linkedin_url" JSONB,
+      "bio" JSONB,
+      "xano_avatar" JSONB,
+      "languages" JSONB,
+      "specialties" JSONB,
+      "tags" JSONB,
+      "producing" JSONB,
+      "producingStatus" JSONB,
+      "archived" JSONB,
+      "hidden" JSONB,
+      "favorite" JSONB,
+      "notes" JSONB,
+      "previous_brokerage" JSONB,
+      "referral_source" JSONB,
+      "years_in_business" JSONB,
+      "onboarded" JSONB
     )
       ON TRUE
 ),
@@ -60,9 +135,48 @@ SELECT
   ARRAY_REMOVE(
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
-      CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
-      CASE WHEN "e"."name" IS DISTINCT FROM "m"."name" THEN 'name' END,
+      CASE
+        WHEN "e"."display_name" IS DISTINCT FROM "m"."display_name"
+        THEN 'display_name'
+      END,
+      CASE WHEN "e"."first_name" IS DISTINCT FROM "m"."first_name" THEN 'first_name' END,
+      CASE WHEN "e"."last_name" IS DISTINCT FROM "m"."last_name" THEN 'last_name' END,
       CASE WHEN "e"."email" IS DISTINCT FROM "m"."email" THEN 'email' END,
+      CASE WHEN "e"."phone" IS DISTINCT FROM "m"."phone" THEN 'phone' END,
+      CASE
+        WHEN "e"."agent_id_raw" IS DISTINCT FROM "m"."agent_id_raw"
+        THEN 'agent_id_raw'
+      END,
+      CASE
+        WHEN "e"."agent_status" IS DISTINCT FROM "m"."agent_status"
+        THEN 'agent_status'
+      END,
+      CASE WHEN "e"."type" IS DISTINCT FROM "m"."type" THEN 'type' END,
+      CASE WHEN "e"."title" IS DISTINCT FROM "m"."title" THEN 'title' END,
+      CASE WHEN "e"."avatar" IS DISTINCT FROM "m"."avatar" THEN 'avatar' END,
+      CASE WHEN "e"."birthdate" IS DISTINCT FROM "m"."birthdate" THEN 'birthdate' END,
+      CASE WHEN "e"."join_date" IS DISTINCT FROM "m"."join_date" THEN 'join_date' END,
+      CASE
+        WHEN "e"."anniversary_date" IS DISTINCT FROM "m"."anniversary_date"
+        THEN 'anniversary_date'
+      END,
+      CASE WHEN "e"."real_agent" IS DISTINCT FROM "m"."real_agent" THEN 'real_agent' END,
+      CASE
+        WHEN "e"."active_on_team" IS DISTINCT FROM "m"."active_on_team"
+        THEN 'active_on_team'
+      END,
+      CASE WHEN "e"."is_demo" IS DISTINCT FROM "m"."is_demo" THEN 'is_demo' END,
+      CASE WHEN "e"."source" IS DISTINCT FROM "m"."source" THEN 'source' END,
+      CASE
+        WHEN "e"."brokerage_id" IS DISTINCT FROM "m"."brokerage_id"
+        THEN 'brokerage_id'
+      END,
+      CASE WHEN "e"."team_id" IS DISTINCT FROM "m"."team_id" THEN 'team_id' END,
+      CASE WHEN "e"."api_key" IS DISTINCT FROM "m"."api_key" THEN 'api_key' END,
+      CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
+      CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
+      CASE WHEN "e"."full_name" IS DISTINCT FROM "m"."full_name" THEN 'full_name' END,
+      CASE WHEN "e"."cell_phone" IS DISTINCT FROM "m"."cell_phone" THEN 'cell_phone' END,
       CASE
         WHEN "e"."license_number" IS DISTINCT FROM "m"."license_number"
         THEN 'license_number'
@@ -71,32 +185,72 @@ SELECT
         WHEN "e"."license_state" IS DISTINCT FROM "m"."license_state"
         THEN 'license_state'
       END,
-      CASE WHEN "e"."status" IS DISTINCT FROM "m"."status" THEN 'status' END,
-      CASE WHEN "e"."join_date" IS DISTINCT FROM "m"."join_date" THEN 'join_date' END,
-      CASE WHEN "e"."photo" IS DISTINCT FROM "m"."photo" THEN 'photo' END,
-      CASE WHEN "e"."photo_url" IS DISTINCT FROM "m"."photo_url" THEN 'photo_url' END,
-      CASE WHEN "e"."notes" IS DISTINCT FROM "m"."notes" THEN 'notes' END,
-      CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
+      CASE
+        WHEN "e"."license_expiration_date" IS DISTINCT FROM "m"."license_expiration_date"
+        THEN 'license_expiration_date'
+      END,
+      CASE
+        WHEN "e"."team_join_date" IS DISTINCT FROM "m"."team_join_date"
+        THEN 'team_join_date'
+      END,
+      CASE WHEN "e"."team_name" IS DISTINCT FROM "m"."team_name" THEN 'team_name' END,
+      CASE WHEN "e"."team_role" IS DISTINCT FROM "m"."team_role" THEN 'team_role' END,
+      CASE WHEN "e"."city" IS DISTINCT FROM "m"."city" THEN 'city' END,
+      CASE WHEN "e"."state" IS DISTINCT FROM "m"."state" THEN 'state' END,
+      CASE
+        WHEN "e"."state_abbreviation" IS DISTINCT FROM "m"."state_abbreviation"
+        THEN 'state_abbreviation'
+      END,
+      CASE WHEN "e"."zip" IS DISTINCT FROM "m"."zip" THEN 'zip' END,
+      CASE WHEN "e"."office_id" IS DISTINCT FROM "m"."office_id" THEN 'office_id' END,
+      CASE
+        WHEN "e"."office_name" IS DISTINCT FROM "m"."office_name"
+        THEN 'office_name'
+      END,
+      CASE
+        WHEN "e"."home_address_id" IS DISTINCT FROM "m"."home_address_id"
+        THEN 'home_address_id'
+      END,
       CASE WHEN "e"."updated_at" IS DISTINCT FROM "m"."updated_at" THEN 'updated_at' END,
+      CASE WHEN "e"."timezone" IS DISTINCT FROM "m"."timezone" THEN 'timezone' END,
+      CASE WHEN "e"."website" IS DISTINCT FROM "m"."website" THEN 'website' END,
       CASE
-        WHEN "e"."created_by_user_id" IS DISTINCT FROM "m"."created_by_user_id"
-        THEN 'created_by_user_id'
+        WHEN "e"."linkedin_url" IS DISTINCT FROM "m"."linkedin_url"
+        THEN 'linkedin_url'
+      END,
+      CASE WHEN "e"."bio" IS DISTINCT FROM "m"."bio" THEN 'bio' END,
+      CASE
+        WHEN "e"."xano_avatar" IS DISTINCT FROM "m"."xano_avatar"
+        THEN 'xano_avatar'
+      END,
+      CASE WHEN "e"."languages" IS DISTINCT FROM "m"."languages" THEN 'languages' END,
+      CASE
+        WHEN "e"."specialties" IS DISTINCT FROM "m"."specialties"
+        THEN 'specialties'
+      END,
+      CASE WHEN "e"."tags" IS DISTINCT FROM "m"."tags" THEN 'tags' END,
+      CASE WHEN "e"."producing" IS DISTINCT FROM "m"."producing" THEN 'producing' END,
+      CASE
+        WHEN "e"."producing_status" IS DISTINCT FROM "m"."producing_status"
+        THEN 'producing_status'
+      END,
+      CASE WHEN "e"."archived" IS DISTINCT FROM "m"."archived" THEN 'archived' END,
+      CASE WHEN "e"."hidden" IS DISTINCT FROM "m"."hidden" THEN 'hidden' END,
+      CASE WHEN "e"."favorite" IS DISTINCT FROM "m"."favorite" THEN 'favorite' END,
+      CASE WHEN "e"."notes" IS DISTINCT FROM "m"."notes" THEN 'notes' END,
+      CASE
+        WHEN "e"."previous_brokerage" IS DISTINCT FROM "m"."previous_brokerage"
+        THEN 'previous_brokerage'
       END,
       CASE
-        WHEN "e"."updated_by_user_id" IS DISTINCT FROM "m"."updated_by_user_id"
-        THEN 'updated_by_user_id'
+        WHEN "e"."referral_source" IS DISTINCT FROM "m"."referral_source"
+        THEN 'referral_source'
       END,
       CASE
-        WHEN "e"."source_system" IS DISTINCT FROM "m"."source_system"
-        THEN 'source_system'
+        WHEN "e"."years_in_business" IS DISTINCT FROM "m"."years_in_business"
+        THEN 'years_in_business'
       END,
-      CASE
-        WHEN "e"."external_id" IS DISTINCT FROM "m"."external_id"
-        THEN 'external_id'
-      END,
-      CASE WHEN "e"."deleted" IS DISTINCT FROM "m"."deleted" THEN 'deleted' END,
-      CASE WHEN "e"."deleted_at" IS DISTINCT FROM "m"."deleted_at" THEN 'deleted_at' END,
-      CASE WHEN "e"."version" IS DISTINCT FROM "m"."version" THEN 'version' END
+      CASE WHEN "e"."onboarded" IS DISTINCT FROM "m"."onboarded" THEN 'onboarded' END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -106,44 +260,118 @@ JOIN "model" AS "m"
 WHERE
   (
     "e"."id",
-    "e"."user_id",
-    "e"."name",
+    "e"."display_name",
+    "e"."first_name",
+    "e"."last_name",
     "e"."email",
+    "e"."phone",
+    "e"."agent_id_raw",
+    "e"."agent_status",
+    "e"."type",
+    "e"."title",
+    "e"."avatar",
+    "e"."birthdate",
+    "e"."join_date",
+    "e"."anniversary_date",
+    "e"."real_agent",
+    "e"."active_on_team",
+    "e"."is_demo",
+    "e"."source",
+    "e"."brokerage_id",
+    "e"."team_id",
+    "e"."api_key",
+    "e"."user_id",
+    "e"."created_at",
+    "e"."full_name",
+    "e"."cell_phone",
     "e"."license_number",
     "e"."license_state",
-    "e"."status",
-    "e"."join_date",
-    "e"."photo",
-    "e"."photo_url",
-    "e"."notes",
-    "e"."created_at",
+    "e"."license_expiration_date",
+    "e"."team_join_date",
+    "e"."team_name",
+    "e"."team_role",
+    "e"."city",
+    "e"."state",
+    "e"."state_abbreviation",
+    "e"."zip",
+    "e"."office_id",
+    "e"."office_name",
+    "e"."home_address_id",
     "e"."updated_at",
-    "e"."created_by_user_id",
-    "e"."updated_by_user_id",
-    "e"."source_system",
-    "e"."external_id",
-    "e"."deleted",
-    "e"."deleted_at",
-    "e"."version"
+    "e"."timezone",
+    "e"."website",
+    "e"."linkedin_url",
+    "e"."bio",
+    "e"."xano_avatar",
+    "e"."languages",
+    "e"."specialties",
+    "e"."tags",
+    "e"."producing",
+    "e"."producing_status",
+    "e"."archived",
+    "e"."hidden",
+    "e"."favorite",
+    "e"."notes",
+    "e"."previous_brokerage",
+    "e"."referral_source",
+    "e"."years_in_business",
+    "e"."onboarded"
   ) IS DISTINCT FROM (
     "m"."id",
-    "m"."user_id",
-    "m"."name",
+    "m"."display_name",
+    "m"."first_name",
+    "m"."last_name",
     "m"."email",
+    "m"."phone",
+    "m"."agent_id_raw",
+    "m"."agent_status",
+    "m"."type",
+    "m"."title",
+    "m"."avatar",
+    "m"."birthdate",
+    "m"."join_date",
+    "m"."anniversary_date",
+    "m"."real_agent",
+    "m"."active_on_team",
+    "m"."is_demo",
+    "m"."source",
+    "m"."brokerage_id",
+    "m"."team_id",
+    "m"."api_key",
+    "m"."user_id",
+    "m"."created_at",
+    "m"."full_name",
+    "m"."cell_phone",
     "m"."license_number",
     "m"."license_state",
-    "m"."status",
-    "m"."join_date",
-    "m"."photo",
-    "m"."photo_url",
-    "m"."notes",
-    "m"."created_at",
+    "m"."license_expiration_date",
+    "m"."team_join_date",
+    "m"."team_name",
+    "m"."team_role",
+    "m"."city",
+    "m"."state",
+    "m"."state_abbreviation",
+    "m"."zip",
+    "m"."office_id",
+    "m"."office_name",
+    "m"."home_address_id",
     "m"."updated_at",
-    "m"."created_by_user_id",
-    "m"."updated_by_user_id",
-    "m"."source_system",
-    "m"."external_id",
-    "m"."deleted",
-    "m"."deleted_at",
-    "m"."version"
+    "m"."timezone",
+    "m"."website",
+    "m"."linkedin_url",
+    "m"."bio",
+    "m"."xano_avatar",
+    "m"."languages",
+    "m"."specialties",
+    "m"."tags",
+    "m"."producing",
+    "m"."producing_status",
+    "m"."archived",
+    "m"."hidden",
+    "m"."favorite",
+    "m"."notes",
+    "m"."previous_brokerage",
+    "m"."referral_source",
+    "m"."years_in_business",
+    "m"."onboarded"
   )

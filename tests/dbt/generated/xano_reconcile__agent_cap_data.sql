@@ -8,16 +8,44 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "agent_id",
-      "xano_fn".to_numeric("r"."cap_amount") AS "cap_amount",
-      "xano_fn".to_numeric("r"."cap_paid") AS "cap_paid",
-      "xano_fn".to_bigint("r"."cap_year") AS "cap_year",
-      "xano_fn".to_date("r"."cap_reset_date") AS "cap_reset_date"
+      "xano_fn".to_numeric("r"."team_cap") AS "team_cap",
+      "xano_fn".to_numeric("r"."team_cap_paid") AS "team_cap_paid",
+      "xano_fn".to_numeric("r"."brokerage_cap") AS "brokerage_cap",
+      "xano_fn".to_numeric("r"."brokerage_cap_paid") AS "brokerage_cap_paid",
+      "xano_fn".to_bigint("r"."annualCap") AS "annual_cap",
+      "xano_fn".to_bigint("r"."groupTeamCap") AS "group_team_cap",
+      "xano_fn".to_boolean("r"."capped") AS "capped",
+      "xano_fn".to_boolean("r"."unlocked") AS "unlocked",
+      "xano_fn".epoch_ms_to_timestamptz("r"."cappedAt") AS "capped_at",
+      "xano_fn".epoch_ms_to_timestamptz("r"."nextAnniversaryDate") AS "next_anniversary",
+      "xano_fn".epoch_ms_to_timestamptz("r"."sponsorProducingGracePeriodEnd") AS "sponsor_producing_grace_period_end",
+      "xano_fn".epoch_ms_to_timestamptz("r"."deferredCapEndDat") AS "deferred_cap_end_date",
+      "xano_fn".epoch_ms_to_timestamptz("r"."gracePeriodEnd") AS "grace_period_end",
+      "xano_fn".to_bigint("r"."capYear") AS "cap_year",
+      "xano_fn".to_numeric("r"."capRemaining") AS "cap_remaining",
+      "xano_fn".to_text("r"."capStatus") AS "cap_status",
+      "xano_fn".to_numeric("r"."cap_progress_pct") AS "cap_progress_pct",
+      "xano_fn".to_boolean("r"."deferredCap") AS "deferred_cap"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "cap_amount" JSONB,
-      "cap_paid" JSONB,
-      "cap_year" JSONB,
-      "cap_reset_date" JSONB
+      "team_cap" JSONB,
+      "team_cap_paid" JSONB,
+      "brokerage_cap" JSONB,
+      "brokerage_cap_paid" JSONB,
+      "annualCap" JSONB,
+      "groupTeamCap" JSONB,
+      "capped" JSONB,
+      "unlocked" JSONB,
+      "cappedAt" JSONB,
+      "nextAnniversaryDate" JSONB,
+      "sponsorProducingGracePeriodEnd" JSONB,
+      "deferredCapEndDat" JSONB,
+      "gracePeriodEnd" JSONB,
+      "capYear" JSONB,
+      "capRemaining" JSONB,
+      "capStatus" JSONB,
+      "cap_progress_pct" JSONB,
+      "deferredCap" JSONB
     )
       ON TRUE
 ),
@@ -33,12 +61,56 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
-      CASE WHEN "e"."cap_amount" IS DISTINCT FROM "m"."cap_amount" THEN 'cap_amount' END,
-      CASE WHEN "e"."cap_paid" IS DISTINCT FROM "m"."cap_paid" THEN 'cap_paid' END,
+      CASE WHEN "e"."team_cap" IS DISTINCT FROM "m"."team_cap" THEN 'team_cap' END,
+      CASE
+        WHEN "e"."team_cap_paid" IS DISTINCT FROM "m"."team_cap_paid"
+        THEN 'team_cap_paid'
+      END,
+      CASE
+        WHEN "e"."brokerage_cap" IS DISTINCT FROM "m"."brokerage_cap"
+        THEN 'brokerage_cap'
+      END,
+      CASE
+        WHEN "e"."brokerage_cap_paid" IS DISTINCT FROM "m"."brokerage_cap_paid"
+        THEN 'brokerage_cap_paid'
+      END,
+      CASE WHEN "e"."annual_cap" IS DISTINCT FROM "m"."annual_cap" THEN 'annual_cap' END,
+      CASE
+        WHEN "e"."group_team_cap" IS DISTINCT FROM "m"."group_team_cap"
+        THEN 'group_team_cap'
+      END,
+      CASE WHEN "e"."capped" IS DISTINCT FROM "m"."capped" THEN 'capped' END,
+      CASE WHEN "e"."unlocked" IS DISTINCT FROM "m"."unlocked" THEN 'unlocked' END,
+      CASE WHEN "e"."capped_at" IS DISTINCT FROM "m"."capped_at" THEN 'capped_at' END,
+      CASE
+        WHEN "e"."next_anniversary" IS DISTINCT FROM "m"."next_anniversary"
+        THEN 'next_anniversary'
+      END,
+      CASE
+        WHEN "e"."sponsor_producing_grace_period_end" IS DISTINCT FROM "m"."sponsor_producing_grace_period_end"
+        THEN 'sponsor_producing_grace_period_end'
+      END,
+      CASE
+        WHEN "e"."deferred_cap_end_date" IS DISTINCT FROM "m"."deferred_cap_end_date"
+        THEN 'deferred_cap_end_date'
+      END,
+      CASE
+        WHEN "e"."grace_period_end" IS DISTINCT FROM "m"."grace_period_end"
+        THEN 'grace_period_end'
+      END,
       CASE WHEN "e"."cap_year" IS DISTINCT FROM "m"."cap_year" THEN 'cap_year' END,
       CASE
-        WHEN "e"."cap_reset_date" IS DISTINCT FROM "m"."cap_reset_date"
-        THEN 'cap_reset_date'
+        WHEN "e"."cap_remaining" IS DISTINCT FROM "m"."cap_remaining"
+        THEN 'cap_remaining'
+      END,
+      CASE WHEN "e"."cap_status" IS DISTINCT FROM "m"."cap_status" THEN 'cap_status' END,
+      CASE
+        WHEN "e"."cap_progress_pct" IS DISTINCT FROM "m"."cap_progress_pct"
+        THEN 'cap_progress_pct'
+      END,
+      CASE
+        WHEN "e"."deferred_cap" IS DISTINCT FROM "m"."deferred_cap"
+        THEN 'deferred_cap'
       END
     ],
     NULL
@@ -50,15 +122,43 @@ WHERE
   (
     "e"."id",
     "e"."agent_id",
-    "e"."cap_amount",
-    "e"."cap_paid",
+    "e"."team_cap",
+    "e"."team_cap_paid",
+    "e"."brokerage_cap",
+    "e"."brokerage_cap_paid",
+    "e"."annual_cap",
+    "e"."group_team_cap",
+    "e"."capped",
+    "e"."unlocked",
+    "e"."capped_at",
+    "e"."next_anniversary",
+    "e"."sponsor_producing_grace_period_end",
+    "e"."deferred_cap_end_date",
+    "e"."grace_period_end",
     "e"."cap_year",
-    "e"."cap_reset_date"
+    "e"."cap_remaining",
+    "e"."cap_status",
+    "e"."cap_progress_pct",
+    "e"."deferred_cap"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."agent_id",
-    "m"."cap_amount",
-    "m"."cap_paid",
+    "m"."team_cap",
+    "m"."team_cap_paid",
+    "m"."brokerage_cap",
+    "m"."brokerage_cap_paid",
+    "m"."annual_cap",
+    "m"."group_team_cap",
+    "m"."capped",
+    "m"."unlocked",
+    "m"."capped_at",
+    "m"."next_anniversary",
+    "m"."sponsor_producing_grace_period_end",
+    "m"."deferred_cap_end_date",
+    "m"."grace_period_end",
     "m"."cap_year",
-    "m"."cap_reset_date"
+    "m"."cap_remaining",
+    "m"."cap_status",
+    "m"."cap_progress_pct",
+    "m"."deferred_cap"
   )

@@ -8,11 +8,31 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "agent_id",
-      "xano_fn".to_numeric("r"."commission_split") AS "commission_split",
-      "xano_fn".to_text("r"."commission_plan") AS "commission_plan",
-      "xano_fn".to_numeric("r"."commission_override") AS "commission_override"
+      "xano_fn".to_bigint("r"."leaderSplit") AS "leader_split",
+      "xano_fn".to_bigint("r"."memberCommissionSplit") AS "member_commission_split",
+      "xano_fn".to_numeric("r"."preCapFee") AS "pre_cap_fee",
+      "xano_fn".to_numeric("r"."postCapFee") AS "post_cap_fee",
+      "xano_fn".to_bigint("r"."preCapRealCommissionSplit") AS "pre_cap_real_commission_split",
+      "xano_fn".to_boolean("r"."paysLeaderSplit") AS "pays_leader_split",
+      "xano_fn".to_bigint("r"."normalTeamLeadAnnualCap") AS "normal_team_lead_annual_cap",
+      "xano_fn".to_bigint("r"."commission_plan_id") AS "commission_plan_id",
+      "xano_fn".to_text("r"."commissionPlanName") AS "commission_plan_name",
+      "xano_fn".to_bigint("r"."preCapTransactionCount") AS "pre_cap_transaction_count",
+      "xano_fn".to_bigint("r"."postCapTransactionCount") AS "post_cap_transaction_count"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("commission_split" JSONB, "commission_plan" JSONB, "commission_override" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "leaderSplit" JSONB,
+      "memberCommissionSplit" JSONB,
+      "preCapFee" JSONB,
+      "postCapFee" JSONB,
+      "preCapRealCommissionSplit" JSONB,
+      "paysLeaderSplit" JSONB,
+      "normalTeamLeadAnnualCap" JSONB,
+      "commission_plan_id" JSONB,
+      "commissionPlanName" JSONB,
+      "preCapTransactionCount" JSONB,
+      "postCapTransactionCount" JSONB
+    )
       ON TRUE
 ),
 
@@ -28,16 +48,48 @@ SELECT
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
       CASE
-        WHEN "e"."commission_split" IS DISTINCT FROM "m"."commission_split"
-        THEN 'commission_split'
+        WHEN "e"."leader_split" IS DISTINCT FROM "m"."leader_split"
+        THEN 'leader_split'
       END,
       CASE
-        WHEN "e"."commission_plan" IS DISTINCT FROM "m"."commission_plan"
-        THEN 'commission_plan'
+        WHEN "e"."member_commission_split" IS DISTINCT FROM "m"."member_commission_split"
+        THEN 'member_commission_split'
       END,
       CASE
-        WHEN "e"."commission_override" IS DISTINCT FROM "m"."commission_override"
-        THEN 'commission_override'
+        WHEN "e"."pre_cap_fee" IS DISTINCT FROM "m"."pre_cap_fee"
+        THEN 'pre_cap_fee'
+      END,
+      CASE
+        WHEN "e"."post_cap_fee" IS DISTINCT FROM "m"."post_cap_fee"
+        THEN 'post_cap_fee'
+      END,
+      CASE
+        WHEN "e"."pre_cap_real_commission_split" IS DISTINCT FROM "m"."pre_cap_real_commission_split"
+        THEN 'pre_cap_real_commission_split'
+      END,
+      CASE
+        WHEN "e"."pays_leader_split" IS DISTINCT FROM "m"."pays_leader_split"
+        THEN 'pays_leader_split'
+      END,
+      CASE
+        WHEN "e"."normal_team_lead_annual_cap" IS DISTINCT FROM "m"."normal_team_lead_annual_cap"
+        THEN 'normal_team_lead_annual_cap'
+      END,
+      CASE
+        WHEN "e"."commission_plan_id" IS DISTINCT FROM "m"."commission_plan_id"
+        THEN 'commission_plan_id'
+      END,
+      CASE
+        WHEN "e"."commission_plan_name" IS DISTINCT FROM "m"."commission_plan_name"
+        THEN 'commission_plan_name'
+      END,
+      CASE
+        WHEN "e"."pre_cap_transaction_count" IS DISTINCT FROM "m"."pre_cap_transaction_count"
+        THEN 'pre_cap_transaction_count'
+      END,
+      CASE
+        WHEN "e"."post_cap_transaction_count" IS DISTINCT FROM "m"."post_cap_transaction_count"
+        THEN 'post_cap_transaction_count'
       END
     ],
     NULL
@@ -49,13 +101,29 @@ WHERE
   (
     "e"."id",
     "e"."agent_id",
-    "e"."commission_split",
-    "e"."commission_plan",
-    "e"."commission_override"
+    "e"."leader_split",
+    "e"."member_commission_split",
+    "e"."pre_cap_fee",
+    "e"."post_cap_fee",
+    "e"."pre_cap_real_commission_split",
+    "e"."pays_leader_split",
+    "e"."normal_team_lead_annual_cap",
+    "e"."commission_plan_id",
+    "e"."commission_plan_name",
+    "e"."pre_cap_transaction_count",
+    "e"."post_cap_transaction_count"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."agent_id",
-    "m"."commission_split",
-    "m"."commission_plan",
-    "m"."commission_override"
+    "m"."leader_split",
+    "m"."member_commission_split",
+    "m"."pre_cap_fee",
+    "m"."post_cap_fee",
+    "m"."pre_cap_real_commission_split",
+    "m"."pays_leader_split",
+    "m"."normal_team_lead_annual_cap",
+    "m"."commission_plan_id",
+    "m"."commission_plan_name",
+    "m"."pre_cap_transaction_count",
+    "m"."post_cap_transaction_count"
   )

@@ -8,16 +8,32 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "agent_id",
-      "xano_fn".to_bigint("r"."sponsor_agent_id") AS "sponsor_agent_id",
-      "xano_fn".to_bigint("r"."mentor_agent_id") AS "mentor_agent_id",
-      "xano_fn".to_bigint("r"."team_id") AS "team_id",
-      "xano_fn".to_bigint("r"."hierarchy_level") AS "hierarchy_level"
+      "xano_fn".to_bigint("r"."sponsorId") AS "sponsor_agent_id",
+      "xano_fn".to_boolean("r"."director") AS "is_director",
+      "xano_fn".to_boolean("r"."leader") AS "is_leader",
+      "xano_fn".to_boolean("r"."mentor") AS "is_mentor",
+      "xano_fn".to_boolean("r"."needsMentorship") AS "needs_mentorship",
+      "xano_fn".to_bigint("r"."director_id") AS "director_id",
+      "xano_fn".to_bigint("r"."leader_id") AS "leader_id",
+      "xano_fn".to_bigint("r"."mentor_id") AS "mentor_id",
+      "xano_fn".to_text("r"."director_name") AS "director_name",
+      "xano_fn".to_text("r"."leader_name") AS "leader_name",
+      "xano_fn".to_text("r"."mentor_name") AS "mentor_name",
+      "xano_fn".to_text("r"."sponsor_id") AS "sponsor_agent_id_raw"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "sponsor_agent_id" JSONB,
-      "mentor_agent_id" JSONB,
-      "team_id" JSONB,
-      "hierarchy_level" JSONB
+      "sponsorId" JSONB,
+      "director" JSONB,
+      "leader" JSONB,
+      "mentor" JSONB,
+      "needsMentorship" JSONB,
+      "director_id" JSONB,
+      "leader_id" JSONB,
+      "mentor_id" JSONB,
+      "director_name" JSONB,
+      "leader_name" JSONB,
+      "mentor_name" JSONB,
+      "sponsor_id" JSONB
     )
       ON TRUE
 ),
@@ -38,13 +54,36 @@ SELECT
         THEN 'sponsor_agent_id'
       END,
       CASE
-        WHEN "e"."mentor_agent_id" IS DISTINCT FROM "m"."mentor_agent_id"
-        THEN 'mentor_agent_id'
+        WHEN "e"."is_director" IS DISTINCT FROM "m"."is_director"
+        THEN 'is_director'
       END,
-      CASE WHEN "e"."team_id" IS DISTINCT FROM "m"."team_id" THEN 'team_id' END,
+      CASE WHEN "e"."is_leader" IS DISTINCT FROM "m"."is_leader" THEN 'is_leader' END,
+      CASE WHEN "e"."is_mentor" IS DISTINCT FROM "m"."is_mentor" THEN 'is_mentor' END,
       CASE
-        WHEN "e"."hierarchy_level" IS DISTINCT FROM "m"."hierarchy_level"
-        THEN 'hierarchy_level'
+        WHEN "e"."needs_mentorship" IS DISTINCT FROM "m"."needs_mentorship"
+        THEN 'needs_mentorship'
+      END,
+      CASE
+        WHEN "e"."director_id" IS DISTINCT FROM "m"."director_id"
+        THEN 'director_id'
+      END,
+      CASE WHEN "e"."leader_id" IS DISTINCT FROM "m"."leader_id" THEN 'leader_id' END,
+      CASE WHEN "e"."mentor_id" IS DISTINCT FROM "m"."mentor_id" THEN 'mentor_id' END,
+      CASE
+        WHEN "e"."director_name" IS DISTINCT FROM "m"."director_name"
+        THEN 'director_name'
+      END,
+      CASE
+        WHEN "e"."leader_name" IS DISTINCT FROM "m"."leader_name"
+        THEN 'leader_name'
+      END,
+      CASE
+        WHEN "e"."mentor_name" IS DISTINCT FROM "m"."mentor_name"
+        THEN 'mentor_name'
+      END,
+      CASE
+        WHEN "e"."sponsor_agent_id_raw" IS DISTINCT FROM "m"."sponsor_agent_id_raw"
+        THEN 'sponsor_agent_id_raw'
       END
     ],
     NULL
@@ -57,14 +96,30 @@ WHERE
     "e"."id",
     "e"."agent_id",
     "e"."sponsor_agent_id",
-    "e"."mentor_agent_id",
-    "e"."team_id",
-    "e"."hierarchy_level"
+    "e"."is_director",
+    "e"."is_leader",
+    "e"."is_mentor",
+    "e"."needs_mentorship",
+    "e"."director_id",
+    "e"."leader_id",
+    "e"."mentor_id",
+    "e"."director_name",
+    "e"."leader_name",
+    "e"."mentor_name",
+    "e"."sponsor_agent_id_raw"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."agent_id",
     "m"."sponsor_agent_id",
-    "m"."mentor_agent_id",
-    "m"."team_id",
-    "m"."hierarchy_level"
+    "m"."is_director",
+    "m"."is_leader",
+    "m"."is_mentor",
+    "m"."needs_mentorship",
+    "m"."director_id",
+    "m"."leader_id",
+    "m"."mentor_id",
+    "m"."director_name",
+    "m"."leader_name",
+    "m"."mentor_name",
+    "m"."sponsor_agent_id_raw"
   )

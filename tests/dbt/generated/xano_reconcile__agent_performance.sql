@@ -8,16 +8,50 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "agent_id",
-      "xano_fn".to_numeric("r"."ytd_volume") AS "ytd_volume",
-      "xano_fn".to_bigint("r"."ytd_units") AS "ytd_units",
-      "xano_fn".to_numeric("r"."avg_days_to_close") AS "avg_days_to_close",
-      "xano_fn".to_bigint("r"."rank") AS "rank"
+      "xano_fn".to_bigint("r"."all_transactions_count") AS "all_transactions_count",
+      "xano_fn".to_bigint("r"."pending_transaction_count") AS "pending_transaction_count",
+      "xano_fn".to_bigint("r"."closed_transaction_count") AS "closed_transaction_count",
+      "xano_fn".to_bigint("r"."terminated_transaction_count") AS "terminated_transaction_count",
+      "xano_fn".to_bigint("r"."all_listing_count") AS "all_listing_count",
+      "xano_fn".to_bigint("r"."active_listing_count") AS "active_listing_count",
+      "xano_fn".to_bigint("r"."under_contract_listing_count") AS "under_contract_listing_count",
+      "xano_fn".to_bigint("r"."terminated_listing_count") AS "terminated_listing_count",
+      "xano_fn".to_bigint("r"."sizeOfNetwork") AS "size_of_network",
+      "xano_fn".to_boolean("r"."elite") AS "elite",
+      "xano_fn".to_numeric("r"."gci_ytd") AS "gci_ytd",
+      "xano_fn".to_numeric("r"."gci_last_year") AS "gci_last_year",
+      "xano_fn".to_numeric("r"."volume_ytd") AS "volume_ytd",
+      "xano_fn".to_numeric("r"."volume_last_year") AS "volume_last_year",
+      "xano_fn".to_bigint("r"."units_ytd") AS "units_ytd",
+      "xano_fn".to_numeric("r"."avgSalePrice") AS "avg_sale_price",
+      "xano_fn".to_numeric("r"."revshare_ytd") AS "revshare_ytd",
+      "xano_fn".to_numeric("r"."revshareLifetime") AS "revshare_lifetime",
+      "xano_fn".to_bigint("r"."network_tier1_count") AS "network_tier1_count",
+      "xano_fn".epoch_ms_to_timestamptz("r"."lastClosingDate") AS "last_closing_date",
+      "xano_fn".epoch_ms_to_timestamptz("r"."lastTransactionAt") AS "last_transaction_at"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "ytd_volume" JSONB,
-      "ytd_units" JSONB,
-      "avg_days_to_close" JSONB,
-      "rank" JSONB
+      "all_transactions_count" JSONB,
+      "pending_transaction_count" JSONB,
+      "closed_transaction_count" JSONB,
+      "terminated_transaction_count" JSONB,
+      "all_listing_count" JSONB,
+      "active_listing_count" JSONB,
+      "under_contract_listing_count" JSONB,
+      "terminated_listing_count" JSONB,
+      "sizeOfNetwork" JSONB,
+      "elite" JSONB,
+      "gci_ytd" JSONB,
+      "gci_last_year" JSONB,
+      "volume_ytd" JSONB,
+      "volume_last_year" JSONB,
+      "units_ytd" JSONB,
+      "avgSalePrice" JSONB,
+      "revshare_ytd" JSONB,
+      "revshareLifetime" JSONB,
+      "network_tier1_count" JSONB,
+      "lastClosingDate" JSONB,
+      "lastTransactionAt" JSONB
     )
       ON TRUE
 ),
@@ -33,13 +67,78 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
-      CASE WHEN "e"."ytd_volume" IS DISTINCT FROM "m"."ytd_volume" THEN 'ytd_volume' END,
-      CASE WHEN "e"."ytd_units" IS DISTINCT FROM "m"."ytd_units" THEN 'ytd_units' END,
       CASE
-        WHEN "e"."avg_days_to_close" IS DISTINCT FROM "m"."avg_days_to_close"
-        THEN 'avg_days_to_close'
+        WHEN "e"."all_transactions_count" IS DISTINCT FROM "m"."all_transactions_count"
+        THEN 'all_transactions_count'
       END,
-      CASE WHEN "e"."rank" IS DISTINCT FROM "m"."rank" THEN 'rank' END
+      CASE
+        WHEN "e"."pending_transaction_count" IS DISTINCT FROM "m"."pending_transaction_count"
+        THEN 'pending_transaction_count'
+      END,
+      CASE
+        WHEN "e"."closed_transaction_count" IS DISTINCT FROM "m"."closed_transaction_count"
+        THEN 'closed_transaction_count'
+      END,
+      CASE
+        WHEN "e"."terminated_transaction_count" IS DISTINCT FROM "m"."terminated_transaction_count"
+        THEN 'terminated_transaction_count'
+      END,
+      CASE
+        WHEN "e"."all_listing_count" IS DISTINCT FROM "m"."all_listing_count"
+        THEN 'all_listing_count'
+      END,
+      CASE
+        WHEN "e"."active_listing_count" IS DISTINCT FROM "m"."active_listing_count"
+        THEN 'active_listing_count'
+      END,
+      CASE
+        WHEN "e"."under_contract_listing_count" IS DISTINCT FROM "m"."under_contract_listing_count"
+        THEN 'under_contract_listing_count'
+      END,
+      CASE
+        WHEN "e"."terminated_listing_count" IS DISTINCT FROM "m"."terminated_listing_count"
+        THEN 'terminated_listing_count'
+      END,
+      CASE
+        WHEN "e"."size_of_network" IS DISTINCT FROM "m"."size_of_network"
+        THEN 'size_of_network'
+      END,
+      CASE WHEN "e"."elite" IS DISTINCT FROM "m"."elite" THEN 'elite' END,
+      CASE WHEN "e"."gci_ytd" IS DISTINCT FROM "m"."gci_ytd" THEN 'gci_ytd' END,
+      CASE
+        WHEN "e"."gci_last_year" IS DISTINCT FROM "m"."gci_last_year"
+        THEN 'gci_last_year'
+      END,
+      CASE WHEN "e"."volume_ytd" IS DISTINCT FROM "m"."volume_ytd" THEN 'volume_ytd' END,
+      CASE
+        WHEN "e"."volume_last_year" IS DISTINCT FROM "m"."volume_last_year"
+        THEN 'volume_last_year'
+      END,
+      CASE WHEN "e"."units_ytd" IS DISTINCT FROM "m"."units_ytd" THEN 'units_ytd' END,
+      CASE
+        WHEN "e"."avg_sale_price" IS DISTINCT FROM "m"."avg_sale_price"
+        THEN 'avg_sale_price'
+      END,
+      CASE
+        WHEN "e"."revshare_ytd" IS DISTINCT FROM "m"."revshare_ytd"
+        THEN 'revshare_ytd'
+      END,
+      CASE
+        WHEN "e"."revshare_lifetime" IS DISTINCT FROM "m"."revshare_lifetime"
+        THEN 'revshare_lifetime'
+      END,
+      CASE
+        WHEN "e"."network_tier1_count" IS DISTINCT FROM "m"."network_tier1_count"
+        THEN 'network_tier1_count'
+      END,
+      CASE
+        WHEN "e"."last_closing_date" IS DISTINCT FROM "m"."last_closing_date"
+        THEN 'last_closing_date'
+      END,
+      CASE
+        WHEN "e"."last_transaction_at" IS DISTINCT FROM "m"."last_transaction_at"
+        THEN 'last_transaction_at'
+      END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -50,15 +149,49 @@ WHERE
   (
     "e"."id",
     "e"."agent_id",
-    "e"."ytd_volume",
-    "e"."ytd_units",
-    "e"."avg_days_to_close",
-    "e"."rank"
+    "e"."all_transactions_count",
+    "e"."pending_transaction_count",
+    "e"."closed_transaction_count",
+    "e"."terminated_transaction_count",
+    "e"."all_listing_count",
+    "e"."active_listing_count",
+    "e"."under_contract_listing_count",
+    "e"."terminated_listing_count",
+    "e"."size_of_network",
+    "e"."elite",
+    "e"."gci_ytd",
+    "e"."gci_last_year",
+    "e"."volume_ytd",
+    "e"."volume_last_year",
+    "e"."units_ytd",
+    "e"."avg_sale_price",
+    "e"."revshare_ytd",
+    "e"."revshare_lifetime",
+    "e"."network_tier1_count",
+    "e"."last_closing_date",
+    "e"."last_transaction_at"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."agent_id",
-    "m"."ytd_volume",
-    "m"."ytd_units",
-    "m"."avg_days_to_close",
-    "m"."rank"
+    "m"."all_transactions_count",
+    "m"."pending_transaction_count",
+    "m"."closed_transaction_count",
+    "m"."terminated_transaction_count",
+    "m"."all_listing_count",
+    "m"."active_listing_count",
+    "m"."under_contract_listing_count",
+    "m"."terminated_listing_count",
+    "m"."size_of_network",
+    "m"."elite",
+    "m"."gci_ytd",
+    "m"."gci_last_year",
+    "m"."volume_ytd",
+    "m"."volume_last_year",
+    "m"."units_ytd",
+    "m"."avg_sale_price",
+    "m"."revshare_ytd",
+    "m"."revshare_lifetime",
+    "m"."network_tier1_count",
+    "m"."last_closing_date",
+    "m"."last_transaction_at"
   )

@@ -8,16 +8,26 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "agent_id",
-      "xano_fn".to_text("r"."rezen_id") AS "rezen_id",
-      "xano_fn".to_text("r"."rezen_status") AS "rezen_status",
-      "xano_fn".epoch_ms_to_timestamptz("r"."rezen_synced_at") AS "rezen_synced_at",
-      "xano_fn".to_jsonb_value("r"."rezen_payload") AS "rezen_payload"
+      "xano_fn".to_text("r"."rezen_api_token") AS "rezen_api_token",
+      "xano_fn".epoch_ms_to_timestamptz("r"."rezen_last_sync") AS "rezen_last_sync",
+      "xano_fn".to_text("r"."sync_status") AS "sync_status",
+      "xano_fn".to_text("r"."sync_error") AS "sync_error",
+      "xano_fn".to_text("r"."sync_source") AS "sync_source",
+      "xano_fn".epoch_ms_to_timestamptz("r"."lastSyncedAt") AS "last_synced_at",
+      "xano_fn".to_boolean("r"."stockPurchasePlan") AS "stock_purchase_plan",
+      "xano_fn".to_numeric("r"."equity_shares") AS "equity_shares",
+      "xano_fn".to_bigint("r"."fub_person_id") AS "fub_person_id"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "rezen_id" JSONB,
-      "rezen_status" JSONB,
-      "rezen_synced_at" JSONB,
-      "rezen_payload" JSONB
+      "rezen_api_token" JSONB,
+      "rezen_last_sync" JSONB,
+      "sync_status" JSONB,
+      "sync_error" JSONB,
+      "sync_source" JSONB,
+      "lastSyncedAt" JSONB,
+      "stockPurchasePlan" JSONB,
+      "equity_shares" JSONB,
+      "fub_person_id" JSONB
     )
       ON TRUE
 ),
@@ -33,18 +43,38 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
-      CASE WHEN "e"."rezen_id" IS DISTINCT FROM "m"."rezen_id" THEN 'rezen_id' END,
       CASE
-        WHEN "e"."rezen_status" IS DISTINCT FROM "m"."rezen_status"
-        THEN 'rezen_status'
+        WHEN "e"."rezen_api_token" IS DISTINCT FROM "m"."rezen_api_token"
+        THEN 'rezen_api_token'
       END,
       CASE
-        WHEN "e"."rezen_synced_at" IS DISTINCT FROM "m"."rezen_synced_at"
-        THEN 'rezen_synced_at'
+        WHEN "e"."rezen_last_sync" IS DISTINCT FROM "m"."rezen_last_sync"
+        THEN 'rezen_last_sync'
       END,
       CASE
-        WHEN "e"."rezen_payload" IS DISTINCT FROM "m"."rezen_payload"
-        THEN 'rezen_payload'
+        WHEN "e"."sync_status" IS DISTINCT FROM "m"."sync_status"
+        THEN 'sync_status'
+      END,
+      CASE WHEN "e"."sync_error" IS DISTINCT FROM "m"."sync_error" THEN 'sync_error' END,
+      CASE
+        WHEN "e"."sync_source" IS DISTINCT FROM "m"."sync_source"
+        THEN 'sync_source'
+      END,
+      CASE
+        WHEN "e"."last_synced_at" IS DISTINCT FROM "m"."last_synced_at"
+        THEN 'last_synced_at'
+      END,
+      CASE
+        WHEN "e"."stock_purchase_plan" IS DISTINCT FROM "m"."stock_purchase_plan"
+        THEN 'stock_purchase_plan'
+      END,
+      CASE
+        WHEN "e"."equity_shares" IS DISTINCT FROM "m"."equity_shares"
+        THEN 'equity_shares'
+      END,
+      CASE
+        WHEN "e"."fub_person_id" IS DISTINCT FROM "m"."fub_person_id"
+        THEN 'fub_person_id'
       END
     ],
     NULL
@@ -56,15 +86,25 @@ WHERE
   (
     "e"."id",
     "e"."agent_id",
-    "e"."rezen_id",
-    "e"."rezen_status",
-    "e"."rezen_synced_at",
-    "e"."rezen_payload"
+    "e"."rezen_api_token",
+    "e"."rezen_last_sync",
+    "e"."sync_status",
+    "e"."sync_error",
+    "e"."sync_source",
+    "e"."last_synced_at",
+    "e"."stock_purchase_plan",
+    "e"."equity_shares",
+    "e"."fub_person_id"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."agent_id",
-    "m"."rezen_id",
-    "m"."rezen_status",
-    "m"."rezen_synced_at",
-    "m"."rezen_payload"
+    "m"."rezen_api_token",
+    "m"."rezen_last_sync",
+    "m"."sync_status",
+    "m"."sync_error",
+    "m"."sync_source",
+    "m"."last_synced_at",
+    "m"."stock_purchase_plan",
+    "m"."equity_shares",
+    "m"."fub_person_id"
   )

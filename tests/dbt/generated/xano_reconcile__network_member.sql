@@ -8,41 +8,107 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "xano_fn".to_bigint("r"."user_id") AS "user_id",
-      "xano_fn".to_bigint("r"."member_user_id") AS "member_user_id",
+      "xano_fn".to_bigint("r"."agent_id") AS "agent_id",
+      "xano_fn".to_bigint("r"."downline_agent_id") AS "downline_agent_id",
+      "xano_fn".to_bigint("r"."sponsoring_agent_id") AS "sponsoring_agent_id",
       "xano_fn".to_text("r"."status") AS "status",
       "xano_fn".to_text("r"."tier") AS "tier",
-      "xano_fn".to_bigint("r"."rank") AS "rank",
-      "xano_fn".trim_text("r"."invite_code") AS "invite_code",
-      "xano_fn".epoch_ms_to_timestamptz("r"."joined_at") AS "joined_at",
-      "xano_fn".epoch_ms_to_timestamptz("r"."last_activity_at") AS "last_activity_at",
+      "xano_fn".to_numeric("r"."sponsor_split") AS "sponsor_split",
+      "xano_fn".to_boolean("r"."unlocking") AS "unlocking",
+      "xano_fn".to_date("r"."unlockingExpiryDate") AS "unlocking_expiry",
+      "xano_fn".to_bigint("r"."network_size") AS "network_size",
+      "xano_fn".to_boolean("r"."capped") AS "capped",
+      "xano_fn".to_numeric("r"."capAmount") AS "cap_amount",
+      "xano_fn".to_numeric("r"."capAmountPaid") AS "cap_amount_paid",
+      "xano_fn".to_boolean("r"."left_network") AS "left_network",
+      "xano_fn".to_numeric("r"."total_contribution") AS "total_contribution",
+      "xano_fn".to_text("r"."contact_frequency") AS "contact_frequency",
+      "xano_fn".epoch_ms_to_timestamptz("r"."last_contacted_date") AS "last_contacted_date",
+      "xano_fn".to_text("r"."sponsorship_type") AS "sponsorship_type",
+      "xano_fn".to_date("r"."anniversary_date") AS "anniversary_date",
+      "xano_fn".to_date("r"."broker_joinDate") AS "broker_join_date",
+      "xano_fn".to_date("r"."broker_terminatedDate") AS "broker_terminated_date",
       "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
-      "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "updated_at",
-      "xano_fn".to_bigint("r"."created_by_user_id") AS "created_by_user_id",
-      "xano_fn".to_bigint("r"."updated_by_user_id") AS "updated_by_user_id",
-      "xano_fn".to_text("r"."source_system") AS "source_system",
-      "xano_fn".to_text("r"."external_id") AS "external_id",
-      "xano_fn".to_boolean("r"."deleted") AS "deleted",
-      "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
-      "xano_fn".to_bigint("r"."version") AS "version"
+      "xano_fn".to_text("r"."agent_id_raw") AS "agent_id_raw",
+      "xano_fn".to_text("r"."downline_agent_id_raw") AS "downline_agent_id_raw",
+      "xano_fn".to_text("r"."sponsoring_agent_id_raw") AS "sponsoring_agent_id_raw",
+      "xano_fn".to_text("r"."agent_name") AS "agent_name",
+      "xano_fn".to_text("r"."downline_agent_name") AS "downline_agent_name",
+      "xano_fn".to_text("r"."sponsoring_agent_name") AS "sponsoring_agent_name",
+      "xano_fn".to_text("r"."first_name") AS "first_name",
+      "xano_fn".to_text("r"."last_name") AS "last_name",
+      "xano_fn".to_text("r"."email") AS "email",
+      "xano_fn".to_text("r"."phone") AS "phone",
+      "xano_fn".to_text("r"."city") AS "city",
+      "xano_fn".to_text("r"."state") AS "state",
+      "xano_fn".to_text("r"."office_name") AS "office_name",
+      "xano_fn".to_text("r"."team_name") AS "team_name",
+      "xano_fn".to_text("r"."avatar") AS "avatar",
+      "xano_fn".to_numeric("r"."capRemaining") AS "cap_remaining",
+      "xano_fn".to_text("r"."capStatus") AS "cap_status",
+      "xano_fn".to_numeric("r"."contributionYTD") AS "contribution_ytd",
+      "xano_fn".to_numeric("r"."gci_12m") AS "gci_12m",
+      "xano_fn".to_numeric("r"."volume_12m") AS "volume_12m",
+      "xano_fn".to_bigint("r"."closed_transactions_12m") AS "closed_transactions_12m",
+      "xano_fn".to_numeric("r"."revenue_share_percent") AS "revenue_share_percent",
+      "xano_fn".to_bigint("r"."unlockedTiers") AS "unlocked_tiers",
+      "xano_fn".to_boolean("r"."producing") AS "producing",
+      "xano_fn".to_text("r"."producingStatus") AS "producing_status",
+      "xano_fn".to_boolean("r"."qualified") AS "qualified",
+      "xano_fn".epoch_ms_to_timestamptz("r"."last_updated") AS "last_updated",
+      "xano_fn".epoch_ms_to_timestamptz("r"."updatedAt") AS "updated_at"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
       "user_id" JSONB,
-      "member_user_id" JSONB,
+      "agent_id" JSONB,
+      "downline_agent_id" JSONB,
+      "sponsoring_agent_id" JSONB,
       "status" JSONB,
       "tier" JSONB,
-      "rank" JSONB,
-      "invite_code" JSONB,
-      "joined_at" JSONB,
-      "last_activity_at" JSONB,
+      "sponsor_split" JSONB,
+      "unlocking" JSONB,
+      "unlockingExpiryDate" JSONB,
+      "network_size" JSONB,
+      "capped" JSONB,
+      "capAmount" JSONB,
+      "capAmountPaid" JSONB,
+      "left_network" JSONB,
+      "total_contribution" JSONB,
+      "contact_frequency" JSONB,
+      "last_contacted_date" JSONB,
+      "sponsorship_type" JSONB,
+      "anniversary_date" JSONB,
+      "broker_joinDate" JSONB,
+      "broker_terminatedDate" JSONB,
       "created_at" JSONB,
-      "updated_at" JSONB,
-      "created_by_user_id" JSONB,
-      "updated_by_user_id" JSONB,
-      "source_system" JSONB,
-      "external_id" JSONB,
-      "deleted" JSONB,
-      "deleted_at" JSONB,
-      "version" JSONB
+      "agent_id_raw" JSONB,
+      "downline_agent_id_raw" JSONB,
+      "sponsoring_agent_id_raw" JSONB,
+      "agent_name" JSONB,
+      "downline_agent_name" JSONB,
+      "sponsoring_agent_name" JSONB,
+      "first_name" JSONB,
+      "last_name" JSONB,
+      "email" JSONB,
+      "phone" JSONB,
+      "city" JSONB,
+      "state" JSONB,
+      "office_name" JSONB,
+      "team_name" JSONB,
+      "avatar" JSONB,
+      "capRemaining" JSONB,
+      "capStatus" JSONB,
+      "contributionYTD" JSONB,
+      "gci_12m" JSONB,
+      "volume_12m" JSONB,
+      "closed_transactions_12m" JSONB,
+      "revenue_share_percent" JSONB,
+      "unlockedTiers" JSONB,
+      "producing" JSONB,
+      "producingStatus" JSONB,
+      "qualified" JSONB,
+      "last_updated" JSONB,
+      "updatedAt" JSONB
     )
       ON TRUE
 ),
@@ -58,43 +124,136 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
+      CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
       CASE
-        WHEN "e"."member_user_id" IS DISTINCT FROM "m"."member_user_id"
-        THEN 'member_user_id'
+        WHEN "e"."downline_agent_id" IS DISTINCT FROM "m"."downline_agent_id"
+        THEN 'downline_agent_id'
+      END,
+      CASE
+        WHEN "e"."sponsoring_agent_id" IS DISTINCT FROM "m"."sponsoring_agent_id"
+        THEN 'sponsoring_agent_id'
       END,
       CASE WHEN "e"."status" IS DISTINCT FROM "m"."status" THEN 'status' END,
       CASE WHEN "e"."tier" IS DISTINCT FROM "m"."tier" THEN 'tier' END,
-      CASE WHEN "e"."rank" IS DISTINCT FROM "m"."rank" THEN 'rank' END,
       CASE
-        WHEN "e"."invite_code" IS DISTINCT FROM "m"."invite_code"
-        THEN 'invite_code'
+        WHEN "e"."sponsor_split" IS DISTINCT FROM "m"."sponsor_split"
+        THEN 'sponsor_split'
       END,
-      CASE WHEN "e"."joined_at" IS DISTINCT FROM "m"."joined_at" THEN 'joined_at' END,
+      CASE WHEN "e"."unlocking" IS DISTINCT FROM "m"."unlocking" THEN 'unlocking' END,
       CASE
-        WHEN "e"."last_activity_at" IS DISTINCT FROM "m"."last_activity_at"
-        THEN 'last_activity_at'
+        WHEN "e"."unlocking_expiry" IS DISTINCT FROM "m"."unlocking_expiry"
+        THEN 'unlocking_expiry'
+      END,
+      CASE
+        WHEN "e"."network_size" IS DISTINCT FROM "m"."network_size"
+        THEN 'network_size'
+      END,
+      CASE WHEN "e"."capped" IS DISTINCT FROM "m"."capped" THEN 'capped' END,
+      CASE WHEN "e"."cap_amount" IS DISTINCT FROM "m"."cap_amount" THEN 'cap_amount' END,
+      CASE
+        WHEN "e"."cap_amount_paid" IS DISTINCT FROM "m"."cap_amount_paid"
+        THEN 'cap_amount_paid'
+      END,
+      CASE
+        WHEN "e"."left_network" IS DISTINCT FROM "m"."left_network"
+        THEN 'left_network'
+      END,
+      CASE
+        WHEN "e"."total_contribution" IS DISTINCT FROM "m"."total_contribution"
+        THEN 'total_contribution'
+      END,
+      CASE
+        WHEN "e"."contact_frequency" IS DISTINCT FROM "m"."contact_frequency"
+        THEN 'contact_frequency'
+      END,
+      CASE
+        WHEN "e"."last_contacted_date" IS DISTINCT FROM "m"."last_contacted_date"
+        THEN 'last_contacted_date'
+      END,
+      CASE
+        WHEN "e"."sponsorship_type" IS DISTINCT FROM "m"."sponsorship_type"
+        THEN 'sponsorship_type'
+      END,
+      CASE
+        WHEN "e"."anniversary_date" IS DISTINCT FROM "m"."anniversary_date"
+        THEN 'anniversary_date'
+      END,
+      CASE
+        WHEN "e"."broker_join_date" IS DISTINCT FROM "m"."broker_join_date"
+        THEN 'broker_join_date'
+      END,
+      CASE
+        WHEN "e"."broker_terminated_date" IS DISTINCT FROM "m"."broker_terminated_date"
+        THEN 'broker_terminated_date'
       END,
       CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
-      CASE WHEN "e"."updated_at" IS DISTINCT FROM "m"."updated_at" THEN 'updated_at' END,
       CASE
-        WHEN "e"."created_by_user_id" IS DISTINCT FROM "m"."created_by_user_id"
-        THEN 'created_by_user_id'
+        WHEN "e"."agent_id_raw" IS DISTINCT FROM "m"."agent_id_raw"
+        THEN 'agent_id_raw'
       END,
       CASE
-        WHEN "e"."updated_by_user_id" IS DISTINCT FROM "m"."updated_by_user_id"
-        THEN 'updated_by_user_id'
+        WHEN "e"."downline_agent_id_raw" IS DISTINCT FROM "m"."downline_agent_id_raw"
+        THEN 'downline_agent_id_raw'
       END,
       CASE
-        WHEN "e"."source_system" IS DISTINCT FROM "m"."source_system"
-        THEN 'source_system'
+        WHEN "e"."sponsoring_agent_id_raw" IS DISTINCT FROM "m"."sponsoring_agent_id_raw"
+        THEN 'sponsoring_agent_id_raw'
+      END,
+      CASE WHEN "e"."agent_name" IS DISTINCT FROM "m"."agent_name" THEN 'agent_name' END,
+      CASE
+        WHEN "e"."downline_agent_name" IS DISTINCT FROM "m"."downline_agent_name"
+        THEN 'downline_agent_name'
       END,
       CASE
-        WHEN "e"."external_id" IS DISTINCT FROM "m"."external_id"
-        THEN 'external_id'
+        WHEN "e"."sponsoring_agent_name" IS DISTINCT FROM "m"."sponsoring_agent_name"
+        THEN 'sponsoring_agent_name'
       END,
-      CASE WHEN "e"."deleted" IS DISTINCT FROM "m"."deleted" THEN 'deleted' END,
-      CASE WHEN "e"."deleted_at" IS DISTINCT FROM "m"."deleted_at" THEN 'deleted_at' END,
-      CASE WHEN "e"."version" IS DISTINCT FROM "m"."version" THEN 'version' END
+      CASE WHEN "e"."first_name" IS DISTINCT FROM "m"."first_name" THEN 'first_name' END,
+      CASE WHEN "e"."last_name" IS DISTINCT FROM "m"."last_name" THEN 'last_name' END,
+      CASE WHEN "e"."email" IS DISTINCT FROM "m"."email" THEN 'email' END,
+      CASE WHEN "e"."phone" IS DISTINCT FROM "m"."phone" THEN 'phone' END,
+      CASE WHEN "e"."city" IS DISTINCT FROM "m"."city" THEN 'city' END,
+      CASE WHEN "e"."state" IS DISTINCT FROM "m"."state" THEN 'state' END,
+      CASE
+        WHEN "e"."office_name" IS DISTINCT FROM "m"."office_name"
+        THEN 'office_name'
+      END,
+      CASE WHEN "e"."team_name" IS DISTINCT FROM "m"."team_name" THEN 'team_name' END,
+      CASE WHEN "e"."avatar" IS DISTINCT FROM "m"."avatar" THEN 'avatar' END,
+      CASE
+        WHEN "e"."cap_remaining" IS DISTINCT FROM "m"."cap_remaining"
+        THEN 'cap_remaining'
+      END,
+      CASE WHEN "e"."cap_status" IS DISTINCT FROM "m"."cap_status" THEN 'cap_status' END,
+      CASE
+        WHEN "e"."contribution_ytd" IS DISTINCT FROM "m"."contribution_ytd"
+        THEN 'contribution_ytd'
+      END,
+      CASE WHEN "e"."gci_12m" IS DISTINCT FROM "m"."gci_12m" THEN 'gci_12m' END,
+      CASE WHEN "e"."volume_12m" IS DISTINCT FROM "m"."volume_12m" THEN 'volume_12m' END,
+      CASE
+        WHEN "e"."closed_transactions_12m" IS DISTINCT FROM "m"."closed_transactions_12m"
+        THEN 'closed_transactions_12m'
+      END,
+      CASE
+        WHEN "e"."revenue_share_percent" IS DISTINCT FROM "m"."revenue_share_percent"
+        THEN 'revenue_share_percent'
+      END,
+      CASE
+        WHEN "e"."unlocked_tiers" IS DISTINCT FROM "m"."unlocked_tiers"
+        THEN 'unlocked_tiers'
+      END,
+      CASE WHEN "e"."producing" IS DISTINCT FROM "m"."producing" THEN 'producing' END,
+      CASE
+        WHEN "e"."producing_status" IS DISTINCT FROM "m"."producing_status"
+        THEN 'producing_status'
+      END,
+      CASE WHEN "e"."qualified" IS DISTINCT FROM "m"."qualified" THEN 'qualified' END,
+      CASE
+        WHEN "e"."last_updated" IS DISTINCT FROM "m"."last_updated"
+        THEN 'last_updated'
+      END,
+      CASE WHEN "e"."updated_at" IS DISTINCT FROM "m"."updated_at" THEN 'updated_at' END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -105,39 +264,105 @@ WHERE
   (
     "e"."id",
     "e"."user_id",
-    "e"."member_user_id",
+    "e"."agent_id",
+    "e"."downline_agent_id",
+    "e"."sponsoring_agent_id",
     "e"."status",
     "e"."tier",
-    "e"."rank",
-    "e"."invite_code",
-    "e"."joined_at",
-    "e"."last_activity_at",
+    "e"."sponsor_split",
+    "e"."unlocking",
+    "e"."unlocking_expiry",
+    "e"."network_size",
+    "e"."capped",
+    "e"."cap_amount",
+    "e"."cap_amount_paid",
+    "e"."left_network",
+    "e"."total_contribution",
+    "e"."contact_frequency",
+    "e"."last_contacted_date",
+    "e"."sponsorship_type",
+    "e"."anniversary_date",
+    "e"."broker_join_date",
+    "e"."broker_terminated_date",
     "e"."created_at",
-    "e"."updated_at",
-    "e"."created_by_user_id",
-    "e"."updated_by_user_id",
-    "e"."source_system",
-    "e"."external_id",
-    "e"."deleted",
-    "e"."deleted_at",
-    "e"."version"
+    "e"."agent_id_raw",
+    "e"."downline_agent_id_raw",
+    "e"."sponsoring_agent_id_raw",
+    "e"."agent_name",
+    "e"."downline_agent_name",
+    "e"."sponsoring_agent_name",
+    "e"."first_name",
+    "e"."last_name",
+    "e"."email",
+    "e"."phone",
+    "e"."city",
+    "e"."state",
+    "e"."office_name",
+    "e"."team_name",
+    "e"."avatar",
+    "e"."cap_remaining",
+    "e"."cap_status",
+    "e"."contribution_ytd",
+    "e"."gci_12m",
+    "e"."volume_12m",
+    "e"."closed_transactions_12m",
+    "e"."revenue_share_percent",
+    "e"."unlocked_tiers",
+    "e"."producing",
+    "e"."producing_status",
+    "e"."qualified",
+    "e"."last_updated",
+    "e"."updated_at"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."user_id",
-    "m"."member_user_id",
+    "m"."agent_id",
+    "m"."downline_agent_id",
+    "m"."sponsoring_agent_id",
     "m"."status",
     "m"."tier",
-    "m"."rank",
-    "m"."invite_code",
-    "m"."joined_at",
-    "m"."last_activity_at",
+    "m"."sponsor_split",
+    "m"."unlocking",
+    "m"."unlocking_expiry",
+    "m"."network_size",
+    "m"."capped",
+    "m"."cap_amount",
+    "m"."cap_amount_paid",
+    "m"."left_network",
+    "m"."total_contribution",
+    "m"."contact_frequency",
+    "m"."last_contacted_date",
+    "m"."sponsorship_type",
+    "m"."anniversary_date",
+    "m"."broker_join_date",
+    "m"."broker_terminated_date",
     "m"."created_at",
-    "m"."updated_at",
-    "m"."created_by_user_id",
-    "m"."updated_by_user_id",
-    "m"."source_system",
-    "m"."external_id",
-    "m"."deleted",
-    "m"."deleted_at",
-    "m"."version"
+    "m"."agent_id_raw",
+    "m"."downline_agent_id_raw",
+    "m"."sponsoring_agent_id_raw",
+    "m"."agent_name",
+    "m"."downline_agent_name",
+    "m"."sponsoring_agent_name",
+    "m"."first_name",
+    "m"."last_name",
+    "m"."email",
+    "m"."phone",
+    "m"."city",
+    "m"."state",
+    "m"."office_name",
+    "m"."team_name",
+    "m"."avatar",
+    "m"."cap_remaining",
+    "m"."cap_status",
+    "m"."contribution_ytd",
+    "m"."gci_12m",
+    "m"."volume_12m",
+    "m"."closed_transactions_12m",
+    "m"."revenue_share_percent",
+    "m"."unlocked_tiers",
+    "m"."producing",
+    "m"."producing_status",
+    "m"."qualified",
+    "m"."last_updated",
+    "m"."updated_at"
   )

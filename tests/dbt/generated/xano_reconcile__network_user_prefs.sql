@@ -7,17 +7,21 @@ with v1 as (
 expected as (
     SELECT
       "v1"."id" AS "id",
-      "v1"."id" AS "network_id",
-      "xano_fn".to_boolean("r"."pref_email_digest") AS "pref_email_digest",
-      "xano_fn".to_boolean("r"."pref_show_downline") AS "pref_show_downline",
-      "xano_fn".to_boolean("r"."pref_notify_new_member") AS "pref_notify_new_member",
-      "xano_fn".to_text("r"."pref_digest_frequency") AS "pref_digest_frequency"
+      "v1"."id" AS "network_member_id",
+      "xano_fn".to_boolean("r"."favorite") AS "favorite",
+      "xano_fn".to_boolean("r"."hidden") AS "hidden",
+      "xano_fn".to_text("r"."notes") AS "notes",
+      "xano_fn".to_date("r"."next_contact_date") AS "next_contact_date",
+      "xano_fn".to_text("r"."last_contacted_method") AS "last_contacted_method",
+      "xano_fn".to_jsonb_value("r"."tags") AS "tags"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "pref_email_digest" JSONB,
-      "pref_show_downline" JSONB,
-      "pref_notify_new_member" JSONB,
-      "pref_digest_frequency" JSONB
+      "favorite" JSONB,
+      "hidden" JSONB,
+      "notes" JSONB,
+      "next_contact_date" JSONB,
+      "last_contacted_method" JSONB,
+      "tags" JSONB
     )
       ON TRUE
 ),
@@ -32,23 +36,22 @@ SELECT
   ARRAY_REMOVE(
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
-      CASE WHEN "e"."network_id" IS DISTINCT FROM "m"."network_id" THEN 'network_id' END,
       CASE
-        WHEN "e"."pref_email_digest" IS DISTINCT FROM "m"."pref_email_digest"
-        THEN 'pref_email_digest'
+        WHEN "e"."network_member_id" IS DISTINCT FROM "m"."network_member_id"
+        THEN 'network_member_id'
+      END,
+      CASE WHEN "e"."favorite" IS DISTINCT FROM "m"."favorite" THEN 'favorite' END,
+      CASE WHEN "e"."hidden" IS DISTINCT FROM "m"."hidden" THEN 'hidden' END,
+      CASE WHEN "e"."notes" IS DISTINCT FROM "m"."notes" THEN 'notes' END,
+      CASE
+        WHEN "e"."next_contact_date" IS DISTINCT FROM "m"."next_contact_date"
+        THEN 'next_contact_date'
       END,
       CASE
-        WHEN "e"."pref_show_downline" IS DISTINCT FROM "m"."pref_show_downline"
-        THEN 'pref_show_downline'
+        WHEN "e"."last_contacted_method" IS DISTINCT FROM "m"."last_contacted_method"
+        THEN 'last_contacted_method'
       END,
-      CASE
-        WHEN "e"."pref_notify_new_member" IS DISTINCT FROM "m"."pref_notify_new_member"
-        THEN 'pref_notify_new_member'
-      END,
-      CASE
-        WHEN "e"."pref_digest_frequency" IS DISTINCT FROM "m"."pref_digest_frequency"
-        THEN 'pref_digest_frequency'
-      END
+      CASE WHEN "e"."tags" IS DISTINCT FROM "m"."tags" THEN 'tags' END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -58,16 +61,20 @@ JOIN "model" AS "m"
 WHERE
   (
     "e"."id",
-    "e"."network_id",
-    "e"."pref_email_digest",
-    "e"."pref_show_downline",
-    "e"."pref_notify_new_member",
-    "e"."pref_digest_frequency"
+    "e"."network_member_id",
+    "e"."favorite",
+    "e"."hidden",
+    "e"."notes",
+    "e"."next_contact_date",
+    "e"."last_contacted_method",
+    "e"."tags"
   ) IS DISTINCT FROM (
     "m"."id",
-    "m"."network_id",
-    "m"."pref_email_digest",
-    "m"."pref_show_downline",
-    "m"."pref_notify_new_member",
-    "m"."pref_digest_frequency"
+    "m"."network_member_id",
+    "m"."favorite",
+    "m"."hidden",
+    "m"."notes",
+    "m"."next_contact_date",
+    "m"."last_contacted_method",
+    "m"."tags"
   )

@@ -7,58 +7,62 @@ with v1 as (
 expected as (
     SELECT
       "v1"."id" AS "id",
+      "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
+      "xano_fn".to_text("r"."role") AS "role",
+      "xano_fn".to_text("r"."status") AS "status",
+      "xano_fn".trim_text("r"."firstName") AS "first_name",
+      "xano_fn".trim_text("r"."lastName") AS "last_name",
+      "xano_fn".trim_text("r"."full_name") AS "full_name",
+      "xano_fn".lower_trim("r"."email") AS "email",
+      "xano_fn".to_text("r"."phone") AS "phone",
+      "xano_fn".to_text("r"."company") AS "company",
+      "xano_fn".to_boolean("r"."paidbyReal") AS "paid_by_real",
+      "xano_fn".to_boolean("r"."external") AS "external",
       "xano_fn".to_bigint("r"."transaction_id") AS "transaction_id",
       "xano_fn".to_bigint("r"."agent_id") AS "agent_id",
+      "xano_fn".to_text("r"."agent_id_raw") AS "agent_id_raw",
+      "xano_fn".to_text("r"."participant_id") AS "participant_id_raw",
+      "xano_fn".to_bigint("r"."listing_id") AS "listing_id",
+      "xano_fn".to_boolean("r"."is_transaction") AS "is_transaction",
+      "xano_fn".to_boolean("r"."is_listing") AS "is_listing",
       "xano_fn".to_bigint("r"."user_id") AS "user_id",
-      "xano_fn".to_text("r"."role") AS "role",
-      "xano_fn".to_numeric("r"."split_pct") AS "split_pct",
-      "xano_fn".to_numeric("r"."amount") AS "amount",
-      "xano_fn".to_boolean("r"."paid") AS "paid",
-      "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") AS "paid_at",
-      "xano_fn".to_text("r"."status") AS "status",
-      "xano_fn".to_text("r"."notes") AS "notes",
-      "xano_fn".to_text("r"."commission_type") AS "commission_type",
-      "xano_fn".to_numeric("r"."cap_contribution") AS "cap_contribution",
-      "xano_fn".to_numeric("r"."fee_amount") AS "fee_amount",
-      "xano_fn".to_numeric("r"."tax_withheld") AS "tax_withheld",
-      "xano_fn".to_bigint("r"."approved_by_user_id") AS "approved_by_user_id",
-      "xano_fn".epoch_ms_to_timestamptz("r"."approved_at") AS "approved_at",
-      "xano_fn".trim_text("r"."invoice_number") AS "invoice_number",
-      "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
-      "xano_fn".to_bigint("r"."created_by_user_id") AS "created_by_user_id",
-      "xano_fn".to_bigint("r"."updated_by_user_id") AS "updated_by_user_id",
-      "xano_fn".to_text("r"."source_system") AS "source_system",
-      "xano_fn".to_text("r"."external_id") AS "external_id",
-      "xano_fn".to_boolean("r"."deleted") AS "deleted",
-      "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
-      "xano_fn".to_bigint("r"."version") AS "version"
+      "xano_fn".to_text("r"."agent_name") AS "agent_name",
+      "xano_fn".to_text("r"."address") AS "address",
+      "xano_fn".to_text("r"."transaction_address") AS "transaction_address",
+      "xano_fn".to_text("r"."office_address") AS "office_address",
+      "xano_fn".to_text("r"."transaction_id_raw") AS "transaction_id_raw",
+      "xano_fn".to_text("r"."stage") AS "stage",
+      "xano_fn".to_boolean("r"."demo") AS "is_demo",
+      "xano_fn".epoch_ms_to_timestamptz("r"."last_updatedAt") AS "last_updated"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "created_at" JSONB,
+      "role" JSONB,
+      "status" JSONB,
+      "firstName" JSONB,
+      "lastName" JSONB,
+      "full_name" JSONB,
+      "email" JSONB,
+      "phone" JSONB,
+      "company" JSONB,
+      "paidbyReal" JSONB,
+      "external" JSONB,
       "transaction_id" JSONB,
       "agent_id" JSONB,
+      "agent_id_raw" JSONB,
+      "participant_id" JSONB,
+      "listing_id" JSONB,
+      "is_transaction" JSONB,
+      "is_listing" JSONB,
       "user_id" JSONB,
-      "role" JSONB,
-      "split_pct" JSONB,
-      "amount" JSONB,
-      "paid" JSONB,
-      "paid_at" JSONB,
-      "status" JSONB,
-      "notes" JSONB,
-      "commission_type" JSONB,
-      "cap_contribution" JSONB,
-      "fee_amount" JSONB,
-      "tax_withheld" JSONB,
-      "approved_by_user_id" JSONB,
-      "approved_at" JSONB,
-      "invoice_number" JSONB,
-      "created_at" JSONB,
-      "created_by_user_id" JSONB,
-      "updated_by_user_id" JSONB,
-      "source_system" JSONB,
-      "external_id" JSONB,
-      "deleted" JSONB,
-      "deleted_at" JSONB,
-      "version" JSONB
+      "agent_name" JSONB,
+      "address" JSONB,
+      "transaction_address" JSONB,
+      "office_address" JSONB,
+      "transaction_id_raw" JSONB,
+      "stage" JSONB,
+      "demo" JSONB,
+      "last_updatedAt" JSONB
     )
       ON TRUE
 ),
@@ -73,64 +77,60 @@ SELECT
   ARRAY_REMOVE(
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
+      CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
+      CASE WHEN "e"."role" IS DISTINCT FROM "m"."role" THEN 'role' END,
+      CASE WHEN "e"."status" IS DISTINCT FROM "m"."status" THEN 'status' END,
+      CASE WHEN "e"."first_name" IS DISTINCT FROM "m"."first_name" THEN 'first_name' END,
+      CASE WHEN "e"."last_name" IS DISTINCT FROM "m"."last_name" THEN 'last_name' END,
+      CASE WHEN "e"."full_name" IS DISTINCT FROM "m"."full_name" THEN 'full_name' END,
+      CASE WHEN "e"."email" IS DISTINCT FROM "m"."email" THEN 'email' END,
+      CASE WHEN "e"."phone" IS DISTINCT FROM "m"."phone" THEN 'phone' END,
+      CASE WHEN "e"."company" IS DISTINCT FROM "m"."company" THEN 'company' END,
+      CASE
+        WHEN "e"."paid_by_real" IS DISTINCT FROM "m"."paid_by_real"
+        THEN 'paid_by_real'
+      END,
+      CASE WHEN "e"."external" IS DISTINCT FROM "m"."external" THEN 'external' END,
       CASE
         WHEN "e"."transaction_id" IS DISTINCT FROM "m"."transaction_id"
         THEN 'transaction_id'
       END,
       CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
+      CASE
+        WHEN "e"."agent_id_raw" IS DISTINCT FROM "m"."agent_id_raw"
+        THEN 'agent_id_raw'
+      END,
+      CASE
+        WHEN "e"."participant_id_raw" IS DISTINCT FROM "m"."participant_id_raw"
+        THEN 'participant_id_raw'
+      END,
+      CASE WHEN "e"."listing_id" IS DISTINCT FROM "m"."listing_id" THEN 'listing_id' END,
+      CASE
+        WHEN "e"."is_transaction" IS DISTINCT FROM "m"."is_transaction"
+        THEN 'is_transaction'
+      END,
+      CASE WHEN "e"."is_listing" IS DISTINCT FROM "m"."is_listing" THEN 'is_listing' END,
       CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
-      CASE WHEN "e"."role" IS DISTINCT FROM "m"."role" THEN 'role' END,
-      CASE WHEN "e"."split_pct" IS DISTINCT FROM "m"."split_pct" THEN 'split_pct' END,
-      CASE WHEN "e"."amount" IS DISTINCT FROM "m"."amount" THEN 'amount' END,
-      CASE WHEN "e"."paid" IS DISTINCT FROM "m"."paid" THEN 'paid' END,
-      CASE WHEN "e"."paid_at" IS DISTINCT FROM "m"."paid_at" THEN 'paid_at' END,
-      CASE WHEN "e"."status" IS DISTINCT FROM "m"."status" THEN 'status' END,
-      CASE WHEN "e"."notes" IS DISTINCT FROM "m"."notes" THEN 'notes' END,
+      CASE WHEN "e"."agent_name" IS DISTINCT FROM "m"."agent_name" THEN 'agent_name' END,
+      CASE WHEN "e"."address" IS DISTINCT FROM "m"."address" THEN 'address' END,
       CASE
-        WHEN "e"."commission_type" IS DISTINCT FROM "m"."commission_type"
-        THEN 'commission_type'
+        WHEN "e"."transaction_address" IS DISTINCT FROM "m"."transaction_address"
+        THEN 'transaction_address'
       END,
       CASE
-        WHEN "e"."cap_contribution" IS DISTINCT FROM "m"."cap_contribution"
-        THEN 'cap_contribution'
-      END,
-      CASE WHEN "e"."fee_amount" IS DISTINCT FROM "m"."fee_amount" THEN 'fee_amount' END,
-      CASE
-        WHEN "e"."tax_withheld" IS DISTINCT FROM "m"."tax_withheld"
-        THEN 'tax_withheld'
+        WHEN "e"."office_address" IS DISTINCT FROM "m"."office_address"
+        THEN 'office_address'
       END,
       CASE
-        WHEN "e"."approved_by_user_id" IS DISTINCT FROM "m"."approved_by_user_id"
-        THEN 'approved_by_user_id'
+        WHEN "e"."transaction_id_raw" IS DISTINCT FROM "m"."transaction_id_raw"
+        THEN 'transaction_id_raw'
       END,
+      CASE WHEN "e"."stage" IS DISTINCT FROM "m"."stage" THEN 'stage' END,
+      CASE WHEN "e"."is_demo" IS DISTINCT FROM "m"."is_demo" THEN 'is_demo' END,
       CASE
-        WHEN "e"."approved_at" IS DISTINCT FROM "m"."approved_at"
-        THEN 'approved_at'
-      END,
-      CASE
-        WHEN "e"."invoice_number" IS DISTINCT FROM "m"."invoice_number"
-        THEN 'invoice_number'
-      END,
-      CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
-      CASE
-        WHEN "e"."created_by_user_id" IS DISTINCT FROM "m"."created_by_user_id"
-        THEN 'created_by_user_id'
-      END,
-      CASE
-        WHEN "e"."updated_by_user_id" IS DISTINCT FROM "m"."updated_by_user_id"
-        THEN 'updated_by_user_id'
-      END,
-      CASE
-        WHEN "e"."source_system" IS DISTINCT FROM "m"."source_system"
-        THEN 'source_system'
-      END,
-      CASE
-        WHEN "e"."external_id" IS DISTINCT FROM "m"."external_id"
-        THEN 'external_id'
-      END,
-      CASE WHEN "e"."deleted" IS DISTINCT FROM "m"."deleted" THEN 'deleted' END,
-      CASE WHEN "e"."deleted_at" IS DISTINCT FROM "m"."deleted_at" THEN 'deleted_at' END,
-      CASE WHEN "e"."version" IS DISTINCT FROM "m"."version" THEN 'version' END
+        WHEN "e"."last_updated" IS DISTINCT FROM "m"."last_updated"
+        THEN 'last_updated'
+      END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -140,56 +140,60 @@ JOIN "model" AS "m"
 WHERE
   (
     "e"."id",
+    "e"."created_at",
+    "e"."role",
+    "e"."status",
+    "e"."first_name",
+    "e"."last_name",
+    "e"."full_name",
+    "e"."email",
+    "e"."phone",
+    "e"."company",
+    "e"."paid_by_real",
+    "e"."external",
     "e"."transaction_id",
     "e"."agent_id",
+    "e"."agent_id_raw",
+    "e"."participant_id_raw",
+    "e"."listing_id",
+    "e"."is_transaction",
+    "e"."is_listing",
     "e"."user_id",
-    "e"."role",
-    "e"."split_pct",
-    "e"."amount",
-    "e"."paid",
-    "e"."paid_at",
-    "e"."status",
-    "e"."notes",
-    "e"."commission_type",
-    "e"."cap_contribution",
-    "e"."fee_amount",
-    "e"."tax_withheld",
-    "e"."approved_by_user_id",
-    "e"."approved_at",
-    "e"."invoice_number",
-    "e"."created_at",
-    "e"."created_by_user_id",
-    "e"."updated_by_user_id",
-    "e"."source_system",
-    "e"."external_id",
-    "e"."deleted",
-    "e"."deleted_at",
-    "e"."version"
+    "e"."agent_name",
+    "e"."address",
+    "e"."transaction_address",
+    "e"."office_address",
+    "e"."transaction_id_raw",
+    "e"."stage",
+    "e"."is_demo",
+    "e"."last_updated"
   ) IS DISTINCT FROM (
     "m"."id",
+    "m"."created_at",
+    "m"."role",
+    "m"."status",
+    "m"."first_name",
+    "m"."last_name",
+    "m"."full_name",
+    "m"."email",
+    "m"."phone",
+    "m"."company",
+    "m"."paid_by_real",
+    "m"."external",
     "m"."transaction_id",
     "m"."agent_id",
+    "m"."agent_id_raw",
+    "m"."participant_id_raw",
+    "m"."listing_id",
+    "m"."is_transaction",
+    "m"."is_listing",
     "m"."user_id",
-    "m"."role",
-    "m"."split_pct",
-    "m"."amount",
-    "m"."paid",
-    "m"."paid_at",
-    "m"."status",
-    "m"."notes",
-    "m"."commission_type",
-    "m"."cap_contribution",
-    "m"."fee_amount",
-    "m"."tax_withheld",
-    "m"."approved_by_user_id",
-    "m"."approved_at",
-    "m"."invoice_number",
-    "m"."created_at",
-    "m"."created_by_user_id",
-    "m"."updated_by_user_id",
-    "m"."source_system",
-    "m"."external_id",
-    "m"."deleted",
-    "m"."deleted_at",
-    "m"."version"
+    "m"."agent_name",
+    "m"."address",
+    "m"."transaction_address",
+    "m"."office_address",
+    "m"."transaction_id_raw",
+    "m"."stage",
+    "m"."is_demo",
+    "m"."last_updated"
   )

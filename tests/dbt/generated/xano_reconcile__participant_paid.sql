@@ -7,58 +7,62 @@ with v1 as (
 expected as (
     SELECT
       "v1"."id" AS "id",
-      "xano_fn".to_bigint("r"."participant_id") AS "participant_id",
+      "xano_fn".to_text("r"."participant_id") AS "participant_id_raw",
       "xano_fn".to_bigint("r"."transaction_id") AS "transaction_id",
+      "xano_fn".to_text("r"."transaction_id_raw") AS "transaction_id_raw",
+      "xano_fn".to_bigint("r"."agent_id") AS "agent_id",
+      "xano_fn".to_text("r"."agent_id_raw") AS "agent_id_raw",
+      "xano_fn".to_bigint("r"."user_id") AS "user_id",
+      "xano_fn".to_text("r"."role") AS "role",
+      "xano_fn".trim_text("r"."firstName") AS "first_name",
+      "xano_fn".trim_text("r"."lastName") AS "last_name",
+      "xano_fn".lower_trim("r"."email") AS "email",
+      "xano_fn".to_text("r"."company") AS "company",
+      "xano_fn".to_boolean("r"."external") AS "external",
+      "xano_fn".to_boolean("r"."paidbyReal") AS "paid_by_real",
       "xano_fn".to_numeric("r"."amount") AS "amount",
-      "xano_fn".to_numeric("r"."fee_amount") AS "fee_amount",
-      "xano_fn".to_numeric("r"."net_amount") AS "net_amount",
-      "xano_fn".epoch_ms_to_timestamptz("r"."paid_at") AS "paid_at",
-      "xano_fn".epoch_ms_to_timestamptz("r"."cleared_at") AS "cleared_at",
-      "xano_fn".to_text("r"."method") AS "method",
-      "xano_fn".trim_text("r"."reference") AS "reference",
-      "xano_fn".to_text("r"."stripe_payment_id") AS "stripe_payment_id",
-      "xano_fn".trim_text("r"."check_number") AS "check_number",
-      "xano_fn".to_text("r"."currency") AS "currency",
-      "xano_fn".to_text("r"."payout_account_last4") AS "payout_account_last4",
-      "xano_fn".trim_text("r"."batch_id") AS "batch_id",
-      "xano_fn".to_text("r"."status") AS "status",
-      "xano_fn".to_bigint("r"."approved_by_user_id") AS "approved_by_user_id",
-      "xano_fn".to_text("r"."memo") AS "memo",
+      "xano_fn".to_text("r"."amount_currency") AS "amount_currency",
+      "xano_fn".to_numeric("r"."commissionPercent") AS "commission_percent",
+      "xano_fn".to_numeric("r"."grossCommission") AS "gross_commission",
+      "xano_fn".to_numeric("r"."netPayout") AS "net_payout",
+      "xano_fn".to_numeric("r"."fees") AS "fees",
+      "xano_fn".epoch_ms_to_timestamptz("r"."paidAt") AS "paid_at",
+      "xano_fn".to_text("r"."paymentMethod") AS "payment_method",
+      "xano_fn".to_text("r"."payment_status") AS "payment_status",
+      "xano_fn".to_bigint("r"."check_number") AS "check_number",
+      "xano_fn".to_text("r"."stripe_payout_id") AS "stripe_payout_id",
+      "xano_fn".to_text("r"."stripe_transfer_id") AS "stripe_transfer_id",
       "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
-      "xano_fn".to_bigint("r"."created_by_user_id") AS "created_by_user_id",
-      "xano_fn".to_bigint("r"."updated_by_user_id") AS "updated_by_user_id",
-      "xano_fn".to_text("r"."source_system") AS "source_system",
-      "xano_fn".to_text("r"."external_id") AS "external_id",
-      "xano_fn".to_boolean("r"."deleted") AS "deleted",
-      "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
-      "xano_fn".to_bigint("r"."version") AS "version"
+      "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "updated_at"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
       "participant_id" JSONB,
       "transaction_id" JSONB,
+      "transaction_id_raw" JSONB,
+      "agent_id" JSONB,
+      "agent_id_raw" JSONB,
+      "user_id" JSONB,
+      "role" JSONB,
+      "firstName" JSONB,
+      "lastName" JSONB,
+      "email" JSONB,
+      "company" JSONB,
+      "external" JSONB,
+      "paidbyReal" JSONB,
       "amount" JSONB,
-      "fee_amount" JSONB,
-      "net_amount" JSONB,
-      "paid_at" JSONB,
-      "cleared_at" JSONB,
-      "method" JSONB,
-      "reference" JSONB,
-      "stripe_payment_id" JSONB,
+      "amount_currency" JSONB,
+      "commissionPercent" JSONB,
+      "grossCommission" JSONB,
+      "netPayout" JSONB,
+      "fees" JSONB,
+      "paidAt" JSONB,
+      "paymentMethod" JSONB,
+      "payment_status" JSONB,
       "check_number" JSONB,
-      "currency" JSONB,
-      "payout_account_last4" JSONB,
-      "batch_id" JSONB,
-      "status" JSONB,
-      "approved_by_user_id" JSONB,
-      "memo" JSONB,
+      "stripe_payout_id" JSONB,
+      "stripe_transfer_id" JSONB,
       "created_at" JSONB,
-      "created_by_user_id" JSONB,
-      "updated_by_user_id" JSONB,
-      "source_system" JSONB,
-      "external_id" JSONB,
-      "deleted" JSONB,
-      "deleted_at" JSONB,
-      "version" JSONB
+      "updated_at" JSONB
     )
       ON TRUE
 ),
@@ -74,60 +78,71 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE
-        WHEN "e"."participant_id" IS DISTINCT FROM "m"."participant_id"
-        THEN 'participant_id'
+        WHEN "e"."participant_id_raw" IS DISTINCT FROM "m"."participant_id_raw"
+        THEN 'participant_id_raw'
       END,
       CASE
         WHEN "e"."transaction_id" IS DISTINCT FROM "m"."transaction_id"
         THEN 'transaction_id'
       END,
-      CASE WHEN "e"."amount" IS DISTINCT FROM "m"."amount" THEN 'amount' END,
-      CASE WHEN "e"."fee_amount" IS DISTINCT FROM "m"."fee_amount" THEN 'fee_amount' END,
-      CASE WHEN "e"."net_amount" IS DISTINCT FROM "m"."net_amount" THEN 'net_amount' END,
-      CASE WHEN "e"."paid_at" IS DISTINCT FROM "m"."paid_at" THEN 'paid_at' END,
-      CASE WHEN "e"."cleared_at" IS DISTINCT FROM "m"."cleared_at" THEN 'cleared_at' END,
-      CASE WHEN "e"."method" IS DISTINCT FROM "m"."method" THEN 'method' END,
-      CASE WHEN "e"."reference" IS DISTINCT FROM "m"."reference" THEN 'reference' END,
       CASE
-        WHEN "e"."stripe_payment_id" IS DISTINCT FROM "m"."stripe_payment_id"
-        THEN 'stripe_payment_id'
+        WHEN "e"."transaction_id_raw" IS DISTINCT FROM "m"."transaction_id_raw"
+        THEN 'transaction_id_raw'
+      END,
+      CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
+      CASE
+        WHEN "e"."agent_id_raw" IS DISTINCT FROM "m"."agent_id_raw"
+        THEN 'agent_id_raw'
+      END,
+      CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
+      CASE WHEN "e"."role" IS DISTINCT FROM "m"."role" THEN 'role' END,
+      CASE WHEN "e"."first_name" IS DISTINCT FROM "m"."first_name" THEN 'first_name' END,
+      CASE WHEN "e"."last_name" IS DISTINCT FROM "m"."last_name" THEN 'last_name' END,
+      CASE WHEN "e"."email" IS DISTINCT FROM "m"."email" THEN 'email' END,
+      CASE WHEN "e"."company" IS DISTINCT FROM "m"."company" THEN 'company' END,
+      CASE WHEN "e"."external" IS DISTINCT FROM "m"."external" THEN 'external' END,
+      CASE
+        WHEN "e"."paid_by_real" IS DISTINCT FROM "m"."paid_by_real"
+        THEN 'paid_by_real'
+      END,
+      CASE WHEN "e"."amount" IS DISTINCT FROM "m"."amount" THEN 'amount' END,
+      CASE
+        WHEN "e"."amount_currency" IS DISTINCT FROM "m"."amount_currency"
+        THEN 'amount_currency'
+      END,
+      CASE
+        WHEN "e"."commission_percent" IS DISTINCT FROM "m"."commission_percent"
+        THEN 'commission_percent'
+      END,
+      CASE
+        WHEN "e"."gross_commission" IS DISTINCT FROM "m"."gross_commission"
+        THEN 'gross_commission'
+      END,
+      CASE WHEN "e"."net_payout" IS DISTINCT FROM "m"."net_payout" THEN 'net_payout' END,
+      CASE WHEN "e"."fees" IS DISTINCT FROM "m"."fees" THEN 'fees' END,
+      CASE WHEN "e"."paid_at" IS DISTINCT FROM "m"."paid_at" THEN 'paid_at' END,
+      CASE
+        WHEN "e"."payment_method" IS DISTINCT FROM "m"."payment_method"
+        THEN 'payment_method'
+      END,
+      CASE
+        WHEN "e"."payment_status" IS DISTINCT FROM "m"."payment_status"
+        THEN 'payment_status'
       END,
       CASE
         WHEN "e"."check_number" IS DISTINCT FROM "m"."check_number"
         THEN 'check_number'
       END,
-      CASE WHEN "e"."currency" IS DISTINCT FROM "m"."currency" THEN 'currency' END,
       CASE
-        WHEN "e"."payout_account_last4" IS DISTINCT FROM "m"."payout_account_last4"
-        THEN 'payout_account_last4'
+        WHEN "e"."stripe_payout_id" IS DISTINCT FROM "m"."stripe_payout_id"
+        THEN 'stripe_payout_id'
       END,
-      CASE WHEN "e"."batch_id" IS DISTINCT FROM "m"."batch_id" THEN 'batch_id' END,
-      CASE WHEN "e"."status" IS DISTINCT FROM "m"."status" THEN 'status' END,
       CASE
-        WHEN "e"."approved_by_user_id" IS DISTINCT FROM "m"."approved_by_user_id"
-        THEN 'approved_by_user_id'
+        WHEN "e"."stripe_transfer_id" IS DISTINCT FROM "m"."stripe_transfer_id"
+        THEN 'stripe_transfer_id'
       END,
-      CASE WHEN "e"."memo" IS DISTINCT FROM "m"."memo" THEN 'memo' END,
       CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
-      CASE
-        WHEN "e"."created_by_user_id" IS DISTINCT FROM "m"."created_by_user_id"
-        THEN 'created_by_user_id'
-      END,
-      CASE
-        WHEN "e"."updated_by_user_id" IS DISTINCT FROM "m"."updated_by_user_id"
-        THEN 'updated_by_user_id'
-      END,
-      CASE
-        WHEN "e"."source_system" IS DISTINCT FROM "m"."source_system"
-        THEN 'source_system'
-      END,
-      CASE
-        WHEN "e"."external_id" IS DISTINCT FROM "m"."external_id"
-        THEN 'external_id'
-      END,
-      CASE WHEN "e"."deleted" IS DISTINCT FROM "m"."deleted" THEN 'deleted' END,
-      CASE WHEN "e"."deleted_at" IS DISTINCT FROM "m"."deleted_at" THEN 'deleted_at' END,
-      CASE WHEN "e"."version" IS DISTINCT FROM "m"."version" THEN 'version' END
+      CASE WHEN "e"."updated_at" IS DISTINCT FROM "m"."updated_at" THEN 'updated_at' END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -137,56 +152,60 @@ JOIN "model" AS "m"
 WHERE
   (
     "e"."id",
-    "e"."participant_id",
+    "e"."participant_id_raw",
     "e"."transaction_id",
+    "e"."transaction_id_raw",
+    "e"."agent_id",
+    "e"."agent_id_raw",
+    "e"."user_id",
+    "e"."role",
+    "e"."first_name",
+    "e"."last_name",
+    "e"."email",
+    "e"."company",
+    "e"."external",
+    "e"."paid_by_real",
     "e"."amount",
-    "e"."fee_amount",
-    "e"."net_amount",
+    "e"."amount_currency",
+    "e"."commission_percent",
+    "e"."gross_commission",
+    "e"."net_payout",
+    "e"."fees",
     "e"."paid_at",
-    "e"."cleared_at",
-    "e"."method",
-    "e"."reference",
-    "e"."stripe_payment_id",
+    "e"."payment_method",
+    "e"."payment_status",
     "e"."check_number",
-    "e"."currency",
-    "e"."payout_account_last4",
-    "e"."batch_id",
-    "e"."status",
-    "e"."approved_by_user_id",
-    "e"."memo",
+    "e"."stripe_payout_id",
+    "e"."stripe_transfer_id",
     "e"."created_at",
-    "e"."created_by_user_id",
-    "e"."updated_by_user_id",
-    "e"."source_system",
-    "e"."external_id",
-    "e"."deleted",
-    "e"."deleted_at",
-    "e"."version"
+    "e"."updated_at"
   ) IS DISTINCT FROM (
     "m"."id",
-    "m"."participant_id",
+    "m"."participant_id_raw",
     "m"."transaction_id",
+    "m"."transaction_id_raw",
+    "m"."agent_id",
+    "m"."agent_id_raw",
+    "m"."user_id",
+    "m"."role",
+    "m"."first_name",
+    "m"."last_name",
+    "m"."email",
+    "m"."company",
+    "m"."external",
+    "m"."paid_by_real",
     "m"."amount",
-    "m"."fee_amount",
-    "m"."net_amount",
+    "m"."amount_currency",
+    "m"."commission_percent",
+    "m"."gross_commission",
+    "m"."net_payout",
+    "m"."fees",
     "m"."paid_at",
-    "m"."cleared_at",
-    "m"."method",
-    "m"."reference",
-    "m"."stripe_payment_id",
+    "m"."payment_method",
+    "m"."payment_status",
     "m"."check_number",
-    "m"."currency",
-    "m"."payout_account_last4",
-    "m"."batch_id",
-    "m"."status",
-    "m"."approved_by_user_id",
-    "m"."memo",
+    "m"."stripe_payout_id",
+    "m"."stripe_transfer_id",
     "m"."created_at",
-    "m"."created_by_user_id",
-    "m"."updated_by_user_id",
-    "m"."source_system",
-    "m"."external_id",
-    "m"."deleted",
-    "m"."deleted_at",
-    "m"."version"
+    "m"."updated_at"
   )

@@ -7,52 +7,195 @@ with v1 as (
 expected as (
     SELECT
       "v1"."id" AS "id",
-      "xano_fn".to_bigint("r"."agent_id") AS "agent_id",
-      "xano_fn".trim_text("r"."address") AS "address",
-      "xano_fn".trim_text("r"."city") AS "city",
-      "xano_fn".trim_text("r"."state") AS "state",
-      "xano_fn".trim_text("r"."zip") AS "zip",
-      "xano_fn".to_text("r"."status") AS "status",
-      "xano_fn".to_text("r"."type") AS "type",
+      "xano_fn".to_text("r"."stage") AS "status",
+      "xano_fn".to_text("r"."transactionType") AS "transaction_type",
+      "xano_fn".epoch_ms_to_timestamptz("r"."contractAcceptanceDate") AS "contract_date",
+      "xano_fn".epoch_ms_to_timestamptz("r"."closedAt") AS "closing_date",
+      "xano_fn".epoch_ms_to_timestamptz("r"."listingDate") AS "listing_date",
+      "xano_fn".to_numeric("r"."price") AS "sale_price",
+      "xano_fn".to_text("r"."transaction_id_raw") AS "transaction_id_raw",
+      "xano_fn".to_text("r"."code") AS "rezen_code",
+      "xano_fn".to_text("r"."stage") AS "stage",
+      "xano_fn".to_text("r"."propertyType") AS "property_type",
+      "xano_fn".to_text("r"."mlsNumber") AS "mls_num",
+      "xano_fn".to_text("r"."team_id_raw") AS "team_id_raw",
+      "xano_fn".to_text("r"."lifecycle_state") AS "lifecycle_state",
+      "xano_fn".to_numeric("r"."grossCommission_amount") AS "gross_commission",
+      "xano_fn".to_numeric("r"."myNetPayout") AS "net_payout",
+      "xano_fn".to_boolean("r"."terminated") AS "terminated",
       "xano_fn".to_boolean("r"."closed") AS "closed",
-      "xano_fn".trim_text("r"."mls_number") AS "mls_number",
-      "xano_fn".to_text("r"."source") AS "source",
-      "xano_fn".to_text("r"."notes") AS "notes",
-      "xano_fn".to_date("r"."contract_date") AS "contract_date",
-      "xano_fn".to_date("r"."close_date") AS "close_date",
+      "xano_fn".to_date("r"."firmDate") AS "firm_date",
+      "xano_fn".to_text("r"."transaction_owner_name") AS "transaction_owner_name",
+      "xano_fn".to_text("r"."transaction_owner_email") AS "transaction_owner_email",
+      "xano_fn".to_bigint("r"."transaction_owner_agent_id") AS "transaction_owner_agent_id",
+      "xano_fn".to_bigint("r"."team_owner_agent_id") AS "team_owner_agent_id",
+      "xano_fn".to_bigint("r"."listing_id") AS "listing_id",
+      "xano_fn".to_bigint("r"."team_id") AS "team_id",
+      "xano_fn".to_bigint("r"."office_id") AS "office_id",
+      "xano_fn".to_text("r"."transaction_owner_representation") AS "representation",
       "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
+      "xano_fn".to_bigint("r"."agent_id") AS "agent_id",
+      "xano_fn".to_bigint("r"."user_id") AS "user_id",
+      "xano_fn".to_bigint("r"."address_id") AS "address_id",
+      "xano_fn".to_text("r"."address") AS "address",
+      "xano_fn".to_text("r"."street") AS "street",
+      "xano_fn".to_text("r"."unit") AS "unit",
+      "xano_fn".to_text("r"."city") AS "city",
+      "xano_fn".to_text("r"."state") AS "state",
+      "xano_fn".to_text("r"."zip") AS "zip",
+      "xano_fn".to_text("r"."county") AS "county",
+      "xano_fn".to_text("r"."country") AS "country",
+      "xano_fn".to_numeric("r"."latitude") AS "latitude",
+      "xano_fn".to_numeric("r"."longitude") AS "longitude",
+      "xano_fn".to_bigint("r"."listPrice") AS "list_price",
+      "xano_fn".to_bigint("r"."originalListPrice") AS "original_list_price",
+      "xano_fn".to_bigint("r"."salePrice") AS "final_sale_price",
       "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "updated_at",
-      "xano_fn".to_bigint("r"."created_by_user_id") AS "created_by_user_id",
-      "xano_fn".to_bigint("r"."updated_by_user_id") AS "updated_by_user_id",
-      "xano_fn".to_text("r"."source_system") AS "source_system",
-      "xano_fn".to_text("r"."external_id") AS "external_id",
-      "xano_fn".to_boolean("r"."deleted") AS "deleted",
-      "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
-      "xano_fn".to_bigint("r"."version") AS "version"
+      "xano_fn".epoch_ms_to_timestamptz("r"."last_updated") AS "last_updated",
+      "xano_fn".to_bigint("r"."bedrooms") AS "bedrooms",
+      "xano_fn".to_numeric("r"."bathrooms") AS "bathrooms",
+      "xano_fn".to_bigint("r"."sqft") AS "sqft",
+      "xano_fn".to_bigint("r"."yearBuilt") AS "year_built",
+      "xano_fn".to_numeric("r"."lotSize") AS "lot_size",
+      "xano_fn".to_boolean("r"."hoa") AS "hoa",
+      "xano_fn".to_text("r"."occupancy") AS "occupancy",
+      "xano_fn".to_text("r"."dealType") AS "deal_type",
+      "xano_fn".to_text("r"."financingType") AS "financing_type",
+      "xano_fn".to_text("r"."lender") AS "lender",
+      "xano_fn".to_text("r"."titleCompany") AS "title_company",
+      "xano_fn".to_text("r"."escrowNumber") AS "escrow_number",
+      "xano_fn".to_text("r"."escrowOfficer") AS "escrow_officer",
+      "xano_fn".to_text("r"."transactionCoordinator") AS "transaction_coordinator",
+      "xano_fn".to_bigint("r"."listing_agent_id") AS "listing_agent_id",
+      "xano_fn".to_bigint("r"."buying_agent_id") AS "buying_agent_id",
+      "xano_fn".to_text("r"."listingAgentName") AS "listing_agent_name",
+      "xano_fn".to_text("r"."buyerAgentName") AS "buyer_agent_name",
+      "xano_fn".to_text("r"."buyer_name") AS "buyer_name",
+      "xano_fn".to_text("r"."seller_name") AS "seller_name",
+      "xano_fn".to_text("r"."officeName") AS "office_name",
+      "xano_fn".to_text("r"."teamName") AS "team_name",
+      "xano_fn".to_boolean("r"."isDualRepresentation") AS "is_dual_representation",
+      "xano_fn".to_boolean("r"."paid") AS "paid",
+      "xano_fn".epoch_ms_to_timestamptz("r"."paidAt") AS "paid_at",
+      "xano_fn".epoch_ms_to_timestamptz("r"."submittedAt") AS "submitted_at",
+      "xano_fn".epoch_ms_to_timestamptz("r"."approvedAt") AS "approved_at",
+      "xano_fn".epoch_ms_to_timestamptz("r"."terminatedAt") AS "terminated_at",
+      "xano_fn".to_date("r"."actualClosingDate") AS "actual_closing_date",
+      "xano_fn".to_date("r"."estimatedClosingDate") AS "estimated_closing_date",
+      "xano_fn".to_date("r"."appraisalDate") AS "appraisal_date",
+      "xano_fn".to_date("r"."inspectionDeadline") AS "inspection_deadline",
+      "xano_fn".to_date("r"."financingDeadline") AS "financing_deadline",
+      "xano_fn".to_date("r"."listingExpirationDate") AS "listing_expiration_date",
+      "xano_fn".to_bigint("r"."daysOnMarket") AS "days_on_market",
+      "xano_fn".to_bigint("r"."daysToClose") AS "days_to_close",
+      "xano_fn".to_bigint("r"."closing_month") AS "closing_month",
+      "xano_fn".to_bigint("r"."closing_year") AS "closing_year",
+      "xano_fn".to_text("r"."compliance_status") AS "compliance_status",
+      "xano_fn".to_boolean("r"."complianceApproved") AS "compliance_approved",
+      "xano_fn".to_boolean("r"."commissionDocumentApproved") AS "commission_document_approved",
+      "xano_fn".to_boolean("r"."closingDisclosureReceived") AS "closing_disclosure_received",
+      "xano_fn".to_text("r"."lead_source") AS "lead_source",
+      "xano_fn".to_text("r"."source") AS "source",
+      "xano_fn".to_text("r"."sync_source") AS "sync_source",
+      "xano_fn".to_text("r"."rezen_url") AS "rezen_url",
+      "xano_fn".to_boolean("r"."archived") AS "archived",
+      "xano_fn".to_boolean("r"."is_demo") AS "is_demo",
+      "xano_fn".to_text("r"."notes") AS "notes"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "stage" JSONB,
+      "transactionType" JSONB,
+      "contractAcceptanceDate" JSONB,
+      "closedAt" JSONB,
+      "listingDate" JSONB,
+      "price" JSONB,
+      "transaction_id_raw" JSONB,
+      "code" JSONB,
+      "propertyType" JSONB,
+      "mlsNumber" JSONB,
+      "team_id_raw" JSONB,
+      "lifecycle_state" JSONB,
+      "grossCommission_amount" JSONB,
+      "myNetPayout" JSONB,
+      "terminated" JSONB,
+      "closed" JSONB,
+      "firmDate" JSONB,
+      "transaction_owner_name" JSONB,
+      "transaction_owner_email" JSONB,
+      "transaction_owner_agent_id" JSONB,
+      "team_owner_agent_id" JSONB,
+      "listing_id" JSONB,
+      "team_id" JSONB,
+      "office_id" JSONB,
+      "transaction_owner_representation" JSONB,
+      "created_at" JSONB,
       "agent_id" JSONB,
+      "user_id" JSONB,
+      "address_id" JSONB,
       "address" JSONB,
+      "street" JSONB,
+      "unit" JSONB,
       "city" JSONB,
       "state" JSONB,
       "zip" JSONB,
-      "status" JSONB,
-      "type" JSONB,
-      "closed" JSONB,
-      "mls_number" JSONB,
-      "source" JSONB,
-      "notes" JSONB,
-      "contract_date" JSONB,
-      "close_date" JSONB,
-      "created_at" JSONB,
+      "county" JSONB,
+      "country" JSONB,
+      "latitude" JSONB,
+      "longitude" JSONB,
+      "listPrice" JSONB,
+      "originalListPrice" JSONB,
+      "salePrice" JSONB,
       "updated_at" JSONB,
-      "created_by_user_id" JSONB,
-      "updated_by_user_id" JSONB,
-      "source_system" JSONB,
-      "external_id" JSONB,
-      "deleted" JSONB,
-      "deleted_at" JSONB,
-      "version" JSONB
+      "last_updated" JSONB,
+      "bedrooms" JSONB,
+      "bathrooms" JSONB,
+      "sqft" JSONB,
+      "yearBuilt" JSONB,
+      "lotSize" JSONB,
+      "hoa" JSONB,
+      "occupancy" JSONB,
+      "dealType" JSONB,
+      "financingType" JSONB,
+      "lender" JSONB,
+      "titleCompany" JSONB,
+      "escrowNumber" JSONB,
+      "escrowOfficer" JSONB,
+      "transactionCoordinator" JSONB,
+      "listing_agent_id" JSONB,
+      "buying_agent_id" JSONB,
+      "listingAgentName" JSONB,
+      "buyerAgentName" JSONB,
+      "buyer_name" JSONB,
+      "seller_name" JSONB,
+      "officeName" JSONB,
+      "teamName" JSONB,
+      "isDualRepresentation" JSONB,
+      "paid" JSONB,
+      "paidAt" JSONB,
+      "submittedAt" JSONB,
+      "approvedAt" JSONB,
+      "terminatedAt" JSONB,
+      "actualClosingDate" JSONB,
+      "estimatedClosingDate" JSONB,
+      "appraisalDate" JSONB,
+      "inspectionDeadline" JSONB,
+      "financingDeadline" JSONB,
+      "listingExpirationDate" JSONB,
+      "daysOnMarket" JSONB,
+      "daysToClose" JSONB,
+      "closing_month" JSONB,
+      "closing_year" JSONB,
+      "compliance_status" JSONB,
+      "complianceApproved" JSONB,
+      "commissionDocumentApproved" JSONB,
+      "closingDisclosureReceived" JSONB,
+      "lead_source" JSONB,
+      "source" JSONB,
+      "sync_source" JSONB,
+      "rezen_url" JSONB,
+      "archived" JSONB,
+      "is_demo" JSONB,
+      "notes" JSONB
     )
       ON TRUE
 ),
@@ -67,43 +210,244 @@ SELECT
   ARRAY_REMOVE(
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
-      CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
-      CASE WHEN "e"."address" IS DISTINCT FROM "m"."address" THEN 'address' END,
-      CASE WHEN "e"."city" IS DISTINCT FROM "m"."city" THEN 'city' END,
-      CASE WHEN "e"."state" IS DISTINCT FROM "m"."state" THEN 'state' END,
-      CASE WHEN "e"."zip" IS DISTINCT FROM "m"."zip" THEN 'zip' END,
       CASE WHEN "e"."status" IS DISTINCT FROM "m"."status" THEN 'status' END,
-      CASE WHEN "e"."type" IS DISTINCT FROM "m"."type" THEN 'type' END,
-      CASE WHEN "e"."closed" IS DISTINCT FROM "m"."closed" THEN 'closed' END,
-      CASE WHEN "e"."mls_number" IS DISTINCT FROM "m"."mls_number" THEN 'mls_number' END,
-      CASE WHEN "e"."source" IS DISTINCT FROM "m"."source" THEN 'source' END,
-      CASE WHEN "e"."notes" IS DISTINCT FROM "m"."notes" THEN 'notes' END,
+      CASE
+        WHEN "e"."transaction_type" IS DISTINCT FROM "m"."transaction_type"
+        THEN 'transaction_type'
+      END,
       CASE
         WHEN "e"."contract_date" IS DISTINCT FROM "m"."contract_date"
         THEN 'contract_date'
       END,
-      CASE WHEN "e"."close_date" IS DISTINCT FROM "m"."close_date" THEN 'close_date' END,
+      CASE
+        WHEN "e"."closing_date" IS DISTINCT FROM "m"."closing_date"
+        THEN 'closing_date'
+      END,
+      CASE
+        WHEN "e"."listing_date" IS DISTINCT FROM "m"."listing_date"
+        THEN 'listing_date'
+      END,
+      CASE WHEN "e"."sale_price" IS DISTINCT FROM "m"."sale_price" THEN 'sale_price' END,
+      CASE
+        WHEN "e"."transaction_id_raw" IS DISTINCT FROM "m"."transaction_id_raw"
+        THEN 'transaction_id_raw'
+      END,
+      CASE WHEN "e"."rezen_code" IS DISTINCT FROM "m"."rezen_code" THEN 'rezen_code' END,
+      CASE WHEN "e"."stage" IS DISTINCT FROM "m"."stage" THEN 'stage' END,
+      CASE
+        WHEN "e"."property_type" IS DISTINCT FROM "m"."property_type"
+        THEN 'property_type'
+      END,
+      CASE WHEN "e"."mls_num" IS DISTINCT FROM "m"."mls_num" THEN 'mls_num' END,
+      CASE
+        WHEN "e"."team_id_raw" IS DISTINCT FROM "m"."team_id_raw"
+        THEN 'team_id_raw'
+      END,
+      CASE
+        WHEN "e"."lifecycle_state" IS DISTINCT FROM "m"."lifecycle_state"
+        THEN 'lifecycle_state'
+      END,
+      CASE
+        WHEN "e"."gross_commission" IS DISTINCT FROM "m"."gross_commission"
+        THEN 'gross_commission'
+      END,
+      CASE WHEN "e"."net_payout" IS DISTINCT FROM "m"."net_payout" THEN 'net_payout' END,
+      CASE WHEN "e"."terminated" IS DISTINCT FROM "m"."terminated" THEN 'terminated' END,
+      CASE WHEN "e"."closed" IS DISTINCT FROM "m"."closed" THEN 'closed' END,
+      CASE WHEN "e"."firm_date" IS DISTINCT FROM "m"."firm_date" THEN 'firm_date' END,
+      CASE
+        WHEN "e"."transaction_owner_name" IS DISTINCT FROM "m"."transaction_owner_name"
+        THEN 'transaction_owner_name'
+      END,
+      CASE
+        WHEN "e"."transaction_owner_email" IS DISTINCT FROM "m"."transaction_owner_email"
+        THEN 'transaction_owner_email'
+      END,
+      CASE
+        WHEN "e"."transaction_owner_agent_id" IS DISTINCT FROM "m"."transaction_owner_agent_id"
+        THEN 'transaction_owner_agent_id'
+      END,
+      CASE
+        WHEN "e"."team_owner_agent_id" IS DISTINCT FROM "m"."team_owner_agent_id"
+        THEN 'team_owner_agent_id'
+      END,
+      CASE WHEN "e"."listing_id" IS DISTINCT FROM "m"."listing_id" THEN 'listing_id' END,
+      CASE WHEN "e"."team_id" IS DISTINCT FROM "m"."team_id" THEN 'team_id' END,
+      CASE WHEN "e"."office_id" IS DISTINCT FROM "m"."office_id" THEN 'office_id' END,
+      CASE
+        WHEN "e"."representation" IS DISTINCT FROM "m"."representation"
+        THEN 'representation'
+      END,
       CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
+      CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
+      CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
+      CASE WHEN "e"."address_id" IS DISTINCT FROM "m"."address_id" THEN 'address_id' END,
+      CASE WHEN "e"."address" IS DISTINCT FROM "m"."address" THEN 'address' END,
+      CASE WHEN "e"."street" IS DISTINCT FROM "m"."street" THEN 'street' END,
+      CASE WHEN "e"."unit" IS DISTINCT FROM "m"."unit" THEN 'unit' END,
+      CASE WHEN "e"."city" IS DISTINCT FROM "m"."city" THEN 'city' END,
+      CASE WHEN "e"."state" IS DISTINCT FROM "m"."state" THEN 'state' END,
+      CASE WHEN "e"."zip" IS DISTINCT FROM "m"."zip" THEN 'zip' END,
+      CASE WHEN "e"."county" IS DISTINCT FROM "m"."county" THEN 'county' END,
+      CASE WHEN "e"."country" IS DISTINCT FROM "m"."country" THEN 'country' END,
+      CASE WHEN "e"."latitude" IS DISTINCT FROM "m"."latitude" THEN 'latitude' END,
+      CASE WHEN "e"."longitude" IS DISTINCT FROM "m"."longitude" THEN 'longitude' END,
+      CASE WHEN "e"."list_price" IS DISTINCT FROM "m"."list_price" THEN 'list_price' END,
+      CASE
+        WHEN "e"."original_list_price" IS DISTINCT FROM "m"."original_list_price"
+        THEN 'original_list_price'
+      END,
+      CASE
+        WHEN "e"."final_sale_price" IS DISTINCT FROM "m"."final_sale_price"
+        THEN 'final_sale_price'
+      END,
       CASE WHEN "e"."updated_at" IS DISTINCT FROM "m"."updated_at" THEN 'updated_at' END,
       CASE
-        WHEN "e"."created_by_user_id" IS DISTINCT FROM "m"."created_by_user_id"
-        THEN 'created_by_user_id'
+        WHEN "e"."last_updated" IS DISTINCT FROM "m"."last_updated"
+        THEN 'last_updated'
+      END,
+      CASE WHEN "e"."bedrooms" IS DISTINCT FROM "m"."bedrooms" THEN 'bedrooms' END,
+      CASE WHEN "e"."bathrooms" IS DISTINCT FROM "m"."bathrooms" THEN 'bathrooms' END,
+      CASE WHEN "e"."sqft" IS DISTINCT FROM "m"."sqft" THEN 'sqft' END,
+      CASE WHEN "e"."year_built" IS DISTINCT FROM "m"."year_built" THEN 'year_built' END,
+      CASE WHEN "e"."lot_size" IS DISTINCT FROM "m"."lot_size" THEN 'lot_size' END,
+      CASE WHEN "e"."hoa" IS DISTINCT FROM "m"."hoa" THEN 'hoa' END,
+      CASE WHEN "e"."occupancy" IS DISTINCT FROM "m"."occupancy" THEN 'occupancy' END,
+      CASE WHEN "e"."deal_type" IS DISTINCT FROM "m"."deal_type" THEN 'deal_type' END,
+      CASE
+        WHEN "e"."financing_type" IS DISTINCT FROM "m"."financing_type"
+        THEN 'financing_type'
+      END,
+      CASE WHEN "e"."lender" IS DISTINCT FROM "m"."lender" THEN 'lender' END,
+      CASE
+        WHEN "e"."title_company" IS DISTINCT FROM "m"."title_company"
+        THEN 'title_company'
       END,
       CASE
-        WHEN "e"."updated_by_user_id" IS DISTINCT FROM "m"."updated_by_user_id"
-        THEN 'updated_by_user_id'
+        WHEN "e"."escrow_number" IS DISTINCT FROM "m"."escrow_number"
+        THEN 'escrow_number'
       END,
       CASE
-        WHEN "e"."source_system" IS DISTINCT FROM "m"."source_system"
-        THEN 'source_system'
+        WHEN "e"."escrow_officer" IS DISTINCT FROM "m"."escrow_officer"
+        THEN 'escrow_officer'
       END,
       CASE
-        WHEN "e"."external_id" IS DISTINCT FROM "m"."external_id"
-        THEN 'external_id'
+        WHEN "e"."transaction_coordinator" IS DISTINCT FROM "m"."transaction_coordinator"
+        THEN 'transaction_coordinator'
       END,
-      CASE WHEN "e"."deleted" IS DISTINCT FROM "m"."deleted" THEN 'deleted' END,
-      CASE WHEN "e"."deleted_at" IS DISTINCT FROM "m"."deleted_at" THEN 'deleted_at' END,
-      CASE WHEN "e"."version" IS DISTINCT FROM "m"."version" THEN 'version' END
+      CASE
+        WHEN "e"."listing_agent_id" IS DISTINCT FROM "m"."listing_agent_id"
+        THEN 'listing_agent_id'
+      END,
+      CASE
+        WHEN "e"."buying_agent_id" IS DISTINCT FROM "m"."buying_agent_id"
+        THEN 'buying_agent_id'
+      END,
+      CASE
+        WHEN "e"."listing_agent_name" IS DISTINCT FROM "m"."listing_agent_name"
+        THEN 'listing_agent_name'
+      END,
+      CASE
+        WHEN "e"."buyer_agent_name" IS DISTINCT FROM "m"."buyer_agent_name"
+        THEN 'buyer_agent_name'
+      END,
+      CASE WHEN "e"."buyer_name" IS DISTINCT FROM "m"."buyer_name" THEN 'buyer_name' END,
+      CASE
+        WHEN "e"."seller_name" IS DISTINCT FROM "m"."seller_name"
+        THEN 'seller_name'
+      END,
+      CASE
+        WHEN "e"."office_name" IS DISTINCT FROM "m"."office_name"
+        THEN 'office_name'
+      END,
+      CASE WHEN "e"."team_name" IS DISTINCT FROM "m"."team_name" THEN 'team_name' END,
+      CASE
+        WHEN "e"."is_dual_representation" IS DISTINCT FROM "m"."is_dual_representation"
+        THEN 'is_dual_representation'
+      END,
+      CASE WHEN "e"."paid" IS DISTINCT FROM "m"."paid" THEN 'paid' END,
+      CASE WHEN "e"."paid_at" IS DISTINCT FROM "m"."paid_at" THEN 'paid_at' END,
+      CASE
+        WHEN "e"."submitted_at" IS DISTINCT FROM "m"."submitted_at"
+        THEN 'submitted_at'
+      END,
+      CASE
+        WHEN "e"."approved_at" IS DISTINCT FROM "m"."approved_at"
+        THEN 'approved_at'
+      END,
+      CASE
+        WHEN "e"."terminated_at" IS DISTINCT FROM "m"."terminated_at"
+        THEN 'terminated_at'
+      END,
+      CASE
+        WHEN "e"."actual_closing_date" IS DISTINCT FROM "m"."actual_closing_date"
+        THEN 'actual_closing_date'
+      END,
+      CASE
+        WHEN "e"."estimated_closing_date" IS DISTINCT FROM "m"."estimated_closing_date"
+        THEN 'estimated_closing_date'
+      END,
+      CASE
+        WHEN "e"."appraisal_date" IS DISTINCT FROM "m"."appraisal_date"
+        THEN 'appraisal_date'
+      END,
+      CASE
+        WHEN "e"."inspection_deadline" IS DISTINCT FROM "m"."inspection_deadline"
+        THEN 'inspection_deadline'
+      END,
+      CASE
+        WHEN "e"."financing_deadline" IS DISTINCT FROM "m"."financing_deadline"
+        THEN 'financing_deadline'
+      END,
+      CASE
+        WHEN "e"."listing_expiration_date" IS DISTINCT FROM "m"."listing_expiration_date"
+        THEN 'listing_expiration_date'
+      END,
+      CASE
+        WHEN "e"."days_on_market" IS DISTINCT FROM "m"."days_on_market"
+        THEN 'days_on_market'
+      END,
+      CASE
+        WHEN "e"."days_to_close" IS DISTINCT FROM "m"."days_to_close"
+        THEN 'days_to_close'
+      END,
+      CASE
+        WHEN "e"."closing_month" IS DISTINCT FROM "m"."closing_month"
+        THEN 'closing_month'
+      END,
+      CASE
+        WHEN "e"."closing_year" IS DISTINCT FROM "m"."closing_year"
+        THEN 'closing_year'
+      END,
+      CASE
+        WHEN "e"."compliance_status" IS DISTINCT FROM "m"."compliance_status"
+        THEN 'compliance_status'
+      END,
+      CASE
+        WHEN "e"."compliance_approved" IS DISTINCT FROM "m"."compliance_approved"
+        THEN 'compliance_approved'
+      END,
+      CASE
+        WHEN "e"."commission_document_approved" IS DISTINCT FROM "m"."commission_document_approved"
+        THEN 'commission_document_approved'
+      END,
+      CASE
+        WHEN "e"."closing_disclosure_received" IS DISTINCT FROM "m"."closing_disclosure_received"
+        THEN 'closing_disclosure_received'
+      END,
+      CASE
+        WHEN "e"."lead_source" IS DISTINCT FROM "m"."lead_source"
+        THEN 'lead_source'
+      END,
+      CASE WHEN "e"."source" IS DISTINCT FROM "m"."source" THEN 'source' END,
+      CASE
+        WHEN "e"."sync_source" IS DISTINCT FROM "m"."sync_source"
+        THEN 'sync_source'
+      END,
+      CASE WHEN "e"."rezen_url" IS DISTINCT FROM "m"."rezen_url" THEN 'rezen_url' END,
+      CASE WHEN "e"."archived" IS DISTINCT FROM "m"."archived" THEN 'archived' END,
+      CASE WHEN "e"."is_demo" IS DISTINCT FROM "m"."is_demo" THEN 'is_demo' END,
+      CASE WHEN "e"."notes" IS DISTINCT FROM "m"."notes" THEN 'notes' END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -113,50 +457,194 @@ JOIN "model" AS "m"
 WHERE
   (
     "e"."id",
+    "e"."status",
+    "e"."transaction_type",
+    "e"."contract_date",
+    "e"."closing_date",
+    "e"."listing_date",
+    "e"."sale_price",
+    "e"."transaction_id_raw",
+    "e"."rezen_code",
+    "e"."stage",
+    "e"."property_type",
+    "e"."mls_num",
+    "e"."team_id_raw",
+    "e"."lifecycle_state",
+    "e"."gross_commission",
+    "e"."net_payout",
+    "e"."terminated",
+    "e"."closed",
+    "e"."firm_date",
+    "e"."transaction_owner_name",
+    "e"."transaction_owner_email",
+    "e"."transaction_owner_agent_id",
+    "e"."team_owner_agent_id",
+    "e"."listing_id",
+    "e"."team_id",
+    "e"."office_id",
+    "e"."representation",
+    "e"."created_at",
     "e"."agent_id",
+    "e"."user_id",
+    "e"."address_id",
     "e"."address",
+    "e"."street",
+    "e"."unit",
     "e"."city",
     "e"."state",
     "e"."zip",
-    "e"."status",
-    "e"."type",
-    "e"."closed",
-    "e"."mls_number",
-    "e"."source",
-    "e"."notes",
-    "e"."contract_date",
-    "e"."close_date",
-    "e"."created_at",
+    "e"."county",
+    "e"."country",
+    "e"."latitude",
+    "e"."longitude",
+    "e"."list_price",
+    "e"."original_list_price",
+    "e"."final_sale_price",
     "e"."updated_at",
-    "e"."created_by_user_id",
-    "e"."updated_by_user_id",
-    "e"."source_system",
-    "e"."external_id",
-    "e"."deleted",
-    "e"."deleted_at",
-    "e"."version"
+    "e"."last_updated",
+    "e"."bedrooms",
+    "e"."bathrooms",
+    "e"."sqft",
+    "e"."year_built",
+    "e"."lot_size",
+    "e"."hoa",
+    "e"."occupancy",
+    "e"."deal_type",
+    "e"."financing_type",
+    "e"."lender",
+    "e"."title_company",
+    "e"."escrow_number",
+    "e"."escrow_officer",
+    "e"."transaction_coordinator",
+    "e"."listing_agent_id",
+    "e"."buying_agent_id",
+    "e"."listing_agent_name",
+    "e"."buyer_agent_name",
+    "e"."buyer_name",
+    "e"."seller_name",
+    "e"."office_name",
+    "e"."team_name",
+    "e"."is_dual_representation",
+    "e"."paid",
+    "e"."paid_at",
+    "e"."submitted_at",
+    "e"."approved_at",
+    "e"."terminated_at",
+    "e"."actual_closing_date",
+    "e"."estimated_closing_date",
+    "e"."appraisal_date",
+    "e"."inspection_deadline",
+    "e"."financing_deadline",
+    "e"."listing_expiration_date",
+    "e"."days_on_market",
+    "e"."days_to_close",
+    "e"."closing_month",
+    "e"."closing_year",
+    "e"."compliance_status",
+    "e"."compliance_approved",
+    "e"."commission_document_approved",
+    "e"."closing_disclosure_received",
+    "e"."lead_source",
+    "e"."source",
+    "e"."sync_source",
+    "e"."rezen_url",
+    "e"."archived",
+    "e"."is_demo",
+    "e"."notes"
   ) IS DISTINCT FROM (
     "m"."id",
+    "m"."status",
+    "m"."transaction_type",
+    "m"."contract_date",
+    "m"."closing_date",
+    "m"."listing_date",
+    "m"."sale_price",
+    "m"."transaction_id_raw",
+    "m"."rezen_code",
+    "m"."stage",
+    "m"."property_type",
+    "m"."mls_num",
+    "m"."team_id_raw",
+    "m"."lifecycle_state",
+    "m"."gross_commission",
+    "m"."net_payout",
+    "m"."terminated",
+    "m"."closed",
+    "m"."firm_date",
+    "m"."transaction_owner_name",
+    "m"."transaction_owner_email",
+    "m"."transaction_owner_agent_id",
+    "m"."team_owner_agent_id",
+    "m"."listing_id",
+    "m"."team_id",
+    "m"."office_id",
+    "m"."representation",
+    "m"."created_at",
     "m"."agent_id",
+    "m"."user_id",
+    "m"."address_id",
     "m"."address",
+    "m"."street",
+    "m"."unit",
     "m"."city",
     "m"."state",
     "m"."zip",
-    "m"."status",
-    "m"."type",
-    "m"."closed",
-    "m"."mls_number",
-    "m"."source",
-    "m"."notes",
-    "m"."contract_date",
-    "m"."close_date",
-    "m"."created_at",
+    "m"."county",
+    "m"."country",
+    "m"."latitude",
+    "m"."longitude",
+    "m"."list_price",
+    "m"."original_list_price",
+    "m"."final_sale_price",
     "m"."updated_at",
-    "m"."created_by_user_id",
-    "m"."updated_by_user_id",
-    "m"."source_system",
-    "m"."external_id",
-    "m"."deleted",
-    "m"."deleted_at",
-    "m"."version"
+    "m"."last_updated",
+    "m"."bedrooms",
+    "m"."bathrooms",
+    "m"."sqft",
+    "m"."year_built",
+    "m"."lot_size",
+    "m"."hoa",
+    "m"."occupancy",
+    "m"."deal_type",
+    "m"."financing_type",
+    "m"."lender",
+    "m"."title_company",
+    "m"."escrow_number",
+    "m"."escrow_officer",
+    "m"."transaction_coordinator",
+    "m"."listing_agent_id",
+    "m"."buying_agent_id",
+    "m"."listing_agent_name",
+    "m"."buyer_agent_name",
+    "m"."buyer_name",
+    "m"."seller_name",
+    "m"."office_name",
+    "m"."team_name",
+    "m"."is_dual_representation",
+    "m"."paid",
+    "m"."paid_at",
+    "m"."submitted_at",
+    "m"."approved_at",
+    "m"."terminated_at",
+    "m"."actual_closing_date",
+    "m"."estimated_closing_date",
+    "m"."appraisal_date",
+    "m"."inspection_deadline",
+    "m"."financing_deadline",
+    "m"."listing_expiration_date",
+    "m"."days_on_market",
+    "m"."days_to_close",
+    "m"."closing_month",
+    "m"."closing_year",
+    "m"."compliance_status",
+    "m"."compliance_approved",
+    "m"."commission_document_approved",
+    "m"."closing_disclosure_received",
+    "m"."lead_source",
+    "m"."source",
+    "m"."sync_source",
+    "m"."rezen_url",
+    "m"."archived",
+    "m"."is_demo",
+    "m"."notes"
   )

@@ -8,24 +8,46 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "transaction_id",
-      "xano_fn".to_numeric("r"."list_price") AS "list_price",
-      "xano_fn".to_numeric("r"."sale_price") AS "sale_price",
-      "xano_fn".to_numeric("r"."gross_commission") AS "gross_commission",
-      "xano_fn".to_numeric("r"."net_commission") AS "net_commission",
-      "xano_fn".to_numeric("r"."brokerage_fee") AS "brokerage_fee",
-      "xano_fn".to_numeric("r"."referral_fee") AS "referral_fee",
-      "xano_fn".to_numeric("r"."escrow_amount") AS "escrow_amount",
-      "xano_fn".to_numeric("r"."commission_pct") AS "commission_pct"
+      "xano_fn".to_numeric("r"."grossCommission_amount") AS "gci",
+      "xano_fn".to_numeric("r"."myGrossCommission_amount") AS "agent_commission",
+      "xano_fn".to_numeric("r"."teamFee_amount") AS "team_split",
+      "xano_fn".to_numeric("r"."brokerageFee_amount") AS "brokerage_split",
+      "xano_fn".to_numeric("r"."transactionFee_amount") AS "fees",
+      "xano_fn".to_numeric("r"."realFee_amount") AS "real_fee",
+      "xano_fn".to_numeric("r"."beopFee_amount") AS "beop_fee",
+      "xano_fn".to_numeric("r"."capContribution_amount") AS "cap_contribution",
+      "xano_fn".to_numeric("r"."referralFee_amount") AS "referral_fee",
+      "xano_fn".to_numeric("r"."revshare_amount") AS "revshare",
+      "xano_fn".to_numeric("r"."totalPayout_amount") AS "total_payout",
+      "xano_fn".to_numeric("r"."escrowDeposit_amount") AS "escrow_deposit",
+      "xano_fn".to_numeric("r"."saleCommission_amount") AS "sale_commission",
+      "xano_fn".to_numeric("r"."saleCommissionPercentage") AS "sale_commission_pct",
+      "xano_fn".to_numeric("r"."listingCommission_amount") AS "listing_commission",
+      "xano_fn".to_numeric("r"."listingCommissionPercentage") AS "listing_commission_pct",
+      "xano_fn".to_numeric("r"."grossCommissionPercentage") AS "gross_commission_pct",
+      "xano_fn".to_text("r"."grossCommission_currency") AS "gross_commission_currency",
+      "xano_fn".to_text("r"."myNetPayout_currency") AS "net_payout_currency"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "list_price" JSONB,
-      "sale_price" JSONB,
-      "gross_commission" JSONB,
-      "net_commission" JSONB,
-      "brokerage_fee" JSONB,
-      "referral_fee" JSONB,
-      "escrow_amount" JSONB,
-      "commission_pct" JSONB
+      "grossCommission_amount" JSONB,
+      "myGrossCommission_amount" JSONB,
+      "teamFee_amount" JSONB,
+      "brokerageFee_amount" JSONB,
+      "transactionFee_amount" JSONB,
+      "realFee_amount" JSONB,
+      "beopFee_amount" JSONB,
+      "capContribution_amount" JSONB,
+      "referralFee_amount" JSONB,
+      "revshare_amount" JSONB,
+      "totalPayout_amount" JSONB,
+      "escrowDeposit_amount" JSONB,
+      "saleCommission_amount" JSONB,
+      "saleCommissionPercentage" JSONB,
+      "listingCommission_amount" JSONB,
+      "listingCommissionPercentage" JSONB,
+      "grossCommissionPercentage" JSONB,
+      "grossCommission_currency" JSONB,
+      "myNetPayout_currency" JSONB
     )
       ON TRUE
 ),
@@ -44,31 +66,63 @@ SELECT
         WHEN "e"."transaction_id" IS DISTINCT FROM "m"."transaction_id"
         THEN 'transaction_id'
       END,
-      CASE WHEN "e"."list_price" IS DISTINCT FROM "m"."list_price" THEN 'list_price' END,
-      CASE WHEN "e"."sale_price" IS DISTINCT FROM "m"."sale_price" THEN 'sale_price' END,
+      CASE WHEN "e"."gci" IS DISTINCT FROM "m"."gci" THEN 'gci' END,
       CASE
-        WHEN "e"."gross_commission" IS DISTINCT FROM "m"."gross_commission"
-        THEN 'gross_commission'
+        WHEN "e"."agent_commission" IS DISTINCT FROM "m"."agent_commission"
+        THEN 'agent_commission'
       END,
+      CASE WHEN "e"."team_split" IS DISTINCT FROM "m"."team_split" THEN 'team_split' END,
       CASE
-        WHEN "e"."net_commission" IS DISTINCT FROM "m"."net_commission"
-        THEN 'net_commission'
+        WHEN "e"."brokerage_split" IS DISTINCT FROM "m"."brokerage_split"
+        THEN 'brokerage_split'
       END,
+      CASE WHEN "e"."fees" IS DISTINCT FROM "m"."fees" THEN 'fees' END,
+      CASE WHEN "e"."real_fee" IS DISTINCT FROM "m"."real_fee" THEN 'real_fee' END,
+      CASE WHEN "e"."beop_fee" IS DISTINCT FROM "m"."beop_fee" THEN 'beop_fee' END,
       CASE
-        WHEN "e"."brokerage_fee" IS DISTINCT FROM "m"."brokerage_fee"
-        THEN 'brokerage_fee'
+        WHEN "e"."cap_contribution" IS DISTINCT FROM "m"."cap_contribution"
+        THEN 'cap_contribution'
       END,
       CASE
         WHEN "e"."referral_fee" IS DISTINCT FROM "m"."referral_fee"
         THEN 'referral_fee'
       END,
+      CASE WHEN "e"."revshare" IS DISTINCT FROM "m"."revshare" THEN 'revshare' END,
       CASE
-        WHEN "e"."escrow_amount" IS DISTINCT FROM "m"."escrow_amount"
-        THEN 'escrow_amount'
+        WHEN "e"."total_payout" IS DISTINCT FROM "m"."total_payout"
+        THEN 'total_payout'
       END,
       CASE
-        WHEN "e"."commission_pct" IS DISTINCT FROM "m"."commission_pct"
-        THEN 'commission_pct'
+        WHEN "e"."escrow_deposit" IS DISTINCT FROM "m"."escrow_deposit"
+        THEN 'escrow_deposit'
+      END,
+      CASE
+        WHEN "e"."sale_commission" IS DISTINCT FROM "m"."sale_commission"
+        THEN 'sale_commission'
+      END,
+      CASE
+        WHEN "e"."sale_commission_pct" IS DISTINCT FROM "m"."sale_commission_pct"
+        THEN 'sale_commission_pct'
+      END,
+      CASE
+        WHEN "e"."listing_commission" IS DISTINCT FROM "m"."listing_commission"
+        THEN 'listing_commission'
+      END,
+      CASE
+        WHEN "e"."listing_commission_pct" IS DISTINCT FROM "m"."listing_commission_pct"
+        THEN 'listing_commission_pct'
+      END,
+      CASE
+        WHEN "e"."gross_commission_pct" IS DISTINCT FROM "m"."gross_commission_pct"
+        THEN 'gross_commission_pct'
+      END,
+      CASE
+        WHEN "e"."gross_commission_currency" IS DISTINCT FROM "m"."gross_commission_currency"
+        THEN 'gross_commission_currency'
+      END,
+      CASE
+        WHEN "e"."net_payout_currency" IS DISTINCT FROM "m"."net_payout_currency"
+        THEN 'net_payout_currency'
       END
     ],
     NULL
@@ -80,23 +134,45 @@ WHERE
   (
     "e"."id",
     "e"."transaction_id",
-    "e"."list_price",
-    "e"."sale_price",
-    "e"."gross_commission",
-    "e"."net_commission",
-    "e"."brokerage_fee",
+    "e"."gci",
+    "e"."agent_commission",
+    "e"."team_split",
+    "e"."brokerage_split",
+    "e"."fees",
+    "e"."real_fee",
+    "e"."beop_fee",
+    "e"."cap_contribution",
     "e"."referral_fee",
-    "e"."escrow_amount",
-    "e"."commission_pct"
+    "e"."revshare",
+    "e"."total_payout",
+    "e"."escrow_deposit",
+    "e"."sale_commission",
+    "e"."sale_commission_pct",
+    "e"."listing_commission",
+    "e"."listing_commission_pct",
+    "e"."gross_commission_pct",
+    "e"."gross_commission_currency",
+    "e"."net_payout_currency"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."transaction_id",
-    "m"."list_price",
-    "m"."sale_price",
-    "m"."gross_commission",
-    "m"."net_commission",
-    "m"."brokerage_fee",
+    "m"."gci",
+    "m"."agent_commission",
+    "m"."team_split",
+    "m"."brokerage_split",
+    "m"."fees",
+    "m"."real_fee",
+    "m"."beop_fee",
+    "m"."cap_contribution",
     "m"."referral_fee",
-    "m"."escrow_amount",
-    "m"."commission_pct"
+    "m"."revshare",
+    "m"."total_payout",
+    "m"."escrow_deposit",
+    "m"."sale_commission",
+    "m"."sale_commission_pct",
+    "m"."listing_commission",
+    "m"."listing_commission_pct",
+    "m"."gross_commission_pct",
+    "m"."gross_commission_currency",
+    "m"."net_payout_currency"
   )

@@ -10,8 +10,8 @@ expected as (
       "v1"."id" AS "transaction_id",
       "e"."ord" AS "position",
       "xano_fn".to_text("e"."val" -> 'event') AS "event",
-      "xano_fn".epoch_ms_to_timestamptz("e"."val" -> 'at') AS "at",
-      "xano_fn".to_bigint("e"."val" -> 'by_user_id') AS "by_user_id"
+      "xano_fn".epoch_ms_to_timestamptz("e"."val" -> 'at') AS "changed_at",
+      "xano_fn".to_bigint("e"."val" -> 'by_user_id') AS "changed_by"
     FROM "v1" AS "v1"
     CROSS JOIN LATERAL JSONB_ARRAY_ELEMENTS(
       CASE
@@ -39,8 +39,8 @@ SELECT
       END,
       CASE WHEN "e"."position" IS DISTINCT FROM "m"."position" THEN 'position' END,
       CASE WHEN "e"."event" IS DISTINCT FROM "m"."event" THEN 'event' END,
-      CASE WHEN "e"."at" IS DISTINCT FROM "m"."at" THEN 'at' END,
-      CASE WHEN "e"."by_user_id" IS DISTINCT FROM "m"."by_user_id" THEN 'by_user_id' END
+      CASE WHEN "e"."changed_at" IS DISTINCT FROM "m"."changed_at" THEN 'changed_at' END,
+      CASE WHEN "e"."changed_by" IS DISTINCT FROM "m"."changed_by" THEN 'changed_by' END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -53,13 +53,13 @@ WHERE
     "e"."transaction_id",
     "e"."position",
     "e"."event",
-    "e"."at",
-    "e"."by_user_id"
+    "e"."changed_at",
+    "e"."changed_by"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."transaction_id",
     "m"."position",
     "m"."event",
-    "m"."at",
-    "m"."by_user_id"
+    "m"."changed_at",
+    "m"."changed_by"
   )

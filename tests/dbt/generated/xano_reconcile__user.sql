@@ -11,21 +11,41 @@ expected as (
       "xano_fn".trim_text("r"."first_name") AS "first_name",
       "xano_fn".trim_text("r"."last_name") AS "last_name",
       "xano_fn".trim_text("r"."cell_phone") AS "cell_phone",
-      "xano_fn".to_jsonb_value("r"."avatar") AS "avatar",
+      "xano_fn".to_text("r"."avatar") AS "avatar",
       "xano_fn".to_boolean("r"."active") AS "active",
-      "xano_fn".image_url("r"."avatar") AS "avatar_url",
-      "xano_fn".to_date("r"."birthday") AS "birthday",
-      "xano_fn".epoch_ms_to_timestamptz("r"."last_login") AS "last_login",
-      "xano_fn".to_bigint("r"."team_id") AS "team_id",
       "xano_fn".epoch_ms_to_timestamptz("r"."created_at") AS "created_at",
+      "xano_fn".to_text("r"."full_name") AS "full_name",
+      "xano_fn".to_text("r"."display_name") AS "display_name",
+      "xano_fn".to_text("r"."email2") AS "email2",
+      "xano_fn".to_date("r"."birthdate") AS "birthdate",
+      "xano_fn".epoch_ms_to_timestamptz("r"."last_login") AS "last_login",
       "xano_fn".epoch_ms_to_timestamptz("r"."updated_at") AS "updated_at",
-      "xano_fn".to_bigint("r"."created_by_user_id") AS "created_by_user_id",
-      "xano_fn".to_bigint("r"."updated_by_user_id") AS "updated_by_user_id",
-      "xano_fn".to_text("r"."source_system") AS "source_system",
-      "xano_fn".to_text("r"."external_id") AS "external_id",
+      "xano_fn".to_boolean("r"."demo") AS "demo_account",
+      "xano_fn".to_bigint("r"."brokerage_id") AS "brokerage_id",
+      "xano_fn".to_bigint("r"."agent_id") AS "agent_id",
+      "xano_fn".to_bigint("r"."team_id") AS "team_id",
+      "xano_fn".to_text("r"."phone") AS "phone",
+      "xano_fn".to_text("r"."agent_id_raw") AS "agent_id_raw",
+      "xano_fn".to_text("r"."address") AS "address",
+      "xano_fn".to_text("r"."city") AS "city",
+      "xano_fn".to_text("r"."state") AS "state",
+      "xano_fn".to_text("r"."zip") AS "zip",
+      "xano_fn".to_text("r"."bio") AS "bio",
+      "xano_fn".to_text("r"."website") AS "website",
+      "xano_fn".to_text("r"."license_number") AS "license_number",
+      "xano_fn".to_text("r"."license_state") AS "license_state",
+      "xano_fn".to_text("r"."organization") AS "organization",
+      "xano_fn".to_text("r"."team_name") AS "team_name",
+      "xano_fn".to_bigint("r"."office_id") AS "office_id",
+      "xano_fn".to_text("r"."referral_code") AS "referral_code",
+      "xano_fn".to_bigint("r"."referred_by_user_id") AS "referred_by_user_id",
+      "xano_fn".to_text("r"."notes") AS "notes",
+      "xano_fn".epoch_ms_to_timestamptz("r"."lastActivity") AS "last_activity_at",
       "xano_fn".to_boolean("r"."deleted") AS "deleted",
       "xano_fn".epoch_ms_to_timestamptz("r"."deleted_at") AS "deleted_at",
-      "xano_fn".to_bigint("r"."version") AS "version"
+      "xano_fn".to_jsonb_value("r"."cover_photo") AS "cover_photo",
+      "xano_fn".to_jsonb_value("r"."goals") AS "goals",
+      "xano_fn".to_jsonb_value("r"."social_links") AS "social_links"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
       "email" JSONB,
@@ -34,18 +54,39 @@ expected as (
       "cell_phone" JSONB,
       "avatar" JSONB,
       "active" JSONB,
-      "birthday" JSONB,
-      "last_login" JSONB,
-      "team_id" JSONB,
       "created_at" JSONB,
+      "full_name" JSONB,
+      "display_name" JSONB,
+      "email2" JSONB,
+      "birthdate" JSONB,
+      "last_login" JSONB,
       "updated_at" JSONB,
-      "created_by_user_id" JSONB,
-      "updated_by_user_id" JSONB,
-      "source_system" JSONB,
-      "external_id" JSONB,
+      "demo" JSONB,
+      "brokerage_id" JSONB,
+      "agent_id" JSONB,
+      "team_id" JSONB,
+      "phone" JSONB,
+      "agent_id_raw" JSONB,
+      "address" JSONB,
+      "city" JSONB,
+      "state" JSONB,
+      "zip" JSONB,
+      "bio" JSONB,
+      "website" JSONB,
+      "license_number" JSONB,
+      "license_state" JSONB,
+      "organization" JSONB,
+      "team_name" JSONB,
+      "office_id" JSONB,
+      "referral_code" JSONB,
+      "referred_by_user_id" JSONB,
+      "notes" JSONB,
+      "lastActivity" JSONB,
       "deleted" JSONB,
       "deleted_at" JSONB,
-      "version" JSONB
+      "cover_photo" JSONB,
+      "goals" JSONB,
+      "social_links" JSONB
     )
       ON TRUE
 ),
@@ -66,31 +107,75 @@ SELECT
       CASE WHEN "e"."cell_phone" IS DISTINCT FROM "m"."cell_phone" THEN 'cell_phone' END,
       CASE WHEN "e"."avatar" IS DISTINCT FROM "m"."avatar" THEN 'avatar' END,
       CASE WHEN "e"."active" IS DISTINCT FROM "m"."active" THEN 'active' END,
-      CASE WHEN "e"."avatar_url" IS DISTINCT FROM "m"."avatar_url" THEN 'avatar_url' END,
-      CASE WHEN "e"."birthday" IS DISTINCT FROM "m"."birthday" THEN 'birthday' END,
-      CASE WHEN "e"."last_login" IS DISTINCT FROM "m"."last_login" THEN 'last_login' END,
-      CASE WHEN "e"."team_id" IS DISTINCT FROM "m"."team_id" THEN 'team_id' END,
       CASE WHEN "e"."created_at" IS DISTINCT FROM "m"."created_at" THEN 'created_at' END,
+      CASE WHEN "e"."full_name" IS DISTINCT FROM "m"."full_name" THEN 'full_name' END,
+      CASE
+        WHEN "e"."display_name" IS DISTINCT FROM "m"."display_name"
+        THEN 'display_name'
+      END,
+      CASE WHEN "e"."email2" IS DISTINCT FROM "m"."email2" THEN 'email2' END,
+      CASE WHEN "e"."birthdate" IS DISTINCT FROM "m"."birthdate" THEN 'birthdate' END,
+      CASE WHEN "e"."last_login" IS DISTINCT FROM "m"."last_login" THEN 'last_login' END,
       CASE WHEN "e"."updated_at" IS DISTINCT FROM "m"."updated_at" THEN 'updated_at' END,
       CASE
-        WHEN "e"."created_by_user_id" IS DISTINCT FROM "m"."created_by_user_id"
-        THEN 'created_by_user_id'
+        WHEN "e"."demo_account" IS DISTINCT FROM "m"."demo_account"
+        THEN 'demo_account'
       END,
       CASE
-        WHEN "e"."updated_by_user_id" IS DISTINCT FROM "m"."updated_by_user_id"
-        THEN 'updated_by_user_id'
+        WHEN "e"."brokerage_id" IS DISTINCT FROM "m"."brokerage_id"
+        THEN 'brokerage_id'
+      END,
+      CASE WHEN "e"."agent_id" IS DISTINCT FROM "m"."agent_id" THEN 'agent_id' END,
+      CASE WHEN "e"."team_id" IS DISTINCT FROM "m"."team_id" THEN 'team_id' END,
+      CASE WHEN "e"."phone" IS DISTINCT FROM "m"."phone" THEN 'phone' END,
+      CASE
+        WHEN "e"."agent_id_raw" IS DISTINCT FROM "m"."agent_id_raw"
+        THEN 'agent_id_raw'
+      END,
+      CASE WHEN "e"."address" IS DISTINCT FROM "m"."address" THEN 'address' END,
+      CASE WHEN "e"."city" IS DISTINCT FROM "m"."city" THEN 'city' END,
+      CASE WHEN "e"."state" IS DISTINCT FROM "m"."state" THEN 'state' END,
+      CASE WHEN "e"."zip" IS DISTINCT FROM "m"."zip" THEN 'zip' END,
+      CASE WHEN "e"."bio" IS DISTINCT FROM "m"."bio" THEN 'bio' END,
+      CASE WHEN "e"."website" IS DISTINCT FROM "m"."website" THEN 'website' END,
+      CASE
+        WHEN "e"."license_number" IS DISTINCT FROM "m"."license_number"
+        THEN 'license_number'
       END,
       CASE
-        WHEN "e"."source_system" IS DISTINCT FROM "m"."source_system"
-        THEN 'source_system'
+        WHEN "e"."license_state" IS DISTINCT FROM "m"."license_state"
+        THEN 'license_state'
       END,
       CASE
-        WHEN "e"."external_id" IS DISTINCT FROM "m"."external_id"
-        THEN 'external_id'
+        WHEN "e"."organization" IS DISTINCT FROM "m"."organization"
+        THEN 'organization'
+      END,
+      CASE WHEN "e"."team_name" IS DISTINCT FROM "m"."team_name" THEN 'team_name' END,
+      CASE WHEN "e"."office_id" IS DISTINCT FROM "m"."office_id" THEN 'office_id' END,
+      CASE
+        WHEN "e"."referral_code" IS DISTINCT FROM "m"."referral_code"
+        THEN 'referral_code'
+      END,
+      CASE
+        WHEN "e"."referred_by_user_id" IS DISTINCT FROM "m"."referred_by_user_id"
+        THEN 'referred_by_user_id'
+      END,
+      CASE WHEN "e"."notes" IS DISTINCT FROM "m"."notes" THEN 'notes' END,
+      CASE
+        WHEN "e"."last_activity_at" IS DISTINCT FROM "m"."last_activity_at"
+        THEN 'last_activity_at'
       END,
       CASE WHEN "e"."deleted" IS DISTINCT FROM "m"."deleted" THEN 'deleted' END,
       CASE WHEN "e"."deleted_at" IS DISTINCT FROM "m"."deleted_at" THEN 'deleted_at' END,
-      CASE WHEN "e"."version" IS DISTINCT FROM "m"."version" THEN 'version' END
+      CASE
+        WHEN "e"."cover_photo" IS DISTINCT FROM "m"."cover_photo"
+        THEN 'cover_photo'
+      END,
+      CASE WHEN "e"."goals" IS DISTINCT FROM "m"."goals" THEN 'goals' END,
+      CASE
+        WHEN "e"."social_links" IS DISTINCT FROM "m"."social_links"
+        THEN 'social_links'
+      END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -106,19 +191,39 @@ WHERE
     "e"."cell_phone",
     "e"."avatar",
     "e"."active",
-    "e"."avatar_url",
-    "e"."birthday",
-    "e"."last_login",
-    "e"."team_id",
     "e"."created_at",
+    "e"."full_name",
+    "e"."display_name",
+    "e"."email2",
+    "e"."birthdate",
+    "e"."last_login",
     "e"."updated_at",
-    "e"."created_by_user_id",
-    "e"."updated_by_user_id",
-    "e"."source_system",
-    "e"."external_id",
+    "e"."demo_account",
+    "e"."brokerage_id",
+    "e"."agent_id",
+    "e"."team_id",
+    "e"."phone",
+    "e"."agent_id_raw",
+    "e"."address",
+    "e"."city",
+    "e"."state",
+    "e"."zip",
+    "e"."bio",
+    "e"."website",
+    "e"."license_number",
+    "e"."license_state",
+    "e"."organization",
+    "e"."team_name",
+    "e"."office_id",
+    "e"."referral_code",
+    "e"."referred_by_user_id",
+    "e"."notes",
+    "e"."last_activity_at",
     "e"."deleted",
     "e"."deleted_at",
-    "e"."version"
+    "e"."cover_photo",
+    "e"."goals",
+    "e"."social_links"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."email",
@@ -127,17 +232,37 @@ WHERE
     "m"."cell_phone",
     "m"."avatar",
     "m"."active",
-    "m"."avatar_url",
-    "m"."birthday",
-    "m"."last_login",
-    "m"."team_id",
     "m"."created_at",
+    "m"."full_name",
+    "m"."display_name",
+    "m"."email2",
+    "m"."birthdate",
+    "m"."last_login",
     "m"."updated_at",
-    "m"."created_by_user_id",
-    "m"."updated_by_user_id",
-    "m"."source_system",
-    "m"."external_id",
+    "m"."demo_account",
+    "m"."brokerage_id",
+    "m"."agent_id",
+    "m"."team_id",
+    "m"."phone",
+    "m"."agent_id_raw",
+    "m"."address",
+    "m"."city",
+    "m"."state",
+    "m"."zip",
+    "m"."bio",
+    "m"."website",
+    "m"."license_number",
+    "m"."license_state",
+    "m"."organization",
+    "m"."team_name",
+    "m"."office_id",
+    "m"."referral_code",
+    "m"."referred_by_user_id",
+    "m"."notes",
+    "m"."last_activity_at",
     "m"."deleted",
     "m"."deleted_at",
-    "m"."version"
+    "m"."cover_photo",
+    "m"."goals",
+    "m"."social_links"
   )

@@ -10,9 +10,33 @@ expected as (
       "v1"."id" AS "user_id",
       "xano_fn".to_text("r"."password") AS "password",
       "xano_fn".to_text("r"."api_key") AS "api_key",
-      "xano_fn".to_text("r"."google_sub") AS "google_sub"
+      "xano_fn".to_boolean("r"."api_key_confirmed") AS "api_key_confirmed",
+      "xano_fn".to_boolean("r"."account_confirmed") AS "account_confirmed",
+      "xano_fn".to_jsonb_value("r"."magic_link") AS "magic_link",
+      "xano_fn".to_bigint("r"."confirmation_code") AS "confirmation_code",
+      "xano_fn".to_boolean("r"."confirmed") AS "confirmed",
+      "xano_fn".to_text("r"."google_sub") AS "oauth_google",
+      "xano_fn".to_boolean("r"."two_factor_enabled") AS "two_factor_enabled",
+      "xano_fn".to_text("r"."twoFactorSecret") AS "two_factor_secret",
+      "xano_fn".to_text("r"."reset_password_token") AS "reset_password_token",
+      "xano_fn".epoch_ms_to_timestamptz("r"."reset_password_expires") AS "reset_password_expires",
+      "xano_fn".to_text("r"."fub_api_key") AS "fub_api_key"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("password" JSONB, "api_key" JSONB, "google_sub" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "password" JSONB,
+      "api_key" JSONB,
+      "api_key_confirmed" JSONB,
+      "account_confirmed" JSONB,
+      "magic_link" JSONB,
+      "confirmation_code" JSONB,
+      "confirmed" JSONB,
+      "google_sub" JSONB,
+      "two_factor_enabled" JSONB,
+      "twoFactorSecret" JSONB,
+      "reset_password_token" JSONB,
+      "reset_password_expires" JSONB,
+      "fub_api_key" JSONB
+    )
       ON TRUE
 ),
 
@@ -29,7 +53,44 @@ SELECT
       CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
       CASE WHEN "e"."password" IS DISTINCT FROM "m"."password" THEN 'password' END,
       CASE WHEN "e"."api_key" IS DISTINCT FROM "m"."api_key" THEN 'api_key' END,
-      CASE WHEN "e"."google_sub" IS DISTINCT FROM "m"."google_sub" THEN 'google_sub' END
+      CASE
+        WHEN "e"."api_key_confirmed" IS DISTINCT FROM "m"."api_key_confirmed"
+        THEN 'api_key_confirmed'
+      END,
+      CASE
+        WHEN "e"."account_confirmed" IS DISTINCT FROM "m"."account_confirmed"
+        THEN 'account_confirmed'
+      END,
+      CASE WHEN "e"."magic_link" IS DISTINCT FROM "m"."magic_link" THEN 'magic_link' END,
+      CASE
+        WHEN "e"."confirmation_code" IS DISTINCT FROM "m"."confirmation_code"
+        THEN 'confirmation_code'
+      END,
+      CASE WHEN "e"."confirmed" IS DISTINCT FROM "m"."confirmed" THEN 'confirmed' END,
+      CASE
+        WHEN "e"."oauth_google" IS DISTINCT FROM "m"."oauth_google"
+        THEN 'oauth_google'
+      END,
+      CASE
+        WHEN "e"."two_factor_enabled" IS DISTINCT FROM "m"."two_factor_enabled"
+        THEN 'two_factor_enabled'
+      END,
+      CASE
+        WHEN "e"."two_factor_secret" IS DISTINCT FROM "m"."two_factor_secret"
+        THEN 'two_factor_secret'
+      END,
+      CASE
+        WHEN "e"."reset_password_token" IS DISTINCT FROM "m"."reset_password_token"
+        THEN 'reset_password_token'
+      END,
+      CASE
+        WHEN "e"."reset_password_expires" IS DISTINCT FROM "m"."reset_password_expires"
+        THEN 'reset_password_expires'
+      END,
+      CASE
+        WHEN "e"."fub_api_key" IS DISTINCT FROM "m"."fub_api_key"
+        THEN 'fub_api_key'
+      END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -37,4 +98,36 @@ FROM "expected" AS "e"
 JOIN "model" AS "m"
   ON "m"."id" = "e"."id"
 WHERE
-  ("e"."id", "e"."user_id", "e"."password", "e"."api_key", "e"."google_sub") IS DISTINCT FROM ("m"."id", "m"."user_id", "m"."password", "m"."api_key", "m"."google_sub")
+  (
+    "e"."id",
+    "e"."user_id",
+    "e"."password",
+    "e"."api_key",
+    "e"."api_key_confirmed",
+    "e"."account_confirmed",
+    "e"."magic_link",
+    "e"."confirmation_code",
+    "e"."confirmed",
+    "e"."oauth_google",
+    "e"."two_factor_enabled",
+    "e"."two_factor_secret",
+    "e"."reset_password_token",
+    "e"."reset_password_expires",
+    "e"."fub_api_key"
+  ) IS DISTINCT FROM (
+    "m"."id",
+    "m"."user_id",
+    "m"."password",
+    "m"."api_key",
+    "m"."api_key_confirmed",
+    "m"."account_confirmed",
+    "m"."magic_link",
+    "m"."confirmation_code",
+    "m"."confirmed",
+    "m"."oauth_google",
+    "m"."two_factor_enabled",
+    "m"."two_factor_secret",
+    "m"."reset_password_token",
+    "m"."reset_password_expires",
+    "m"."fub_api_key"
+  )

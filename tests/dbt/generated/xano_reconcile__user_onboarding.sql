@@ -8,16 +8,16 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
-      "xano_fn".to_bigint("r"."onboarding_step") AS "onboarding_step",
-      "xano_fn".to_boolean("r"."onboarding_completed") AS "onboarding_completed",
-      "xano_fn".epoch_ms_to_timestamptz("r"."onboarding_completed_at") AS "onboarding_completed_at",
-      "xano_fn".to_boolean("r"."welcome_video_watched") AS "welcome_video_watched"
+      "xano_fn".to_bigint("r"."onboardingStep") AS "onboarding_step",
+      "xano_fn".to_boolean("r"."onboarding_complete") AS "onboarding_complete",
+      "xano_fn".to_boolean("r"."welcome_email_sent") AS "welcome_email_sent",
+      "xano_fn".epoch_ms_to_timestamptz("r"."tos_accepted_at") AS "tos_accepted_at"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "onboarding_step" JSONB,
-      "onboarding_completed" JSONB,
-      "onboarding_completed_at" JSONB,
-      "welcome_video_watched" JSONB
+      "onboardingStep" JSONB,
+      "onboarding_complete" JSONB,
+      "welcome_email_sent" JSONB,
+      "tos_accepted_at" JSONB
     )
       ON TRUE
 ),
@@ -38,16 +38,16 @@ SELECT
         THEN 'onboarding_step'
       END,
       CASE
-        WHEN "e"."onboarding_completed" IS DISTINCT FROM "m"."onboarding_completed"
-        THEN 'onboarding_completed'
+        WHEN "e"."onboarding_complete" IS DISTINCT FROM "m"."onboarding_complete"
+        THEN 'onboarding_complete'
       END,
       CASE
-        WHEN "e"."onboarding_completed_at" IS DISTINCT FROM "m"."onboarding_completed_at"
-        THEN 'onboarding_completed_at'
+        WHEN "e"."welcome_email_sent" IS DISTINCT FROM "m"."welcome_email_sent"
+        THEN 'welcome_email_sent'
       END,
       CASE
-        WHEN "e"."welcome_video_watched" IS DISTINCT FROM "m"."welcome_video_watched"
-        THEN 'welcome_video_watched'
+        WHEN "e"."tos_accepted_at" IS DISTINCT FROM "m"."tos_accepted_at"
+        THEN 'tos_accepted_at'
       END
     ],
     NULL
@@ -60,14 +60,14 @@ WHERE
     "e"."id",
     "e"."user_id",
     "e"."onboarding_step",
-    "e"."onboarding_completed",
-    "e"."onboarding_completed_at",
-    "e"."welcome_video_watched"
+    "e"."onboarding_complete",
+    "e"."welcome_email_sent",
+    "e"."tos_accepted_at"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."user_id",
     "m"."onboarding_step",
-    "m"."onboarding_completed",
-    "m"."onboarding_completed_at",
-    "m"."welcome_video_watched"
+    "m"."onboarding_complete",
+    "m"."welcome_email_sent",
+    "m"."tos_accepted_at"
   )

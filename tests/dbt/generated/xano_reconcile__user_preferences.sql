@@ -8,20 +8,18 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
-      "xano_fn".to_text("r"."timezone") AS "timezone",
       "xano_fn".to_text("r"."theme") AS "theme",
-      "xano_fn".to_text("r"."language") AS "language",
-      "xano_fn".to_boolean("r"."notify_email") AS "notify_email",
-      "xano_fn".to_boolean("r"."notify_sms") AS "notify_sms",
-      "xano_fn".to_jsonb_value("r"."dashboard_layout") AS "dashboard_layout"
+      "xano_fn".to_text("r"."timezone") AS "timezone",
+      "xano_fn".to_text("r"."default_dashboard") AS "default_dashboard",
+      "xano_fn".to_text("r"."device_type") AS "device_type",
+      "xano_fn".to_text("r"."app_version") AS "app_version"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "timezone" JSONB,
       "theme" JSONB,
-      "language" JSONB,
-      "notify_email" JSONB,
-      "notify_sms" JSONB,
-      "dashboard_layout" JSONB
+      "timezone" JSONB,
+      "default_dashboard" JSONB,
+      "device_type" JSONB,
+      "app_version" JSONB
     )
       ON TRUE
 ),
@@ -37,17 +35,19 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
-      CASE WHEN "e"."timezone" IS DISTINCT FROM "m"."timezone" THEN 'timezone' END,
       CASE WHEN "e"."theme" IS DISTINCT FROM "m"."theme" THEN 'theme' END,
-      CASE WHEN "e"."language" IS DISTINCT FROM "m"."language" THEN 'language' END,
+      CASE WHEN "e"."timezone" IS DISTINCT FROM "m"."timezone" THEN 'timezone' END,
       CASE
-        WHEN "e"."notify_email" IS DISTINCT FROM "m"."notify_email"
-        THEN 'notify_email'
+        WHEN "e"."default_dashboard" IS DISTINCT FROM "m"."default_dashboard"
+        THEN 'default_dashboard'
       END,
-      CASE WHEN "e"."notify_sms" IS DISTINCT FROM "m"."notify_sms" THEN 'notify_sms' END,
       CASE
-        WHEN "e"."dashboard_layout" IS DISTINCT FROM "m"."dashboard_layout"
-        THEN 'dashboard_layout'
+        WHEN "e"."device_type" IS DISTINCT FROM "m"."device_type"
+        THEN 'device_type'
+      END,
+      CASE
+        WHEN "e"."app_version" IS DISTINCT FROM "m"."app_version"
+        THEN 'app_version'
       END
     ],
     NULL
@@ -59,19 +59,17 @@ WHERE
   (
     "e"."id",
     "e"."user_id",
-    "e"."timezone",
     "e"."theme",
-    "e"."language",
-    "e"."notify_email",
-    "e"."notify_sms",
-    "e"."dashboard_layout"
+    "e"."timezone",
+    "e"."default_dashboard",
+    "e"."device_type",
+    "e"."app_version"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."user_id",
-    "m"."timezone",
     "m"."theme",
-    "m"."language",
-    "m"."notify_email",
-    "m"."notify_sms",
-    "m"."dashboard_layout"
+    "m"."timezone",
+    "m"."default_dashboard",
+    "m"."device_type",
+    "m"."app_version"
   )

@@ -8,16 +8,40 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
+      "xano_fn".to_text("r"."role") AS "role",
+      "xano_fn".to_text("r"."account_type") AS "account_type",
+      "xano_fn".to_boolean("r"."is_agent") AS "is_agent",
+      "xano_fn".to_boolean("r"."is_account_admin") AS "is_account_admin",
+      "xano_fn".to_boolean("r"."is_individual") AS "is_individual",
+      "xano_fn".to_boolean("r"."is_on_team") AS "is_on_team",
       "xano_fn".to_boolean("r"."is_team_owner") AS "is_team_owner",
-      "xano_fn".to_boolean("r"."is_leader") AS "is_leader",
       "xano_fn".to_boolean("r"."is_director") AS "is_director",
-      "xano_fn".to_boolean("r"."is_mentor") AS "is_mentor"
+      "xano_fn".to_boolean("r"."is_leader") AS "is_leader",
+      "xano_fn".to_boolean("r"."is_mentor") AS "is_mentor",
+      "xano_fn".to_bigint("r"."director_id") AS "director_id",
+      "xano_fn".to_bigint("r"."leader_id") AS "leader_id",
+      "xano_fn".to_bigint("r"."mentor_id") AS "mentor_id",
+      "xano_fn".to_bigint("r"."team_id") AS "team_id",
+      "xano_fn".to_text("r"."teamRole") AS "team_role",
+      "xano_fn".to_jsonb_value("r"."permissions") AS "permissions"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "role" JSONB,
+      "account_type" JSONB,
+      "is_agent" JSONB,
+      "is_account_admin" JSONB,
+      "is_individual" JSONB,
+      "is_on_team" JSONB,
       "is_team_owner" JSONB,
-      "is_leader" JSONB,
       "is_director" JSONB,
-      "is_mentor" JSONB
+      "is_leader" JSONB,
+      "is_mentor" JSONB,
+      "director_id" JSONB,
+      "leader_id" JSONB,
+      "mentor_id" JSONB,
+      "team_id" JSONB,
+      "teamRole" JSONB,
+      "permissions" JSONB
     )
       ON TRUE
 ),
@@ -33,16 +57,43 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
+      CASE WHEN "e"."role" IS DISTINCT FROM "m"."role" THEN 'role' END,
+      CASE
+        WHEN "e"."account_type" IS DISTINCT FROM "m"."account_type"
+        THEN 'account_type'
+      END,
+      CASE WHEN "e"."is_agent" IS DISTINCT FROM "m"."is_agent" THEN 'is_agent' END,
+      CASE
+        WHEN "e"."is_account_admin" IS DISTINCT FROM "m"."is_account_admin"
+        THEN 'is_account_admin'
+      END,
+      CASE
+        WHEN "e"."is_individual" IS DISTINCT FROM "m"."is_individual"
+        THEN 'is_individual'
+      END,
+      CASE WHEN "e"."is_on_team" IS DISTINCT FROM "m"."is_on_team" THEN 'is_on_team' END,
       CASE
         WHEN "e"."is_team_owner" IS DISTINCT FROM "m"."is_team_owner"
         THEN 'is_team_owner'
       END,
-      CASE WHEN "e"."is_leader" IS DISTINCT FROM "m"."is_leader" THEN 'is_leader' END,
       CASE
         WHEN "e"."is_director" IS DISTINCT FROM "m"."is_director"
         THEN 'is_director'
       END,
-      CASE WHEN "e"."is_mentor" IS DISTINCT FROM "m"."is_mentor" THEN 'is_mentor' END
+      CASE WHEN "e"."is_leader" IS DISTINCT FROM "m"."is_leader" THEN 'is_leader' END,
+      CASE WHEN "e"."is_mentor" IS DISTINCT FROM "m"."is_mentor" THEN 'is_mentor' END,
+      CASE
+        WHEN "e"."director_id" IS DISTINCT FROM "m"."director_id"
+        THEN 'director_id'
+      END,
+      CASE WHEN "e"."leader_id" IS DISTINCT FROM "m"."leader_id" THEN 'leader_id' END,
+      CASE WHEN "e"."mentor_id" IS DISTINCT FROM "m"."mentor_id" THEN 'mentor_id' END,
+      CASE WHEN "e"."team_id" IS DISTINCT FROM "m"."team_id" THEN 'team_id' END,
+      CASE WHEN "e"."team_role" IS DISTINCT FROM "m"."team_role" THEN 'team_role' END,
+      CASE
+        WHEN "e"."permissions" IS DISTINCT FROM "m"."permissions"
+        THEN 'permissions'
+      END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -53,15 +104,39 @@ WHERE
   (
     "e"."id",
     "e"."user_id",
+    "e"."role",
+    "e"."account_type",
+    "e"."is_agent",
+    "e"."is_account_admin",
+    "e"."is_individual",
+    "e"."is_on_team",
     "e"."is_team_owner",
-    "e"."is_leader",
     "e"."is_director",
-    "e"."is_mentor"
+    "e"."is_leader",
+    "e"."is_mentor",
+    "e"."director_id",
+    "e"."leader_id",
+    "e"."mentor_id",
+    "e"."team_id",
+    "e"."team_role",
+    "e"."permissions"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."user_id",
+    "m"."role",
+    "m"."account_type",
+    "m"."is_agent",
+    "m"."is_account_admin",
+    "m"."is_individual",
+    "m"."is_on_team",
     "m"."is_team_owner",
-    "m"."is_leader",
     "m"."is_director",
-    "m"."is_mentor"
+    "m"."is_leader",
+    "m"."is_mentor",
+    "m"."director_id",
+    "m"."leader_id",
+    "m"."mentor_id",
+    "m"."team_id",
+    "m"."team_role",
+    "m"."permissions"
   )

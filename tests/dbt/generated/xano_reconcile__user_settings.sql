@@ -8,10 +8,35 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
+      "xano_fn".to_text("r"."view") AS "view",
+      "xano_fn".to_boolean("r"."dailyDash_transactions") AS "daily_dash_transactions",
+      "xano_fn".to_boolean("r"."dailyDash_listings") AS "daily_dash_listings",
+      "xano_fn".to_boolean("r"."dailyDash_revenue") AS "daily_dash_revenue",
+      "xano_fn".to_boolean("r"."network_news_daily") AS "network_news_daily",
+      "xano_fn".to_boolean("r"."network_news_weekly") AS "network_news_weekly",
+      "xano_fn".to_boolean("r"."listing_refresh") AS "listing_refresh",
       "xano_fn".to_boolean("r"."privacy_mode") AS "privacy_mode",
-      "xano_fn".to_boolean("r"."daily_dash_daily") AS "daily_dash_daily"
+      "xano_fn".to_boolean("r"."daily_dash_daily") AS "daily_email_enabled",
+      "xano_fn".to_boolean("r"."dailyDash_leaderboard") AS "daily_dash_leaderboard",
+      "xano_fn".to_boolean("r"."weekly_summary") AS "weekly_summary",
+      "xano_fn".to_boolean("r"."marketing_opt_in") AS "marketing_opt_in",
+      "xano_fn".to_boolean("r"."sms_opt_in") AS "sms_opt_in"
     FROM "v1" AS "v1"
-    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"("privacy_mode" JSONB, "daily_dash_daily" JSONB)
+    LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
+      "view" JSONB,
+      "dailyDash_transactions" JSONB,
+      "dailyDash_listings" JSONB,
+      "dailyDash_revenue" JSONB,
+      "network_news_daily" JSONB,
+      "network_news_weekly" JSONB,
+      "listing_refresh" JSONB,
+      "privacy_mode" JSONB,
+      "daily_dash_daily" JSONB,
+      "dailyDash_leaderboard" JSONB,
+      "weekly_summary" JSONB,
+      "marketing_opt_in" JSONB,
+      "sms_opt_in" JSONB
+    )
       ON TRUE
 ),
 
@@ -26,14 +51,52 @@ SELECT
     ARRAY[
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
+      CASE WHEN "e"."view" IS DISTINCT FROM "m"."view" THEN 'view' END,
+      CASE
+        WHEN "e"."daily_dash_transactions" IS DISTINCT FROM "m"."daily_dash_transactions"
+        THEN 'daily_dash_transactions'
+      END,
+      CASE
+        WHEN "e"."daily_dash_listings" IS DISTINCT FROM "m"."daily_dash_listings"
+        THEN 'daily_dash_listings'
+      END,
+      CASE
+        WHEN "e"."daily_dash_revenue" IS DISTINCT FROM "m"."daily_dash_revenue"
+        THEN 'daily_dash_revenue'
+      END,
+      CASE
+        WHEN "e"."network_news_daily" IS DISTINCT FROM "m"."network_news_daily"
+        THEN 'network_news_daily'
+      END,
+      CASE
+        WHEN "e"."network_news_weekly" IS DISTINCT FROM "m"."network_news_weekly"
+        THEN 'network_news_weekly'
+      END,
+      CASE
+        WHEN "e"."listing_refresh" IS DISTINCT FROM "m"."listing_refresh"
+        THEN 'listing_refresh'
+      END,
       CASE
         WHEN "e"."privacy_mode" IS DISTINCT FROM "m"."privacy_mode"
         THEN 'privacy_mode'
       END,
       CASE
-        WHEN "e"."daily_dash_daily" IS DISTINCT FROM "m"."daily_dash_daily"
-        THEN 'daily_dash_daily'
-      END
+        WHEN "e"."daily_email_enabled" IS DISTINCT FROM "m"."daily_email_enabled"
+        THEN 'daily_email_enabled'
+      END,
+      CASE
+        WHEN "e"."daily_dash_leaderboard" IS DISTINCT FROM "m"."daily_dash_leaderboard"
+        THEN 'daily_dash_leaderboard'
+      END,
+      CASE
+        WHEN "e"."weekly_summary" IS DISTINCT FROM "m"."weekly_summary"
+        THEN 'weekly_summary'
+      END,
+      CASE
+        WHEN "e"."marketing_opt_in" IS DISTINCT FROM "m"."marketing_opt_in"
+        THEN 'marketing_opt_in'
+      END,
+      CASE WHEN "e"."sms_opt_in" IS DISTINCT FROM "m"."sms_opt_in" THEN 'sms_opt_in' END
     ],
     NULL
   ) AS "mismatched_columns"
@@ -41,4 +104,36 @@ FROM "expected" AS "e"
 JOIN "model" AS "m"
   ON "m"."id" = "e"."id"
 WHERE
-  ("e"."id", "e"."user_id", "e"."privacy_mode", "e"."daily_dash_daily") IS DISTINCT FROM ("m"."id", "m"."user_id", "m"."privacy_mode", "m"."daily_dash_daily")
+  (
+    "e"."id",
+    "e"."user_id",
+    "e"."view",
+    "e"."daily_dash_transactions",
+    "e"."daily_dash_listings",
+    "e"."daily_dash_revenue",
+    "e"."network_news_daily",
+    "e"."network_news_weekly",
+    "e"."listing_refresh",
+    "e"."privacy_mode",
+    "e"."daily_email_enabled",
+    "e"."daily_dash_leaderboard",
+    "e"."weekly_summary",
+    "e"."marketing_opt_in",
+    "e"."sms_opt_in"
+  ) IS DISTINCT FROM (
+    "m"."id",
+    "m"."user_id",
+    "m"."view",
+    "m"."daily_dash_transactions",
+    "m"."daily_dash_listings",
+    "m"."daily_dash_revenue",
+    "m"."network_news_daily",
+    "m"."network_news_weekly",
+    "m"."listing_refresh",
+    "m"."privacy_mode",
+    "m"."daily_email_enabled",
+    "m"."daily_dash_leaderboard",
+    "m"."weekly_summary",
+    "m"."marketing_opt_in",
+    "m"."sms_opt_in"
+  )

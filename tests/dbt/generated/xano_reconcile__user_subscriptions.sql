@@ -8,16 +8,34 @@ expected as (
     SELECT
       "v1"."id" AS "id",
       "v1"."id" AS "user_id",
-      "xano_fn".to_text("r"."stripe_customer_id") AS "stripe_customer_id",
       "xano_fn".to_text("r"."subscription_type") AS "subscription_type",
+      "xano_fn".to_boolean("r"."paid") AS "paid",
+      "xano_fn".to_boolean("r"."payment_complete") AS "payment_complete",
+      "xano_fn".to_bigint("r"."stripe_product_id") AS "stripe_product_id",
+      "xano_fn".to_bigint("r"."stripe_price_id") AS "stripe_price_id",
+      "xano_fn".to_bigint("r"."subscription_packages_id") AS "subscription_packages_id",
+      "xano_fn".to_text("r"."stripe_customer_id") AS "stripe_customer_id",
+      "xano_fn".to_text("r"."stripe_subscription_id") AS "stripe_subscription_id",
       "xano_fn".to_text("r"."subscription_status") AS "subscription_status",
-      "xano_fn".epoch_ms_to_timestamptz("r"."subscription_renews_at") AS "subscription_renews_at"
+      "xano_fn".to_text("r"."plan_interval") AS "plan_interval",
+      "xano_fn".epoch_ms_to_timestamptz("r"."subscriptionRenewal") AS "subscription_renewal",
+      "xano_fn".epoch_ms_to_timestamptz("r"."trialEndsAt") AS "trial_ends_at",
+      "xano_fn".to_text("r"."coupon_code") AS "coupon_code"
     FROM "v1" AS "v1"
     LEFT JOIN LATERAL JSONB_TO_RECORD(CASE WHEN JSONB_TYPEOF("v1"."xdo") = 'object' THEN "v1"."xdo" END) AS "r"(
-      "stripe_customer_id" JSONB,
       "subscription_type" JSONB,
+      "paid" JSONB,
+      "payment_complete" JSONB,
+      "stripe_product_id" JSONB,
+      "stripe_price_id" JSONB,
+      "subscription_packages_id" JSONB,
+      "stripe_customer_id" JSONB,
+      "stripe_subscription_id" JSONB,
       "subscription_status" JSONB,
-      "subscription_renews_at" JSONB
+      "plan_interval" JSONB,
+      "subscriptionRenewal" JSONB,
+      "trialEndsAt" JSONB,
+      "coupon_code" JSONB
     )
       ON TRUE
 ),
@@ -34,20 +52,53 @@ SELECT
       CASE WHEN "e"."id" IS DISTINCT FROM "m"."id" THEN 'id' END,
       CASE WHEN "e"."user_id" IS DISTINCT FROM "m"."user_id" THEN 'user_id' END,
       CASE
+        WHEN "e"."subscription_type" IS DISTINCT FROM "m"."subscription_type"
+        THEN 'subscription_type'
+      END,
+      CASE WHEN "e"."paid" IS DISTINCT FROM "m"."paid" THEN 'paid' END,
+      CASE
+        WHEN "e"."payment_complete" IS DISTINCT FROM "m"."payment_complete"
+        THEN 'payment_complete'
+      END,
+      CASE
+        WHEN "e"."stripe_product_id" IS DISTINCT FROM "m"."stripe_product_id"
+        THEN 'stripe_product_id'
+      END,
+      CASE
+        WHEN "e"."stripe_price_id" IS DISTINCT FROM "m"."stripe_price_id"
+        THEN 'stripe_price_id'
+      END,
+      CASE
+        WHEN "e"."subscription_packages_id" IS DISTINCT FROM "m"."subscription_packages_id"
+        THEN 'subscription_packages_id'
+      END,
+      CASE
         WHEN "e"."stripe_customer_id" IS DISTINCT FROM "m"."stripe_customer_id"
         THEN 'stripe_customer_id'
       END,
       CASE
-        WHEN "e"."subscription_type" IS DISTINCT FROM "m"."subscription_type"
-        THEN 'subscription_type'
+        WHEN "e"."stripe_subscription_id" IS DISTINCT FROM "m"."stripe_subscription_id"
+        THEN 'stripe_subscription_id'
       END,
       CASE
         WHEN "e"."subscription_status" IS DISTINCT FROM "m"."subscription_status"
         THEN 'subscription_status'
       END,
       CASE
-        WHEN "e"."subscription_renews_at" IS DISTINCT FROM "m"."subscription_renews_at"
-        THEN 'subscription_renews_at'
+        WHEN "e"."plan_interval" IS DISTINCT FROM "m"."plan_interval"
+        THEN 'plan_interval'
+      END,
+      CASE
+        WHEN "e"."subscription_renewal" IS DISTINCT FROM "m"."subscription_renewal"
+        THEN 'subscription_renewal'
+      END,
+      CASE
+        WHEN "e"."trial_ends_at" IS DISTINCT FROM "m"."trial_ends_at"
+        THEN 'trial_ends_at'
+      END,
+      CASE
+        WHEN "e"."coupon_code" IS DISTINCT FROM "m"."coupon_code"
+        THEN 'coupon_code'
       END
     ],
     NULL
@@ -59,15 +110,33 @@ WHERE
   (
     "e"."id",
     "e"."user_id",
-    "e"."stripe_customer_id",
     "e"."subscription_type",
+    "e"."paid",
+    "e"."payment_complete",
+    "e"."stripe_product_id",
+    "e"."stripe_price_id",
+    "e"."subscription_packages_id",
+    "e"."stripe_customer_id",
+    "e"."stripe_subscription_id",
     "e"."subscription_status",
-    "e"."subscription_renews_at"
+    "e"."plan_interval",
+    "e"."subscription_renewal",
+    "e"."trial_ends_at",
+    "e"."coupon_code"
   ) IS DISTINCT FROM (
     "m"."id",
     "m"."user_id",
-    "m"."stripe_customer_id",
     "m"."subscription_type",
+    "m"."paid",
+    "m"."payment_complete",
+    "m"."stripe_product_id",
+    "m"."stripe_price_id",
+    "m"."subscription_packages_id",
+    "m"."stripe_customer_id",
+    "m"."stripe_subscription_id",
     "m"."subscription_status",
-    "m"."subscription_renews_at"
+    "m"."plan_interval",
+    "m"."subscription_renewal",
+    "m"."trial_ends_at",
+    "m"."coupon_code"
   )
