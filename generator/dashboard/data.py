@@ -187,11 +187,13 @@ def integrity(conn: psycopg.Connection, spec: specmod.Spec) -> dict:
 def coverage(spec: specmod.Spec, inventory: Inventory) -> dict:
     """Per V1 table every inventory key: mapped (to where), ignored (why) or unclaimed."""
     cov = spec_coverage(spec, inventory)
+    prov = {f"{t.name}.{c.name}": c.provenance for t in spec.tables for c in t.columns}
     out: dict[str, list[dict]] = {}
     for k in inventory.keys:
         ident = (k.v1_table, k.key_path)
         if ident in cov.claimed:
-            state, where = "mapped", ", ".join(cov.claimed[ident])
+            state, where = "mapped", ", ".join(
+                f"{x} ({prov[x]})" if x in prov else x for x in cov.claimed[ident])
         elif ident in cov.ignored:
             state, where = "ignored", cov.ignored[ident]
         else:
@@ -202,7 +204,9 @@ def coverage(spec: specmod.Spec, inventory: Inventory) -> dict:
             "example": k.example})  # examples are masked by discover when sensitive
     summary = {t: {s: sum(1 for x in rows if x["state"] == s)
                    for s in ("mapped", "ignored", "unclaimed")} for t, rows in out.items()}
-    return {"tables": out, "summary": summary}
+    provenance = {t.name: {p: sum(1 for c in t.columns if c.provenance == p and not c.special)
+                           for p in ("documented", "proposed")} for t in spec.tables}
+    return {"tables": out, "summary": summary, "provenance": provenance}
 
 
 def evidence(root) -> dict:

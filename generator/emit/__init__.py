@@ -16,6 +16,7 @@ from pathlib import Path
 
 from generator.census import read_census
 from generator.config import (
+    ALTERNATIVES_FILE,
     DBT_PROJECT_FILE,
     GENERATED_MARK,
     GUIDE_FILE,
@@ -117,11 +118,21 @@ def build_files(root: Path, allow_unmapped: bool = False,
         "scale": guide.scale_block(spec, inventory),
         "census": guide.census_block(read_census(root)),
         "mapping": guide.mapping_block(spec, seen),
+        "contradictions": guide.contradictions_block(spec, _alternatives(root)),
         "ignored": guide.ignored_block(spec, cov),
         "transforms": guide.transforms_block()})))
     files.update(_refreshed(root, DBT_PROJECT_FILE, lambda text: fill_yaml_blocks(
         text, {"vars": project_vars_block()})))
     return files, len(spec.tables)
+
+
+def _alternatives(root: Path) -> list[dict[str, str]]:
+    """Rows of seeds/xano_mapping_alternatives.csv (the documents' other versions)."""
+    from generator.spec import read_rows
+
+    if not (root / ALTERNATIVES_FILE).exists():
+        return []
+    return [r for _, r in read_rows(root, ALTERNATIVES_FILE)]
 
 
 def generated_on_disk(root: Path) -> set[str]:

@@ -160,8 +160,9 @@ def mapping_block(spec: Spec, evidence: dict | None = None) -> str:
                           else "main table of the domain." if t.is_main else
                           "derived table of the domain.")
                        + f" Live table: {live_text(t)}.\n")
-            out.append("| column | V1 key path | transform | type | live evidence | notes |")
-            out.append("|---|---|---|---|---|---|")
+            out.append("| column | V1 key path | transform | type | provenance | live evidence "
+                       "| notes |")
+            out.append("|---|---|---|---|---|---|---|")
             for c in t.columns:
                 notes = [_cell(c.description)]
                 if c.sensitive:
@@ -171,8 +172,10 @@ def mapping_block(spec: Spec, evidence: dict | None = None) -> str:
                 if t.parent and c.name == t.parent_column:
                     notes.append(f"FK → `{t.parent}.id`")
                 seen = evidence_text(evidence.get((t.name, c.name))) or "-"
+                prov = c.provenance + (f" ({c.source})" if c.source else "")
                 out.append(f"| `{c.name}` | {_code(c.v1_path)} | `{c.transform}` | "
-                           f"`{c.v2_type}` | {_cell(seen)} | {'; '.join(notes)} |")
+                           f"`{c.v2_type}` | {_cell(prov)} | {_cell(seen)} | "
+                           f"{'; '.join(notes)} |")
             extra = [e for (tn, _), e in sorted(evidence.items())
                      if tn == t.name and e.verdict == "unmapped"]
             if extra:
@@ -184,6 +187,26 @@ def mapping_block(spec: Spec, evidence: dict | None = None) -> str:
                                           if e.proposed_v1_path else "") for e in extra) + ".")
             out.append("")
     return "\n".join(out)
+
+
+def contradictions_block(spec: Spec, alternatives: list[dict[str, str]]) -> str:
+    """Where the owner's documents disagree with the mapping chosen (the field-mapping JSON of
+    2026-02-04 wins): the other versions, with their source, and the registry's notes."""
+    counts = {p: sum(1 for t in spec.tables for c in t.columns if c.provenance == p)
+              for p in ("documented", "proposed")}
+    lines = [f"The spec has {counts['documented']} documented and {counts['proposed']} proposed "
+             "column mappings. Where another document of the owner says something else, the "
+             "field-mapping JSON of 2026-02-04 wins; the other versions:", "",
+             "| V2 column | other version | chosen here | kind | source |", "|---|---|---|---|---|"]
+    for a in alternatives:
+        lines.append(f"| `{a['v2_table']}.{a['v2_column']}` | `{a['v2_column']}` ← "
+                     f"{_code(a['v1_key'])} | {_code(a['chosen']) if a['chosen'] else '-'} | "
+                     f"{_cell(a['kind'])} | {_cell(a['source'])} |")
+    notes = [t for t in spec.registry.tables if "disagree" in t.description]
+    if notes:
+        lines += ["", "V1 table ids the documents disagree on (the registry's choice first):", ""]
+        lines += [f"- `{t.name}` (`{t.relation}`): {_cell(t.description)}" for t in notes]
+    return "\n".join(lines) + "\n"
 
 
 def ignored_block(spec: Spec, cov: Coverage) -> str:
