@@ -17,7 +17,7 @@ import psycopg
 
 from generator import db as dbmod
 from generator import views
-from generator.config import PUBLISH_BATCH_ROWS, TOLERANCE, percent
+from generator.config import DEMO_SCALE, PUBLISH_BATCH_ROWS, TOLERANCE, percent
 from generator.errors import GeneratorError, StatusError
 
 
@@ -328,7 +328,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--scale", type=float, default=1.0, show_default=True)
+@click.option("--scale", type=float, default=DEMO_SCALE, show_default=True,
+              help="Share of production's row counts of 2026-02-04 (1 = 335 users, 37,041 "
+                   "agents, 55,023 transactions, 702,072 participants, ...: about 1M V1 rows).")
 @click.pass_context
 def demo(ctx: click.Context, scale: float) -> None:
     """From nothing: server, fixtures + V2 baseline, census, status, discover, generate, sync."""

@@ -80,6 +80,10 @@ LOCK_KEY = 0x58414E4F
 PUBLISH_LOCK_KEY = 0x58414E50
 """Advisory lock id ("XANP") a publish holds on the live database for its transaction."""
 
+DEMO_SCALE = 0.1
+"""Scale of ``make demo``: a tenth of production's counts (about 100k V1 rows, minutes on a
+laptop); ``demo --scale 1`` runs the real counts."""
+
 # -- publish -------------------------------------------------------------------------------------
 PUBLISH_EXAMPLES = 3
 """Example diffs per table that ``publish --dry-run`` prints."""

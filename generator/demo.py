@@ -36,6 +36,11 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
     def step(label: str, args: str) -> None:
         echo(f"\n== {label}: python -m generator {args}".rstrip())
 
+    counts = fixtures.scaled_counts(scale)
+    echo(f"demo at scale {scale:g} of production's counts of 2026-02-04: "
+         + ", ".join(f"{counts[t]:,} {t}" for t in ("user", "agent", "transaction",
+                                                     "participant", "network",
+                                                     "participant_paid")))
     step("db start", "db start")
     with db.connect(target) as conn:
         version = conn.execute("show server_version").fetchone()[0]

@@ -245,6 +245,11 @@ def sources_yaml(spec: Spec, inventory: Inventory) -> str:
 
 def seeds_yaml() -> str:
     """Seed column types: everything text except the inventory's counts."""
+    return yaml_doc({"version": 2, "seeds": seed_specs()})
+
+
+def seed_specs() -> list[dict]:
+    """Every seed with its description and column types (seeds_yaml; the sync's loader)."""
     int_cols = [f for f in CSV_FIELDS[3:] if f not in ("inferred_type", "drift_share",
                                                         "sensitive", "example")]
     seeds = [
@@ -285,5 +290,9 @@ def seeds_yaml() -> str:
              "v2_table", "v2_column", "v1_path", "transform", "verdict", "proposed_v1_path",
              "proposed_transform")}, "matched": "bigint", "agreeing": "bigint",
              "proposed_agreement": "numeric"}}},
+        {"name": "xano_mapping_alternatives",
+         "description": "Where the owner's other documents disagree with the spec.",
+         "config": {"column_types": {c: "text" for c in (
+             "v2_table", "v2_column", "v1_key", "chosen", "kind", "source", "note")}}},
     ]
-    return yaml_doc({"version": 2, "seeds": seeds})
+    return seeds

@@ -198,8 +198,8 @@ def prune(conn: psycopg.Connection, spec: Spec, tables: list[V1Table]) -> list[s
         for v1 in tables:
             gone = _gone_ids(v1)
             for t in sorted(spec.for_v1(v1.name), key=lambda x: x.is_main):
-                if not catalog.exists(conn, V2_SCHEMA, t.name):
-                    continue
+                if not catalog.exists(conn, V2_SCHEMA, t.name) or t.grain == "closure":
+                    continue  # a closure drops the pairs of gone links when it is rebuilt
                 column = "id" if t.is_main else t.parent_column
                 n = conn.execute(sql.SQL("delete from {t} where {c} in ({g})").format(
                     t=sql.Identifier(V2_SCHEMA, t.name), c=sql.Identifier(column), g=gone)

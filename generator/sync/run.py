@@ -69,8 +69,9 @@ def dbt_selector_for(tables: list[Table] | None, full: bool = True) -> list[str]
     the rows it wrote through the reconciliation tests; full syncs and plain `dbt build`
     check the accounting identity over everything.
     """
-    if tables is None:
-        return [] if full else ["--exclude", "xano_accounting__*"]
+    if tables is None:  # the seeds are loaded by runner.seed, never by dbt
+        return ["--exclude", "resource_type:seed" if full else
+                "resource_type:seed xano_accounting__*"]
     v1_names = list(dict.fromkeys(t.v1_table for t in tables))
     audit_models = [f"xano_rejects__{v1}" for v1 in v1_names] + ["xano_rejects"]
     if full:
@@ -208,7 +209,7 @@ def _seed_if_changed(target: db.Target, root: Path, conn: psycopg.Connection,
     stored = conn.execute(f"select digest from {AUDIT_SCHEMA}.seed_state").fetchone()
     if (full or not stored or stored[0] != digest
             or not catalog.exists(conn, SPEC_SCHEMA, "xano_v2_columns")):
-        runner.seed(target, root)
+        runner.seed(conn, root)
         _store_digest(conn, "seed_state", digest)
 
 

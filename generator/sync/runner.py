@@ -230,9 +230,35 @@ def failure_summary(report: BuildReport) -> str:
                    if shown else "")
 
 
-def seed(target: db.Target, root: Path) -> None:
-    """``dbt seed``; raises BuildFailed."""
-    # full refresh: a seed that gained a column (a new spec field) is recreated, not appended
-    res = dbt_invoke(target, root, ["seed", "--quiet", "--full-refresh"])
-    if not res.success:
-        raise BuildFailed(f"dbt seed failed: {res.exception or 'see logs'}")
+def seed(conn: psycopg.Connection, root: Path) -> None:
+    """Load every seed CSV into schema xano_spec as ``dbt seed --full-refresh`` would (same
+    tables, same column types), with one COPY each: a sync needs them loaded, not the seconds
+    dbt spends parsing the project and inserting through agate. Raises BuildFailed."""
+    import csv
+
+    from generator.config import SPEC_SCHEMA
+    from generator.emit.models import seed_specs
+
+    with conn.transaction():
+        conn.execute(sql.SQL("create schema if not exists {}").format(
+            sql.Identifier(SPEC_SCHEMA)))
+        for s in seed_specs():
+            path = root / "seeds" / f"{s['name']}.csv"
+            rel = sql.Identifier(SPEC_SCHEMA, s["name"])
+            conn.execute(sql.SQL("drop table if exists {} cascade").format(rel))
+            if not path.exists():
+                continue
+            with path.open(newline="", encoding="utf-8") as fh:
+                reader = csv.reader(fh)
+                header = next(reader, [])
+                types = s["config"]["column_types"]
+                unknown = [h for h in header if h not in types]
+                if unknown:
+                    raise BuildFailed(f"seeds/{path.name}: column(s) {', '.join(unknown)} "
+                                      "have no declared type (seeds/_seeds.yml)")
+                conn.execute(sql.SQL("create table {} ({})").format(rel, sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(h), sql.SQL(types[h]))
+                    for h in header)))
+                with conn.cursor().copy(sql.SQL("copy {} from stdin").format(rel)) as cp:
+                    for row in reader:
+                        cp.write_row([v if v != "" else None for v in row])

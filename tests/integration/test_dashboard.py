@@ -27,7 +27,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 def dash_db(pg_server, synced_db):
     target = clone_db(pg_server, synced_db, "dash")
     with dbmod.connect(target) as conn:  # a V1 value holding HTML/JS: it lands in rejects
-        conn.execute("update xano_v1.mvpw1_61 set xdo = jsonb_set(xdo, '{paid_at}', %s::jsonb) "
+        conn.execute("update xano_v1.mvpw1_39 set xdo = jsonb_set(xdo, '{created_at}', %s::jsonb) "
                      "where id = 1", (f'"{SCRIPT}"',))
     res = run_cli("sync", target=target)
     assert res.returncode == 0, res.stdout + res.stderr

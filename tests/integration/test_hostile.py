@@ -55,8 +55,8 @@ def test_hostile_workspace_discover_generate_sync_test(pg_server, tmp_path):
             unmapped = conn.execute(
                 "select _v1_unmapped from xano_v2.network_member where id = %s",
                 (BASE_ID + 1,)).fetchone()[0]
-            big = conn.execute("select length(path) from xano_v2.network_hierarchy where id = %s",
-                               (BASE_ID + 5,)).fetchone()[0]
+            big = conn.execute("select length(notes) from xano_v2.network_user_prefs "
+                               "where id = %s", (BASE_ID + 5,)).fetchone()[0]
             tags = conn.execute("select count(*) from xano_v2.transaction_tags where "
                                 "transaction_id = %s", (BASE_ID + 1,)).fetchone()[0]
             balance = conn.execute(

@@ -84,17 +84,17 @@ def test_remirror_after_source_changes(source, fresh_db):
 def test_table_missing_on_source_is_clear_and_others_still_mirror(source, fresh_db):
     server, admin = source
     with dbmod.connect(admin) as conn:
-        conn.execute("alter table public.mvpw1_62 rename to mvpw1_62_gone")
+        conn.execute("alter table public.mvpw1_43 rename to mvpw1_43_gone")
     try:
         res = run_cli("mirror", "--tables", "user,participant_paid,team", target=fresh_db,
                       env={"XANO_SOURCE_DSN": _dsn(server)})
     finally:
         with dbmod.connect(admin) as conn:
-            conn.execute("alter table public.mvpw1_62_gone rename to mvpw1_62")
+            conn.execute("alter table public.mvpw1_43_gone rename to mvpw1_43")
     assert res.returncode == 1
-    assert "participant_paid: table public.mvpw1_62 does not exist on the source" in res.stderr
+    assert "participant_paid: table public.mvpw1_43 does not exist on the source" in res.stderr
     assert "Traceback" not in res.stderr
-    assert _sums(fresh_db, "xano_v1", "mvpw1_45") == _sums(admin, "public", "mvpw1_45")
+    assert _sums(fresh_db, "xano_v1", "mvpw1_29") == _sums(admin, "public", "mvpw1_29")
 
 
 def test_wrong_password_is_one_line_and_never_echoed(source, fresh_db):

@@ -47,8 +47,8 @@ def test_sync_closes_every_gap_and_keeps_v2_only_rows(synced, pg_server):
     after = _counts(target)
     with dbmod.connect(target) as conn:
         v1 = {t: conn.execute(f"select count(*) from xano_v1.{rel}").fetchone()[0]
-              for t, rel in (("user", "mvpw1_41"), ("agent", "mvpw1_52"),
-                             ("transaction", "mvpw1_57"), ("participant", "mvpw1_61"),
+              for t, rel in (("user", "mvpw1_41"), ("agent", "mvpw1_36"),
+                             ("transaction", "mvpw1_34"), ("participant", "mvpw1_39"),
                              ("network", "mvpw1_48"))}
         run = conn.execute("select status, selector from xano_audit.sync_runs "
                            "order by run_id desc limit 1").fetchone()
@@ -150,8 +150,8 @@ def test_check_passes_on_main_and_fails_after_hand_edit(tmp_path):
 def test_check_fails_after_editing_a_mapping_row(tmp_path):
     proj = _project_copy(tmp_path)
     cols = proj / "seeds" / "xano_v2_columns.csv"
-    cols.write_text(cols.read_text().replace("Last completed onboarding step",
-                                             "Last finished onboarding step"))
+    cols.write_text(cols.read_text().replace("Login email, trimmed and lower-cased",
+                                             "Login email, lower-cased and trimmed"))
     res = run_cli("--check", cwd=proj)
     assert res.returncode == 1 and "_user__models.yml" in res.stderr
 
@@ -228,7 +228,7 @@ def _stored(conn, prefix):
 def test_planted_value_fk_and_duplicate_defects_fail_the_right_tests(synced):
     target, _, _ = synced
     with dbmod.connect(target) as conn:
-        conn.execute("update xano_v2.agent_commission set commission_plan = 'tampered' "
+        conn.execute("update xano_v2.agent_commission set commission_plan_name = 'tampered' "
                      "where id = 3")
         fk = conn.execute("select conname from pg_constraint where contype = 'f' and "
                           "conrelid = 'xano_v2.user_roles'::regclass").fetchone()[0]
@@ -251,7 +251,7 @@ def test_planted_value_fk_and_duplicate_defects_fail_the_right_tests(synced):
         assert "FAIL 1 unique_network_user_prefs_id" in out
         with dbmod.connect(target) as conn:
             assert _stored(conn, "xano_reconcile__agent_commission")[0][1:] == (
-                3, ["commission_plan"])
+                3, ["commission_plan_name"])
             assert _stored(conn, "relationships_user_roles_user_id")[0][0] == 999999
             assert _stored(conn, "unique_network_user_prefs_id")[0][0] == 4
     finally:
@@ -324,7 +324,7 @@ def test_v1_deletions_are_reported_and_pruned_only_when_asked(synced):
 
     target, _, _ = synced
     with dbmod.connect(target) as conn:
-        conn.execute("delete from xano_v1.mvpw1_57 where id = 6")  # a transaction with splits
+        conn.execute("delete from xano_v1.mvpw1_34 where id = 6")  # a transaction with splits
         v2_only = conn.execute("select count(*) from xano_v2.network_member n where not exists "
                                "(select 1 from xano_v1.mvpw1_48 v where v.id = n.id)").fetchone()[0]
     res = run_cli("sync", target=target)
@@ -349,15 +349,15 @@ def test_v1_deletions_are_reported_and_pruned_only_when_asked(synced):
 def test_v1_table_dropped_since_discover_fails_clearly_and_is_recorded(synced):
     target, _, _ = synced
     with dbmod.connect(target) as conn:
-        conn.execute("alter table xano_v1.mvpw1_62 rename to mvpw1_62_away")
+        conn.execute("alter table xano_v1.mvpw1_43 rename to mvpw1_43_away")
     try:
         res = run_cli("sync", target=target)
     finally:
         with dbmod.connect(target) as conn:
-            conn.execute("alter table xano_v1.mvpw1_62_away rename to mvpw1_62")
+            conn.execute("alter table xano_v1.mvpw1_43_away rename to mvpw1_43")
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    assert "V1 table participant_paid (xano_v1.mvpw1_62) is missing on the server" in res.stderr
+    assert "V1 table participant_paid (xano_v1.mvpw1_43) is missing on the server" in res.stderr
     with dbmod.connect(target) as conn:
         status, reason = conn.execute("select status, reason from xano_audit.sync_runs "
                                       "order by run_id desc limit 1").fetchone()
-    assert status == "failed" and "mvpw1_62" in reason
+    assert status == "failed" and "mvpw1_43" in reason

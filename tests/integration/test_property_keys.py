@@ -108,7 +108,7 @@ def test_any_key_round_trips_through_generate_and_dbt_run(prop_db, tmp_path_fact
     with dbmod.connect(prop_db) as conn:
         for i, k in enumerate(keys):
             bad = conn.execute(sql.SQL(
-                "select count(*) from xano_v1.mvpw1_45 v join xano_v2.prop p using (id) "
+                "select count(*) from xano_v1.mvpw1_29 v join xano_v2.prop p using (id) "
                 "where p.{c} is distinct from nullif(v.xdo -> %s, 'null'::jsonb)").format(
                 c=sql.Identifier(f"c{i}")), (k,)).fetchone()[0]
             assert bad == 0, f"key {k!r} did not round-trip"

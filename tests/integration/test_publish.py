@@ -48,8 +48,8 @@ READER_PW = "r3ad-Only-pw"
 WRITER_PW = "wr1te-Secret-pw"
 JSONB_TABLES = {"network_user_prefs": "app.net_prefs"}
 """V2 tables the copied project publishes in Xano's JSONB layout (and their live relation)."""
-TYPES = {"date": "text", "jsonb": "json", "participant.amount": "double precision",
-         "agent.version": "integer", "user.first_name": "character varying(200)"}
+TYPES = {"date": "text", "jsonb": "json", "participant_paid.amount": "double precision",
+         "agent.brokerage_id": "integer", "user.first_name": "character varying(200)"}
 """Live types other than the baseline's (which keeps the V2 type, timestamps as bigint)."""
 SCALE = 0.02
 
@@ -499,7 +499,7 @@ def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, p
     with _admin(e) as conn:
         conn.execute("update public.mvpw1_41 set xdo = xdo || '{\"first_name\": \"Renamed\", "
                      "\"created_at\": 1700000000123}' where id = %s", (user,))
-        conn.execute("update public.mvpw1_48 set xdo = xdo || '{\"pref_digest_frequency\": "
+        conn.execute("update public.mvpw1_48 set xdo = xdo || '{\"notes\": "
                      "\"never\"}' where id = %s", (net,))
     for args in (("mirror",), ("sync",)):
         res = cli(e, *args, project=project)
@@ -509,14 +509,14 @@ def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, p
     after = xmins(e["live"], spec)
     changed = {t: sorted(i for i, _ in after[t] - stamps[t]) for t in after}
     prefs = [i for i, v in live_rows(e["live"], spec.table("network_user_prefs")).items()
-             if v["network_id"] == net]
+             if v["network_member_id"] == net]
     assert {t: ids for t, ids in changed.items() if ids} == {"user": [user],
                                                              "network_user_prefs": prefs}
     with _admin(e) as conn:
         assert conn.execute("select created_at, first_name from public.mvpw5_664 where id = %s",
                             (user,)).fetchone() == (1700000000123, "Renamed")
-        assert conn.execute("select xdo ->> 'pref_digest_frequency' from app.net_prefs "
-                            "where (xdo ->> 'network_id')::bigint = %s", (net,)
+        assert conn.execute("select xdo ->> 'notes' from app.net_prefs "
+                            "where (xdo ->> 'network_member_id')::bigint = %s", (net,)
                             ).fetchone()[0] == "never"
 
 
@@ -688,7 +688,7 @@ def test_prune_deletes_only_published_rows_whose_v1_row_is_gone(env, project, sp
                       if r[t.parent_column] == gone)
     v2_only = set(before) - set(local_rows(e["local"], agent))
     with _admin(e) as conn:
-        conn.execute("delete from public.mvpw1_52 where id = any(%s)", ([gone, kept],))
+        conn.execute("delete from public.mvpw1_36 where id = any(%s)", ([gone, kept],))
     for args in (("mirror",), ("sync", "--prune")):
         res = cli(e, *args, project=project)
         assert res.returncode == 0, res.stdout + res.stderr
@@ -760,7 +760,7 @@ def _change_v1_transactions(e, share: float = 0.2) -> list[int]:
     """V1 changes a share of its transactions (their notes); returns the changed ids."""
     with _admin(e) as conn:
         return [r[0] for r in conn.execute(
-            "update public.mvpw1_57 set xdo = xdo || jsonb_build_object('notes', "
+            "update public.mvpw1_34 set xdo = xdo || jsonb_build_object('notes', "
             "'changed in V1 ' || id) where id %% %s = 0 returning id",
             (round(1 / share),)).fetchall()]
 
