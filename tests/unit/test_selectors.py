@@ -37,8 +37,9 @@ def test_dbt_selector_adds_the_audit_models_of_the_v1_tables():
         "--select", "u u_roles xano_rejects__user xano_rejects xano_accounting__user"]
     assert dbt_selector_for(tables, full=False) == [
         "--select", "u u_roles xano_rejects__user xano_rejects"]
-    assert dbt_selector_for(None, full=True) == []
-    assert dbt_selector_for(None, full=False) == ["--exclude", "xano_accounting__*"]
+    assert dbt_selector_for(None, full=True) == ["--exclude", "resource_type:seed"]
+    assert dbt_selector_for(None, full=False) == ["--exclude",
+                                                  "resource_type:seed xano_accounting__*"]
 
 
 @pytest.mark.parametrize("test_name,owner", [
