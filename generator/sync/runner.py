@@ -260,5 +260,6 @@ def seed(conn: psycopg.Connection, root: Path) -> None:
                     sql.SQL("{} {}").format(sql.Identifier(h), sql.SQL(types[h]))
                     for h in header)))
                 with conn.cursor().copy(sql.SQL("copy {} from stdin").format(rel)) as cp:
-                    for row in reader:
-                        cp.write_row([v if v != "" else None for v in row])
+                    for row in reader:  # a short row (a hand-appended line) ends in NULLs
+                        row = row + [""] * (len(header) - len(row))
+                        cp.write_row([v if v != "" else None for v in row[:len(header)]])
