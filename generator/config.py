@@ -69,6 +69,35 @@ EVIDENCE_FILE = "seeds/xano_mapping_evidence.csv"
 # -- identifiers and ids ---------------------------------------------------------------------------
 MAX_IDENT = 63
 """PostgreSQL's identifier limit in bytes (longer names are truncated by the server)."""
+V1_SOURCE = "xano_v1"
+"""The dbt source the models read V1 through (dbt var ``xano_v1_source``; its schema is
+V1_SCHEMA)."""
+
+
+def cut_bytes(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, never inside a character.
+
+    >>> cut_bytes("abé", 3), cut_bytes("abc", 5)
+    ('ab', 'abc')
+    """
+    return text.encode()[:max(limit, 0)].decode("utf-8", "ignore")
+
+
+def fit_ident(name: str, keep: str = "") -> str:
+    """``name + keep`` when it fits MAX_IDENT bytes; else ``name`` cut, a 10-hex digest of the
+    whole name, then ``keep``: two long names never end up the same identifier. The one home of
+    the 63-byte rule for generated names.
+
+    >>> fit_ident("user__id"), len(fit_ident("t" * 70).encode()), fit_ident("x" * 70, "__idx")[-5:]
+    ('user__id', 63, '__idx')
+    """
+    import hashlib
+
+    if len((name + keep).encode()) <= MAX_IDENT:
+        return name + keep
+    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+    return cut_bytes(name, MAX_IDENT - 11 - len(keep.encode())) + "_" + digest + keep
+
 ARRAY_ID_FACTOR = 1_000_000
 """Array-grain ids: parent id * factor + position (positions >= factor are rejected)."""
 CLOSURE_MAX_DEPTH = 64

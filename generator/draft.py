@@ -30,6 +30,7 @@ from generator.config import (
     V1_TABLES_FILE,
     V2_COLUMNS_FILE,
     V2_TABLES_FILE,
+    cut_bytes,
 )
 from generator.coverage import coverage
 from generator.errors import SpecError
@@ -68,7 +69,7 @@ def unique_name(base: str, taken: set[str]) -> str:
     n = 1
     while True:
         suffix = "" if n == 1 else f"_{n}"
-        head = base.encode()[: MAX_IDENT - len(suffix)].decode("utf-8", "ignore").rstrip("_")
+        head = cut_bytes(base, MAX_IDENT - len(suffix)).rstrip("_")
         name = head + suffix
         if name not in taken:
             return name

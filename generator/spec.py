@@ -43,8 +43,12 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
 PROVENANCES = ("documented", "proposed")
 """Where a spec column comes from: the owner's documents, or a proposal made here."""
-RESERVED_PREFIXES = ("__dbt_this__", "__ref__", "__source__")
-"""Names the SQL templates turn into Jinja (generator.sql.build.PLACEHOLDER_PREFIXES)."""
+PH_THIS, PH_REF, PH_SOURCE, PH_ROWS = "__dbt_this__", "__ref__", "__source__", "__rows__"
+RESERVED_PREFIXES = (PH_THIS, PH_REF, PH_SOURCE, PH_ROWS)
+"""The one home of the placeholder names: quoted identifiers with these prefixes are what the
+generated SQL turns into Jinja (``generator.emit.text.placeholders``: ``{{ this }}``, ``ref``,
+``source``, ``xano_v1_rows``). A V2 table or column name may not start with one; a V1 key that
+does is read as a literal, never as a record column (``generator.sql.build.fits_record``)."""
 
 Rows = list[tuple[int, dict[str, str]]]
 """CSV rows with their line numbers (the header is line 1)."""
@@ -327,6 +331,9 @@ def validate(spec: Spec, orphan_tables: dict[str, int] | None = None) -> list[st
         if not _PLAIN_NAME.fullmatch(t.name):
             out.append(f"{where}: V2 table name {t.name!r} must be a plain identifier "
                        f"(letters, digits, _; at most {MAX_IDENT} bytes): it is a dbt model name")
+        elif t.name.startswith(RESERVED_PREFIXES):
+            out.append(f"{where}: V2 table name {t.name!r} starts with a prefix reserved for "
+                       f"generated placeholders ({', '.join(RESERVED_PREFIXES)})")
         if not _PLAIN_NAME.fullmatch(t.domain):
             out.append(f"{where}: domain {t.domain!r} must be a plain identifier (it names a "
                        "folder and a doc block)")

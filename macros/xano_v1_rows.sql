@@ -9,7 +9,7 @@
     A V1 table named in var xano_full_v1 (its models changed) is always read in full.
 #}
 {% macro xano_v1_rows(v1_table, scope='model') -%}
-    select id, xdo from {{ source('xano_v1', v1_table) }}
+    select id, xdo from {{ source(var('xano_v1_source'), v1_table) }}
     {%- if scope != 'all' and (scope == 'check' or is_incremental())
           and xano_reads_changed(v1_table) %}
     where id = {{ xano_changed_ids(v1_table) }}
@@ -44,7 +44,7 @@
     delete from {{ this }} as r
     {%- if xano_reads_changed(v1_table) %}
     where r.v1_id = {{ xano_changed_ids(v1_table) }}
-    or not exists (select 1 from {{ source('xano_v1', v1_table) }} as s where s.id = r.v1_id)
+    or not exists (select 1 from {{ source(var('xano_v1_source'), v1_table) }} as s where s.id = r.v1_id)
     {%- endif %}
     {%- endif %}
 {%- endmacro %}

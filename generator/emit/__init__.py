@@ -17,12 +17,14 @@ from pathlib import Path
 from generator.census import read_census
 from generator.config import (
     ALTERNATIVES_FILE,
+    ARRAY_ID_FACTOR,
     DBT_PROJECT_FILE,
     GENERATED_MARK,
     GUIDE_FILE,
     REJECT_FAIL_SHARE,
     TOLERANCE,
     UNMAPPED_COLUMN,
+    V1_SOURCE,
     V2_COLUMNS_FILE,
 )
 from generator.coverage import Coverage, coverage, unclaimed_lines
@@ -53,7 +55,10 @@ def project_vars_block() -> str:
     return (f"  xano_count_tolerance: {TOLERANCE}      # main tables: |V2 - V1| / V1 must stay "
             "within this\n"
             f"  xano_reject_fail_share: {REJECT_FAIL_SHARE}    # rejects above this share of a "
-            "key's values fail the build\n")
+            "key's values fail the build\n"
+            f"  xano_v1_source: {V1_SOURCE}      # the dbt source of V1 (config.V1_SOURCE)\n"
+            f"  xano_array_id_factor: {ARRAY_ID_FACTOR}    # array ids: parent id * factor + "
+            "position; positions >= factor are rejected\n")
 
 
 def fill_yaml_blocks(text: str, blocks: dict[str, str]) -> str:

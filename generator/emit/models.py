@@ -10,6 +10,7 @@ from generator.config import (
     ARRAY_ID_FACTOR,
     UNMAPPED_COLUMN,
     V1_SCHEMA,
+    V1_SOURCE,
 )
 from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
 from generator.inventory import CSV_FIELDS, Inventory
@@ -109,13 +110,16 @@ def column_doc(t: Table, c: Column) -> str:
     return jinja_literal(text)
 
 
-def changed_rows(t: Table) -> str:
-    """`where` of a row-level test: on a changed-only sync, only the rows it wrote.
+def changed_rows(t: Table) -> dict:
+    """Config of a row-level test that narrows it, on a changed-only sync, to the rows it wrote:
+    ``meta.xano_changed`` names the V1 table and the test's column holding that V1 table's ids
+    (an explicit setting, not a string parsed out of ``where``).
 
-    The macro get_where_subquery (macros/tests/xano_tests.sql) reads it; an array table's rows
-    belong to a V1 row through their parent column.
+    The macros get_where_subquery and xano_changed_v1 (macros/tests/xano_tests.sql) read it; an
+    array table's rows belong to a V1 row through their parent column.
     """
-    return f"xano_changed:{t.v1_table}:{'id' if t.grain == 'row' else t.parent_column}"
+    return {"meta": {"xano_changed": {
+        "v1_table": t.v1_table, "column": "id" if t.grain == "row" else t.parent_column}}}
 
 
 def _column_entry(t: Table, c: Column, evidence: dict | None = None) -> dict:
@@ -123,7 +127,7 @@ def _column_entry(t: Table, c: Column, evidence: dict | None = None) -> dict:
     constraints: list[dict] = []
     tests: list = []
     # a closure's pairs belong to no single V1 row: its tests read the whole table
-    scoped = {} if t.grain == "closure" else {"config": {"where": changed_rows(t)}}
+    scoped = {} if t.grain == "closure" else {"config": changed_rows(t)}
     if c.name == "id":
         constraints += [{"type": "not_null"}, {"type": "primary_key"}]
         tests += [{"unique": scoped}, {"not_null": scoped}]
@@ -185,12 +189,12 @@ def _model_entry(t: Table, unmapped: list[str], evidence: dict | None = None) ->
             (f"; split from `{t.parent}`." if t.parent else
              "; main table of the domain." if t.is_main else "."))
     desc = jinja_literal(desc) + f"\n\n{{{{ doc('xano_domain_{t.domain}') }}}}"
-    source = f"{{{{ source('xano_v1', '{t.v1_table}') }}}}"
+    source = f"{{{{ source('{V1_SOURCE}', '{t.v1_table}') }}}}"
     if t.is_main:
         for c in columns:
             if c["name"] == "id":
                 c["data_tests"].append({"xano_covers_v1_ids": {"arguments": {
-                    "v1_source": source}, "config": {"where": changed_rows(t)}}})
+                    "v1_source": source}, "config": changed_rows(t)}})
         model_tests: list = [{"xano_count_within_tolerance": {"arguments": {
             "v1_source": source}}}]
     elif t.grain == "closure":
@@ -201,7 +205,7 @@ def _model_entry(t: Table, unmapped: list[str], evidence: dict | None = None) ->
         if t.grain == "array":
             args["array_key"] = jinja_literal(t.array_path)
         model_tests = [{"xano_split_count_matches_grain": {
-            "arguments": args, "config": {"where": changed_rows(t)}}}]
+            "arguments": args, "config": changed_rows(t)}}]
     return {"name": t.name, "description": desc, "config": config,
             "data_tests": model_tests, "columns": columns}
 
@@ -238,7 +242,7 @@ def sources_yaml(spec: Spec, inventory: Inventory) -> str:
             ],
         })
     return yaml_doc({"version": 2, "sources": [{
-        "name": "xano_v1", "schema": V1_SCHEMA,
+        "name": V1_SOURCE, "schema": V1_SCHEMA,
         "description": "Local mirror of the V1 (legacy) Xano workspace, JSONB format.",
         "tables": entries}]})
 

@@ -10,8 +10,8 @@ import re
 
 import yaml
 
-from generator.config import GENERATED_HEADER
-from generator.sql import build
+from generator.config import GENERATED_HEADER, V1_SOURCE
+from generator.spec import PH_REF, PH_ROWS, PH_SOURCE, PH_THIS
 
 
 def sql_header(extra: str = "") -> str:
@@ -53,12 +53,14 @@ def indent(sql: str, n: int = 4) -> str:
 
 def sql_text(expression) -> str:
     """Rendered, Jinja-safe SQL of a sqlglot expression, placeholders turned into Jinja."""
+    from generator.sql import build  # imported here: build imports generator.spec too
+
     return placeholders(jinja_literal(build.render(expression)))
 
 
 def placeholders(sql: str) -> str:
     """``"__dbt_this__"`` -> ``{{ this }}``; ``"__ref__<name>"`` -> ``{{ ref('<name>') }}``;
-    ``"__source__<name>"`` -> ``{{ source('xano_v1', '<name>') }}``;
+    ``"__source__<name>"`` -> ``{{ source(V1_SOURCE, '<name>') }}``;
     ``"__rows__<scope>__<name>"`` -> ``({{ xano_v1_rows('<name>', '<scope>') }}) AS "rows"``.
 
     Names are validated plain identifiers (V2 tables) or registry names; placeholders are
@@ -67,10 +69,10 @@ def placeholders(sql: str) -> str:
     >>> placeholders('select * from "__ref__user" join "__dbt_this__"')
     "select * from {{ ref('user') }} join {{ this }}"
     """
-    sql = sql.replace(f'"{build.THIS}"', "{{ this }}")
-    sql = re.sub(r'"__ref__([A-Za-z0-9_]+)"', lambda m: f"{{{{ ref('{m.group(1)}') }}}}", sql)
-    sql = re.sub(r'"__rows__([a-z]+)__([A-Za-z0-9_]+)"',
+    sql = sql.replace(f'"{PH_THIS}"', "{{ this }}")
+    sql = re.sub(f'"{PH_REF}([A-Za-z0-9_]+)"', lambda m: f"{{{{ ref('{m.group(1)}') }}}}", sql)
+    sql = re.sub(f'"{PH_ROWS}([a-z]+)__([A-Za-z0-9_]+)"',
                  lambda m: f"({{{{ xano_v1_rows('{m.group(2)}', '{m.group(1)}') }}}}) AS \"rows\"",
                  sql)
-    return re.sub(r'"__source__([A-Za-z0-9_]+)"',
-                  lambda m: f"{{{{ source('xano_v1', '{m.group(1)}') }}}}", sql)
+    return re.sub(f'"{PH_SOURCE}([A-Za-z0-9_]+)"',
+                  lambda m: f"{{{{ source('{V1_SOURCE}', '{m.group(1)}') }}}}", sql)

@@ -6,7 +6,6 @@ when it fits Postgres' 63-byte limit) or a string literal (``xdo -> 'key'``).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -19,11 +18,13 @@ from generator.config import (
     FN_SCHEMA,
     MAX_IDENT,
     UNMAPPED_COLUMN,
+    V1_SOURCE,
+    fit_ident,
 )
-from generator.spec import RESERVED_PREFIXES, Column, Table
+from generator.spec import PH_REF, PH_SOURCE, PH_THIS, RESERVED_PREFIXES, Column, Table
 from generator.transforms import TRANSFORMS
 
-THIS = "__dbt_this__"
+THIS = PH_THIS
 """Placeholder table name, replaced by ``{{ this }}`` in the template."""
 PLACEHOLDER_PREFIXES = RESERVED_PREFIXES
 """Quoted identifiers with these prefixes become Jinja: no V1 key is ever rendered as one, and
@@ -253,10 +254,7 @@ def parent_index(table: Table) -> exp.Create:
     scans the whole table). The name is stable (the hook runs on every build) and fits
     PostgreSQL's identifier limit.
     """
-    name = f"{table.name}__{table.parent_column}__idx"
-    if len(name.encode()) > MAX_IDENT:
-        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-        name = name.encode()[:MAX_IDENT - 14].decode(errors="ignore") + f"_{digest}__idx"
+    name = fit_ident(f"{table.name}__{table.parent_column}", keep="__idx")
     return exp.Create(kind="INDEX", exists=True, this=exp.Index(
         this=ident(name), table=exp.to_table(THIS),
         params=exp.IndexParameters(columns=[exp.Ordered(this=col(table.parent_column))])))
@@ -297,12 +295,12 @@ def reconcile(table: Table, model_cte: str = "model") -> exp.Select:
 
 def ref_placeholder(name: str) -> str:
     """Placeholder table name for ``{{ ref(name) }}`` (replaced in the template)."""
-    return f"__ref__{name}"
+    return f"{PH_REF}{name}"
 
 
 def source_placeholder(v1_table: str) -> str:
-    """Placeholder table name for ``{{ source('xano_v1', v1_table) }}``."""
-    return f"__source__{v1_table}"
+    """Placeholder table name for ``{{ source(V1_SOURCE, v1_table) }}``."""
+    return f"{PH_SOURCE}{v1_table}"
 
 
 # -- closure tables ------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ say what they hold: ``raw__<v2 table>__<column>``, ``rejected__...``, ``<v2 tabl
 
 from __future__ import annotations
 
-import hashlib
 
 from sqlglot import exp
 
-from generator.config import ARRAY_ID_FACTOR, MAX_IDENT
+from generator.config import ARRAY_ID_FACTOR, fit_ident
+from generator.spec import PH_ROWS
 from generator.spec import Column, Table
 from generator.sql.build import (
     MASK,
@@ -46,7 +46,7 @@ def rows_placeholder(v1_table: str, scope: str) -> str:
     >>> rows_placeholder("user", "all")
     '__rows__all__user'
     """
-    return f"__rows__{scope}__{v1_table}"
+    return f"{PH_ROWS}{scope}__{v1_table}"
 
 
 def named(*parts: str) -> str:
@@ -57,11 +57,7 @@ def named(*parts: str) -> str:
     >>> len(named("t" * 60, "c" * 60).encode()) <= 63
     True
     """
-    name = "__".join(parts)
-    if len(name.encode()) <= MAX_IDENT:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
-    return name.encode()[: MAX_IDENT - 11].decode("utf-8", "ignore") + "_" + digest
+    return fit_ident("__".join(parts))
 
 
 def _v1_cte(v1_table: str, scope: str) -> exp.Select:

@@ -42,7 +42,7 @@ where abs(v2_rows - v1_rows) > {{ tol }} * greatest(v1_rows, 1)
     `where`, the V1 side by xano_changed_v1) -#}
 with expected as (
     {% if array_key %}
-    select coalesce(sum(least(jsonb_array_length(xdo -> {{ xano_literal(array_key) }}), 999999)), 0) as n
+    select coalesce(sum(least(jsonb_array_length(xdo -> {{ xano_literal(array_key) }}), {{ var('xano_array_id_factor') - 1 }})), 0) as n
     from {{ v1_source }} as v1
     where jsonb_typeof(xdo -> {{ xano_literal(array_key) }}) = 'array'
     {{ xano_changed_v1('v1') }}
@@ -124,42 +124,45 @@ where not exists (
 
 
 {#
-    The V1 side of a test narrowed by `where: "xano_changed:<v1 table>:<column>"`: on a
-    changed-only sync, `and <alias>.id` is one of the changed ids of that V1 table (nothing on
-    any other run, and for V1 tables read in full).
+    The V1 side of a test narrowed by `meta: {xano_changed: {v1_table, column}}` (the config
+    generator/emit/models.changed_rows writes): on a changed-only sync, `and <alias>.id` is one
+    of the changed ids of that V1 table (nothing on any other run, and for V1 tables read in
+    full).
 #}
+{% macro xano_changed_scope() -%}
+    {%- set meta = config.get('meta') or {} -%}
+    {%- do return(meta.get('xano_changed')) -%}
+{%- endmacro %}
+
+
 {% macro xano_changed_v1(alias) -%}
-    {%- set where = config.get('where') -%}
-    {%- if where and where.startswith('xano_changed:') -%}
-        {%- set v1_table = where.split(':', 2)[1] -%}
-        {%- if xano_reads_changed(v1_table) -%}
-    and {{ alias }}.id = {{ xano_changed_ids(v1_table) }}
-        {%- endif -%}
+    {%- set scope = xano_changed_scope() -%}
+    {%- if scope and xano_reads_changed(scope['v1_table']) -%}
+    and {{ alias }}.id = {{ xano_changed_ids(scope['v1_table']) }}
     {%- endif -%}
 {%- endmacro %}
 
 
 {#
-    Tests narrowed to the rows a changed-only sync wrote. A generic test whose config has
-    where: "xano_changed:<v1 table>:<column>" reads, on a changed-only sync, only the rows whose
+    Tests narrowed to the rows a changed-only sync wrote. A generic test with
+    meta.xano_changed = {v1_table, column} reads, on a changed-only sync, only the rows whose
     <column> is an id of a changed row of that V1 table (the whole table on any other run, and
-    for V1 tables read in full). Any other `where` works as dbt documents it.
+    for V1 tables read in full). `where` works as dbt documents it, on top.
 #}
 {% macro get_where_subquery(relation) -%}
+    {%- set scope = xano_changed_scope() -%}
     {%- set where = config.get('where') -%}
-    {%- if where and where.startswith('xano_changed:') -%}
-        {%- set parts = where.split(':', 2) -%}
-        {%- if xano_reads_changed(parts[1]) -%}
-            {%- set filtered -%}
-            (select * from {{ relation }}
-             where {{ adapter.quote(parts[2]) }} = {{ xano_changed_ids(parts[1]) }}) dbt_subquery
-            {%- endset -%}
-            {%- do return(filtered) -%}
-        {%- endif -%}
-        {%- do return(relation) -%}
-    {%- elif where -%}
+    {%- set conditions = [] -%}
+    {%- if scope and xano_reads_changed(scope['v1_table']) -%}
+        {%- do conditions.append(adapter.quote(scope['column']) ~ ' = '
+                                 ~ xano_changed_ids(scope['v1_table'])) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do conditions.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- if conditions -%}
         {%- set filtered -%}
-        (select * from {{ relation }} where {{ where }}) dbt_subquery
+        (select * from {{ relation }} where {{ conditions | join(' and ') }}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- endif -%}

@@ -135,3 +135,28 @@ def test_append_keeps_existing_bytes_and_a_second_draft_adds_nothing(tmp_path):
     spec = build_spec(rows(TABLES), rows(text), rows(IGNORED), registry=REGISTRY)
     again = draft(spec, inv, "user")
     assert again.columns == [] and again.tables == []
+
+
+def test_a_type_that_would_reject_more_than_the_sync_allows_is_drafted_as_text():
+    """A nested key whose values are ~10 % non-integers (the public-data case that stopped a
+    sync on the reject share): drafting it bigint would reject 10 % of its values, more than
+    REJECT_FAIL_SHARE, so it is drafted text; a key with 1 % stray values stays bigint (its
+    rejects stay under the share). The same inference as the evidence proposals (candidates)."""
+    from generator.config import REJECT_FAIL_SHARE
+    from generator.profile import candidates
+
+    from generator.profile import infer_type
+
+    def profile(path: str, **counts) -> KeyProfile:
+        p = KeyProfile("user", path, "object", rows_total=100, rows_with_key=100,
+                       occurrences=100, **counts)
+        p.inferred_type, p.drift_share = infer_type(p)
+        return p
+
+    mostly = profile("stats.count", n_number=90, num_integer=90, n_string=10)
+    nearly = profile("stats.total", n_number=99, num_integer=99, n_string=1)
+    assert 10 / 100 > REJECT_FAIL_SHARE > 1 / 100
+    cols = _cols(draft(small_spec(), Inventory((mostly, nearly)), "user"))
+    assert cols["stats.count"][2:4] == ("text", "text")
+    assert cols["stats.total"][2:4] == ("bigint", "bigint")
+    assert candidates(mostly)[0] == "text" and candidates(nearly)[0] == "bigint"
