@@ -61,11 +61,31 @@ def server_version(pg_server) -> int:
         return conn.info.server_version // 10000
 
 
-def create_db(server: dbmod.Target, prefix: str = "t") -> dbmod.Target:
-    """Create a new empty database on ``server``; returns its Target."""
-    name = f"{prefix}_" + uuid.uuid4().hex[:12]
+SESSION = uuid.uuid4().hex[:8]
+"""Names this test session's databases (two sessions may share one server given by PGHOST)."""
+
+
+def db_name(prefix: str) -> str:
+    """The database name of ``prefix`` in this session: the same for every test that uses the
+    prefix, so dbt's partial parse (whose state includes the database name) is reused from one
+    test to the next instead of parsing the whole project again. Tests run one at a time; a
+    test holding two databases at once gives them different prefixes."""
+    return f"{prefix}_{SESSION}"
+
+
+def _replace_db(server: dbmod.Target, name: str, template: str | None = None) -> None:
     with dbmod.connect(server) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)) if template is None
+                     else sql.SQL("create database {} template {}").format(
+                         sql.Identifier(name), sql.Identifier(template)))
+
+
+def create_db(server: dbmod.Target, prefix: str = "t") -> dbmod.Target:
+    """A new empty database named db_name(prefix) (an old one of that name is dropped)."""
+    name = db_name(prefix)
+    _replace_db(server, name)
     return dbmod.Target(dict(server.params, dbname=name), embedded=server.embedded)
 
 
@@ -77,11 +97,10 @@ def drop_db(server: dbmod.Target, target: dbmod.Target) -> None:
 
 
 def clone_db(server: dbmod.Target, template: dbmod.Target, prefix: str = "t") -> dbmod.Target:
-    """A new database copied from ``template`` (CREATE DATABASE ... TEMPLATE: a file copy)."""
-    name = f"{prefix}_" + uuid.uuid4().hex[:12]
-    with dbmod.connect(server) as conn:
-        conn.execute(sql.SQL("create database {} template {}").format(
-            sql.Identifier(name), sql.Identifier(template.params["dbname"])))
+    """A copy of ``template`` named db_name(prefix) (CREATE DATABASE ... TEMPLATE: a file
+    copy)."""
+    name = db_name(prefix)
+    _replace_db(server, name, template.params["dbname"])
     return dbmod.Target(dict(server.params, dbname=name), embedded=server.embedded)
 
 

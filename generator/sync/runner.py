@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,15 +39,53 @@ def preload() -> threading.Thread:
     return thread
 
 
+PARSE_CACHE_KEEP = 6
+"""Saved parse states kept per target dir (one per database and vars: ~2 MB each)."""
+
+
 def dbt_invoke(target: db.Target, root: Path, args: list[str],
                callbacks: Sequence[Callable] = ()) -> object:
-    """Run dbt in-process with the profile env of ``target``; returns the dbtRunnerResult."""
+    """Run dbt in-process with the profile env of ``target``; returns the dbtRunnerResult.
+
+    dbt keeps one partial-parse state, valid for one database and one set of ``--vars``; a
+    changed-only sync and a full sync pass different vars, so alternating between them (or
+    between databases) parsed the whole project each time (~4 s at 500 columns). Each
+    (database, vars) pair keeps its own saved state here, handed to dbt when it exists."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(target.dbt_env(root))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     full = [*args, "--project-dir", str(root), "--profiles-dir", str(root / "profiles")]
-    return dbtRunner(callbacks=list(callbacks)).invoke(full)
+    out = Path(os.environ.get("DBT_TARGET_PATH") or root / "target")
+    vars_arg = args[args.index("--vars") + 1] if "--vars" in args else ""
+    key = hashlib.sha1("\0".join([str(root.resolve()), target.params.get("dbname") or "",
+                                  str(target.params.get("host") or ""),
+                                  str(target.params.get("port") or ""), vars_arg]
+                                 ).encode()).hexdigest()[:16]
+    saved = out / "parse_cache" / f"{key}.msgpack"
+    if saved.is_file():
+        full += ["--partial-parse-file-path", str(saved)]
+    res = dbtRunner(callbacks=list(callbacks)).invoke(full)
+    _save_parse_state(out, saved)
+    return res
+
+
+def _save_parse_state(out: Path, saved: Path) -> None:
+    """Keep the state dbt just wrote as ``saved``; drop the oldest beyond PARSE_CACHE_KEEP."""
+    state = out / "partial_parse.msgpack"
+    try:
+        if not state.is_file():
+            return
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        tmp = saved.with_name(f"{saved.name}.{os.getpid()}")
+        shutil.copyfile(state, tmp)
+        tmp.replace(saved)
+        kept = sorted(saved.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime,
+                      reverse=True)
+        for old in kept[PARSE_CACHE_KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:  # a cache: a read-only or full disk only costs a parse next time
+        pass
 
 
 def owning_table(test_name: str, tables: Sequence[str]) -> str | None:
@@ -193,8 +233,10 @@ def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -
 
     Tests run without store_failures; the failing rows of the tests that fail or warn are
     stored afterwards (keep_failing_rows)."""
+    # --no-write-json: the run is recorded in xano_audit (and dbt.log), not in a 3 MB
+    # manifest.json + run_results.json rewritten on every sync (dbt docs writes its own)
     res = dbt_invoke(target, root, ["build", "--log-level", "none", "--log-level-file", "info",
-                                    *args], callbacks=[monitor])
+                                    "--no-write-json", *args], callbacks=[monitor])
     if res.exception:
         raise BuildFailed(f"dbt error: {str(res.exception).splitlines()[0]}")
     keep_failing_rows(monitor.conn, res)

@@ -40,7 +40,7 @@ from generator.registry import load_registry
 from generator.spec import load_spec
 
 from ..apptraffic import AppTraffic
-from ..conftest import ROOT, run_cli
+from ..conftest import ROOT, create_db, db_name, run_cli
 
 pytestmark = pytest.mark.integration
 WS = 5
@@ -132,9 +132,14 @@ def dsn(server, db: str, role: str = "writer", password: str | None = None) -> s
     return f"postgresql://{role}:{pw}@/{db}?host={server.socket_dir}"
 
 
-def clone(server_target: dbmod.Target, template: str) -> dbmod.Target:
-    name = f"c_{uuid.uuid4().hex[:10]}"
+def clone(server_target: dbmod.Target, template: str, prefix: str | None = None
+          ) -> dbmod.Target:
+    """A copy of database ``template``; named db_name(prefix) when given (the test's working
+    copy, synced: a stable name lets dbt reuse its parse), else a name of its own."""
+    name = db_name(prefix) if prefix else f"c_{uuid.uuid4().hex[:10]}"
     with dbmod.connect(server_target) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
         conn.execute(sql.SQL("create database {} template {}").format(
             sql.Identifier(name), sql.Identifier(template)))
     return dbmod.Target(dict(server_target.params, dbname=name),
@@ -153,10 +158,7 @@ def prepared(pg_server, xano, project, spec):
     mirrored V1 and synced once (V2 built locally, nothing published)."""
     server, admin = xano
     xano_tpl = dbmod.Target(dict(admin.params, dbname="xano"))
-    local = dbmod.Target(dict(pg_server.params, dbname=f"pubtpl_{uuid.uuid4().hex[:8]}"),
-                         embedded=pg_server.embedded)
-    with dbmod.connect(pg_server) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(local.params["dbname"])))
+    local = create_db(pg_server, "pubtpl")
     res = run_cli("mirror", target=local, env={"XANO_SOURCE_DSN": dsn(server, "xano", "reader")},
                   cwd=project)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -173,7 +175,7 @@ def prepared(pg_server, xano, project, spec):
 def env(pg_server, xano, prepared):
     """Fresh copies of the local mirror and the live database for one test."""
     server, admin = xano
-    local = clone(pg_server, prepared.params["dbname"])
+    local = clone(pg_server, prepared.params["dbname"], "publocal")
     live = clone(admin, "xano")
     db = live.params["dbname"]
     yield {"local": local, "live": live, "server": server, "admin": admin, "db": db,
