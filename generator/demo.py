@@ -88,6 +88,19 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
     for note in result.notes:
         echo(note)
     echo(views.RUN_FOOTER)
+    step("evidence: the live V2's own data checks every mapped column", "spec evidence")
+    from generator import evidence
+    from generator.inventory import read_inventory
+
+    with db.connect(target) as conn:
+        checked = evidence.gather(conn, spec, read_inventory(root), live)
+    for line in views.evidence_lines(checked):
+        echo(line)
+    bad = [e for e in checked if e.verdict == "contradicted"]
+    if bad:  # `spec evidence` exits 1 here; the demo shows it and goes on
+        echo(f"note: {len(bad)} mapped column(s) contradicted by the live V2: "
+             + ", ".join(f"{e.v2_table}.{e.v2_column}" for e in bad)
+             + " (`spec evidence` writes seeds/xano_mapping_evidence.csv and exits 1)")
     for dry in (True, False):
         step("publish into the live V2" + (" (dry run: the plan)" if dry else ""),
              f"publish --target-dsn <this server> --v2-workspace {ws}"

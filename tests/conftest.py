@@ -1,7 +1,8 @@
 """Shared fixtures: one real PostgreSQL server per test session, a fresh database per test.
 
 ``tests/unit`` needs no server (none of its tests asks for one); every test under
-``tests/integration`` is marked ``integration`` (CI runs those once more on PostgreSQL 15).
+``tests/integration`` is marked ``integration``; those also marked ``compat`` run once more on
+PostgreSQL 15 in CI (every SQL path once: see the Makefile).
 The server is the embedded PostgreSQL 18 by default; ``XANO_TEST_PG_BIN`` names another bin dir
 (CI: Debian's /usr/lib/postgresql/15/bin); libpq env (``PGHOST``) uses an existing server.
 """
@@ -25,6 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = Path(__file__).resolve().parent / "integration"
 # dbt's target/ and logs/ of this test session: two sessions (PostgreSQL 18 and 15) may run at
 # the same time on one checkout; every dbt call of the session (in process or not) inherits it
+if os.environ.get("PYTEST_XDIST_WORKER"):  # a worker of `pytest -n N`: its own target dir
+    os.environ["DBT_TARGET_PATH"] = tempfile.mkdtemp(
+        prefix=f"xano-dbt-target-{os.environ['PYTEST_XDIST_WORKER']}-")
+    os.environ["DBT_LOG_PATH"] = str(Path(os.environ["DBT_TARGET_PATH"]) / "logs")
 DBT_TARGET = Path(os.environ.setdefault(
     "DBT_TARGET_PATH", tempfile.mkdtemp(prefix="xano-dbt-target-")))
 os.environ.setdefault("DBT_LOG_PATH", str(DBT_TARGET / "logs"))

@@ -17,6 +17,8 @@ from generator.registry import V1Table, load_registry
 
 from ..conftest import ROOT, create_db, drop_db, run_cli
 
+pytestmark = pytest.mark.compat  # also run on PostgreSQL 15 in CI
+
 SPEC_HEADERS = {
     "xano_v1_tables.csv": "v1_table,workspace,table_id,description\n",
     "xano_v2_tables.csv": "v2_table,v2_id,domain,v1_table,grain,array_path,parent,parent_column,"

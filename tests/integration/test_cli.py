@@ -6,6 +6,8 @@ import pytest
 
 from ..conftest import run_cli
 
+pytestmark = pytest.mark.compat  # also run on PostgreSQL 15 in CI
+
 
 def _one_line_error(res):
     assert "Traceback" not in res.stderr

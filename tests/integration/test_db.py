@@ -15,7 +15,7 @@ from generator import db as dbmod
 
 from ..conftest import run_cli
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.compat]  # compat: also on PG 15
 
 
 def test_db_url_is_accepted_by_psql(pg_server):

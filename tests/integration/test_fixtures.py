@@ -21,7 +21,7 @@ from ..conftest import ROOT, run_cli, scalar
 V1_TABLES = load_registry(ROOT).tables
 REL = {t.name: t.relation for t in V1_TABLES}
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.compat]  # compat: also on PG 15
 
 
 def _digests(conn):

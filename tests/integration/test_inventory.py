@@ -18,6 +18,7 @@ from generator.scan import scan_table
 
 PATTERNS = ["password", "*api_key*", "*token*", "*secret*", "*_sub", "stripe_*"]
 T = V1Table("planted", 9001)
+pytestmark = pytest.mark.compat  # also run on PostgreSQL 15 in CI
 
 
 def _load(conn, records):

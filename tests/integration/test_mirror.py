@@ -20,7 +20,7 @@ from ..conftest import ROOT, run_cli
 
 V1_TABLES = load_registry(ROOT).tables
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.compat]  # compat: also on PG 15
 PASSWORD = "r3ader-Secret"
 
 

@@ -42,6 +42,7 @@ def _writes(target, table=None):
         return tuple(int(x) for x in conn.execute(q).fetchone())
 
 
+@pytest.mark.compat
 def test_sync_closes_every_gap_and_keeps_v2_only_rows(synced, pg_server):
     target, before, res = synced
     after = _counts(target)
@@ -79,6 +80,7 @@ def test_sync_closes_every_gap_and_keeps_v2_only_rows(synced, pg_server):
         drop_db(pg_server, copy)
 
 
+@pytest.mark.compat
 def test_rerun_on_unchanged_v1_writes_zero_rows(synced):
     target, _, _ = synced
     before = _writes(target)
@@ -92,6 +94,7 @@ def test_rerun_on_unchanged_v1_writes_zero_rows(synced):
     assert statuses == {"unchanged"}
 
 
+@pytest.mark.compat
 def test_changed_v1_row_writes_only_its_v2_rows(synced):
     target, _, _ = synced
     before_user = _writes(target, "user")
@@ -225,6 +228,7 @@ def _stored(conn, prefix):
         sql.Identifier("xano_audit", table))).fetchall()
 
 
+@pytest.mark.compat
 def test_planted_value_fk_and_duplicate_defects_fail_the_right_tests(synced):
     target, _, _ = synced
     with dbmod.connect(target) as conn:
@@ -319,6 +323,7 @@ def test_guide_is_rendered_from_the_spec_and_check_catches_staleness(tmp_path):
     assert "## Architecture (hand-edited prose)" in (proj / "V2_SYNC_PIPELINE_GUIDE.md").read_text()
 
 
+@pytest.mark.compat
 def test_v1_deletions_are_reported_and_pruned_only_when_asked(synced):
     import json
 

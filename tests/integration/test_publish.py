@@ -369,6 +369,7 @@ def assert_local_is_live(e, spec, skip: dict[str, set[int]]) -> None:
 
 
 # -- tests -----------------------------------------------------------------------------------------
+@pytest.mark.compat
 def test_publish_into_the_owners_layout_keeps_every_owner_and_a_rerun_writes_nothing(
         env, project, spec):
     e = env
@@ -429,6 +430,7 @@ def test_publish_into_the_owners_layout_keeps_every_owner_and_a_rerun_writes_not
                 assert conn.execute("select nextval(%s)", (seq,)).fetchone()[0] > top, t.name
 
 
+@pytest.mark.compat
 def test_dry_run_names_collisions_duplicates_orphans_with_secrets_masked_and_writes_nothing(
         env, project, spec):
     e = env
@@ -450,6 +452,7 @@ def test_dry_run_names_collisions_duplicates_orphans_with_secrets_masked_and_wri
     assert xmins(e["live"], spec) == stamps and everything_else(e["live"], spec) == others
 
 
+@pytest.mark.compat
 def test_dedupe_deletes_only_extras_equal_to_the_kept_row_and_records_them(env, project, spec):
     e = env
     _publish(e, project)
@@ -500,6 +503,7 @@ def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, proje
     assert "conflict user" not in res.stdout and "; 0 conflict(s)" in res.stdout
 
 
+@pytest.mark.compat
 def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, project, spec):
     e = env
     _publish(e, project)
@@ -569,6 +573,7 @@ def _content(target, spec) -> dict[str, Counter]:
     return out
 
 
+@pytest.mark.compat
 def test_kill_9_of_an_atomic_publish_leaves_live_v2_as_before(env, project, spec):
     e = env
     before, stamps = snapshot(e["live"], spec), xmins(e["live"], spec)

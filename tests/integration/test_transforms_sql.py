@@ -10,7 +10,7 @@ import pytest
 
 from ..conftest import ROOT
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.compat]  # compat: also on PG 15
 
 
 def _functions_sql() -> str:
