@@ -8,6 +8,7 @@ import json
 import random
 import shutil
 
+import pytest
 from psycopg import sql
 
 from generator import db as dbmod
