@@ -17,11 +17,11 @@ demo: $(VENV)/.installed
 
 # The whole suite on PostgreSQL 18 (two pytest workers, each with its own servers and dbt
 # target dir; a test file stays on one worker) and, at the same time, the compatibility set on
-# Debian's PostgreSQL 15: the integration tests marked `compat`, every SQL path once (sync
-# full / changed-only / planted defects / deletions, publish into the owner's layout with its
-# anomalies, dry run, dedupe, V1 change, kill -9, mirror, evidence, census, fixtures, discover,
-# transforms, the server's own start). Every integration test on 15 took 19.6 min of CI's 15:
-# `make test-pg15-all` runs them all.
+# Debian's PostgreSQL 15: the integration tests marked `compat`, the SQL paths once each (sync
+# full / changed-only / planted defects, publish into the owner's layout with its anomalies,
+# dry run, dedupe, kill -9, mirror, census, a workspace of other ids, fixtures, discover,
+# transforms, the server's own start). Every integration test on both versions took 19.6 min
+# of CI's 15: `make test-pg15-all` runs them all on 15.
 test: $(VENV)/.installed
 	$(PY) -m generator --check
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-pg18 test-pg15

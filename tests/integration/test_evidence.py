@@ -22,7 +22,7 @@ from generator.spec import load_spec
 
 from ..conftest import ROOT, clone_db, drop_db, run_cli
 
-pytestmark = [pytest.mark.integration, pytest.mark.compat]  # compat: also on PG 15
+pytestmark = pytest.mark.integration
 WS = "5"
 NOTE_KEY = "v2_only_note"
 

@@ -323,7 +323,6 @@ def test_guide_is_rendered_from_the_spec_and_check_catches_staleness(tmp_path):
     assert "## Architecture (hand-edited prose)" in (proj / "V2_SYNC_PIPELINE_GUIDE.md").read_text()
 
 
-@pytest.mark.compat
 def test_v1_deletions_are_reported_and_pruned_only_when_asked(synced):
     import json
 

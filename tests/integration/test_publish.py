@@ -503,7 +503,6 @@ def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, proje
     assert "conflict user" not in res.stdout and "; 0 conflict(s)" in res.stdout
 
 
-@pytest.mark.compat
 def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, project, spec):
     e = env
     _publish(e, project)

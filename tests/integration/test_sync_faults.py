@@ -45,7 +45,6 @@ def reference(synced_db):
     return checksums(synced_db)
 
 
-@pytest.mark.compat
 @pytest.mark.parametrize("seed", range(SEEDS))
 def test_kill_9_mid_sync_then_resync_equals_a_clean_sync(new_db, reference, seed):
     target = new_db
