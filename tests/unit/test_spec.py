@@ -155,3 +155,19 @@ def test_a_table_without_v2_id_syncs_but_has_no_live_table():
                       _rows(IGNORED), registry=REGISTRY)
     assert not spec.table("u").has_live and spec.table("t").has_live
     assert "u" not in [lt.table.name for lt in live_tables(spec, 7)]
+
+
+def test_every_seed_row_has_as_many_fields_as_its_header():
+    """A hand-edited seed with an unquoted comma shifts its row: dbt seed refuses the file
+    and the sync's COPY would load the text into the wrong column."""
+    import csv
+    from pathlib import Path
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    bad = []
+    for path in sorted(seeds.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        bad += [f"{path.name}:{i}" for i, r in enumerate(rows[1:], start=2)
+                if len(r) != len(rows[0])]
+    assert bad == []
