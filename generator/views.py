@@ -263,7 +263,11 @@ def publish_lines(result: PublishResult, most: int = 20) -> list[str]:
                        "(xano_audit.publish_conflicts)")
         for d in t.examples:
             where = f" (live id {d.live_id})" if d.live_id not in (None, d.id) else ""
-            out.append(f"would {d.kind} {t.name} id {d.id}{where}: {_fields(d)}")
+            if d.kind == "insert" and t.own_ids:
+                out.append(f"would insert {t.name} row (local id {d.id}; its live id comes from "
+                           f"the live table's sequence): {_fields(d)}")
+            else:
+                out.append(f"would {d.kind} {t.name} id {d.id}{where}: {_fields(d)}")
     tabs = result.tables
     total = sum(t.written for t in tabs)
     summary = (f"{sum(t.inserted for t in tabs):,} inserted, {sum(t.updated for t in tabs):,} "

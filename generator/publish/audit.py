@@ -175,6 +175,9 @@ class TableOutcome:
     """Rows not written because the app changed them while the publish ran (next time)."""
     mismatched: int = 0
     """Rows whose read-back digest differs from what was sent."""
+    own_ids: bool = False
+    """The live table gives new rows their ids (split, child and closure tables: from its
+    sequence), so a planned insert's id is the local one, not the one it will get live."""
     conflicts: list[RowDiff] = field(default_factory=list)
     """Rows edited or deleted in V2 since this tool published them, and rows the app changed
     during the publish."""

@@ -226,7 +226,7 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
     outcomes = []
     for i, lt in enumerate(resolved):  # plan everything before the first write
         t0 = time.monotonic()
-        out = TableOutcome(lt.table.name, lt.label, lt.layout)
+        out = TableOutcome(lt.table.name, lt.label, lt.layout, own_ids=lt.grain != "main")
         out.live_before = plan.load_live(conn, tgt, lt, i)
         parent = index.get(lt.table.parent) if lt.table.parent else None
         plan.classify(conn, lt, i, parent, parent, opts)

@@ -439,7 +439,7 @@ def test_dry_run_names_collisions_duplicates_orphans_with_secrets_masked_and_wri
     out = res.stdout + res.stderr
     assert "dry run: would write" in out and "nothing was written" in out
     assert "collision user id" in out and "id held by another record" in out
-    assert "would insert user_preferences id" in out
+    assert "would insert user_preferences row (local id" in out and "table's sequence" in out
     assert "would update network_member id" in out
     summary = out.strip().splitlines()[-1]
     assert "duplicate(s)" in summary and "orphan(s)" in summary
