@@ -35,20 +35,11 @@ DBT_TARGET = Path(os.environ.setdefault(
 os.environ.setdefault("DBT_LOG_PATH", str(DBT_TARGET / "logs"))
 
 
-LONGEST_FIRST = ("test_publish.py", "test_spec_changes.py", "test_pipeline.py",
-                 "test_sync_faults.py", "test_dashboard.py")
-"""The longest test files (minutes each): run first, so that `pytest -n 2 --dist loadfile`
-does not end with one worker alone on one of them while the other idles."""
-
-
 def pytest_collection_modifyitems(config, items):
-    """Every test under tests/integration is an integration test; the longest files first
-    (the order within a file is kept)."""
+    """Every test under tests/integration is an integration test."""
     for item in items:
         if INTEGRATION in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.integration)
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda it: rank.get(Path(str(it.fspath)).name, len(rank)))
 
 
 @pytest.fixture(scope="session")
