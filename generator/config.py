@@ -6,6 +6,8 @@ vars in ``dbt_project.yml`` and the help texts are rendered from these values.
 
 from __future__ import annotations
 
+import hashlib
+
 # -- schemas of the local mirror ------------------------------------------------------------------
 V1_SCHEMA = "xano_v1"
 """Local mirror of the V1 workspace (``mvpw<ws>_<id>`` tables: ``id``, ``xdo jsonb``)."""
@@ -91,8 +93,6 @@ def fit_ident(name: str, keep: str = "") -> str:
     >>> fit_ident("user__id"), len(fit_ident("t" * 70).encode()), fit_ident("x" * 70, "__idx")[-5:]
     ('user__id', 63, '__idx')
     """
-    import hashlib
-
     if len((name + keep).encode()) <= MAX_IDENT:
         return name + keep
     digest = hashlib.sha1(name.encode()).hexdigest()[:10]

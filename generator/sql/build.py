@@ -18,7 +18,6 @@ from generator.config import (
     FN_SCHEMA,
     MAX_IDENT,
     UNMAPPED_COLUMN,
-    V1_SOURCE,
     fit_ident,
 )
 from generator.spec import PH_REF, PH_SOURCE, PH_THIS, RESERVED_PREFIXES, Column, Table
@@ -26,9 +25,6 @@ from generator.transforms import TRANSFORMS
 
 THIS = PH_THIS
 """Placeholder table name, replaced by ``{{ this }}`` in the template."""
-PLACEHOLDER_PREFIXES = RESERVED_PREFIXES
-"""Quoted identifiers with these prefixes become Jinja: no V1 key is ever rendered as one, and
-the spec refuses V2 column names that start with one."""
 MASK = "***masked***"
 """What a reject shows of a sensitive value."""
 RAW_MAX = 200
@@ -110,7 +106,7 @@ def fits_record(key: str) -> bool:
     """Keys that can be a jsonb_to_record column (Postgres truncates longer identifiers; a line
     break would not survive dbt reading the model file)."""
     return (0 < len(key.encode()) <= MAX_IDENT and "\r" not in key and "\n" not in key
-            and not key.startswith(PLACEHOLDER_PREFIXES))
+            and not key.startswith(RESERVED_PREFIXES))  # read as a literal instead
 
 
 @dataclass(frozen=True)
@@ -299,7 +295,7 @@ def ref_placeholder(name: str) -> str:
 
 
 def source_placeholder(v1_table: str) -> str:
-    """Placeholder table name for ``{{ source(V1_SOURCE, v1_table) }}``."""
+    """Placeholder table name for ``{{ source(config.V1_SOURCE, v1_table) }}``."""
     return f"{PH_SOURCE}{v1_table}"
 
 
