@@ -8,8 +8,10 @@ produce, in ``public.mvpw<workspace>_<V2 id>`` of any database:
   identity or a sequence;
 - main tables reuse V1's ids, minus production's gaps (transactions -2,596, agents -491,
   participants -29,175, scaled), with V2-only rows (6 network rows) and stale values;
-- **collisions**: a few main ids V1 uses that V2 holds for another record (another natural
-  key), the gap's ids among them;
+- **not one id space**: a tenth of the main records under V2's own ids (assigned in another
+  order), some of the V1 ids they left and some of the gap's ids held by another record (other
+  content, another natural key), the top record's key in an older form; every reference and
+  parent FK of V2's rows names V2's ids;
 - split and child rows have their own ids, assigned in another order than their parents; some
   parents have several split rows (agent_performance: 51,107 rows for 37,041 agents), some
   none, and some rows point at parents that do not exist (orphans).
@@ -27,7 +29,7 @@ from psycopg import sql
 
 from generator import db
 from generator.convert import conversion
-from generator.live import live_tables
+from generator.live import LiveTable, live_tables
 from generator.spec import Spec, Table
 
 DEFAULT_WORKSPACE = 5
@@ -37,6 +39,9 @@ GAPS = {"transaction": 2_596, "agent": 491, "participant": 29_175}
 V2_ONLY = {"network": 6}
 """V1 table -> main rows only V2 has (scaled, at least 1)."""
 LIVE_TYPES = {"timestamptz": "bigint"}
+REMAP_BASE = 5_000
+"""V2's own ids of the records it holds under another id than V1 start past V1's largest id
+by this much (past the V2-only rows)."""
 """Xano's standard SQL: a timestamp is kept as epoch milliseconds."""
 
 
@@ -133,15 +138,19 @@ def lay_live_v2(local: psycopg.Connection, live: psycopg.Connection, spec: Spec,
     types = types or {}
     lines = []
     placed: dict[str, sql.Identifier] = {}
+    remaps: dict[str, sql.Identifier] = {}
+    laid: list[tuple[LiveTable, set[str]]] = []
     for i, lt in enumerate(live_tables(spec, workspace, tables)):
         t = lt.table
         rel = lt.ident
         cols = create_live_table(live, lt, i, types)
         stage = _stage(local, live, t, cols)
+        translate(live, stage, t, remaps)  # V2's rows name V2's ids
+        laid.append((lt, set(remaps)))
         names = sql.SQL(", ").join(sql.Identifier(n) for n, _ in cols)
         svals = sql.SQL(", ").join(sql.Identifier("s", n) for n, _ in cols)
         if t.is_main:
-            note = _main(live, spec, t, rel, stage, cols, names, svals, scale)
+            note, remaps[t.name] = _main(live, spec, t, rel, stage, cols, names, svals, scale)
         elif t.grain == "closure":
             note = _keyed(live, t, rel, stage, [n for n, _ in cols])
         else:
@@ -155,10 +164,16 @@ def lay_live_v2(local: psycopg.Connection, live: psycopg.Connection, spec: Spec,
             sql.Literal(f'"{lt.schema}"."{lt.name}"'), rel))
         n = live.execute(sql.SQL("select count(*) from {}").format(rel)).fetchone()[0]
         lines.append(f"live V2 {lt.label:<22} {t.name:<26} {n:>9,} rows  {note}")
+    for lt, before in laid:  # references to tables laid after this one
+        if lt.layout == "columns":
+            translate(live, lt.ident, lt.table, remaps, set(remaps) - before)
     return lines
 
 
-def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: float) -> str:
+def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: float
+          ) -> tuple[str, sql.Identifier]:
+    """A main table as V2's own jobs filled it; returns the notes and a temp table (old, new)
+    of the V1 ids this V2 holds under its own ids (references are translated through it)."""
     gap = round(GAPS.get(t.v1_table, 0) * scale)
     live.execute(sql.SQL("""
         insert into {rel} (id, {names}) overriding system value
@@ -174,23 +189,66 @@ def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: flo
             rel=rel, c=sql.Identifier(text), h=_h(sql.Identifier("id"), "stale"))).rowcount
         notes.append(f"{stale:,} stale")
     nk = [n for n in t.natural_key if dict(cols).get(n) == "text"]
-    if nk:  # ids V1 uses that V2 holds for another record: the top one, and some of the gap
+    rn = sql.Identifier(f"baseline_rn_{t.name}")
+    live.execute(sql.SQL("drop table if exists {}").format(rn))
+    live.execute(sql.SQL("create temp table {} as select src_id, row_number() over (order by "
+                         "src_id) as rn, count(*) over () as n from {}").format(rn, stage))
+    live.execute(sql.SQL("create index on {} (rn)").format(rn))
+    # another record's content: the stage row at a hashed position (never the row itself)
+    other = sql.SQL(", ").join(sql.Identifier("o", n) for n, _ in cols)
+    if nk:  # the same record whose key V2 holds in an older form: the top id
         k = sql.Identifier(nk[0])
-        hit = live.execute(sql.SQL(
-            "update {rel} set {k} = 'v2-other-' || id || '-' || coalesce({k}, '') "
-            "where id = (select max(id) from {rel})").format(rel=rel, k=k)).rowcount
-        hit += live.execute(sql.SQL("""
+        live.execute(sql.SQL(
+            "update {rel} set {k} = 'v2-old-' || coalesce({k}, '') "
+            "where id = (select max(id) from {rel})").format(rel=rel, k=k))
+        # ids V1 uses that V2 holds for another record: some of the gap
+        hit = live.execute(sql.SQL("""
             insert into {rel} (id, {names}) overriding system value
-            select s.src_id, {svals} from {stage} s
+            select s.src_id, {other} from {stage} s
+            join {rn} a on a.src_id = s.src_id
+            join {rn} b on b.rn = (a.rn * 7919 + 13) % a.n + 1 and b.src_id <> a.src_id
+            join {stage} o on o.src_id = b.src_id
             where s.src_id in (select src_id from {stage} order by src_id desc limit {gap})
-              and {h} < 600""").format(rel=rel, names=names, svals=svals, stage=stage,
+              and {h} < 600""").format(rel=rel, names=names, other=other, stage=stage, rn=rn,
                                         gap=sql.Literal(gap),
                                         h=_h(sql.Identifier("s", "src_id"), "collide"))).rowcount
         live.execute(sql.SQL("update {rel} set {k} = 'v2-other-' || id || '-' || "
                              "coalesce({k}, '') where id in (select src_id from {stage} "
-                             "order by src_id desc limit {gap}) and {k} not like 'v2-other-%%'")
-                     .format(rel=rel, k=k, stage=stage, gap=sql.Literal(gap)))
-        notes.append(f"{hit:,} id collision(s)")
+                             "order by src_id desc limit {gap})").format(
+            rel=rel, k=k, stage=stage, gap=sql.Literal(gap)))
+        notes.append(f"{hit:,} id(s) held by another record")
+    # a tenth of the records (and the first one, as the owner's test user 60 is 7 in V2)
+    # under V2's own ids, assigned in another order
+    remap = sql.Identifier(f"baseline_remap_{t.name}")
+    live.execute(sql.SQL("drop table if exists {}").format(remap))
+    live.execute(sql.SQL("""
+        create temp table {remap} as
+        select id as old, (select max(src_id) from {stage}) + {base}
+            + row_number() over (order by md5(id::text || 'remap')) as new
+        from {rel} where ({h} < 1000 or id = (select min(src_id) from {stage}))
+            and id in (select src_id from {stage}){plain}""").format(
+        remap=remap, stage=stage, rel=rel, base=sql.Literal(REMAP_BASE),
+        h=_h(sql.Identifier("id"), "remap"),
+        plain=sql.SQL(" and {} not like 'v2-%%'").format(sql.Identifier(nk[0])) if nk
+        else sql.SQL("")))
+    live.execute(sql.SQL("create index on {} (old)").format(remap))
+    moved = live.execute(sql.SQL("update {rel} l set id = r.new from {remap} r "
+                                 "where l.id = r.old").format(rel=rel, remap=remap)).rowcount
+    notes.append(f"{moved:,} under V2's own id")
+    if nk and moved:  # some of the ids they left hold another record now
+        reused = live.execute(sql.SQL("""
+            insert into {rel} (id, {names}) overriding system value
+            select r.old, {other} from {remap} r
+            join {rn} a on a.src_id = r.old
+            join {rn} b on b.rn = (a.rn * 7919 + 13) % a.n + 1 and b.src_id <> a.src_id
+            join {stage} o on o.src_id = b.src_id
+            where {h} < 3000""").format(rel=rel, names=names, other=other, remap=remap, rn=rn,
+                                         stage=stage, h=_h(sql.Identifier("r", "old"), "reuse"))
+        ).rowcount
+        live.execute(sql.SQL("update {rel} set {k} = 'v2-other-' || id || '-' || "
+                             "coalesce({k}, '') where id in (select old from {remap})").format(
+            rel=rel, k=sql.Identifier(nk[0]), remap=remap))
+        notes.append(f"{reused:,} of their V1 ids held by another record")
     extra = max(1, round(V2_ONLY[t.v1_table] * scale)) if t.v1_table in V2_ONLY else 0
     if extra:
         live.execute(sql.SQL("""
@@ -201,10 +259,23 @@ def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: flo
             """).format(rel=rel, names=names, svals=svals, stage=stage, n=sql.Literal(extra)))
         if nk:
             live.execute(sql.SQL("update {rel} set {k} = 'v2-only-' || id where id > "
-                                 "(select max(src_id) from {stage})").format(
-                rel=rel, k=sql.Identifier(nk[0]), stage=stage))
+                                 "(select max(src_id) from {stage}) and id < "
+                                 "(select max(src_id) from {stage}) + {base}").format(
+                rel=rel, k=sql.Identifier(nk[0]), stage=stage, base=sql.Literal(REMAP_BASE)))
         notes.append(f"{extra:,} V2-only")
-    return ", ".join(notes)
+    return ", ".join(notes), remap
+
+
+def translate(live: psycopg.Connection, rel: sql.Identifier, t: Table,
+              remaps: Mapping[str, sql.Identifier], only: set[str] | None = None) -> None:
+    """Point the reference columns of ``rel`` (rows of V2 table ``t``, columns layout) at V2's
+    own ids of the records they name (``remaps``: V2 table -> (old, new)); ``only`` limits
+    the referenced tables."""
+    for c in t.columns:
+        if c.references in remaps and (only is None or c.references in only):
+            live.execute(sql.SQL("update {rel} l set {c} = r.new from {remap} r "
+                                 "where l.{c} = r.old").format(
+                rel=rel, c=sql.Identifier(c.name), remap=remaps[c.references]))
 
 
 def _keyed(live, t: Table, rel, stage, cols: list[str]) -> str:

@@ -64,6 +64,10 @@ class LiveTable:
     """True when ``id`` is ``generated always as identity`` (explicit ids need OVERRIDING)."""
     blocks_insert: tuple[str, ...] = ()
     """Live columns publish does not fill that are NOT NULL without a default."""
+    translated: str = ""
+    """A temp view of the publish's session over the local V2 table whose reference columns
+    hold the live ids of the records they point at (:mod:`generator.publish.identity`); ''
+    reads the local V2 table as it is."""
 
     @property
     def layout(self) -> str:
@@ -98,8 +102,18 @@ class LiveTable:
 
     @property
     def local(self) -> sql.Identifier:
-        """The local V2 table (dbt model)."""
+        """The local V2 rows as publish compares and writes them: the translated view when
+        set, else the local V2 table (dbt model)."""
+        if self.translated:
+            return sql.Identifier(self.translated)
         return sql.Identifier(V2_SCHEMA, self.table.name)
+
+    @property
+    def references(self) -> tuple[Column, ...]:
+        """The fields that hold the id of another V2 table's record, the parent FK excepted
+        (that one follows the parent's placement)."""
+        return tuple(c for c in self.fields if c.references
+                     and c.name != self.table.parent_column)
 
     @property
     def copy(self) -> sql.Identifier:
@@ -350,11 +364,13 @@ def fit_problems(conn: psycopg.Connection, lt: LiveTable) -> list[str]:
 
 # -- the local record of live figures ------------------------------------------------------------
 FIGURES = ("matched", "to_insert", "to_update", "duplicates", "orphans", "collisions",
-           "blocked", "conflicts")
+           "blocked", "conflicts", "by_id", "by_key", "fresh", "held", "unresolved")
 """Identity figures kept per live table: rows of both sides that are the same record, local
 rows to insert, live rows to update, extra live rows of a parent, live rows whose parent is
-not live, main ids held by another record on the live side, local rows whose parent is not
-placed live, rows edited in V2 since this tool wrote them."""
+not live, main records whose V1 id another live record holds, local rows whose parent is not
+placed live, rows edited in V2 since this tool wrote them; main tables: records paired under
+their own id, paired under V2's other id, inserted under a fresh id, held for a person; and
+references written as NULL because the record they name is not placed live."""
 
 LIVE_STATE_DDL = sql.SQL("""
 create schema if not exists {audit};

@@ -13,6 +13,7 @@ from rich.table import Table
 from generator.census import CensusRow, role_of, size_text, summarize
 from generator.config import (
     CENSUS_FILE,
+    IDENTITY_DECISIONS_FILE,
     KEY_INVENTORY_FILE,
     TABLE_INVENTORY_FILE,
     TOLERANCE,
@@ -21,6 +22,7 @@ from generator.config import (
 from generator.discover import Discovery
 from generator.draft import Draft
 from generator.publish.audit import RowDiff
+from generator.publish.identity import HELD
 from generator.publish.run import PublishResult
 from generator.sync.audit import TableState
 
@@ -78,15 +80,16 @@ def print_status(rows: list[dict]) -> None:
     if ident:
         t = Table(title="live V2 identity (which live row is the same record; "
                         f"{ident[0]['live_source']})")
-        heads = ["table", "live table", "matched", "to insert", "to update", "duplicates",
-                 "orphans", "collisions", "blocked", "conflicts"]
+        heads = ["table", "live table", "matched", "by id", "by key", "to insert", "fresh id",
+                 "held", "to update", "duplicates", "orphans", "blocked", "conflicts",
+                 "refs unresolved"]
         for col in heads:
             t.add_column(col, justify="left" if col in ("table", "live table") else "right")
         for r in ident:
             t.add_row(r["table"], r.get("live_relation") or "-", *(n(r.get(f"live_{k}")) for k in (
-                "matched", "to_insert", "to_update", "duplicates", "orphans", "collisions",
-                "blocked", "conflicts")))
-        Console(width=160).print(t)
+                "matched", "by_id", "by_key", "to_insert", "fresh", "held", "to_update",
+                "duplicates", "orphans", "blocked", "conflicts", "unresolved")))
+        Console(width=180).print(t)
     for r in (r for r in rows if r["layer"] == "evidence"):
         share = r["agreeing"] / r["matched"] if r["matched"] else 0
         print(f"contradicted by the live V2 (spec evidence): {r['table']}.{r['column']} <- "
@@ -221,21 +224,24 @@ def print_publish(result: PublishResult) -> None:
     title = (f"dry run: plan for {result.target} (nothing written)" if dry
              else f"publish run {result.run_id} to {result.target}")
     table = Table(title=title)
-    for col in ("V2 table", "live table", "matched", "insert" if dry else "inserted",
-                "update" if dry else "updated", "unchanged", "conflicts", "collisions",
-                "duplicates", "orphans", "blocked", "prune" if dry else "pruned", "V2-only",
-                "live rows", "checked", "s"):
+    for col in ("V2 table", "live table", "matched", "by id", "by key", "fresh id", "held",
+                "insert" if dry else "inserted", "update" if dry else "updated", "unchanged",
+                "conflicts", "duplicates", "orphans", "blocked", "refs unresolved",
+                "prune" if dry else "pruned", "V2-only", "live rows", "checked", "s"):
         table.add_column(col, justify="left" if col in ("V2 table", "live table",
                                                        "checked") else "right")
     for t in result.tables:
         checked = "-" if t.verified is None else ("ok" if t.verified else "MISMATCH")
-        table.add_row(t.name, t.relation, n(t.matched), n(t.inserted), n(t.updated),
-                      n(t.unchanged), n(len(t.conflicts)), n(t.collision_count),
+        ident = [n(t.identity[k]) if t.identity else "-" for k in
+                 ("by_id", "by_key", "fresh", "held")]
+        table.add_row(t.name, t.relation, n(t.matched), *ident, n(t.inserted), n(t.updated),
+                      n(t.unchanged), n(len(t.conflicts)),
                       n(t.duplicates) + (f" (-{t.deduped})" if t.deduped else ""),
-                      n(t.orphans), n(t.blocked), n(t.pruned if not dry else t.prunable),
+                      n(t.orphans), n(t.blocked), n(sum(t.unresolved.values())),
+                      n(t.pruned if not dry else t.prunable),
                       n(t.live_only), n(t.live_before if dry else t.live_after), checked,
                       f"{t.seconds:.2f}")
-    Console(width=190).print(table)
+    Console(width=220).print(table)
     for line in publish_lines(result):
         print(line)
 
@@ -245,14 +251,27 @@ def publish_lines(result: PublishResult, most: int = 20) -> list[str]:
     out = []
     for t in result.tables:
         for d in t.collisions[:most]:
-            out.append(f"collision {t.name} id {d.id} ({d.kind}; live row "
-                       f"{d.live_id if d.live_id is not None else '-'} kept, not written"
-                       "): "
-                       + "; ".join(f"{f.field}: live {f.live} / local {f.local}"
-                                   for f in d.fields))
-        if t.collision_count > min(most, len(t.collisions)):
-            out.append(f"collision {t.name}: ... {t.collision_count - min(most, len(t.collisions))}"
-                       " more (xano_audit.publish_conflicts)")
+            sides = "; ".join(f"{f.field}: live {f.live} / local {f.local}"
+                              if f.live != f.local else f"{f.field}: {f.live}" for f in d.fields)
+            if d.kind == HELD:
+                out.append(f"held {t.name} id {d.id} (same id, other natural key; live row "
+                           f"{d.live_id} kept, the record and its split rows not written: "
+                           f"decide in {IDENTITY_DECISIONS_FILE}): {sides}")
+            else:
+                live = (f"live id {d.live_id} (drawn from the live sequence on publish)"
+                        if result.dry_run else f"live id {d.live_id}")
+                out.append(f"fresh id {t.name} id {d.id} -> {live} ({d.kind}; the live row "
+                           f"{d.id} is kept): {sides}")
+        shown = min(most, len(t.collisions))
+        if len(t.collisions) > shown or sum(t.identity.get(k, 0) for k in ("fresh", "held")) \
+                > len(t.collisions):
+            rest = sum(t.identity.get(k, 0) for k in ("fresh", "held")) - shown
+            out.append(f"identity {t.name}: ... {rest} more held or fresh-id record(s) "
+                       "(xano_audit.publish_conflicts, xano_audit.identity)")
+        for col, k in sorted(t.unresolved.items()):
+            out.append(f"unresolved {t.name}.{col}: {k:,} row(s) name a record not placed live "
+                       "(held, not published, or gone from V1): written as NULL, filled in by "
+                       "the publish that places it")
         for d in t.conflicts[:most]:
             where = f" (live id {d.live_id})" if d.live_id not in (None, d.id) else ""
             out.append(f"conflict {t.name} id {d.id}{where} ({d.kind}"
@@ -276,7 +295,10 @@ def publish_lines(result: PublishResult, most: int = 20) -> list[str]:
                   if any(t.deduped for t in tabs) else "")
                + f"; {sum(t.unchanged for t in tabs):,} unchanged; "
                f"{sum(len(t.conflicts) for t in tabs):,} conflict(s); "
-               f"{sum(t.collision_count for t in tabs):,} collision(s); "
+               f"{sum(t.identity.get('by_key', 0) for t in tabs):,} record(s) paired under "
+               f"V2's other id, {sum(t.collision_count for t in tabs):,} under a fresh id "
+               "(their V1 id is another live record's), "
+               f"{sum(t.identity.get('held', 0) for t in tabs):,} held; "
                f"{sum(t.duplicates for t in tabs):,} duplicate(s), "
                f"{sum(t.orphans for t in tabs):,} orphan(s) and "
                f"{sum(t.live_only for t in tabs):,} V2-only row(s) kept")

@@ -13,7 +13,7 @@ from generator.coverage import coverage as spec_coverage
 from generator.inventory import Inventory
 from generator.keypath import encode_path, is_sensitive, mask
 from generator.live import FIGURES
-from generator.publish.plan import COLLISION_KINDS
+from generator.publish.identity import IDENTITY_KINDS
 from generator.status import collect_status
 from generator.sync.audit import last_problems, lock_held
 
@@ -134,7 +134,7 @@ def publishes(conn: psycopg.Connection, limit: int = 20, conflicts: int = 50) ->
     cols = [d.name for d in cur.description]
     tables = [dict(zip(cols, r)) for r in cur]
     out = {}
-    kinds = list(COLLISION_KINDS.values())
+    kinds = list(IDENTITY_KINDS)
     for name, test in (("conflicts", "not (kind = any(%s))"), ("collisions", "kind = any(%s)")):
         cur = conn.execute(sql.SQL(
             "select v2_table, id, live_id, kind, fields, overwritten from {} "

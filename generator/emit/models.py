@@ -298,5 +298,10 @@ def seed_specs() -> list[dict]:
          "description": "Where the owner's other documents disagree with the spec.",
          "config": {"column_types": {c: "text" for c in (
              "v2_table", "v2_column", "v1_key", "chosen", "kind", "source", "note")}}},
+        {"name": "xano_identity_decisions",
+         "description": "A person's decisions on main records publish held (pair with a live "
+                        "row, or new record).",
+         "config": {"column_types": {"v2_table": "text", "local_id": "bigint",
+                                     "decision": "text", "live_id": "bigint", "note": "text"}}},
     ]
     return seeds

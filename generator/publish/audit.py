@@ -65,7 +65,9 @@ alter table {AUDIT_SCHEMA}.publish_run_tables
     add column if not exists collisions bigint,
     add column if not exists blocked bigint,
     add column if not exists deduped bigint,
-    add column if not exists changed_live bigint;
+    add column if not exists changed_live bigint,
+    add column if not exists identity jsonb,
+    add column if not exists unresolved jsonb;
 create table if not exists {AUDIT_SCHEMA}.publish_conflicts (
     run_id bigint not null references {AUDIT_SCHEMA}.publish_runs (run_id),
     v2_table text not null,
@@ -182,9 +184,15 @@ class TableOutcome:
     """Rows edited or deleted in V2 since this tool published them, and rows the app changed
     during the publish."""
     collisions: list[RowDiff] = field(default_factory=list)
-    """Main rows whose id (or natural key) another live record holds: never touched."""
+    """Main records held (same id, other natural key, undecided) and records inserted under a
+    fresh id because another live record holds theirs, with both natural keys."""
     collision_count: int = 0
-    """All collisions (``collisions`` keeps the first ones)."""
+    """Main records whose V1 id another live record holds (inserted under a fresh id)."""
+    identity: dict[str, int] = field(default_factory=dict)
+    """Main tables: how the local records pair with live ones
+    (:data:`generator.publish.identity.FIGURES`)."""
+    unresolved: dict[str, int] = field(default_factory=dict)
+    """Per reference column, rows written whose value names a record not placed live (NULL)."""
     examples: list[RowDiff] = field(default_factory=list)
     """A few planned changes with their field diffs (dry run)."""
     checksum: str = ""
@@ -284,14 +292,16 @@ def record_table(conn: psycopg.Connection, run_id: int, t: TableOutcome, status:
         insert into {AUDIT_SCHEMA}.publish_run_tables (run_id, v2_table, relation, layout,
             inserted, updated, unchanged, conflicts, overwritten, pruned, live_only,
             live_before, live_after, checksum, verified, status, duration_s, matched,
-            duplicates, orphans, collisions, blocked, deduped, changed_live)
+            duplicates, orphans, collisions, blocked, deduped, changed_live, identity,
+            unresolved)
         values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                %s, %s, %s, %s, %s)""",
+                %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)""",
                  (run_id, t.name, t.relation, t.layout, t.inserted, t.updated, t.unchanged,
                   len(t.conflicts), t.overwritten, t.pruned, t.live_only, t.live_before,
                   t.live_after, t.checksum or None, t.verified, status, round(t.seconds, 3),
                   t.matched, t.duplicates, t.orphans, t.collision_count, t.blocked, t.deduped,
-                  t.changed_live))
+                  t.changed_live, json.dumps(t.identity) if t.identity else None,
+                  json.dumps(t.unresolved)))
     with conn.cursor() as cur:
         cur.executemany(
             f"insert into {AUDIT_SCHEMA}.publish_conflicts (run_id, v2_table, id, kind, "

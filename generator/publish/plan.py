@@ -5,9 +5,9 @@ table, its parent FK otherwise), its natural key (main tables) and a portable di
 publish's fields (:mod:`generator.convert`). The local side computes the same for the local V2
 rows. Pairs are made per grain (:attr:`generator.live.LiveTable.grain`):
 
-- **main**: the live row with the local row's id; a different natural key there makes it a
-  ``collision`` (another record holds the id) and a live row elsewhere with the local row's
-  natural key makes it ``key_elsewhere``; neither is ever touched;
+- **main**: the live row the identity map pairs it with (:mod:`generator.publish.identity`:
+  by natural key, remembered once paired; V2's id is kept), else an insert under the id the
+  map reserved (the local id when free, else a fresh one), or ``held``;
 - **split**: among the live rows whose parent FK is the local row's parent (as placed live),
   the one this tool recorded for it, else one with equal content, else the lowest id; the
   others are ``duplicate``;
@@ -25,9 +25,9 @@ action              meaning
 ``insert``          local row with no live row (its parent is live)
 ``deleted_live``    a publish wrote or found the row, V2 deleted it since: not re-inserted
                     (``--overwrite``)
-``collision``       main: the live row with this id has another natural key: never touched
-``key_elsewhere``   main: the natural key is live under another id: not inserted
-``blocked``         its parent is not placed live (collision, not published): not written
+``held``            main: same id, other natural key, and the other fields do not decide:
+                    not written until a person decides (the live row is never touched)
+``blocked``         its parent is not placed live (held, not published): not written
 ``duplicate``       live: a second row of a parent, an equal child, or a second row of a
                     natural key (closure tables): kept (``--dedupe``)
 ``orphan``          live: its parent FK points at no live parent row: kept
@@ -53,14 +53,12 @@ from generator import db
 from generator.convert import SESSION_SETTINGS
 from generator.keypath import mask
 from generator.live import LiveTable
+from generator.publish import identity
 from generator.publish.audit import ROWS, FieldDiff, RowDiff
 
 CONFLICT_KINDS = {"conflict": "edited in V2", "deleted_live": "deleted in V2",
                   "prune_edited": "edited in V2, gone from V1"}
 """Actions that are conflicts, and how they are reported."""
-COLLISION_KINDS = {"collision": "id held by another record",
-                   "key_elsewhere": "record is live under another id"}
-"""Actions that are collisions, and how they are reported."""
 PAIRED = ("same", "update", "conflict")
 """Actions of a local row paired with a live row (the row is placed live)."""
 
@@ -151,9 +149,10 @@ def _pairs(local: psycopg.Connection, lt: LiveTable, i: int) -> None:
     pair, v, live, rec = _t("pair", i), _t("v", i), _t("live", i), _t("rec", i)
     local.execute(sql.SQL("drop table if exists {}").format(pair))
     names = {"pair": pair, "v": v, "live": live, "rec": rec}
-    if lt.grain == "main":
-        local.execute(sql.SQL("create temp table {pair} as select v.k, l.id as live_id "
-                              "from {v} v join {live} l on l.id = v.k").format(**names))
+    if lt.grain == "main":  # the identity map (generator.publish.identity) says who is who
+        local.execute(sql.SQL("create temp table {pair} as select m.k, m.live_id from {m} m "
+                              "join {live} l on l.id = m.live_id where m.state = 'paired'")
+                      .format(m=identity.map_of(i), **names))
     elif lt.grain in ("split", "keyed"):  # one live row per parent, or per natural key
         on = sql.SQL("l.k = v.fk" if lt.grain == "split" else "l.nk = v.nk")
         local.execute(sql.SQL("""
@@ -204,37 +203,47 @@ def classify(local: psycopg.Connection, lt: LiveTable, i: int, parent: int | Non
     names = {"plan": plan, "v": v, "live": live, "rec": rec, "pair": pair}
     local.execute(sql.SQL("drop table if exists {}").format(plan))
     local.execute(sql.SQL("create temp table {} ({})").format(plan, sql.SQL(PLAN_COLUMNS)))
-    main = lt.grain == "main"
-    elsewhere = sql.SQL(
-        "left join lateral (select e.id, e.nk from {live} e where e.nk = v.nk and e.id <> v.k "
-        "order by e.id limit 1) e on p.live_id is null and v.nk is not null").format(**names) \
-        if main and lt.table.natural_key else sql.SQL(
-        "left join (select null::bigint as id, null::text as nk) e on false")
-    # local rows: paired or not
-    local.execute(sql.SQL("""
-        insert into {plan} (k, live_id, fk, action, live_d, local_d, nk_local, nk_live, written)
-        select v.k, p.live_id, v.fk,
-            case
-                when not v.placed then 'blocked'
-                when p.live_id is null and e.id is not null then 'key_elsewhere'
-                when p.live_id is null and gone.id is not null then 'deleted_live'
-                when p.live_id is null then 'insert'
-                when {main} and v.nk is distinct from l.nk then 'collision'
-                when l.d = v.d then 'same'
-                when r.k = v.k and r.d is distinct from l.d then 'conflict'
-                else 'update'
-            end,
-            l.d, v.d, v.nk, coalesce(l.nk, e.nk), coalesce(r.written, false)
-        from {v} v
-        left join {pair} p on p.k = v.k
-        left join {live} l on l.id = p.live_id
-        left join {rec} r on r.id = p.live_id
-        {elsewhere}
-        left join lateral (select g.id from {rec} g where g.k = v.k
-                           and p.live_id is null
-                           and not exists (select 1 from {live} x where x.id = g.id)
-                           limit 1) gone on true""").format(
-        main=sql.Literal(main), elsewhere=elsewhere, **names))
+    if lt.grain == "main":
+        local.execute(sql.SQL("""
+            insert into {plan} (k, live_id, fk, action, live_d, local_d, nk_local, nk_live,
+                                written)
+            select v.k, m.live_id, v.fk,
+                case
+                    when m.k is null or m.state = 'held' then 'held'
+                    when m.state = 'insert' then 'insert'
+                    when l.id is null then 'deleted_live'
+                    when l.d = v.d then 'same'
+                    when r.k = v.k and r.d is distinct from l.d then 'conflict'
+                    else 'update'
+                end,
+                l.d, v.d, v.nk, coalesce(l.nk, m.nk_live), coalesce(r.written, false)
+            from {v} v
+            left join {m} m on m.k = v.k
+            left join {live} l on l.id = m.live_id and m.state = 'paired'
+            left join {rec} r on r.id = m.live_id and m.state = 'paired'""").format(
+            m=identity.map_of(i), **names))
+    else:
+        local.execute(sql.SQL("""
+            insert into {plan} (k, live_id, fk, action, live_d, local_d, nk_local, nk_live,
+                                written)
+            select v.k, p.live_id, v.fk,
+                case
+                    when not v.placed then 'blocked'
+                    when p.live_id is null and gone.id is not null then 'deleted_live'
+                    when p.live_id is null then 'insert'
+                    when l.d = v.d then 'same'
+                    when r.k = v.k and r.d is distinct from l.d then 'conflict'
+                    else 'update'
+                end,
+                l.d, v.d, v.nk, l.nk, coalesce(r.written, false)
+            from {v} v
+            left join {pair} p on p.k = v.k
+            left join {live} l on l.id = p.live_id
+            left join {rec} r on r.id = p.live_id
+            left join lateral (select g.id from {rec} g where g.k = v.k
+                               and p.live_id is null
+                               and not exists (select 1 from {live} x where x.id = g.id)
+                               limit 1) gone on true""").format(**names))
     # live rows no local row is paired with
     orphan = sql.SQL("false") if parent_live is None else sql.SQL(
         "not exists (select 1 from {} pl where pl.id = l.k)").format(_t("live", parent_live))
@@ -298,7 +307,7 @@ def place(local: psycopg.Connection, i: int, main: bool, inserted: str) -> None:
     live id is known only for a main table), ``written`` (the rows of ``pub_written``) or
     ``none`` (a table this publish does not write)."""
     inserted = {
-        "planned": sql.SQL("select k, case when {main} then k end from {plan} "
+        "planned": sql.SQL("select k, case when {main} then live_id end from {plan} "
                            "where op = 'insert'").format(main=sql.Literal(main),
                                                          plan=_t("plan", i)),
         "written": sql.SQL("select k, id from pub_written where op = 'insert'"),
@@ -316,19 +325,23 @@ def place(local: psycopg.Connection, i: int, main: bool, inserted: str) -> None:
 def pair_copies(local: psycopg.Connection, lts: list[LiveTable]
                 ) -> dict[str, tuple[int, LiveTable] | str]:
     """Plan each live table's local copy (``mirror --v2-workspace``) against the local V2,
-    parents first, in temp tables of this session (``pub_pair_<i>``: which copy row is which
-    local row): per V2 table (its index, the copy as a resolved LiveTable), or the layout
-    problems that keep it from being published. Tables whose local V2 is not built yet, or
-    whose parent could not be planned, are left out."""
+    through the identity map (standing pairs, and first-sight pairing as a dry run would do
+    it: nothing is remembered), parents first, in temp tables of this session
+    (``pub_pair_<i>``: which copy row is which local row): per V2 table (its index, the copy
+    as a resolved LiveTable reading the translated local rows), or the layout problems that
+    keep it from being published. Tables whose local V2 is not built yet, or whose parent
+    could not be planned, are left out."""
     from generator import catalog
     from generator.config import LIVE_SCHEMA, V2_SCHEMA
+    from generator.db import project_root
     from generator.live import resolve
     from generator.publish.audit import ensure_audit
+    from generator.publish.run import pair_all
 
     ensure_audit(local)
     out: dict[str, tuple[int, LiveTable] | str] = {}
-    index: dict[str, int] = {}
-    for i, lt in enumerate(lts):
+    copies: list[LiveTable] = []
+    for lt in lts:
         name = lt.table.name
         if not catalog.exists(local, LIVE_SCHEMA, name):
             continue
@@ -336,14 +349,23 @@ def pair_copies(local: psycopg.Connection, lts: list[LiveTable]
         if problems:
             out[name] = "; ".join(p.replace(copy.label, lt.label) for p in problems)
             continue
-        parent = index.get(lt.table.parent) if lt.table.parent else None
-        if not catalog.exists(local, V2_SCHEMA, name) or (lt.table.parent and parent is None):
+        if not catalog.exists(local, V2_SCHEMA, name) or (
+                lt.table.parent and lt.table.parent not in {c.table.name for c in copies}):
             continue
-        load_live(local, None, copy, i)
+        copies.append(copy)
+    mains = {c.table.name for c in copies if c.grain == "main" and c.table.natural_key}
+    decisions = identity.load_decisions(project_root(), mains)
+    copies, live_before, _ = pair_all(local, local, copies, {c.table.name for c in copies},
+                                      decisions, real=False)
+    index: dict[str, int] = {}
+    for i, copy in enumerate(copies):
+        parent = index.get(copy.table.parent) if copy.table.parent else None
+        if i not in live_before:
+            load_live(local, None, copy, i)
         classify(local, copy, i, parent, parent, PlanOptions())
-        place(local, i, lt.grain == "main", "planned")
-        out[name] = (i, copy)
-        index[name] = i
+        place(local, i, copy.grain == "main", "planned")
+        out[copy.table.name] = (i, copy)
+        index[copy.table.name] = i
     return out
 
 
@@ -356,8 +378,14 @@ def analyze_copies(local: psycopg.Connection, lts: list[LiveTable]) -> dict[str,
         if isinstance(found, str):
             out[name] = found
             continue
-        c = counts(local, found[0])
-        out[name] = figures(c) | {"live_only": sum(c.get(a, 0) for a in LIVE_SIDE)}
+        i, copy = found
+        c = counts(local, i)
+        extra = {}
+        if copy.grain == "main":
+            extra = identity.figures(local, i)
+            extra["collisions"] = extra["fresh"]
+        extra["unresolved"] = sum(identity.unresolved(local, copy, i).values())
+        out[name] = figures(c) | extra | {"live_only": sum(c.get(a, 0) for a in LIVE_SIDE)}
     return out
 
 
@@ -382,7 +410,7 @@ def figures(c: dict[str, int]) -> dict[str, int]:
     return {"matched": sum(c.get(a, 0) for a in PAIRED), "to_insert": c.get("insert", 0),
             "to_update": c.get("update", 0), "duplicates": c.get("duplicate", 0),
             "orphans": c.get("orphan", 0),
-            "collisions": c.get("collision", 0) + c.get("key_elsewhere", 0),
+            "collisions": c.get("held", 0),
             "blocked": c.get("blocked", 0),
             "conflicts": sum(c.get(a, 0) for a in CONFLICT_KINDS)}
 
@@ -418,27 +446,6 @@ def row_diffs(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable,
         out.append(RowDiff(k if k is not None else live_id, kinds.get(action, action),
                            tuple(fields), overwritten, live_id))
     return out
-
-
-def collision_diffs(local: psycopg.Connection, lt: LiveTable, i: int, limit: int
-                    ) -> list[RowDiff]:
-    """Collisions of table ``i`` with both natural keys (masked when sensitive)."""
-    secret = any(c.sensitive for c in lt.fields if c.name in lt.table.natural_key)
-    label = ",".join(lt.table.natural_key) or "id"
-    out = []
-    for k, live_id, action, nk_live, nk_local in local.execute(sql.SQL(
-            "select k, live_id, action, nk_live, nk_local from {} where action = any(%s) "
-            "order by k limit %s").format(_t("plan", i)), (list(COLLISION_KINDS), limit)):
-        out.append(RowDiff(k, COLLISION_KINDS[action], (FieldDiff(
-            label, _nk(nk_live, secret), _nk(nk_local, secret)),), False, live_id))
-    return out
-
-
-def _nk(text: str | None, secret: bool) -> str:
-    if text is None:
-        return "null"
-    shown = text.strip("{}")
-    return mask(shown) if secret else shown
 
 
 def _load(text: str | None) -> dict | None:

@@ -30,14 +30,15 @@ from generator.config import (
 )
 from generator.errors import PublishError
 from generator.live import LiveTable, fit_problems, live_tables, record_live_state, resolve
-from generator.publish import audit, plan, write
+from generator.publish import audit, identity, plan, write
 from generator.publish.audit import TableOutcome
 from generator.publish.plan import CONFLICT_KINDS, PlanOptions
 from generator.spec import Spec, Table, load_spec
 from generator.sync.audit import exclusive
 
 COLLISIONS_KEPT = 1000
-"""Collisions per table recorded in the audit with both natural keys (all are counted)."""
+"""Held records and fresh-id inserts per table recorded in the audit with both natural keys
+(all are counted)."""
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,9 @@ def connect_target(dsn: str, read_only: bool = False) -> psycopg.Connection:
 
 
 def check_options(root: Path, options: PublishOptions) -> tuple[list[LiveTable], set[str]]:
-    """The live tables a publish plans (the selected ones and their parents, parents first)
-    and the names of those it writes; PublishError for a bad DSN or --select (before any
-    server is touched)."""
+    """The live tables a publish plans (the selected ones, their parents and the main tables
+    their references name, parents first) and the names of those it writes; PublishError for
+    a bad DSN or --select (before any server is touched)."""
     target_label(options.target_dsn)
     spec = load_spec(root)
     chosen = selected_tables(spec, options.select)
@@ -128,12 +129,17 @@ def check_options(root: Path, options: PublishOptions) -> tuple[list[LiveTable],
             f"{V2_TABLES_FILE}:{t.row}: V2 table {t.name} has no v2_id and no live_relation: "
             "publish cannot place it (set one; mark an unconfirmed id v2_id_assumed=true)"
             for t in unplaced) + "; nothing was written")
-    needed = {t.name for t in chosen}
-    for t in chosen:  # a child is matched through its parent's live rows
-        cur = t
-        while cur.parent:
-            cur = spec.table(cur.parent)
-            needed.add(cur.name)
+    needed: set[str] = set()
+    todo = [t.name for t in chosen]
+    while todo:  # a child is matched through its parent's live rows, a reference through
+        name = todo.pop()  # the identity of the record it names
+        if name in needed:
+            continue
+        needed.add(name)
+        t = spec.table(name)
+        todo += [t.parent] if t.parent else []
+        todo += [r.name for c in t.columns for r in spec.tables
+                 if c.references == r.name and r.has_live]
     lts = live_tables(spec, options.workspace, [t for t in spec.tables if t.name in needed])
     return lts, {t.name for t in chosen}
 
@@ -162,8 +168,10 @@ def publish(local: db.Target, root: Path, options: PublishOptions) -> PublishRes
             result.run_id = audit.start_run(conn, label, options.workspace,
                                             options.select or "all", _flags(options))
         try:
+            decisions = identity.load_decisions(root, {
+                lt.table.name for lt in lts if lt.grain == "main" and lt.table.natural_key})
             with connect_target(options.target_dsn, read_only=options.dry_run) as tgt:
-                _run(conn, tgt, lts, writes, options, result)
+                _run(conn, tgt, lts, writes, options, result, decisions)
         except PublishError as exc:
             if result.run_id is not None:
                 audit.finish_run(conn, result.run_id, "unverified" if exc.committed and
@@ -200,7 +208,8 @@ def _failure(exc: psycopg.Error, secret: str | None, result: PublishResult) -> s
 
 
 def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable],
-         writes: set[str], options: PublishOptions, result: PublishResult) -> None:
+         writes: set[str], options: PublishOptions, result: PublishResult,
+         decisions: list[identity.Decision]) -> None:
     plan.session(conn)
     plan.session(tgt)
     dry = options.dry_run
@@ -223,30 +232,45 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
         raise PublishError("nothing was written: " + "; ".join(problems))
     opts = PlanOptions(options.overwrite, options.prune, options.dedupe)
     index = {lt.table.name: i for i, lt in enumerate(resolved)}
+    t0 = time.monotonic()
+    resolved, live_before, held = pair_all(conn, tgt, resolved, writes, decisions,
+                                           real=not dry)
+    paired_s = time.monotonic() - t0
     outcomes = []
     for i, lt in enumerate(resolved):  # plan everything before the first write
         t0 = time.monotonic()
         out = TableOutcome(lt.table.name, lt.label, lt.layout, own_ids=lt.grain != "main")
-        out.live_before = plan.load_live(conn, tgt, lt, i)
+        out.live_before = (live_before[i] if i in live_before
+                           else plan.load_live(conn, tgt, lt, i))
         parent = index.get(lt.table.parent) if lt.table.parent else None
         plan.classify(conn, lt, i, parent, parent, opts)
         plan.place(conn, i, lt.grain == "main",
                    "planned" if dry or lt.table.name in writes else "none")
         c = plan.counts(conn, i)
         _fill(out, c)
+        if lt.grain == "main":
+            out.identity = identity.figures(conn, i)
+            out.collision_count = out.identity["fresh"]
+            out.collisions = held.get(i, []) + identity.fresh_rows(conn, lt, i,
+                                                                   COLLISIONS_KEPT)
+        out.unresolved = identity.unresolved(conn, lt, i)
         if lt.table.name in writes and not dry:
             problems += write.problems(lt, c)
-        out.seconds = time.monotonic() - t0
+        out.seconds = time.monotonic() - t0 + (paired_s if lt.grain == "main" else 0)
         outcomes.append(out)
     if not dry and not options.atomic:
         tgt.commit()  # the plan's reads end here; each batch is its own transaction
     if problems:
         raise PublishError("nothing was written: " + "; ".join(problems))
+    if not dry:  # who is who is remembered before the first write
+        for i, lt in enumerate(resolved):
+            if lt.grain == "main":
+                identity.persist(conn, lt, i, result.run_id, lt.table.name in writes)
+    unlanded: set[str] = set()
     for i, (lt, out) in enumerate(zip(resolved, outcomes)):
         if lt.table.name not in writes:
             continue
         result.tables.append(out)
-        out.collisions = plan.collision_diffs(conn, lt, i, COLLISIONS_KEPT)
         if dry:
             _examples(conn, tgt, lt, i, out)
             record_live_state(conn, lt, out.live_before, out.live_only, "publish --dry-run",
@@ -254,7 +278,8 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
             continue
         t0 = time.monotonic()
         parent = index.get(lt.table.parent) if lt.table.parent else None
-        if parent is not None:  # the parent's rows as they landed (inserts the app blocked)
+        if parent is not None or any(c.references in unlanded for c in lt.references):
+            # the parent's rows and the records named as they landed (inserts the app blocked)
             plan.classify(conn, lt, i, parent, parent, opts)
             _fill(out, plan.counts(conn, i))
         audit.ensure_rows_partition(conn, lt.table.name)
@@ -264,6 +289,10 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
         if not options.atomic:
             tgt.commit()
         plan.place(conn, i, lt.grain == "main", "written")
+        if lt.grain == "main":
+            identity.landed(conn, lt, result.run_id)
+            if identity.unplace_unlanded(conn, i):
+                unlanded.add(lt.table.name)
         out.seconds += time.monotonic() - t0
         write.record(conn, lt, i, result.run_id)
         audit.record_table(conn, result.run_id, out,
@@ -281,6 +310,63 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
                                f"failed for {', '.join(bad)} (live rows stored unlike what was "
                                "sent: a trigger or a narrower column on the live side?)",
                                committed=True)
+
+
+def pair_all(conn: psycopg.Connection, src: psycopg.Connection, lts: list[LiveTable],
+             writes: set[str], decisions: list[identity.Decision], real: bool
+             ) -> tuple[list[LiveTable], dict[int, int], dict[int, list]]:
+    """The identity phase: every main table's live rows loaded (``src`` reads them; the
+    local connection itself for the copies of ``mirror``) and its map filled, in the order
+    natural keys allow, before any table is planned; then every table reads its translated
+    view. ``real``: fresh ids are drawn from the live sequences (which first move past every
+    id to insert), else predicted. Returns the tables, their live counts (main tables) and
+    the held records per table index."""
+    identity.ensure(conn)
+    live_before = {i: plan.load_live(conn, None if src is conn else src, lt, i)
+                   for i, lt in enumerate(lts) if lt.grain == "main"}
+    identity.create_maps(conn, lts)
+    lts = identity.create_views(conn, lts)
+    held = {}
+    for i in identity.pairing_order(lts):
+        lt = lts[i]
+        mine = real and lt.table.name in writes
+        held[i] = identity.pair(
+            conn, src, lt, i, decisions, lt.table.name in writes,
+            (lambda n, top, lt=lt: _draw(src, lt, n, top)) if mine else
+            (lambda n, top, lt=lt: _predict(src, lt, n, top)),
+            (lambda ids, lt=lt: _still_free(src, lt, ids)) if mine else None)
+    return lts, live_before, held
+
+
+def _draw(tgt: psycopg.Connection, lt: LiveTable, n: int, top: int) -> list[int]:
+    """``n`` fresh ids of the live table's sequence, after moving it past ``top``."""
+    if not lt.sequence:
+        if not n:
+            return []
+        raise PublishError(f"live table {lt.label} (V2 {lt.table.name}): id has no sequence "
+                           f"or identity; {n} record(s) need a fresh id because another live "
+                           "record holds theirs; nothing was written")
+    write.advance_sequence(tgt, lt, top)
+    return [r[0] for r in tgt.execute("select nextval(%s::regclass) from generate_series(1, %s)",
+                                      (lt.sequence, n))] if n else []
+
+
+def _predict(src: psycopg.Connection, lt: LiveTable, n: int, top: int) -> list[int]:
+    """The ids a real publish would likely draw (a dry run, a copy): past ``top`` and the
+    sequence's last value, nothing drawn."""
+    last = 0
+    if lt.sequence:
+        last = src.execute(sql.SQL("select last_value from {}").format(
+            sql.SQL(lt.sequence))).fetchone()[0]
+    base = max(top, last)
+    return list(range(base + 1, base + 1 + n))
+
+
+def _still_free(tgt: psycopg.Connection, lt: LiveTable, ids: list[int]) -> list[int]:
+    """Which of ``ids`` no live row holds now."""
+    taken = {r[0] for r in tgt.execute(sql.SQL("select id::bigint from {} where id = any(%s)")
+                                       .format(lt.ident), (ids,))}
+    return [i for i in ids if i not in taken]
 
 
 def _preflight(tgt: psycopg.Connection, lts: list[LiveTable], writes: set[str], dry: bool,
@@ -301,8 +387,7 @@ def _preflight(tgt: psycopg.Connection, lts: list[LiveTable], writes: set[str], 
 def _fill(out: TableOutcome, c: dict[str, int]) -> None:
     """The plan's figures into the outcome (before the writes)."""
     out.local = sum(c.get(a, 0) for a in ("same", "update", "conflict", "insert",
-                                          "deleted_live", "collision", "key_elsewhere",
-                                          "blocked"))
+                                          "deleted_live", "held", "blocked"))
     out.unchanged = c.get("same", 0)
     out.matched = sum(c.get(a, 0) for a in plan.PAIRED)
     out.inserted = c.get("op:insert", 0)
@@ -313,7 +398,6 @@ def _fill(out: TableOutcome, c: dict[str, int]) -> None:
     out.duplicates = c.get("duplicate", 0)
     out.orphans = c.get("orphan", 0)
     out.blocked = c.get("blocked", 0)
-    out.collision_count = c.get("collision", 0) + c.get("key_elsewhere", 0)
     out.live_only = sum(c.get(a, 0) for a in plan.LIVE_SIDE)
     out.planned = c
 
@@ -329,7 +413,8 @@ def _figures(out: TableOutcome) -> dict[str, int]:
             "duplicates": out.duplicates - out.deduped, "orphans": out.orphans,
             "collisions": out.collision_count, "blocked": out.blocked,
             "conflicts": len(out.conflicts) if out.live_after is not None else
-            sum(c.get(a, 0) for a in CONFLICT_KINDS)}
+            sum(c.get(a, 0) for a in CONFLICT_KINDS),
+            **out.identity, "unresolved": sum(out.unresolved.values())}
 
 
 def _examples(conn, tgt, lt: LiveTable, i: int, out: TableOutcome) -> None:

@@ -8,7 +8,8 @@ all and returns what it wrote, as a COPY straight into the local record:
 - an update happens only where the live row still has the digest the plan read, a delete
   likewise: a row the app changed since is left to the app (``changed_live``) and planned
   again by the next publish;
-- an insert into a main table keeps the V1 id and skips an id the app took meanwhile
+- an insert into a main table takes the id the identity map reserved for it (its V1 id when
+  free, else a fresh one of the live sequence) and skips an id the app took meanwhile
   (``on conflict (id) do nothing``); a new split or child row takes its id from the live
   table's sequence (allocated in the stage), and a split row is not inserted when its parent
   gained one meanwhile;
@@ -194,8 +195,8 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
     if not total:
         return out
     if lt.grain == "main":
-        top = local.execute(sql.SQL("select max(k) from {} where op = 'insert'").format(todo)
-                            ).fetchone()[0]
+        top = local.execute(sql.SQL("select max(coalesce(live_id, k)) from {} where op = "
+                                    "'insert'").format(todo)).fetchone()[0]
         if top is not None:
             advance_sequence(tgt, lt, top)
     stage = prepare(tgt, lt, i)

@@ -9,6 +9,7 @@ from psycopg.sql import Identifier
 from generator.convert import accepted, conversion, digest, natural_key, xano_value
 from generator.errors import PublishError
 from generator.live import LiveTable, live_tables
+from generator.publish.identity import FRESH, HELD
 from generator.publish.audit import FieldDiff, RowDiff, TableOutcome
 from generator.publish.run import PublishResult, selected_tables
 from generator.spec import Column, Table
@@ -148,18 +149,25 @@ def test_select_takes_domains_and_tables_and_names_an_unknown_one():
         selected_tables(spec, "nope")
 
 
-def test_publish_summary_counts_conflicts_and_collisions():
+def test_publish_summary_counts_conflicts_fresh_ids_and_held_records():
     t = TableOutcome("u", "public.mvpw3_1", "columns", inserted=2, updated=1, unchanged=5,
-                     live_only=1, verified=True, duplicates=1, orphans=0, collision_count=1)
+                     live_only=1, verified=True, duplicates=1, orphans=0, collision_count=1,
+                     identity={"by_id": 4, "by_key": 2, "fresh": 1, "new": 1, "held": 1},
+                     unresolved={"agent_id": 3})
     t.conflicts.append(RowDiff(7, "edited in V2", ()))
-    t.collisions.append(RowDiff(9, "id held by another record",
-                                (FieldDiff("email", "a@x", "b@y"),), False, 9))
+    t.collisions.append(RowDiff(9, FRESH[0], (FieldDiff("email", "a@x", "b@y"),), False, 31))
+    t.collisions.append(RowDiff(5, HELD, (FieldDiff("email", "c@x", "d@y"),), False, 5))
     lines = publish_lines(PublishResult(4, "h:5432/db", False, [t]))
-    assert lines[0] == ("collision u id 9 (id held by another record; live row 9 kept, not "
-                        "written): email: live a@x / local b@y")
-    assert lines[1] == "conflict u id 7 (edited in V2, kept): no field differs"
+    assert lines[0] == ("fresh id u id 9 -> live id 31 (id held by another record: inserted "
+                        "under a fresh id; the live row 9 is kept): email: live a@x / local b@y")
+    assert lines[1].startswith("held u id 5 (same id, other natural key; live row 5 kept, the "
+                               "record and its split rows not written: decide in seeds/")
+    assert lines[2].startswith("unresolved u.agent_id: 3 row(s) name a record not placed live")
+    assert lines[3] == "conflict u id 7 (edited in V2, kept): no field differs"
     assert lines[-1] == ("publish run 4: wrote 3 row(s): 2 inserted, 1 updated, 0 pruned; "
-                         "5 unchanged; 1 conflict(s); 1 collision(s); 1 duplicate(s), "
-                         "0 orphan(s) and 1 V2-only row(s) kept; read back and verified")
+                         "5 unchanged; 1 conflict(s); 2 record(s) paired under V2's other id, "
+                         "1 under a fresh id (their V1 id is another live record's), 1 held; "
+                         "1 duplicate(s), 0 orphan(s) and 1 V2-only row(s) kept; read back and "
+                         "verified")
     dry = publish_lines(PublishResult(None, "h:5432/db", True, [t]))
     assert dry[-1].startswith("dry run: would write 3 row(s)") and "nothing was written" in dry[-1]
