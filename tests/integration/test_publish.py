@@ -515,7 +515,8 @@ def test_dry_run_names_collisions_duplicates_orphans_with_secrets_masked_and_wri
     res = _publish(e, project, "--dry-run")
     out = res.stdout + res.stderr
     assert "dry run: would write" in out and "nothing was written" in out
-    assert "collision user id" in out and "id held by another record" in out
+    assert "fresh id " in out and "id held by another record" in out, out
+    assert "(drawn from the live sequence on publish)" in out
     assert "would insert user_preferences row (local id" in out and "table's sequence" in out
     assert "would update network_member id" in out
     summary = out.strip().splitlines()[-1]
@@ -553,7 +554,7 @@ def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, proje
     e = env
     _publish(e, project)
     user = spec.table("user")
-    mine = sorted(set(local_rows(e["local"], user)) - collided(e, spec)["user"])[0]
+    mine = sorted(same_id(e, spec, "user"))[0]
     with _admin(e) as conn:
         conn.execute("update public.mvpw5_664 set last_name = 'Edited in V2' where id = %s",
                      (mine,))
@@ -583,8 +584,8 @@ def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, proje
 def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, project, spec):
     e = env
     _publish(e, project)
-    user = max(set(local_rows(e["local"], spec.table("user"))) - collided(e, spec)["user"])
-    net = min(local_rows(e["local"], spec.table("network_member")))
+    user = max(same_id(e, spec, "user"))
+    net = min(same_id(e, spec, "network_member"))
     stamps = xmins(e["live"], spec)
     with _admin(e) as conn:
         conn.execute("update public.mvpw1_41 set xdo = xdo || '{\"first_name\": \"Renamed\", "
@@ -771,13 +772,14 @@ def test_prune_deletes_only_published_rows_whose_v1_row_is_gone(env, project, sp
     e = env
     agent = spec.table("agent")
     before = live_rows(e["live"], agent)
+    was = oracle(e, spec)["agent"]
     _publish(e, project)
-    gone = max(set(local_rows(e["local"], agent)) - set(before))  # inserted by the publish
-    kept = min(set(before) & set(local_rows(e["local"], agent)))  # live before: V2's own
+    gone = max(set(local_rows(e["local"], agent)) - set(before) - set(was))  # inserted by it
+    kept = min(k for k, v in was.items() if k == v)  # live before: V2's own
     children = [t for t in spec.tables if t.parent == "agent"]
     written = 1 + sum(1 for t in children for r in local_rows(e["local"], t).values()
                       if r[t.parent_column] == gone)
-    v2_only = set(before) - set(local_rows(e["local"], agent))
+    v2_only = set(before) - set(was.values())
     with _admin(e) as conn:
         conn.execute("delete from public.mvpw1_36 where id = any(%s)", ([gone, kept],))
     for args in (("mirror",), ("sync", "--prune")):
@@ -806,7 +808,7 @@ def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
 
     e = env
     _publish(e, project)
-    mine = max(set(local_rows(e["local"], spec.table("user"))) - collided(e, spec)["user"])
+    mine = max(same_id(e, spec, "user"))
     with _admin(e) as conn:
         conn.execute("update public.mvpw5_665 set password = '$2b$10$editedINv2hashvalue' "
                      "where user_id = %s", (mine,))
@@ -821,10 +823,10 @@ def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
     v2 = {r["table"]: r for r in counts if r["layer"] == "v2"}
     assert {t: r["live_count"] for t, r in v2.items()} == {
         t.name: len(live_rows(e["live"], t)) for t in spec.tables}
-    assert v2["user"]["live_collisions"] >= 1 and v2["agent_performance"]["live_duplicates"] > 0
+    assert v2["agent"]["live_by_key"] >= 1 and v2["agent_performance"]["live_duplicates"] > 0
     page = client.get("/").text
     assert 'id="publish-conflicts"' in page and "1 conflict(s)" in page
-    assert "collisions" in page and "duplicates" in page and "orphans" in page
+    assert "by key" in page and "fresh id" in page and "duplicates" in page and "orphans" in page
     assert "Run mirror → sync → publish" in page
     assert "editedINv2hash" not in page + json.dumps(pub) and "***masked" in page
 
