@@ -455,6 +455,32 @@ def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str 
     views.print_publish(result)
 
 
+@cli.command("check-refs")
+@click.option("--target-dsn", envvar="XANO_TARGET_DSN", required=True, metavar="URL",
+              help="libpq URL of the live Xano database (read only here). Env XANO_TARGET_DSN.")
+@click.option("--v2-workspace", envvar="XANO_V2_WORKSPACE", type=click.IntRange(min=1),
+              required=True, metavar="N", help="V2 workspace id. Env XANO_V2_WORKSPACE.")
+@click.option("--select", "select", default=None, metavar="DOMAIN|TABLE,...",
+              help="Check only these domains / V2 tables (comma-separated).")
+@click.pass_context
+def check_refs(ctx: click.Context, target_dsn: str, v2_workspace: int,
+               select: str | None) -> None:
+    """Prove every reference of a published live row names the same entity as in V1.
+
+    Judged by natural key (a reference inside a key by the key of the record it names), not
+    by the identity map publish used; rows the app edited since are the app's and left out.
+    Exit 1 when a reference names no live record or another entity.
+    """
+    from generator.publish import refcheck
+    from generator.publish.run import PublishOptions, check_options
+
+    check_options(dbmod.project_root(), PublishOptions(target_dsn, v2_workspace, select=select))
+    results = refcheck.run(_target(ctx), dbmod.project_root(), target_dsn, v2_workspace, select)
+    views.print_refcheck(results)
+    if any(r.failed for r in results):
+        raise click.exceptions.Exit(1)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))

@@ -322,3 +322,33 @@ def _fields(d: RowDiff, most: int = 6) -> str:
     if len(d.fields) > most:
         parts.append(f"... {len(d.fields) - most} more")
     return "; ".join(parts)
+
+
+def print_refcheck(results) -> None:
+    """The live referential check: per reference column, its verdicts and a few examples."""
+    from generator.publish.refcheck import VERDICTS
+
+    table = Table(title="live references (by natural key: the live record named is the same "
+                        "entity as V1's)")
+    for col in ("V2 table", "column", "names", "checked", *VERDICTS):
+        table.add_column(col, justify="left" if col in ("V2 table", "column", "names")
+                         else "right")
+    for r in results:
+        table.add_row(r.table, r.column, r.references, n(r.checked),
+                      *(n(r.counts.get(v, 0)) for v in VERDICTS),
+                      style="red" if r.failed else None)
+    Console(width=150).print(table)
+    for r in results:
+        for live_id, value, verdict in r.examples:
+            if verdict in ("dangling", "wrong"):
+                print(f"{verdict} {r.table}.{r.column}: live row {live_id} names "
+                      f"{r.references} {value}")
+    bad = [r for r in results if r.failed]
+    total = sum(r.checked for r in results)
+    unset = sum(r.counts.get("unset", 0) for r in results)
+    print(f"live references: {total:,} checked in {len(results)} column(s); "
+          f"{sum(r.counts.get('ok', 0) for r in results):,} name the same entity as in V1, "
+          f"{unset:,} NULL where V1 names a record not placed live, "
+          + (f"{sum(r.counts.get('dangling', 0) + r.counts.get('wrong', 0) for r in bad):,} "
+             f"wrong or dangling in {', '.join(f'{r.table}.{r.column}' for r in bad)}"
+             if bad else "0 wrong or dangling"))
