@@ -1,6 +1,6 @@
 """The main job from nothing: server, fixtures (V1) + the live V2 baseline (workspace 5, laid
 out like the owner's), census, mirror of the live V2, status, discover, generate, sync,
-publish --dry-run, publish, status.
+publish --dry-run, publish, check-refs, status.
 
 The demo's "live Xano instance" is the demo database itself: V1 in the local mirror's
 ``xano_v1``, the live V2 workspace in ``public.mvpw5_<V2 id>``, read by ``mirror`` and written by
@@ -19,10 +19,11 @@ from generator.baseline import DEFAULT_WORKSPACE
 from generator.census import take_census
 from generator.discover import discover
 from generator.emit import generate_project
-from generator.errors import StatusError
+from generator.errors import PublishError, StatusError
 from generator.live import live_tables
 from generator.mirror import mirror
 from generator.progress import bytes_progress, sync_view, table_progress
+from generator.publish import refcheck
 from generator.publish.run import PublishOptions, publish
 from generator.registry import load_registry
 from generator.spec import load_spec
@@ -106,6 +107,12 @@ def run_demo(target: db.Target, root: Path, scale: float, echo: views.Echo) -> N
              f"publish --target-dsn <this server> --v2-workspace {ws}"
              + (" --dry-run" if dry else ""))
         views.print_publish(publish(target, root, PublishOptions(url, ws, dry_run=dry)))
+    step("the live references: each names the same entity as in V1 (by natural key)",
+         f"check-refs --target-dsn <this server> --v2-workspace {ws}")
+    refs = refcheck.run(target, root, url, ws, None)
+    views.print_refcheck(refs)
+    if any(r.failed for r in refs):
+        raise PublishError("check-refs: a live reference names another entity than V1's")
     step("status after the sync and the publish", "status")
     _status(target, root, echo, expect_gaps=False)
     echo("\nDashboard: python -m generator dashboard  (http://127.0.0.1:8765/), or "
