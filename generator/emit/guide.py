@@ -97,9 +97,11 @@ def live_text(t: Table) -> str:
     layout = ("jsonb layout (`id`, `xdo`)" if t.layout == "jsonb"
               else "columns layout (one typed column per V2 column)")
     if t.is_main:
-        ident = ("the same record when the live row has the same `id` and natural key ("
-                 + ", ".join(f"`{k}`" for k in t.natural_key) + ")") if t.natural_key else \
-            "the same record when the live row has the same `id` (no natural key declared)"
+        ident = ("the same record as the live row holding its natural key ("
+                 + ", ".join(f"`{k}`" for k in t.natural_key) + "), under whatever id V2 gave "
+                 "it; paired once, then remembered (`xano_audit.identity`)") if t.natural_key \
+            else ("the same record when the live row has the same `id` (no natural key "
+                  "declared: nothing else can tell)")
     elif t.grain == "closure":
         ident = ("the same pair when the live row has the same ("
                  + ", ".join(f"`{k}`" for k in t.natural_key) + "); new rows take the live "

@@ -345,6 +345,12 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
                               and e.live_id = l.id
                               and exists (select 1 from {lk} y where y.k = e.k))) b
         on b.nk = a.nk and b.rn = a.rn""").format(**names))
+    if not lt.table.natural_key:  # nothing but the id can tell: the same id is the record
+        local.execute(sql.SQL("""
+            insert into {m} (k, live_id, how, state)
+            select x.k, x.k, 'id', 'paired' from {lk} x join {live} l on l.id = x.k
+            where not exists (select 1 from {m} p where p.k = x.k or p.live_id = x.k)
+            """).format(**names))
     held = _evidence(local, src, lt, i)
     # not live: under the local id when no live row has it and no pair claims it
     local.execute(sql.SQL("""

@@ -340,12 +340,8 @@ def pair_all(conn: psycopg.Connection, src: psycopg.Connection, lts: list[LiveTa
 
 def _draw(tgt: psycopg.Connection, lt: LiveTable, n: int, top: int) -> list[int]:
     """``n`` fresh ids of the live table's sequence, after moving it past ``top``."""
-    if not lt.sequence:
-        if not n:
-            return []
-        raise PublishError(f"live table {lt.label} (V2 {lt.table.name}): id has no sequence "
-                           f"or identity; {n} record(s) need a fresh id because another live "
-                           "record holds theirs; nothing was written")
+    if not lt.sequence:  # ids past every live and planned one (the app, too, must pick ids)
+        return _predict(tgt, lt, n, top)
     write.advance_sequence(tgt, lt, top)
     return [r[0] for r in tgt.execute("select nextval(%s::regclass) from generate_series(1, %s)",
                                       (lt.sequence, n))] if n else []

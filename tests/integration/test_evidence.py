@@ -39,7 +39,8 @@ def planted(pg_server, synced_db, tmp_path):
     with dbmod.connect(target) as conn:
         counts = {t.name: conn.execute(sql.SQL("select count(*) from {}").format(
             sql.Identifier(*t.live_name(int(WS))))).fetchone()[0] for t in spec.tables}
-        big = [t for t in spec.tables if t.is_main and counts[t.name] >= 3 * EVIDENCE_MIN_ROWS]
+        big = [t for t in spec.tables if t.is_main and counts[t.name] >= 3 * EVIDENCE_MIN_ROWS
+               and len(t.natural_key) == 1]
         # (1) two text columns of one main table fed by different V1 keys: A gets B's values
         table, a, b = next(
             (t, x, y) for t in big for x in t.columns for y in t.columns
@@ -57,9 +58,12 @@ def planted(pg_server, synced_db, tmp_path):
                              "where jsonb_typeof(xdo) = 'object'").format(
             rel, sql.Literal(NOTE_KEY)))
         conn.execute(sql.SQL("alter table {} add column v2_note text").format(live))
-        conn.execute(sql.SQL("update {l} set v2_note = v.xdo ->> {k} from {r} v "
-                             "where v.id = {l}.id").format(l=live, k=sql.Literal(NOTE_KEY),
-                                                           r=rel))
+        # V2 holds some records under its own ids: the note of the same record, by key
+        nk = sql.Identifier(table.natural_key[0])
+        conn.execute(sql.SQL("update {l} set v2_note = v.xdo ->> {k} from xano_v2.{t} x "
+                             "join {r} v on v.id = x.id where lower(btrim(x.{nk}::text)) = "
+                             "lower(btrim({l}.{nk}::text))").format(
+            l=live, k=sql.Literal(NOTE_KEY), r=rel, t=sql.Identifier(table.name), nk=nk))
         # (3) a sensitive column, untouched: its mapping is right
         secret_t, secret_c = next((t, c) for t in spec.tables for c in t.columns
                                   if c.sensitive and counts[t.name] >= 3 * EVIDENCE_MIN_ROWS

@@ -17,26 +17,24 @@ from generator import db as dbmod
 from generator.baseline import translate
 from generator.live import live_tables, resolve
 
-from .test_publish import (  # noqa: F401  (module fixtures of the same live layout)
+from . import test_publish as tp
+from .test_publish import (
     WS,
     _admin,
     _publish,
     assert_local_is_live,
     assert_owners_kept,
     cli,
-    env,
-    local_rows,
     live_rows,
+    local_rows,
     oracle,
-    prepared,
-    project,
     rel,
     snapshot,
-    spec,
-    xano,
     xmins,
 )
 
+# the module fixtures of test_publish's live layout, set up once for this module too
+xano, project, spec, prepared, env = tp.xano, tp.project, tp.spec, tp.prepared, tp.env
 pytestmark = pytest.mark.integration
 
 

@@ -9,8 +9,8 @@ from psycopg.sql import Identifier
 from generator.convert import accepted, conversion, digest, natural_key, xano_value
 from generator.errors import PublishError
 from generator.live import LiveTable, live_tables
-from generator.publish.identity import FRESH, HELD
 from generator.publish.audit import FieldDiff, RowDiff, TableOutcome
+from generator.publish.identity import FRESH, HELD
 from generator.publish.run import PublishResult, selected_tables
 from generator.spec import Column, Table
 from generator.transforms import TRANSFORMS
