@@ -436,9 +436,12 @@ def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str 
             atomic: bool, batch_rows: int) -> None:
     """Write the local V2 into the live V2 tables: only rows that differ, matched by identity.
 
-    A main row is the same record when the live row has its id and its natural key (another
-    natural key there is a collision: never touched); a split row matches on its parent FK and
-    keeps the live table's own id; child rows match per parent on content. Rows only the live
+    A main record is the live record holding its natural key, under whatever id V2 gave it,
+    paired once and remembered (xano_audit.identity); a record V2 lacks is inserted under its
+    V1 id, or a fresh id when another live record holds that one; an undecided same-id record
+    is held for seeds/xano_identity_decisions.csv. Every reference is written as the live id of
+    the record it names. A split row matches on its parent FK and keeps the live table's own
+    id; child rows match per parent on content. Rows only the live
     V2 has, duplicates and orphans are kept and counted; a row edited in V2 since the last
     publish is a conflict, kept. Writes go in short batches, each row only if the app did not
     change it meanwhile; what each write stored comes back and is checked. The run is recorded

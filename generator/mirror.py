@@ -8,7 +8,8 @@ another database). Each table streams with binary COPY into a fresh load table, 
 one transaction; a failure leaves the previous copy intact. A live V2 table is copied exactly
 as it is (its own columns and types, whatever its layout), so the local copy compares with the
 local V2 through the same conversions as publish; its count and identity figures (matched,
-duplicates, orphans, collisions: :mod:`generator.publish.plan`) are recorded for ``status``
+by id / by key / fresh / held, duplicates, orphans: :mod:`generator.publish.plan`, read
+through the identity map as a dry run would pair them) are recorded for ``status``
 and the dashboard.
 """
 

@@ -91,7 +91,8 @@ def live_text(t: Table) -> str:
     >>> print(live_text(Table("u", "664", "u", "user", "row", "", "", "", "Users",
     ...                       natural_key=("email",))))  # doctest: +NORMALIZE_WHITESPACE
     `public.mvpw<V2 workspace>_664`, columns layout (one typed column per V2 column); the same
-    record when the live row has the same `id` and natural key (`email`)
+    record as the live row holding its natural key (`email`), under whatever id V2 gave it;
+    paired once, then remembered (`xano_audit.identity`)
     """
     where = t.live_relation if t.live_relation else f"public.mvpw<V2 workspace>_{t.v2_id}"
     layout = ("jsonb layout (`id`, `xdo`)" if t.layout == "jsonb"

@@ -410,7 +410,7 @@ def figures(c: dict[str, int]) -> dict[str, int]:
     return {"matched": sum(c.get(a, 0) for a in PAIRED), "to_insert": c.get("insert", 0),
             "to_update": c.get("update", 0), "duplicates": c.get("duplicate", 0),
             "orphans": c.get("orphan", 0),
-            "collisions": c.get("held", 0),
+            "collisions": 0,  # main tables: records under a fresh id (identity.figures)
             "blocked": c.get("blocked", 0),
             "conflicts": sum(c.get(a, 0) for a in CONFLICT_KINDS)}
 
