@@ -182,9 +182,9 @@ def _t(name: str, i: int) -> sql.Identifier:
 
 
 def map_of(i: int) -> sql.Identifier:
-    """The session's map of main table ``i``: (k, live_id, how, state, placed); ``state``
-    'paired' (the live row is the record), 'insert' (to be inserted under ``live_id``) or
-    'held'; ``placed`` true when references to it may name ``live_id``."""
+    """The session's map of main table ``i``: (k, live_id, how, state); ``state`` 'paired'
+    (the live row is the record), 'insert' (to be inserted under ``live_id``), 'held', or
+    'lost' (an insert the app's own row of that id kept out: nothing names it)."""
     return _t("map", i)
 
 
@@ -201,16 +201,18 @@ def create_maps(local: psycopg.Connection, lts: list[LiveTable]) -> None:
         m = map_of(i)
         local.execute(sql.SQL("drop table if exists {} cascade").format(m))
         local.execute(sql.SQL("create temp table {} (k bigint primary key, live_id bigint, "
-                              "how text not null, state text not null, placed boolean not null "
-                              "default false, nk_live text, note text)").format(m))
+                              "how text not null, state text not null, nk_live text, "
+                              "note text)").format(m))
         local.execute(sql.SQL("create index on {} (live_id)").format(m))
 
 
-def create_views(local: psycopg.Connection, lts: list[LiveTable]) -> list[LiveTable]:
+def create_views(local: psycopg.Connection, lts: list[LiveTable], written: set[str]
+                 ) -> list[LiveTable]:
     """The translated view of every table (see the module); returns the tables reading them.
 
-    A reference to a main table reads its map; to another table, the live row this tool last
-    wrote for it (``published_rows``); to a table without a live table, NULL.
+    A reference to a main table reads its map: the live id of a paired record, or of one to
+    insert when this publish writes that table (``written``); to another table, the live row
+    this tool last wrote for it (``published_rows``); to a table without a live table, NULL.
     """
     index = {lt.table.name: i for i, lt in enumerate(lts)}
     out = []
@@ -224,8 +226,10 @@ def create_views(local: psycopg.Connection, lts: list[LiveTable]) -> list[LiveTa
             j = index.get(c.references)
             alias = sql.Identifier(f"r_{len(joins)}")
             if j is not None and lts[j].grain == "main":
-                joins.append(sql.SQL("left join {m} {a} on {a}.k = x.{c} and {a}.placed").format(
-                    m=map_of(j), a=alias, c=sql.Identifier(c.name)))
+                placed = ["paired", "insert"] if c.references in written else ["paired"]
+                joins.append(sql.SQL("left join {m} {a} on {a}.k = x.{c} and {a}.state = any("
+                                     "{s})").format(m=map_of(j), a=alias, c=sql.Identifier(
+                                         c.name), s=sql.Literal(placed)))
                 value = sql.SQL("{}.live_id").format(alias)
             elif j is not None:
                 joins.append(sql.SQL("left join {rows} {a} on {a}.v2_table = {t} and {a}.k = "
@@ -273,7 +277,7 @@ Allocate = Callable[[int, int], list[int]]
 
 
 def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: int,
-         decisions: list[Decision], written: bool, allocate: Allocate,
+         decisions: list[Decision], allocate: Allocate,
          free_live: Callable[[list[int]], list[int]] | None = None) -> list[RowDiff]:
     """Fill the map of main table ``i`` (see the module) from the standing pairs, the
     decisions, the live rows loaded in ``pub_live_<i>`` and the translated local rows;
@@ -308,7 +312,14 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
                 "where exists (select 1 from {lk} where k = %s)").format(**names),
                 [(d.k, d.live_id, "paired" if d.decision == "pair" else "insert", d.k)
                  for d in mine])
-    # pairs made before stand: landed ones as they are, reserved ids while still free
+    # pairs made before stand: landed ones as they are, reserved ids while still free; the
+    # record of publishes made before the map existed counts as pairs made before
+    names["recorded"] = sql.SQL("") if local.execute(sql.SQL(
+        "select exists (select 1 from {} where v2_table = %s)").format(IDENTITY), (name,)
+    ).fetchone()[0] else sql.SQL("""
+            union all
+            select r.k, r.id, 'recorded', true from {rows} r
+            where r.v2_table = {name} and r.k is not null""").format(**names)
     local.execute(sql.SQL("""
         insert into {m} (k, live_id, how, state)
         select s.k, s.live_id, s.how,
@@ -316,16 +327,13 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
                 then 'paired' else 'insert' end
         from (
             select k, live_id, how, landed from {identity} where v2_table = {name}
-            union all
-            select r.k, r.id, 'recorded', true from {rows} r
-            where r.v2_table = {name} and r.k is not null and not exists (
-                select 1 from {identity} e where e.v2_table = {name}
-                and (e.k = r.k or e.live_id = r.id))
+            {recorded}
         ) s
         join {lk} x on x.k = s.k
         left join {live} l on l.id = s.live_id
         where (s.landed or l.id is null or l.nk is not distinct from x.nk)
-          and not exists (select 1 from {m} d where d.k = s.k or d.live_id = s.live_id)
+          and not exists (select 1 from {m} d where d.k = s.k)
+          and not exists (select 1 from {m} d where d.live_id = s.live_id)
         on conflict (k) do nothing""").format(**names))
     # the natural key: the i-th local row of a key with the i-th unclaimed live row of it
     local.execute(sql.SQL("""
@@ -349,8 +357,8 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
         local.execute(sql.SQL("""
             insert into {m} (k, live_id, how, state)
             select x.k, x.k, 'id', 'paired' from {lk} x join {live} l on l.id = x.k
-            where not exists (select 1 from {m} p where p.k = x.k or p.live_id = x.k)
-            """).format(**names))
+            where not exists (select 1 from {m} p where p.k = x.k)
+              and not exists (select 1 from {m} p where p.live_id = x.k)""").format(**names))
     held = _evidence(local, src, lt, i)
     # not live: under the local id when no live row has it and no pair claims it
     local.execute(sql.SQL("""
@@ -364,8 +372,6 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
               from {lk} x where not exists (select 1 from {m} p where p.k = x.k)) x
         """).format(**names))
     _fresh(local, lt, i, allocate, free_live)
-    local.execute(sql.SQL("update {} set placed = state = 'paired' or (state = 'insert' and {})")
-                  .format(m, sql.Literal(written)))
     local.execute(sql.SQL("analyze {}").format(m))
     return held
 
@@ -547,7 +553,7 @@ def unplace_unlanded(local: psycopg.Connection, i: int) -> bool:
     """After a main table's writes: records whose insert did not land (the app holds the id)
     are no longer placed, so no later table names them; True when there were any."""
     return local.execute(sql.SQL("""
-        update {m} m set placed = false where m.state = 'insert' and m.placed
+        update {m} m set state = 'lost' where m.state = 'insert'
           and not exists (select 1 from pub_written w where w.op = 'insert' and w.k = m.k
                           and w.id = m.live_id)""").format(m=map_of(i))).rowcount > 0
 

@@ -325,13 +325,13 @@ def pair_all(conn: psycopg.Connection, src: psycopg.Connection, lts: list[LiveTa
     live_before = {i: plan.load_live(conn, None if src is conn else src, lt, i)
                    for i, lt in enumerate(lts) if lt.grain == "main"}
     identity.create_maps(conn, lts)
-    lts = identity.create_views(conn, lts)
+    lts = identity.create_views(conn, lts, writes)
     held = {}
     for i in identity.pairing_order(lts):
         lt = lts[i]
         mine = real and lt.table.name in writes
         held[i] = identity.pair(
-            conn, src, lt, i, decisions, lt.table.name in writes,
+            conn, src, lt, i, decisions,
             (lambda n, top, lt=lt: _draw(src, lt, n, top)) if mine else
             (lambda n, top, lt=lt: _predict(src, lt, n, top)),
             (lambda ids, lt=lt: _still_free(src, lt, ids)) if mine else None)
