@@ -244,14 +244,29 @@ def classify(local: psycopg.Connection, lt: LiveTable, i: int, parent: int | Non
                                and p.live_id is null
                                and not exists (select 1 from {live} x where x.id = g.id)
                                limit 1) gone on true""").format(**names))
-    # live rows no local row is paired with
+    # live rows no local row is paired with; a second row of a record already paired (the
+    # parent's split row, an equal child, the pair of a closure) is a duplicate
     orphan = sql.SQL("false") if parent_live is None else sql.SQL(
         "not exists (select 1 from {} pl where pl.id = l.k)").format(_t("live", parent_live))
+    kept = _t("kept", i)
+    local.execute(sql.SQL("drop table if exists {}").format(kept))
+    keys = {"main": "null::bigint as fk, null::bigint as d, null::text as nk",
+            "split": "pv.fk, null::bigint as d, null::text as nk",
+            "array": "pv.fk, pl.d, null::text as nk",
+            "keyed": "null::bigint as fk, null::bigint as d, pv.nk"}[lt.grain]
+    local.execute(sql.SQL("""
+        create temp table {kept} as select distinct {keys} from {pair} p
+        join {v} pv on pv.k = p.k join {live} pl on pl.id = p.live_id
+        where {main}""").format(kept=kept, keys=sql.SQL(keys),
+                                main=sql.Literal(lt.grain != "main"), **names))
+    local.execute(sql.SQL("analyze {}").format(kept))
+    same = sql.SQL({"main": "false", "split": "dup.fk = l.k",
+                    "array": "dup.fk = l.k and dup.d = l.d", "keyed": "dup.nk = l.nk"}[lt.grain])
     local.execute(sql.SQL("""
         insert into {plan} (k, live_id, fk, action, live_d, nk_live, written)
         select r.k, l.id, l.k,
             case
-                when dup.k is not null then 'duplicate'
+                when exists (select 1 from {kept} dup where {same}) then 'duplicate'
                 when r.written and r.k is not null
                      and not exists (select 1 from {v} x where x.k = r.k)
                     then case when r.d = l.d then 'prune' else 'prune_edited' end
@@ -261,15 +276,9 @@ def classify(local: psycopg.Connection, lt: LiveTable, i: int, parent: int | Non
             l.d, l.nk, coalesce(r.written, false)
         from {live} l
         left join {rec} r on r.id = l.id
-        left join lateral (
-            select p.k from {pair} p join {v} pv on pv.k = p.k
-            join {live} pl on pl.id = p.live_id
-            where {same_record} limit 1) dup on true
         where not exists (select 1 from {pair} p where p.live_id = l.id)""").format(
-        not_main=sql.Literal(lt.grain in ("split", "array")), orphan=orphan,
-        same_record=sql.SQL({"main": "false", "split": "pv.fk = l.k",
-                             "array": "pv.fk = l.k and pl.d = l.d",
-                             "keyed": "pv.nk = l.nk"}[lt.grain]), **names))
+        not_main=sql.Literal(lt.grain in ("split", "array")), orphan=orphan, kept=kept,
+        same=same, **names))
     _ops(local, lt, i, opts)
     local.execute(sql.SQL("create index on {} (action)").format(plan))
     local.execute(sql.SQL("analyze {}").format(plan))
