@@ -291,27 +291,31 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
              "name": sql.Literal(name)}
     local.execute(sql.SQL("truncate {}").format(m))
     local.execute(sql.SQL("drop table if exists {}").format(lk))
-    local.execute(sql.SQL("create temp table {lk} as select x.id as k, {nk} as nk from {v} x")
-                  .format(lk=lk, nk=lt.local_nk("x"), v=lt.local))
+    # a key naming a record not placed live (held, not published) cannot be compared yet
+    refs = [c for c in lt.references if c.name in lt.table.natural_key]
+    unplaced = sql.SQL(" or ").join(
+        sql.SQL("(x.{c} is null and o.{c} is not null)").format(c=sql.Identifier(c.name))
+        for c in refs) if refs else sql.SQL("false")
+    local.execute(sql.SQL("create temp table {lk} as select x.id as k, case when {u} then "
+                          "null else {nk} end as nk, {u} as unplaced from {v} x join {o} o "
+                          "on o.id = x.id").format(
+        lk=lk, nk=lt.local_nk("x"), v=lt.local, u=unplaced,
+        o=sql.Identifier(V2_SCHEMA, lt.table.name)))
     local.execute(sql.SQL("create index on {} (k)").format(lk))
     local.execute(sql.SQL("create index on {} (nk)").format(lk))
     local.execute(sql.SQL("analyze {}").format(lk))
     # a person's decisions first
     mine = [d for d in decisions if d.v2_table == name]
-    if mine:
-        bad = [d for d in mine if d.live_id is not None and not local.execute(
-            sql.SQL("select exists (select 1 from {} where id = %s)").format(live),
-            (d.live_id,)).fetchone()[0]]
-        if bad:
-            raise PublishError("; ".join(f"{IDENTITY_DECISIONS_FILE}:{d.row}: live {name} id "
-                                         f"{d.live_id} does not exist" for d in bad)
-                               + "; nothing was written")
+    if mine:  # a pair whose live row V2 deleted since is a 'deleted in V2' conflict; a
+        # 'new' already carried out (a pair it made stands below) is not made again
         with local.cursor() as cur:
             cur.executemany(sql.SQL(
                 "insert into {m} (k, live_id, how, state) select %s, %s, 'decided', %s "
-                "where exists (select 1 from {lk} where k = %s)").format(**names),
-                [(d.k, d.live_id, "paired" if d.decision == "pair" else "insert", d.k)
-                 for d in mine])
+                "where exists (select 1 from {lk} where k = %s) and (%s or not exists ("
+                "select 1 from {identity} e where e.v2_table = {name} and e.k = %s "
+                "and e.how = 'decided'))").format(**names),
+                [(d.k, d.live_id, "paired" if d.decision == "pair" else "insert", d.k,
+                  d.decision == "pair", d.k) for d in mine])
     # pairs made before stand: landed ones as they are, reserved ids while still free; the
     # record of publishes made before the map existed counts as pairs made before
     names["recorded"] = sql.SQL("") if local.execute(sql.SQL(
@@ -323,7 +327,7 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
     local.execute(sql.SQL("""
         insert into {m} (k, live_id, how, state)
         select s.k, s.live_id, s.how,
-            case when s.landed or (l.id is not null and l.nk is not distinct from x.nk)
+            case when s.landed or (l.id is not null and l.nk = x.nk)
                 then 'paired' else 'insert' end
         from (
             select k, live_id, how, landed from {identity} where v2_table = {name}
@@ -331,7 +335,7 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
         ) s
         join {lk} x on x.k = s.k
         left join {live} l on l.id = s.live_id
-        where (s.landed or l.id is null or l.nk is not distinct from x.nk)
+        where (s.landed or l.id is null or l.nk = x.nk)
           and not exists (select 1 from {m} d where d.k = s.k)
           and not exists (select 1 from {m} d where d.live_id = s.live_id)
         on conflict (k) do nothing""").format(**names))
@@ -359,6 +363,11 @@ def pair(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable, i: i
             select x.k, x.k, 'id', 'paired' from {lk} x join {live} l on l.id = x.k
             where not exists (select 1 from {m} p where p.k = x.k)
               and not exists (select 1 from {m} p where p.live_id = x.k)""").format(**names))
+    local.execute(sql.SQL("""
+        insert into {m} (k, live_id, how, state, note)
+        select x.k, null, 'held', 'held', 'its natural key names a record not placed live'
+        from {lk} x where x.unplaced and not exists (select 1 from {m} p where p.k = x.k)
+        """).format(**names))
     held = _evidence(local, src, lt, i)
     # not live: under the local id when no live row has it and no pair claims it
     local.execute(sql.SQL("""

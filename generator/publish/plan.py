@@ -346,6 +346,7 @@ def pair_copies(local: psycopg.Connection, lts: list[LiveTable]
     from generator.live import resolve
     from generator.publish.audit import ensure_audit
     from generator.publish.run import pair_all
+    from generator.spec import load_spec
 
     ensure_audit(local)
     out: dict[str, tuple[int, LiveTable] | str] = {}
@@ -362,8 +363,9 @@ def pair_copies(local: psycopg.Connection, lts: list[LiveTable]
                 lt.table.parent and lt.table.parent not in {c.table.name for c in copies}):
             continue
         copies.append(copy)
-    mains = {c.table.name for c in copies if c.grain == "main" and c.table.natural_key}
-    decisions = identity.load_decisions(project_root(), mains)
+    root = project_root()
+    decisions = identity.load_decisions(root, {t.name for t in load_spec(root).tables
+                                               if t.is_main and t.natural_key})
     copies, live_before, _ = pair_all(local, local, copies, {c.table.name for c in copies},
                                       decisions, real=False)
     index: dict[str, int] = {}

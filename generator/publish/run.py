@@ -169,7 +169,7 @@ def publish(local: db.Target, root: Path, options: PublishOptions) -> PublishRes
                                             options.select or "all", _flags(options))
         try:
             decisions = identity.load_decisions(root, {
-                lt.table.name for lt in lts if lt.grain == "main" and lt.table.natural_key})
+                t.name for t in load_spec(root).tables if t.is_main and t.natural_key})
             with connect_target(options.target_dsn, read_only=options.dry_run) as tgt:
                 _run(conn, tgt, lts, writes, options, result, decisions)
         except PublishError as exc:
@@ -284,7 +284,10 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
             _fill(out, plan.counts(conn, i))
         audit.ensure_rows_partition(conn, lt.table.name)
         write.remember_seen(conn, lt, i, result.run_id)
-        done = write.write_table(conn, tgt, lt, i, options.atomic, options.batch_rows)
+        landed = None  # each committed batch of a main table: its inserts are the records'
+        if lt.grain == "main" and not options.atomic:  # (a kill -9 later cannot undo them)
+            landed = lambda _n, lt=lt: identity.landed(conn, lt, result.run_id)  # noqa: E731
+        done = write.write_table(conn, tgt, lt, i, options.atomic, options.batch_rows, landed)
         _written(conn, tgt, lt, i, out, done)
         if not options.atomic:
             tgt.commit()

@@ -221,3 +221,32 @@ def test_a_live_v2_with_every_main_record_under_other_ids(env, project, spec):
     stamps = xmins(e["live"], spec)
     assert "wrote 0 row(s)" in _publish(e, project).stdout
     assert xmins(e["live"], spec) == stamps
+
+
+def test_a_new_decision_is_carried_out_once(env, project, spec):
+    """A person says the V1 record is not the live record under its id: it is inserted once
+    under a fresh id, the live record is untouched, and the next publish writes nothing."""
+    e = env
+    user = spec.table("user")
+    ids = oracle(e, spec)["user"]
+    k = max(i for i, v in ids.items() if i == v)
+    decisions = project / "seeds" / "xano_identity_decisions.csv"
+    saved = decisions.read_text()
+    try:
+        decisions.write_text(saved + f"user,{k},new,,another person\n")
+        before = snapshot(e["live"], spec)
+        res = _publish(e, project)
+        assert f"fresh id user id {k} -> live id " in res.stdout, res.stdout
+        after = snapshot(e["live"], spec)
+        assert after["user"][k] == before["user"][k]
+        with dbmod.connect(e["local"]) as conn:
+            live_id, how = conn.execute("select live_id, how from xano_audit.identity where "
+                                        "v2_table = 'user' and k = %s", (k,)).fetchone()
+        assert how == "decided" and live_id != k and live_id in after["user"]
+        mine = local_rows(e["local"], user)[k]
+        assert live_rows(e["live"], user)[live_id]["email"] == mine["email"]
+        stamps = xmins(e["live"], spec)
+        assert "wrote 0 row(s)" in _publish(e, project).stdout
+        assert xmins(e["live"], spec) == stamps
+    finally:
+        decisions.write_text(saved)
