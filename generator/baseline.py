@@ -202,20 +202,10 @@ def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: flo
             "update {rel} set {k} = 'v2-old-' || coalesce({k}, '') "
             "where id = (select max(id) from {rel})").format(rel=rel, k=k))
         # ids V1 uses that V2 holds for another record: some of the gap
-        hit = live.execute(sql.SQL("""
-            insert into {rel} (id, {names}) overriding system value
-            select s.src_id, {other} from {stage} s
-            join {rn} a on a.src_id = s.src_id
-            join {rn} b on b.rn = (a.rn * 7919 + 13) % a.n + 1 and b.src_id <> a.src_id
-            join {stage} o on o.src_id = b.src_id
-            where s.src_id in (select src_id from {stage} order by src_id desc limit {gap})
-              and {h} < 600""").format(rel=rel, names=names, other=other, stage=stage, rn=rn,
-                                        gap=sql.Literal(gap),
-                                        h=_h(sql.Identifier("s", "src_id"), "collide"))).rowcount
-        live.execute(sql.SQL("update {rel} set {k} = 'v2-other-' || id || '-' || "
-                             "coalesce({k}, '') where id in (select src_id from {stage} "
-                             "order by src_id desc limit {gap})").format(
-            rel=rel, k=k, stage=stage, gap=sql.Literal(gap)))
+        hit = _others(live, rel, names, other, stage, rn, k, sql.SQL(
+            "select s.src_id as id from {stage} s where s.src_id in (select src_id from "
+            "{stage} order by src_id desc limit {gap}) and {h} < 600").format(
+            stage=stage, gap=sql.Literal(gap), h=_h(sql.Identifier("s", "src_id"), "collide")))
         notes.append(f"{hit:,} id(s) held by another record")
     # a tenth of the records (and the first one, as the owner's test user 60 is 7 in V2)
     # under V2's own ids, assigned in another order
@@ -236,18 +226,9 @@ def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: flo
                                  "where l.id = r.old").format(rel=rel, remap=remap)).rowcount
     notes.append(f"{moved:,} under V2's own id")
     if nk and moved:  # some of the ids they left hold another record now
-        reused = live.execute(sql.SQL("""
-            insert into {rel} (id, {names}) overriding system value
-            select r.old, {other} from {remap} r
-            join {rn} a on a.src_id = r.old
-            join {rn} b on b.rn = (a.rn * 7919 + 13) % a.n + 1 and b.src_id <> a.src_id
-            join {stage} o on o.src_id = b.src_id
-            where {h} < 3000""").format(rel=rel, names=names, other=other, remap=remap, rn=rn,
-                                         stage=stage, h=_h(sql.Identifier("r", "old"), "reuse"))
-        ).rowcount
-        live.execute(sql.SQL("update {rel} set {k} = 'v2-other-' || id || '-' || "
-                             "coalesce({k}, '') where id in (select old from {remap})").format(
-            rel=rel, k=sql.Identifier(nk[0]), remap=remap))
+        reused = _others(live, rel, names, other, stage, rn, sql.Identifier(nk[0]), sql.SQL(
+            "select r.old as id from {remap} r where {h} < 3000").format(
+            remap=remap, h=_h(sql.Identifier("r", "old"), "reuse")))
         notes.append(f"{reused:,} of their V1 ids held by another record")
     extra = max(1, round(V2_ONLY[t.v1_table] * scale)) if t.v1_table in V2_ONLY else 0
     if extra:
@@ -264,6 +245,22 @@ def _main(live, spec: Spec, t: Table, rel, stage, cols, names, svals, scale: flo
                 rel=rel, k=sql.Identifier(nk[0]), stage=stage, base=sql.Literal(REMAP_BASE)))
         notes.append(f"{extra:,} V2-only")
     return ", ".join(notes), remap
+
+
+def _others(live, rel, names, other, stage, rn, k: sql.Identifier, ids: sql.Composable) -> int:
+    """Lay another record under each id ``ids`` selects: the content of the stage row at a
+    hashed position (never the row itself), its key marked ``v2-other-<id>-``; returns how
+    many."""
+    n = live.execute(sql.SQL("""
+        insert into {rel} (id, {names}) overriding system value
+        select w.id, {other} from ({ids}) w
+        join {rn} a on a.src_id = w.id
+        join {rn} b on b.rn = (a.rn * 7919 + 13) % a.n + 1 and b.src_id <> a.src_id
+        join {stage} o on o.src_id = b.src_id""").format(
+        rel=rel, names=names, other=other, ids=ids, rn=rn, stage=stage)).rowcount
+    live.execute(sql.SQL("update {rel} set {k} = 'v2-other-' || id || '-' || coalesce({k}, '') "
+                         "where id in ({ids})").format(rel=rel, k=k, ids=ids))
+    return n
 
 
 def translate(live: psycopg.Connection, rel: sql.Identifier, t: Table,
