@@ -130,6 +130,13 @@ def test_an_email_change_keeps_the_live_id_and_is_an_update(env, project, spec):
     stamps = xmins(e["live"], spec)
     assert "wrote 0 row(s)" in _publish(e, project).stdout
     assert xmins(e["live"], spec) == stamps
+    with dbmod.connect(e["local"]) as conn:  # a mirror published by a release without the map
+        conn.execute("drop table xano_audit.identity")
+    assert "wrote 0 row(s)" in _publish(e, project).stdout  # its record is the map's start
+    assert xmins(e["live"], spec) == stamps
+    with dbmod.connect(e["local"]) as conn:
+        assert conn.execute("select live_id, how from xano_audit.identity where v2_table = "
+                            "'user' and k = %s", (k,)).fetchone() == (live_id, "recorded")
 
 
 def test_same_id_other_key_undecided_is_held_until_a_person_decides(env, project, spec):
