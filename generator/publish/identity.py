@@ -79,13 +79,6 @@ create table if not exists {identity} (
 );
 create unique index if not exists identity_live_id on {identity} (v2_table, live_id)
 """).format(audit=sql.Identifier(AUDIT_SCHEMA), identity=IDENTITY)
-HOW = {"decided": "a person's decision", "recorded": "paired by an earlier publish",
-       "id": "same id and natural key", "key": "natural key live under another id",
-       "evidence": "same id, other natural key, the other fields agree",
-       "new": "not live: inserted under its local id",
-       "fresh": "not live, its id taken by another record: inserted under a fresh id",
-       "held": "same id, other natural key, the fields undecided: held for a person"}
-"""How a local main record was paired (the ``how`` of the map)."""
 HELD = "held: same id, other natural key"
 """The report kind of a held record."""
 FRESH = ("id held by another record: inserted under a fresh id",
