@@ -104,7 +104,7 @@ def main() -> None:
                              "xano_audit.publish_runs, xano_audit.live_state")
         else:
             create_workspace(local, ROOT, scale=args.scale)
-            for argv in (["seed", "--quiet"], ["run", "--quiet", "--select", "path:models/v2"]):
+            for argv in (["seed", "--quiet"], ["run", "--quiet", "--select", "path:models/stage path:models/v2"]):
                 if not dbt_invoke(local, ROOT, argv).success:
                     raise SystemExit(f"dbt {argv[0]} failed")
         with dbmod.connect(local) as conn:

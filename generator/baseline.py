@@ -332,18 +332,18 @@ def lay_baseline(target: db.Target, root, scale: float = 1.0,
     lay the live V2 workspace from it into ``public`` of the same database (one instance holds
     every workspace), then drop the local V2 again: nothing is synced yet."""
     from generator import spec as specmod
-    from generator.config import AUDIT_SCHEMA, V2_SCHEMA
+    from generator.config import AUDIT_SCHEMA, STAGE_SCHEMA, V2_SCHEMA
     from generator.errors import SyncError
     from generator.sync.runner import dbt_invoke
 
     spec = specmod.load_spec(root)
     drop = [sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(s))
-            for s in (V2_SCHEMA, AUDIT_SCHEMA)]
+            for s in (V2_SCHEMA, STAGE_SCHEMA, AUDIT_SCHEMA)]
     with db.connect(target) as conn:
         for q in drop:
             conn.execute(q)
     for args in (["seed", "--quiet", "--full-refresh"],
-                 ["run", "--quiet", "--select", "path:models/v2"]):
+                 ["run", "--quiet", "--select", "path:models/stage path:models/v2"]):
         res = dbt_invoke(target, root, args)
         if not res.success:
             raise SyncError(f"baseline: dbt {args[0]} failed: {res.exception or 'see logs'}")

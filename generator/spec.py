@@ -36,7 +36,8 @@ default, as in every workspace created since Xano 1.68) or Xano's JSONB ``(id, x
 PROVENANCES = ("documented", "proposed")
 """Where a spec column comes from: the owner's documents, or a proposal made here."""
 PH_THIS, PH_REF, PH_SOURCE, PH_ROWS = "__dbt_this__", "__ref__", "__source__", "__rows__"
-RESERVED_PREFIXES = (PH_THIS, PH_REF, PH_SOURCE, PH_ROWS)
+PH_STAGE = "__stage__"
+RESERVED_PREFIXES = (PH_THIS, PH_REF, PH_SOURCE, PH_ROWS, PH_STAGE)
 """The one home of the placeholder names: quoted identifiers with these prefixes are what the
 generated SQL turns into Jinja (``generator.emit.text.placeholders``: ``{{ this }}``, ``ref``,
 ``source``, ``xano_v1_rows``). A V2 table or column name may not start with one; a V1 key that

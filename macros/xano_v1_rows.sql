@@ -10,9 +10,35 @@
 #}
 {% macro xano_v1_rows(v1_table, scope='model') -%}
     select id, xdo from {{ source(var('xano_v1_source'), v1_table) }}
+    {{- xano_changed_where(v1_table, scope) }}
+{%- endmacro %}
+
+
+{#
+    The `where` that narrows a read of V1 table `v1_table`'s rows (column `column` holds its
+    V1 ids) to the changed rows, by the scopes of xano_v1_rows; empty when every row is read.
+    The models and tests that read the typed stage (models/stage) call it on the stage.
+#}
+{% macro xano_changed_where(v1_table, scope='model', column='id') -%}
     {%- if scope != 'all' and (scope == 'check' or is_incremental())
           and xano_reads_changed(v1_table) %}
-    where id = {{ xano_changed_ids(v1_table) }}
+    where {{ adapter.quote(column) }} = {{ xano_changed_ids(v1_table) }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#
+    Before a stage model appends the rows of this run: forget its rows of the V1 rows read
+    (column `column` holds their V1 ids; the changed ids include V1 deletions), or all of them
+    when the V1 table is read in full. The stage then holds exactly V1's rows.
+#}
+{% macro xano_forget_stage(v1_table, column='id') -%}
+    {%- if is_incremental() %}
+    {%- if xano_reads_changed(v1_table) %}
+    delete from {{ this }} where {{ adapter.quote(column) }} = {{ xano_changed_ids(v1_table) }}
+    {%- else %}
+    truncate {{ this }}
+    {%- endif %}
     {%- endif %}
 {%- endmacro %}
 

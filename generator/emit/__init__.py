@@ -33,11 +33,12 @@ from generator.errors import CoverageError
 from generator.evidence import read as read_evidence
 from generator.inventory import Inventory, read_inventory
 from generator.spec import Spec, load_spec
+from generator.sql import stage
 
 GENERATED_DIRS = ("models", "tests/dbt")
 """Folders whose generated files are owned by the generator (obsolete ones are removed)."""
 _YAML_BLOCK = re.compile(r"(  # BEGIN GENERATED: (?P<name>[a-z_]+)[^\n]*\n)(?P<body>.*?)"
-                         r"(  # END GENERATED: (?P=name)\n)", re.S)
+                         r"(  # END GENERATED: (?P=name)\n)", re.DOTALL)
 
 
 @dataclass
@@ -84,6 +85,14 @@ def render_project(spec: Spec, inventory: Inventory, cov: Coverage,
     for domain in dict.fromkeys(t.domain for t in spec.tables):
         files[f"models/v2/{domain}/_{domain}__models.yml"] = models.domain_yaml(
             spec, domain, unmapped, evidence or {})
+    files["models/stage/_stage__models.yml"] = models.stage_yaml(spec)
+    for v1 in spec.v1_tables():
+        files[f"models/stage/{stage.row_stage_name(v1)}.sql"] = models.stage_sql(
+            v1, spec.for_v1(v1), spec.v1(v1), unmapped.get(v1, []))
+    for t in spec.tables:
+        if t.grain == "array":
+            files[f"models/stage/{stage.element_stage_name(t)}.sql"] = \
+                models.element_stage_sql(t)
     for t in spec.tables:
         un = unmapped.get(t.v1_table, []) if t.is_main else []
         files[f"models/v2/{t.domain}/{t.name}.sql"] = models.model_sql(t, spec.v1(t.v1_table), un)

@@ -5,25 +5,35 @@ from __future__ import annotations
 from generator.emit.models import v1_cte
 from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
 from generator.spec import Column, Spec, Table
-from generator.sql import build, proof
+from generator.sql import build, proof, stage
 from generator.transforms import TRANSFORMS
+
+
+PROOF_WIDTH = 160
+"""Line width of the rejects and accounting models: one mapped column a line."""
 
 
 def accounting_sql(spec: Spec, v1: str) -> str:
     """Audit model: per mapped column of V1 `v1`, V1 values = V2 present + rejected."""
     return (sql_header(f"value accounting of V1 {v1}: every non-null mapped V1 value is "
                        "present in V2 or in its rejects")
-            + sql_text(proof.accounting(v1, spec.for_v1(v1))) + "\n")
+            + sql_text(proof.accounting(v1, spec.for_v1(v1)), PROOF_WIDTH) + "\n")
 
 
 def reconcile_sql(t: Table) -> str:
-    """Singular test: every V2 value equals the transform of its V1 value (one pass)."""
-    select = {"array": build.array_model, "closure": build.closure_model}.get(
-        t.grain, lambda x: build.row_model(x, []))(t)
+    """Singular test: every V2 value equals its typed V1 value in the stage (a closure table:
+    the closure of V1's links, computed again)."""
+    if t.grain == "closure":
+        head = (v1_cte(t.v1_table, "all") + ",\n\n" + "expected as (\n"
+                + indent(jinja_literal(build.render(build.closure_model(t)))) + "\n),\n\n")
+        what = "the closure of V1's links"
+    else:
+        head = ("with expected as (\n" + indent(sql_text(stage.model_select(t, "check")))
+                + "\n),\n\n")
+        what = "their typed V1 values in the stage"
     return (sql_header(f"value reconciliation of V2 {t.name}: rows whose values differ from "
-                       "the transform of V1 (returns id + mismatched columns)")
-            + v1_cte(t.v1_table, "all" if t.grain == "closure" else "check") + ",\n\n"
-            + "expected as (\n" + indent(jinja_literal(build.render(select))) + "\n),\n\n"
+                       f"{what} (returns id + mismatched columns)")
+            + head
             + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"
             + jinja_literal(build.render(build.reconcile(t))) + "\n")
 
@@ -35,7 +45,7 @@ def rejects_sql(spec: Spec, v1: str) -> str:
             + "{{ config(materialized='incremental', incremental_strategy='append', "
             "on_schema_change='append_new_columns', "
             f"pre_hook=\"{{{{ xano_forget_rejects('{v1}') }}}}\") }}}}\n"
-            + sql_text(proof.rejects(v1, spec.for_v1(v1))) + "\n")
+            + sql_text(proof.rejects(v1, spec.for_v1(v1)), PROOF_WIDTH) + "\n")
 
 
 def rejects_union_sql(spec: Spec) -> str:

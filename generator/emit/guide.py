@@ -16,7 +16,7 @@ from generator.spec import Spec, Table
 from generator.transforms import TRANSFORMS
 
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<name>[a-z_]+) -->\n)(?P<body>.*?)"
-                   r"(<!-- END GENERATED: (?P=name) -->)", re.S)
+                   r"(<!-- END GENERATED: (?P=name) -->)", re.DOTALL)
 
 
 def _cell(text: str) -> str:

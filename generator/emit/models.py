@@ -11,12 +11,13 @@ from generator.config import (
     UNMAPPED_COLUMN,
     V1_SCHEMA,
     V1_SOURCE,
+    fit_ident,
 )
 from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
 from generator.inventory import CSV_FIELDS, Inventory
 from generator.registry import V1Table
 from generator.spec import Column, Spec, Table
-from generator.sql import build
+from generator.sql import build, stage
 from generator.transforms import TRANSFORMS
 
 
@@ -39,28 +40,55 @@ def v1_cte(v1: str, scope: str = "model") -> str:
     return f"with v1 as (\n    {{{{ xano_v1_rows('{v1}', '{scope}') }}}}\n)"
 
 
+def stage_sql(v1: str, tables: list[Table], src: V1Table, unmapped: list[str]) -> str:
+    """The typed stage of V1 table ``v1``: one row per V1 row, every mapped value of its
+    row-grain V2 tables typed once with its flag (generator.sql.stage)."""
+    name = stage.row_stage_name(v1)
+    return (sql_header(f"typed stage of V1 {v1} ({src.relation}): per V1 row, each mapped "
+                       "value typed once (v__<table>__<column>) and whether V1 holds one "
+                       "(h__<table>__<column>)")
+            + _stage_config(v1, name, "id")
+            + v1_cte(v1, "model") + "\n"
+            + jinja_literal(build.render(stage.row_stage(v1, tables, unmapped))) + "\n")
+
+
+def element_stage_sql(t: Table) -> str:
+    """The typed stage of array table ``t``: one row per element, typed once with flags."""
+    name = stage.element_stage_name(t)
+    return (sql_header(f"typed stage of V2 {t.name}: per element of V1 {t.v1_table}."
+                       f"{t.array_path}[], each mapped value typed once with its flag")
+            + _stage_config(t.v1_table, name, "v1_id")
+            + v1_cte(t.v1_table, "model") + "\n"
+            + jinja_literal(build.render(stage.element_stage(t))) + "\n")
+
+
+def _stage_config(v1: str, name: str, column: str) -> str:
+    index = sql_text(build.index_on(fit_ident(f"{name}__{column}", keep="__idx"), column))
+    assert "'" not in index  # identifiers only: the hook is a single-quoted Jinja string
+    return ("{{ config(pre_hook=\"{{ xano_forget_stage('" + v1 + "', '" + column + "') }}\", "
+            "post_hook='" + index + "') }}\n")
+
+
 def model_sql(t: Table, src: V1Table, unmapped: list[str]) -> str:
-    """The dbt model of one V2 table fed by V1 table ``src``."""
-    scope = "model"
+    """The dbt model of one V2 table fed by V1 table ``src``: a row or array table reads its
+    typed stage, a closure table V1 itself."""
+    extra: list[str] = []
     if t.grain == "closure":  # a link anywhere can change any pair: every V1 row, every time
-        select = build.closure_model(t)
-        extra: list[str] = []
-        scope = "all"
-    elif t.grain == "array":
-        select = build.array_model(t)
-        extra = []
+        body = (v1_cte(t.v1_table, "all") + ",\n\n"
+                + "extracted as (\n" + indent(jinja_literal(build.render(
+                    build.closure_model(t)))) + "\n)\n\n")
     else:
-        select = build.row_model(t, unmapped)
-        extra = [UNMAPPED_COLUMN] if unmapped else []
+        if unmapped:
+            extra = [UNMAPPED_COLUMN]
+        body = ("with extracted as (\n"
+                + indent(sql_text(stage.model_select(t, "model", bool(unmapped)))) + "\n"
+                + ")\n\n")
     depends = f"-- depends_on: {{{{ ref('{t.parent}') }}}}\n" if t.parent else ""
     return (
         sql_header(f"V2 {t.name} (Xano table {t.v2_id or 'n/a'}) from V1 {t.v1_table} "
                    f"({src.relation}), grain: {t.grain}")
         + depends
-        + v1_cte(t.v1_table, scope) + ",\n\n"
-        + "extracted as (\n"
-        + indent(jinja_literal(build.render(select))) + "\n"
-        + ")\n\n"
+        + body
         + "select * from extracted\n"
         + "{% if is_incremental() %}\n"
         + "where\n"
@@ -216,6 +244,28 @@ def domain_yaml(spec: Spec, domain: str, unmapped: dict[str, list[str]],
     of ``spec evidence``, when it ran)."""
     models = [_model_entry(t, unmapped.get(t.v1_table, []) if t.is_main else [], evidence)
               for t in spec.tables if t.domain == domain]
+    return yaml_doc({"version": 2, "models": models})
+
+
+def stage_yaml(spec: Spec) -> str:
+    """Docs of the typed stage models (their columns are named by generator.sql.stage)."""
+    models = []
+    for v1 in spec.v1_tables():
+        feeds = ", ".join(f"`{t.name}`" for t in spec.for_v1(v1) if t.grain == "row")
+        models.append({"name": stage.row_stage_name(v1), "description": (
+            f"Typed stage of V1 `{v1}`: one row per V1 row; per mapped column of {feeds}, the "
+            "V2 value typed once (`v__<table>__<column>`) and whether the V1 value is "
+            "meaningful (`h__<table>__<column>`). A value is rejected when `h` is true and `v` "
+            "is NULL. The V2 models, rejects, accounting and reconciliation tests read it; an "
+            "unlogged table, rebuilt from V1 by any full sync."),
+            "config": {"meta": {"v1_table": v1}}})
+        for t in spec.for_v1(v1):
+            if t.grain == "array":
+                models.append({"name": stage.element_stage_name(t), "description": (
+                    f"Typed stage of V2 `{t.name}`: one row per element of V1 "
+                    f"`{v1}.{jinja_literal(t.array_path)}[]` (`id` = the V2 element id, "
+                    "`v1_id`, `position`), each mapped value typed once with its flag."),
+                    "config": {"meta": {"v1_table": v1}}})
     return yaml_doc({"version": 2, "models": models})
 
 

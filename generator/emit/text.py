@@ -11,7 +11,7 @@ import re
 import yaml
 
 from generator.config import GENERATED_HEADER, V1_SOURCE
-from generator.spec import PH_REF, PH_ROWS, PH_SOURCE, PH_THIS
+from generator.spec import PH_REF, PH_ROWS, PH_SOURCE, PH_STAGE, PH_THIS
 
 
 def sql_header(extra: str = "") -> str:
@@ -51,17 +51,19 @@ def indent(sql: str, n: int = 4) -> str:
     return "\n".join(pad + ln if ln else ln for ln in sql.split("\n"))
 
 
-def sql_text(expression) -> str:
+def sql_text(expression, width: int = 80) -> str:
     """Rendered, Jinja-safe SQL of a sqlglot expression, placeholders turned into Jinja."""
     from generator.sql import build  # imported here: build imports generator.spec too
 
-    return placeholders(jinja_literal(build.render(expression)))
+    return placeholders(jinja_literal(build.render(expression, width)))
 
 
 def placeholders(sql: str) -> str:
     """``"__dbt_this__"`` -> ``{{ this }}``; ``"__ref__<name>"`` -> ``{{ ref('<name>') }}``;
     ``"__source__<name>"`` -> ``{{ source(V1_SOURCE, '<name>') }}``;
-    ``"__rows__<scope>__<name>"`` -> ``({{ xano_v1_rows('<name>', '<scope>') }}) AS "rows"``.
+    ``"__rows__<scope>__<name>"`` -> ``({{ xano_v1_rows('<name>', '<scope>') }}) AS "rows"``;
+    ``"__stage__<scope>.<v1>.<stage>.<column>"`` -> ``(select * from {{ ref('<stage>') }}
+    {{ xano_changed_where('<v1>', '<scope>', '<column>') }})``.
 
     Names are validated plain identifiers (V2 tables) or registry names; placeholders are
     quoted identifiers, so V1 text (always a literal) can never produce one.
@@ -74,5 +76,9 @@ def placeholders(sql: str) -> str:
     sql = re.sub(f'"{PH_ROWS}([a-z]+)__([A-Za-z0-9_]+)"',
                  lambda m: f"({{{{ xano_v1_rows('{m.group(2)}', '{m.group(1)}') }}}}) AS \"rows\"",
                  sql)
+    sql = re.sub(f'"{PH_STAGE}([a-z]+)\\.([A-Za-z0-9_]+)\\.([A-Za-z0-9_]+)\\.([a-z0-9_]+)"',
+                 lambda m: (f"(select * from {{{{ ref('{m.group(3)}') }}}}"
+                            f"{{{{ xano_changed_where('{m.group(2)}', '{m.group(1)}', "
+                            f"'{m.group(4)}') }}}})"), sql)
     return re.sub(f'"{PH_SOURCE}([A-Za-z0-9_]+)"',
                   lambda m: f"{{{{ source('{V1_SOURCE}', '{m.group(1)}') }}}}", sql)

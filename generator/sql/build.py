@@ -97,9 +97,10 @@ class _Postgres(Postgres):
             return super().tablealias_sql(expression)
 
 
-def render(expression: exp.Expression) -> str:
-    """Postgres, pretty, every identifier quoted."""
-    return expression.sql(dialect=_Postgres, pretty=True, identify=True)
+def render(expression: exp.Expression, width: int = 80) -> str:
+    """Postgres, pretty, every identifier quoted (``width``: where a line is broken; the
+    proof's per-column lists are read better one column a line)."""
+    return expression.sql(dialect=_Postgres, pretty=True, identify=True, max_text_width=width)
 
 
 def fits_record(key: str) -> bool:
@@ -242,6 +243,14 @@ def array_prune(table: Table) -> exp.Expression:
     )
 
 
+def index_on(name: str, column: str) -> exp.Create:
+    """CREATE INDEX IF NOT EXISTS ``name`` on one column of ``{{ this }}`` (a hook: stable
+    name, runs on every build)."""
+    return exp.Create(kind="INDEX", exists=True, this=exp.Index(
+        this=ident(name), table=exp.to_table(THIS),
+        params=exp.IndexParameters(columns=[exp.Ordered(this=col(column))])))
+
+
 def parent_index(table: Table) -> exp.Create:
     """CREATE INDEX IF NOT EXISTS on a split table's parent column.
 
@@ -250,10 +259,8 @@ def parent_index(table: Table) -> exp.Create:
     scans the whole table). The name is stable (the hook runs on every build) and fits
     PostgreSQL's identifier limit.
     """
-    name = fit_ident(f"{table.name}__{table.parent_column}", keep="__idx")
-    return exp.Create(kind="INDEX", exists=True, this=exp.Index(
-        this=ident(name), table=exp.to_table(THIS),
-        params=exp.IndexParameters(columns=[exp.Ordered(this=col(table.parent_column))])))
+    return index_on(fit_ident(f"{table.name}__{table.parent_column}", keep="__idx"),
+                    table.parent_column)
 
 
 def _build_object(pairs: list[exp.Expression]) -> exp.Expression:

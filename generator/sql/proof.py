@@ -8,25 +8,21 @@ say what they hold: ``raw__<v2 table>__<column>``, ``rejected__...``, ``<v2 tabl
 
 from __future__ import annotations
 
-
 from sqlglot import exp
 
-from generator.config import ARRAY_ID_FACTOR, fit_ident
-from generator.spec import PH_ROWS
-from generator.spec import Column, Table
+from generator.config import fit_ident
+from generator.spec import PH_ROWS, Column, Table
+from generator.sql import stage
 from generator.sql.build import (
     MASK,
     RAW_MAX,
     call,
     col,
-    element_source,
-    extraction_for,
     fn,
     ident,
     lit,
     ref_placeholder,
-    transformed,
-    value_of,
+    source_placeholder,
 )
 from generator.transforms import TRANSFORMS
 
@@ -36,8 +32,8 @@ REJECT_COLUMNS = ("v1_table", "v1_id", "key_path", "element_position", "v2_table
 ACCOUNTING_COLUMNS = ("v1_table", "v2_table", "v2_column", "key_path", "v1_values",
                       "v2_present", "rejected")
 """Columns of every accounting model."""
-_CANDIDATE = ("key_path", "element_position", "v2_table", "v2_column", "target_type",
-              "sensitive", "raw", "rejected")
+_META = ("k", "key_path", "v2_table", "v2_column", "target_type", "sensitive", "path")
+"""Columns of a rejects model's column list: what a reject row says of the value's column."""
 
 
 def rows_placeholder(v1_table: str, scope: str) -> str:
@@ -73,70 +69,75 @@ def _mapped(t: Table) -> list[Column]:
 
 
 # -- rejects ----------------------------------------------------------------------------------
-def _candidate(t: Table, c: Column, position: exp.Expression, raw: exp.Expression,
-               rejected: exp.Expression) -> exp.Tuple:
-    return exp.Tuple(expressions=[
-        lit(c.v1_path), exp.cast(position, "bigint"), lit(t.name), lit(c.name),
-        lit(TRANSFORMS[c.transform].reject_label), exp.Boolean(this=c.sensitive), raw, rejected])
+def _meta(pairs: list[tuple[Table, Column]], element: bool) -> exp.Values:
+    """One row per mapped column (numbered from 1): key path, V2 table and column, target type,
+    sensitive, and the path of its value inside the record (inside the element)."""
+    rows = []
+    for k, (t, c) in enumerate(pairs, 1):
+        steps = [key for key, _ in c.steps()][1 if element else 0:]
+        rows.append(exp.Tuple(expressions=[
+            exp.Literal.number(k), lit(c.v1_path), lit(t.name), lit(c.name),
+            lit(TRANSFORMS[c.transform].reject_label), exp.Boolean(this=c.sensitive),
+            exp.cast(exp.Array(expressions=[lit(x) for x in steps]), "text[]")]))
+    return exp.Values(expressions=rows)
 
 
-def _rejects_of(v1_table: str, source: exp.Expression, joins: list[exp.Join],
-                candidates: list[exp.Tuple], v1_id: exp.Expression,
-                where: exp.Expression | None = None) -> exp.Select:
-    """One reject row per candidate value that was rejected."""
-    values = exp.Lateral(this=exp.Subquery(this=exp.Values(expressions=candidates)),
-                         alias=exp.TableAlias(this=ident("c"),
-                                              columns=[ident(n) for n in _CANDIDATE]))
-    raw = col("raw", "c")
+def _which(flags: list[exp.Expression]) -> exp.Expression:
+    """The numbers (from 1) of the flags that are true, as an array."""
+    return call("array_remove", exp.Array(expressions=[
+        exp.Case(ifs=[exp.If(this=f.copy(), true=exp.Literal.number(k))])
+        for k, f in enumerate(flags, 1)]), exp.null())
+
+
+def _reject_rows(v1_table: str, flagged: str, meta: str, value: exp.Expression,
+                 id_: exp.Expression, position: exp.Expression, join_on: exp.Expression
+                 ) -> exp.Select:
+    """One reject row per (flagged row, rejected column): the raw value read from V1 at the
+    column's path under ``value`` (the record, or the element)."""
+    raw = exp.JSONBExtract(this=value, expression=col("path", "c"))
     raw_value = exp.Case(ifs=[exp.If(this=col("sensitive", "c"), true=lit(MASK))],
-                         default=call("left", exp.cast(raw, "text"),
-                                      exp.Literal.number(RAW_MAX)))
-    select = exp.select(exp.alias_(lit(v1_table), ident("v1_table")),
-                        exp.alias_(v1_id, ident("v1_id")),
-                        *[exp.alias_(col(n, "c"), ident(n)) for n in _CANDIDATE[:4]],
-                        exp.alias_(raw_value, ident("raw_value")),
-                        exp.alias_(col("target_type", "c"), ident("target_type")),
-                        exp.alias_(fn("reject_reason", raw, col("target_type", "c")),
-                                   ident("reason"))).from_(source)
-    for j in [*joins, exp.Join(this=values, kind="CROSS")]:
-        select = select.join(j)
-    cond = col("rejected", "c")
-    return select.where(exp.and_(where, cond) if where is not None else cond)
+                         default=call("left", exp.cast(raw, "text"), exp.Literal.number(RAW_MAX)))
+    unnest = exp.Lateral(this=exp.Unnest(expressions=[col("k", "f")]),
+                         alias=exp.TableAlias(this=ident("u"), columns=[ident("k")]))
+    return (exp.select(exp.alias_(lit(v1_table), ident("v1_table")),
+                       exp.alias_(id_, ident("v1_id")), col("key_path", "c"),
+                       exp.alias_(exp.cast(position, "bigint"), ident("element_position")),
+                       col("v2_table", "c"), col("v2_column", "c"),
+                       exp.alias_(raw_value, ident("raw_value")), col("target_type", "c"),
+                       exp.alias_(fn("reject_reason", raw.copy(), col("target_type", "c")),
+                                  ident("reason")))
+            .from_(exp.to_table(flagged).as_("f", quoted=True))
+            .join(exp.Table(this=ident(source_placeholder(v1_table)),
+                            alias=exp.TableAlias(this=ident("v1"))), on=join_on)
+            .join(exp.Join(this=unnest, kind="CROSS"))
+            .join(exp.to_table(meta).as_("c", quoted=True),
+                  on=exp.EQ(this=col("k", "c"), expression=col("k", "u"))))
 
 
 def rejects(v1_table: str, tables: list[Table]) -> exp.Expression:
-    """Every rejected value of one V1 table, from one pass over its rows (of this run).
+    """Every rejected value of one V1 table, from its typed stage (of this run's rows).
 
-    ``typed`` reads each mapped key once (jsonb_to_record) and decides once per value whether
-    it is rejected: meaningful in V1, NULL after its transform. Only the rows with a reject
-    (``with_rejects``) expand into one candidate per mapped value. Array tables expand their
-    elements the same way.
+    A value is rejected when the stage says V1 holds one (``h``) and its typed value (``v``)
+    is NULL. The stage rows with a reject are found from those flags alone; only they are
+    joined back to V1, for the raw value the quarantine shows (read at the column's path).
+    Array tables the same way, per element, from their element stages.
     """
     row_cols = [(t, c) for t in tables if t.grain == "row" for c in _mapped(t)]
-    ex = extraction_for([c.top_key for _, c in row_cols])
-    typed = exp.select(col("id", "v1"), col("xdo", "v1")).from_(_from_v1())
-    xdo = col("xdo", "t")
-    not_object = exp.and_(exp.Not(this=exp.Is(this=xdo, expression=exp.null())),
-                          exp.NEQ(this=call("jsonb_typeof", xdo), expression=lit("object")))
-    any_rejected: list[exp.Expression] = [not_object]
-    candidates: list[exp.Tuple] = []
-    for t, c in row_cols:
-        raw, flag = named("raw", t.name, c.name), named("rejected", t.name, c.name)
-        value = value_of(c, ex)
-        typed = typed.select(exp.alias_(value, ident(raw)), exp.alias_(exp.and_(
-            fn("has_value", value), exp.Is(this=transformed(c, value), expression=exp.null())),
-            ident(flag)))
-        any_rejected.append(col(flag, "t"))
-        candidates.append(_candidate(t, c, exp.null(), col(raw, "t"), col(flag, "t")))
-    if ex.join() is not None:
-        typed = typed.join(ex.join())
+    flags = [stage.rejected(t, c) for t, c in row_cols]
+    flagged = (exp.select(col("id", "s"), col(stage.NOT_OBJECT, "s"),
+                          exp.alias_(_which(flags) if flags else exp.cast(
+                              exp.Array(expressions=[]), "int[]"), ident("k")))
+               .from_(stage.stage_rows(stage.row_stage_name(v1_table), v1_table, "model"))
+               .where(stage.any_of([col(stage.NOT_OBJECT, "s"), *flags])))
+    ctes: list[tuple[str, exp.Expression]] = [("flagged", flagged)]
+    on_id = exp.EQ(this=col("id", "v1"), expression=col("id", "f"))
+    xdo = col("xdo", "v1")
     # a whole record that is no JSON object: only its shape is shown (it may hold secrets)
     shape = exp.DPipe(this=exp.DPipe(this=call("jsonb_typeof", xdo), expression=lit(" of ")),
                       expression=exp.DPipe(this=exp.cast(call("length", exp.cast(xdo, "text")),
                                                          "text"), expression=lit(" chars")))
-    rejected_rows = exp.to_table("with_rejects").as_("t", quoted=True)
     whole = (exp.select(exp.alias_(lit(v1_table), ident("v1_table")),
-                        exp.alias_(col("id", "t"), ident("v1_id")),
+                        exp.alias_(col("id", "f"), ident("v1_id")),
                         exp.alias_(lit("$xdo"), ident("key_path")),
                         exp.alias_(exp.cast(exp.null(), "bigint"), ident("element_position")),
                         exp.alias_(lit(tables[0].name if tables else ""), ident("v2_table")),
@@ -144,42 +145,37 @@ def rejects(v1_table: str, tables: list[Table]) -> exp.Expression:
                         exp.alias_(shape, ident("raw_value")),
                         exp.alias_(lit("object"), ident("target_type")),
                         exp.alias_(lit("xdo is not a JSON object"), ident("reason")))
-             .from_(rejected_rows).where(not_object.copy()))
+             .from_(exp.to_table("flagged").as_("f", quoted=True))
+             .join(exp.Table(this=ident(source_placeholder(v1_table)),
+                             alias=exp.TableAlias(this=ident("v1"))), on=on_id.copy())
+             .where(col(stage.NOT_OBJECT, "f")))
     parts: list[exp.Select] = [whole]
-    if candidates:
-        parts.append(_rejects_of(v1_table, rejected_rows.copy(), [], candidates, col("id", "t")))
-    array_ctes: list[tuple[str, exp.Select]] = []
+    if row_cols:
+        ctes.append(("columns", exp.select(exp.Star()).from_(exp.Subquery(
+            this=_meta(row_cols, False), alias=exp.TableAlias(
+                this=ident("m"), columns=[ident(n) for n in _META])))))
+        parts.append(_reject_rows(v1_table, "flagged", "columns", xdo.copy(), col("id", "f"),
+                                  exp.null(), on_id.copy()))
     for t in tables:
         if t.grain != "array" or not _mapped(t):
             continue
-        # the same for elements: typed once per element, only elements with a reject expand
-        element, join = element_source(t)
-        typed_e = (exp.select(col("id", "v1"), col("ord", "e")).from_(_from_v1()).join(join)
-                   .where(exp.LT(this=col("ord", "e"),
-                                 expression=exp.Literal.number(ARRAY_ID_FACTOR))))
-        flags, cands = [], []
-        for c in _mapped(t):
-            raw, flag = named("raw", t.name, c.name), named("rejected", t.name, c.name)
-            value = value_of(c, None, element)
-            typed_e = typed_e.select(exp.alias_(value, ident(raw)), exp.alias_(exp.and_(
-                fn("has_value", value),
-                exp.Is(this=transformed(c, value), expression=exp.null())), ident(flag)))
-            flags.append(col(flag, "t"))
-            cands.append(_candidate(t, c, col("ord", "t"), col(raw, "t"), col(flag, "t")))
-        name = named("typed", t.name)
-        array_ctes.append((name, typed_e.offset(0)))
-        parts.append(_rejects_of(v1_table, exp.to_table(name).as_("t", quoted=True), [], cands,
-                                 col("id", "t"), exp.Paren(this=exp.or_(*flags))))
+        pairs = [(t, c) for c in _mapped(t)]
+        e_flags = [stage.rejected(t, c) for c in _mapped(t)]
+        name, meta = named("flagged", t.name), named("columns", t.name)
+        ctes += [(name, exp.select(col("v1_id", "s"), col("position", "s"),
+                                   exp.alias_(_which(e_flags), ident("k")))
+                  .from_(stage.stage_rows(stage.element_stage_name(t), v1_table, "model"))
+                  .where(stage.any_of(e_flags))),
+                 (meta, exp.select(exp.Star()).from_(exp.Subquery(
+                     this=_meta(pairs, True), alias=exp.TableAlias(
+                         this=ident("m"), columns=[ident(n) for n in _META]))))]
+        parts.append(_reject_rows(
+            v1_table, name, meta, stage.raw_element(t, col("position", "f")),
+            col("v1_id", "f"), col("position", "f"),
+            exp.EQ(this=col("id", "v1"), expression=col("v1_id", "f"))))
     union = parts[0]
     for p in parts[1:]:
         union = exp.union(union, p, distinct=False)
-    ctes = [
-        ("v1", _v1_cte(v1_table, "model")),
-        ("typed", typed.offset(0)),  # the fence: every value is typed once, not per use
-        ("with_rejects", exp.select(exp.Star()).from_(exp.to_table("typed").as_("t", quoted=True))
-         .where(exp.or_(*any_rejected))),
-        *array_ctes,
-    ]
     for name, body in ctes:
         union = union.with_(ident(name), as_=body)
     return union
@@ -205,31 +201,30 @@ def _count_if(cond: exp.Expression, alias: str) -> exp.Expression:
 def accounting(v1_table: str, tables: list[Table]) -> exp.Select:
     """Per mapped column of one V1 table: V1 values, V2 values present, rejected (by name).
 
-    One pass over V1 for the row-grain keys, one per array table, one per V2 table (rows whose
-    V1 row still exists); the rejects come from the V1 table's rejects model.
+    The V1 values are counted from the typed stage's flags (``h``: V1 holds a meaningful
+    value), one pass over each stage; the V2 values present from each V2 table, for rows whose
+    V1 row still exists (the stage holds exactly V1's rows); the rejects from the V1 table's
+    rejects model.
     """
-    ctes: list[tuple[str, exp.Select]] = [("v1", _v1_cte(v1_table, "all"))]
+    row_stage = stage.row_stage_name(v1_table)
+    ctes: list[tuple[str, exp.Select]] = []
     counts: list[str] = []
     rows: list[exp.Tuple] = []
     row_cols = [(t, c) for t in tables if t.grain == "row" for c in _mapped(t)]
-    ex = extraction_for([c.top_key for _, c in row_cols])
     if row_cols:
-        v1_values = exp.select(*[_count_if(fn("has_value", value_of(c, ex)), named(t.name, c.name))
-                                 for t, c in row_cols]).from_(_from_v1())
-        if ex.join() is not None:
-            v1_values = v1_values.join(ex.join())
-        ctes.append(("v1_values", v1_values))
+        ctes.append(("v1_values", exp.select(*[
+            _count_if(col(stage.has_name(t, c), "s"), named(t.name, c.name))
+            for t, c in row_cols]).from_(stage.stage_rows(row_stage, v1_table, "all"))))
         counts.append("v1_values")
     sources = {t.name: "v1_values" for t in tables if t.grain == "row"}
     for t in tables:
         if t.grain != "array" or not _mapped(t):
             continue
-        element, join = element_source(t)
         name = named("v1_values", t.name)
         ctes.append((name, exp.select(*[
-            _count_if(fn("has_value", value_of(c, None, element)), named(t.name, c.name))
-            for c in _mapped(t)]).from_(_from_v1()).join(join).where(
-            exp.LT(this=col("ord", "e"), expression=exp.Literal.number(ARRAY_ID_FACTOR)))))
+            _count_if(col(stage.has_name(t, c), "s"), named(t.name, c.name))
+            for c in _mapped(t)]).from_(stage.stage_rows(stage.element_stage_name(t), v1_table,
+                                                         "all"))))
         counts.append(name)
         sources[t.name] = name
     for t in tables:
@@ -237,7 +232,7 @@ def accounting(v1_table: str, tables: list[Table]) -> exp.Select:
             continue
         owner = "id" if t.grain == "row" else t.parent_column
         exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(
-            exp.to_table("v1").as_("x", quoted=True)).where(
+            stage.stage_rows(row_stage, v1_table, "all", alias="x")).where(
             exp.EQ(this=col("id", "x"), expression=col(owner, "m"))))
         name = named("v2_present", t.name)
         ctes.append((name, exp.select(*[

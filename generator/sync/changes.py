@@ -29,6 +29,7 @@ from generator import catalog, yamlio
 from generator.config import AUDIT_SCHEMA, V1_SCHEMA, V2_SCHEMA
 from generator.registry import V1Table
 from generator.spec import Spec
+from generator.sql import stage
 
 _CHANGES = sql.Identifier(AUDIT_SCHEMA, "v1_changes")
 _SYNCED = sql.Identifier(AUDIT_SCHEMA, "v1_synced_ids")
@@ -151,6 +152,10 @@ def detect_changes(conn: psycopg.Connection, tables: list[V1Table],
                 "where age(v.xmin) <= age(xid({h}::xid8))").format(
                 c=_CHANGES, n=sql.Literal(t.name), r=_v1(t), h=sql.Literal(str(old[2])))
             ).rowcount
+            if deleted:  # the typed stage forgets the rows of the ids listed: these too
+                conn.execute(sql.SQL("insert into {c} (v1_table, id) select {n}, g.id from "
+                                     "({g}) g").format(c=_CHANGES, n=sql.Literal(t.name),
+                                                       g=_gone_ids(t)))
             out[t.name] = Detection(t, "rows", changed, deleted, relid, version, horizon)
     conn.execute(sql.SQL("analyze {}").format(_CHANGES))
     return out
@@ -237,7 +242,10 @@ def v1_digests(root: Path, spec: Spec) -> dict[str, str]:
     out = {}
     for v1 in spec.v1_tables():
         tables = spec.for_v1(v1)
-        paths = [root / "models" / "audit" / f"xano_accounting__{v1}.sql"]
+        paths = [root / "models" / "audit" / f"xano_accounting__{v1}.sql",
+                 root / "models" / "audit" / f"xano_rejects__{v1}.sql"]
+        paths += [root / "models" / "stage" / f"{s}.sql" for s in dict.fromkeys(
+            stage.stage_of(t) for t in tables if t.grain != "closure")]
         for t in tables:
             paths += [root / "models" / "v2" / t.domain / f"{t.name}.sql",
                       root / "tests" / "dbt" / "generated" / f"xano_reconcile__{t.name}.sql"]

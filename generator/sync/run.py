@@ -17,6 +17,7 @@ from generator.sync import audit, changes, runner, shape
 from generator.sync.audit import TableState
 from generator.sync.explain import Problem, explain
 from generator.sync.preflight import new_keys, preflight
+from generator.sql import stage
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def selected_tables(spec: Spec, select: str | None) -> list[Table]:
 def dbt_selector_for(tables: list[Table] | None, full: bool = True) -> list[str]:
     """dbt --select for these V2 tables plus the audit models of their V1 tables.
 
+    The typed stages of the V1 tables come first (every model of a V1 table reads them).
     A changed-only sync leaves out the accounting models (whole-table passes): it verifies
     the rows it wrote through the reconciliation tests; full syncs and plain `dbt build`
     check the accounting identity over everything.
@@ -73,7 +75,9 @@ def dbt_selector_for(tables: list[Table] | None, full: bool = True) -> list[str]
         return ["--exclude", "resource_type:seed" if full else
                 "resource_type:seed xano_accounting__*"]
     v1_names = list(dict.fromkeys(t.v1_table for t in tables))
-    audit_models = [f"xano_rejects__{v1}" for v1 in v1_names] + ["xano_rejects"]
+    stages = [stage.stage_of(t) for t in tables if t.grain != "closure"]
+    audit_models = list(dict.fromkeys(stages)) + [f"xano_rejects__{v1}" for v1 in v1_names] + [
+        "xano_rejects"]
     if full:
         audit_models += [f"xano_accounting__{v1}" for v1 in v1_names]
     return ["--select", " ".join([t.name for t in tables] + audit_models)]

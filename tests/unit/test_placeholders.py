@@ -9,17 +9,19 @@ import re
 import pytest
 
 from generator.draft import unique_name
-from generator.emit.models import model_sql
+from generator.emit.models import model_sql, stage_sql
 from generator.errors import SpecError
 from generator.spec import RESERVED_PREFIXES, build_spec
-from generator.sql import build, proof
+from generator.sql import build, proof, stage
 
 from .small_spec import COLUMNS, IGNORED, REGISTRY, SENSITIVE, TABLES, rows
 
 # every placeholder the emitters produce and rewrite into {{ this }}, ref(), source(),
 # xano_v1_rows(), taken from the emitters themselves (not from the list under test)
 LOOKALIKES = [build.THIS, build.ref_placeholder("user"), build.source_placeholder("user"),
-              proof.rows_placeholder("user", "all"), proof.rows_placeholder("team", "changed")]
+              proof.rows_placeholder("user", "all"), proof.rows_placeholder("team", "changed"),
+              # a stage placeholder up to its first dot (a dot in a V1 path means nesting)
+              stage.stage_rows(stage.row_stage_name("user"), "user", "model").name.split(".")[0]]
 PLAIN = "plainkeyzz"
 
 
@@ -40,9 +42,12 @@ def spec_with(tables: str = TABLES, columns: str = COLUMNS):
 
 
 def model_for_key(key: str, table: str = "u") -> str:
+    """The typed stage of the V1 table (the one model that reads V1's keys) and the V2 model
+    (which reads only the stage's columns)."""
     spec = spec_with(columns=COLUMNS.replace("u,email,email,", f"u,email,{key},"))
     t = spec.table(table)
-    return model_sql(t, spec.v1(t.v1_table), [])
+    return (stage_sql(t.v1_table, spec.for_v1(t.v1_table), spec.v1(t.v1_table), [])
+            + model_sql(t, spec.v1(t.v1_table), []))
 
 
 @pytest.mark.parametrize("key", LOOKALIKES)
@@ -54,8 +59,12 @@ def test_a_v1_key_shaped_like_a_placeholder_is_a_plain_literal(key):
 def test_an_unmapped_v1_key_shaped_like_a_placeholder_stays_plain(key):
     spec = spec_with()
     t = spec.table("u")
-    assert_plain(model_sql(t, spec.v1(t.v1_table), [key]),
-                 model_sql(t, spec.v1(t.v1_table), [PLAIN]), key)
+
+    def both(k: str) -> str:
+        return (stage_sql(t.v1_table, spec.for_v1(t.v1_table), spec.v1(t.v1_table), [k])
+                + model_sql(t, spec.v1(t.v1_table), [k]))
+
+    assert_plain(both(key), both(PLAIN), key)
 
 
 @pytest.mark.parametrize("name", LOOKALIKES)

@@ -30,13 +30,16 @@ def test_unknown_selector_lists_the_domains():
         selected_tables(small_spec(), "nosuch")
 
 
-def test_dbt_selector_adds_the_audit_models_of_the_v1_tables():
+def test_dbt_selector_adds_the_stage_and_audit_models_of_the_v1_tables():
     spec = small_spec()
     tables = selected_tables(spec, "user")
     assert dbt_selector_for(tables, full=True) == [
-        "--select", "u u_roles xano_rejects__user xano_rejects xano_accounting__user"]
+        "--select", "u u_roles xano_typed__user xano_rejects__user xano_rejects "
+        "xano_accounting__user"]
     assert dbt_selector_for(tables, full=False) == [
-        "--select", "u u_roles xano_rejects__user xano_rejects"]
+        "--select", "u u_roles xano_typed__user xano_rejects__user xano_rejects"]
+    team = selected_tables(spec, "t_tags")  # an array table reads its element stage
+    assert "xano_typed__elements__t_tags" in dbt_selector_for(team)[1].split()
     assert dbt_selector_for(None, full=True) == ["--exclude", "resource_type:seed"]
     assert dbt_selector_for(None, full=False) == ["--exclude",
                                                   "resource_type:seed xano_accounting__*"]

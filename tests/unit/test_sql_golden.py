@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.emit.models import model_sql
+from generator.emit.models import element_stage_sql, model_sql, stage_sql
 from generator.sql import build
 
 from .small_spec import small_spec
@@ -26,6 +26,19 @@ def test_model_sql_matches_its_golden_file(table, unmapped):
     t = spec.table(table)
     got = model_sql(t, spec.v1(t.v1_table), unmapped)
     path = GOLDEN / f"{table}.sql"
+    if os.environ.get("XANO_UPDATE_GOLDEN"):
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("v1,table", [("user", None), ("team", "t_tags")])
+def test_stage_sql_matches_its_golden_file(v1, table):
+    spec = small_spec()
+    if table:
+        got, name = element_stage_sql(spec.table(table)), f"stage_{table}"
+    else:
+        got, name = stage_sql(v1, spec.for_v1(v1), spec.v1(v1), ["nick name"]), f"stage_{v1}"
+    path = GOLDEN / f"{name}.sql"
     if os.environ.get("XANO_UPDATE_GOLDEN"):
         path.write_text(got, encoding="utf-8")
     assert got == path.read_text(encoding="utf-8")
