@@ -14,7 +14,7 @@ from generator.fixtures.hostile import BASE_ID, HOSTILE_KEYS
 from ..conftest import ROOT, create_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
-OWN_SCHEMAS = ("xano_v2", "xano_audit", "xano_spec", "xano_fn")
+OWN_SCHEMAS = ("xano_v2", "xano_stage", "xano_audit", "xano_spec", "xano_fn")
 
 
 def _objects(conn):

@@ -91,7 +91,7 @@ def test_any_key_round_trips_through_generate_and_dbt_run(prop_db, tmp_path_fact
     proj = _project(tmp, keys)
     records = [{k: values[(i + j) % len(values)] for j, k in enumerate(keys)} for i in range(3)]
     with dbmod.connect(prop_db) as conn:
-        conn.execute("drop schema if exists xano_v2 cascade")
+        conn.execute("drop schema if exists xano_v2 cascade; drop schema if exists xano_stage cascade")
         load_table(conn, load_registry(ROOT).table("team"), [(i + 1, json.dumps(r)) for i, r in
                                             enumerate(records)])
         objects_before = _objects(conn)
@@ -116,7 +116,7 @@ def test_any_key_round_trips_through_generate_and_dbt_run(prop_db, tmp_path_fact
         # its index and the rejects table, in the project's own schemas
         after = _objects(conn)
         new = after - objects_before
-        assert {o[0] for o in new} <= {"xano_v2", "xano_audit"}
+        assert {o[0] for o in new} <= {"xano_v2", "xano_stage", "xano_audit"}
         assert ("xano_v2", "prop") in new
         assert objects_before - after == set()
 
