@@ -60,6 +60,26 @@ def _live_db(admin: dbmod.Target, name: str, spec) -> dbmod.Target:
     return target
 
 
+def plain_copy(local: dbmod.Target, plain: dbmod.Target, spec) -> int:
+    """COPY every local V2 row, converted to the live column types, into the live tables of
+    ``plain`` (no plan, no identity, no checks, no audit): the floor for moving these rows.
+    Returns the rows copied."""
+    rows = 0
+    with dbmod.connect(local) as src, dbmod.connect(plain, autocommit=False) as dst:
+        for lt in live_tables(spec, WS):
+            lt, _ = resolve(dst, lt)
+            cols = sql.SQL(", ").join(map(sql.Identifier, ["id", *(c.name for c in lt.fields)]))
+            dbmod.pipe(src, sql.SQL("copy (select v.id, {} from {} v) to stdout "
+                                    "(format binary)").format(
+                sql.SQL(", ").join(lt.local_values("v")), lt.local),
+                dst, sql.SQL("copy {} ({}) from stdin (format binary)").format(lt.ident, cols))
+        dst.commit()
+        for lt in live_tables(spec, WS):
+            rows += dst.execute(sql.SQL("select count(*) from {}").format(
+                resolve(dst, lt)[0].ident)).fetchone()[0]
+    return rows
+
+
 def _change_one_percent(local: dbmod.Target, spec) -> int:
     changed = 0
     with dbmod.connect(local) as conn:
@@ -116,17 +136,7 @@ def main() -> None:
         target = _live_db(admin, "xano", spec)
 
         t0 = time.perf_counter()
-        with dbmod.connect(local) as src, dbmod.connect(plain, autocommit=False) as dst:
-            for lt in live_tables(spec, WS):
-                lt, _ = resolve(dst, lt)
-                cols = sql.SQL(", ").join(map(sql.Identifier, ["id", *(c.name for c in
-                                                                       lt.fields)]))
-                dbmod.pipe(src, sql.SQL("copy (select v.id, {} from {} v) to stdout "
-                                        "(format binary)").format(
-                    sql.SQL(", ").join(lt.local_values("v")), lt.local),
-                    dst, sql.SQL("copy {} ({}) from stdin (format binary)").format(lt.ident,
-                                                                                   cols))
-            dst.commit()
+        plain_copy(local, plain, spec)
         t_copy = time.perf_counter() - t0
 
         options = PublishOptions(target.conninfo, WS, force=True)

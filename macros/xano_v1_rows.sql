@@ -27,21 +27,6 @@
 {%- endmacro %}
 
 
-{#
-    Before a stage model appends the rows of this run: forget its rows of the V1 rows read
-    (column `column` holds their V1 ids; the changed ids include V1 deletions), or all of them
-    when the V1 table is read in full. The stage then holds exactly V1's rows.
-#}
-{% macro xano_forget_stage(v1_table, column='id') -%}
-    {%- if is_incremental() %}
-    {%- if xano_reads_changed(v1_table) %}
-    delete from {{ this }} where {{ adapter.quote(column) }} = {{ xano_changed_ids(v1_table) }}
-    {%- else %}
-    truncate {{ this }}
-    {%- endif %}
-    {%- endif %}
-{%- endmacro %}
-
 
 {#
     True on a changed-only sync for a V1 table not read in full (var xano_full_v1): then models

@@ -8,7 +8,6 @@ from generator.spec import Column, Spec, Table
 from generator.sql import build, proof, stage
 from generator.transforms import TRANSFORMS
 
-
 PROOF_WIDTH = 160
 """Line width of the rejects and accounting models: one mapped column a line."""
 
@@ -24,9 +23,17 @@ def reconcile_sql(t: Table) -> str:
     """Singular test: every V2 value equals its typed V1 value in the stage (a closure table:
     the closure of V1's links, computed again)."""
     if t.grain == "closure":
-        head = (v1_cte(t.v1_table, "all") + ",\n\n" + "expected as (\n"
-                + indent(jinja_literal(build.render(build.closure_model(t)))) + "\n),\n\n")
-        what = "the closure of V1's links"
+        # a changed-only sync checks the pairs of depth 1 against V1's links (the walk ran
+        # only if they moved); a full sync every pair against the closure computed from V1
+        return (sql_header(f"value reconciliation of V2 {t.name}: pairs that differ from the "
+                           "closure of V1's links (returns id + mismatched columns)")
+                + f"{{% if xano_reads_changed('{t.v1_table}') %}}\n"
+                + f"with model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n"
+                + sql_text(stage.direct_mismatches(t)) + "\n{% else %}\n"
+                + v1_cte(t.v1_table, "all") + ",\n\n" + "expected as (\n"
+                + indent(jinja_literal(build.render(build.closure_model(t)))) + "\n),\n\n"
+                + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"
+                + jinja_literal(build.render(build.reconcile(t))) + "\n{% endif %}\n")
     else:
         head = ("with expected as (\n" + indent(sql_text(stage.model_select(t, "check")))
                 + "\n),\n\n")

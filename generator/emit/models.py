@@ -6,6 +6,8 @@ SQL is built by :mod:`generator.sql.build` (sqlglot) and framed here in a small 
 
 from __future__ import annotations
 
+import re
+
 from generator.config import (
     ARRAY_ID_FACTOR,
     UNMAPPED_COLUMN,
@@ -43,40 +45,48 @@ def v1_cte(v1: str, scope: str = "model") -> str:
 def stage_sql(v1: str, tables: list[Table], src: V1Table, unmapped: list[str]) -> str:
     """The typed stage of V1 table ``v1``: one row per V1 row, every mapped value of its
     row-grain V2 tables typed once with its flag (generator.sql.stage)."""
-    name = stage.row_stage_name(v1)
+    select = stage.row_stage(v1, tables, unmapped)
     return (sql_header(f"typed stage of V1 {v1} ({src.relation}): per V1 row, each mapped "
                        "value typed once (v__<table>__<column>) and whether V1 holds one "
                        "(h__<table>__<column>)")
-            + _stage_config(v1, name, "id")
-            + v1_cte(v1, "model") + "\n"
-            + jinja_literal(build.render(stage.row_stage(v1, tables, unmapped))) + "\n")
+            + _stage_config(v1, stage.row_stage_name(v1), "id", select)
+            + v1_cte(v1, "all") + "\n"
+            + jinja_literal(build.render(select)) + "\n")
 
 
 def element_stage_sql(t: Table) -> str:
     """The typed stage of array table ``t``: one row per element, typed once with flags."""
-    name = stage.element_stage_name(t)
+    select = stage.element_stage(t)
     return (sql_header(f"typed stage of V2 {t.name}: per element of V1 {t.v1_table}."
                        f"{t.array_path}[], each mapped value typed once with its flag")
-            + _stage_config(t.v1_table, name, "v1_id")
-            + v1_cte(t.v1_table, "model") + "\n"
-            + jinja_literal(build.render(stage.element_stage(t))) + "\n")
+            + _stage_config(t.v1_table, stage.element_stage_name(t), "v1_id", select)
+            + v1_cte(t.v1_table, "all") + "\n"
+            + jinja_literal(build.render(select)) + "\n")
 
 
-def _stage_config(v1: str, name: str, column: str) -> str:
-    index = sql_text(build.index_on(fit_ident(f"{name}__{column}", keep="__idx"), column))
-    assert "'" not in index  # identifiers only: the hook is a single-quoted Jinja string
-    return ("{{ config(pre_hook=\"{{ xano_forget_stage('" + v1 + "', '" + column + "') }}\", "
-            "post_hook='" + index + "') }}\n")
+def _stage_config(v1: str, name: str, column: str, select) -> str:
+    """The stage's config (macros/xano_stage.sql): its V1 table, the column of V1 ids, its
+    index, and its columns (a stage whose columns differ from these is rebuilt). The model
+    reads every V1 row; on a changed-only sync the materialization narrows it to the changed
+    ids (PostgreSQL pushes that filter down to V1's index)."""
+    columns = [e.alias_or_name for e in select.expressions]
+    assert all(re.fullmatch(r"[A-Za-z0-9_]+", c) for c in columns)  # generated, never V1 text
+    listed = ", ".join(f"'{c}'" for c in columns)
+    return (f"{{{{ config(materialized='xano_stage', v1_table='{v1}', id_column='{column}', "
+            f"index_name='{fit_ident(f'{name}__{column}', keep='__idx')}', "
+            f"stage_columns=[{listed}]) }}}}\n")
 
 
 def model_sql(t: Table, src: V1Table, unmapped: list[str]) -> str:
     """The dbt model of one V2 table fed by V1 table ``src``: a row or array table reads its
     typed stage, a closure table V1 itself."""
     extra: list[str] = []
-    if t.grain == "closure":  # a link anywhere can change any pair: every V1 row, every time
-        body = (v1_cte(t.v1_table, "all") + ",\n\n"
-                + "extracted as (\n" + indent(jinja_literal(build.render(
-                    build.closure_model(t)))) + "\n)\n\n")
+    moved = ""
+    if t.grain == "closure":  # a link anywhere can change any pair: every link, every time
+        body = ("with extracted as (\n" + indent(sql_text(stage.closure_select(t))) + "\n)\n\n")
+        # ... but when no link moved, no pair can change: a changed-only sync skips the walk
+        moved = (f"{{% if xano_reads_changed('{t.v1_table}') %}}\n"
+                 + indent("and " + sql_text(stage.links_moved(t))) + "\n{% endif %}\n")
     else:
         if unmapped:
             extra = [UNMAPPED_COLUMN]
@@ -93,6 +103,7 @@ def model_sql(t: Table, src: V1Table, unmapped: list[str]) -> str:
         + "{% if is_incremental() %}\n"
         + "where\n"
         + indent(sql_text(build.diff_condition(t, extra))) + "\n"
+        + moved
         + "{% endif %}\n"
     )
 
@@ -206,8 +217,10 @@ def _model_entry(t: Table, unmapped: list[str], evidence: dict | None = None) ->
     }
     if t.grain == "array":
         config["post_hook"] = [sql_text(build.parent_index(t)), _array_prune_hook(t)]
-    if t.grain == "closure":
-        config["post_hook"] = [sql_text(build.closure_prune(t))]
+    if t.grain == "closure":  # a changed-only sync prunes only when a link went away
+        config["post_hook"] = [sql_text(stage.closure_prune(t)) + "\n"
+                               + f"{{% if xano_reads_changed('{t.v1_table}') %}}\n"
+                               + "and " + sql_text(stage.links_gone(t)) + "\n{% endif %}\n"]
     grain = {"array": f"one row per element of `{t.array_path}[]`",
              "closure": "one row per (ancestor, descendant) pair reachable through the links "
                         f"`{t.links[0]}` -> `{t.links[1]}` of its rows (a closure table)"

@@ -329,8 +329,21 @@ its shortest depth, with the path of ids; a cycle stops its walk, and so does th
 The placeholders become expressions (the link keys as literals, never as text)."""
 
 
-def closure_model(table: Table, rows: exp.Expression | None = None) -> exp.Expression:
-    """SELECT of a closure-grain V2 table over the V1 rows ``rows`` (default: CTE ``v1``).
+def pair_id(ancestor: exp.Expression, descendant: exp.Expression) -> exp.Expression:
+    """The id of a closure pair: a stable 60-bit digest of (ancestor, descendant)."""
+    from sqlglot import parse_one
+
+    tree = parse_one("('x' || LEFT(MD5(__a__::TEXT || '>' || __d__::TEXT), 15))::BIT(60)::BIGINT",
+                     dialect="postgres")
+    return tree.transform(lambda n: (ancestor.copy() if n.name == "__a__" else descendant.copy())
+                          if isinstance(n, exp.Column) and n.name in ("__a__", "__d__") else n)
+
+
+def closure_model(table: Table, rows: exp.Expression | None = None,
+                  links: tuple[exp.Expression, exp.Expression] | None = None) -> exp.Expression:
+    """SELECT of a closure-grain V2 table over the V1 rows ``rows`` (default: CTE ``v1``),
+    whose links are ``links`` (default: the link keys of ``v1.xdo`` as bigint; the typed stage
+    holds them typed).
 
     The pair's id is a stable 60-bit digest of (ancestor, descendant), so a rebuilt closure
     keeps its ids and only new or changed pairs are written.
@@ -340,8 +353,7 @@ def closure_model(table: Table, rows: exp.Expression | None = None) -> exp.Expre
     a, b = table.links
     to_bigint = TRANSFORMS["bigint"].function
     value = {
-        "$id": parse_one("('x' || LEFT(MD5(p.ancestor::TEXT || '>' || p.descendant::TEXT), 15))"
-                         "::BIT(60)::BIGINT", dialect="postgres"),
+        "$id": pair_id(col("ancestor", "p"), col("descendant", "p")),
         "$ancestor": col("ancestor", "p"), "$descendant": col("descendant", "p"),
         "$depth": col("depth", "p"), "$path": call("to_jsonb", col("path", "p")),
     }
@@ -351,6 +363,8 @@ def closure_model(table: Table, rows: exp.Expression | None = None) -> exp.Expre
 
     def fill(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and node.name in ("__from__", "__to__"):
+            if links is not None:
+                return links[0 if node.name == "__from__" else 1].copy()
             key = a if node.name == "__from__" else b
             return fn(to_bigint, arrow(col("xdo", "v1"), key))
         if isinstance(node, exp.Column) and node.name == "__max_depth__":

@@ -22,8 +22,10 @@ from generator.config import ARRAY_ID_FACTOR, STAGE_PREFIX, UNMAPPED_COLUMN, fit
 from generator.errors import SpecError
 from generator.spec import PH_STAGE, Column, Table
 from generator.sql.build import (
+    THIS,
     _build_object,
     call,
+    closure_model,
     col,
     element_source,
     extraction_for,
@@ -31,9 +33,11 @@ from generator.sql.build import (
     ident,
     is_object,
     lit,
+    pair_id,
     transformed,
     value_of,
 )
+from generator.transforms import TRANSFORMS
 
 NOT_OBJECT = "xdo_not_object"
 """Stage column: the V1 record is not a JSON object (every value of it reads as absent)."""
@@ -66,8 +70,14 @@ def element_stage_name(t: Table) -> str:
 
 
 def stage_of(t: Table) -> str:
-    """The stage model a V2 table reads (closure tables read V1: they have none)."""
+    """The stage model a V2 table reads (a closure table: its V1 table's row stage, which holds
+    its links typed)."""
     return element_stage_name(t) if t.grain == "array" else row_stage_name(t.v1_table)
+
+
+def link_names(t: Table) -> tuple[str, str]:
+    """Row-stage columns of a closure table's links (from, to), typed as bigint."""
+    return typed_name(t, "link_from"), typed_name(t, "link_to")
 
 
 def mapped(t: Table) -> list[Column]:
@@ -100,8 +110,10 @@ def _check_width(name: str, columns: list[str]) -> None:
 def row_stage(v1_table: str, tables: list[Table], unmapped: list[str]) -> exp.Select:
     """SELECT of the row stage of one V1 table over CTE ``v1`` (id, xdo)."""
     row_tables = [t for t in tables if t.grain == "row"]
+    closures = [t for t in tables if t.grain == "closure"]
     pairs = [(t, c) for t in row_tables for c in mapped(t)]
-    ex = extraction_for([c.top_key for _, c in pairs] + unmapped)
+    ex = extraction_for([c.top_key for _, c in pairs] + unmapped
+                        + [k for t in closures for k in t.links])
     xdo = col("xdo", "v1")
     not_object = exp.and_(exp.Not(this=exp.Is(this=xdo, expression=exp.null())),
                           exp.NEQ(this=call("jsonb_typeof", xdo), expression=lit("object")))
@@ -114,6 +126,11 @@ def row_stage(v1_table: str, tables: list[Table], unmapped: list[str]) -> exp.Se
         select = select.select(exp.alias_(transformed(c, value), ident(typed_name(t, c))),
                                exp.alias_(fn("has_value", value), ident(has_name(t, c))))
         names += [typed_name(t, c), has_name(t, c)]
+    for t in closures:
+        for key, name in zip(t.links, link_names(t)):
+            select = select.select(exp.alias_(fn(TRANSFORMS["bigint"].function, ex.top(key)),
+                                              ident(name)))
+            names.append(name)
     if unmapped:
         main = next(t for t in row_tables if t.is_main)
         kv: list[exp.Expression] = []
@@ -185,3 +202,76 @@ def raw_element(t: Table, ord_: exp.Expression) -> exp.Expression:
     guarded = exp.Case(ifs=[exp.If(this=is_object(arr, "array"), true=arr)])
     return call("jsonb_extract_path", guarded,
                 exp.cast(exp.Sub(this=ord_, expression=exp.Literal.number(1)), "text"))
+
+
+# -- closure tables: their links come typed from the row stage ---------------------------------
+def _role(t: Table, path: str) -> str:
+    return next(c.name for c in t.columns if c.v1_path == path)
+
+
+def closure_select(t: Table) -> exp.Expression:
+    """A closure table over its V1 table's row stage (every row: a link anywhere can change
+    any pair)."""
+    fr, to = link_names(t)
+    return closure_model(t, stage_rows(row_stage_name(t.v1_table), t.v1_table, "all", "v1"),
+                         (col(fr, "v1"), col(to, "v1")))
+
+
+def _edges(t: Table) -> exp.Select:
+    """The distinct links of the stage, as a closure's walk starts from them."""
+    fr, to = col(link_names(t)[0], "s"), col(link_names(t)[1], "s")
+    return (exp.select(exp.alias_(fr, ident("a")), exp.alias_(to, ident("d"))).distinct()
+            .from_(stage_rows(row_stage_name(t.v1_table), t.v1_table, "all"))
+            .where(exp.and_(exp.Not(this=exp.Is(this=fr, expression=exp.null())),
+                            exp.Not(this=exp.Is(this=to, expression=exp.null())),
+                            exp.NEQ(this=fr.copy(), expression=to.copy()))))
+
+
+def _direct(t: Table, alias: str = "c", table: str = THIS) -> exp.Select:
+    """The pairs of depth 1 of the closure table (``{{ this }}``): the links it was built on."""
+    return (exp.select(exp.alias_(col(_role(t, "$ancestor"), alias), ident("a")),
+                       exp.alias_(col(_role(t, "$descendant"), alias), ident("d")))
+            .from_(exp.to_table(table).as_(alias, quoted=True))
+            .where(exp.EQ(this=col(_role(t, "$depth"), alias), expression=exp.Literal.number(1))))
+
+
+def links_gone(t: Table) -> exp.Expression:
+    """A link the closure was built on is no longer in V1 (its pairs may be gone)."""
+    return exp.Exists(this=exp.except_(_direct(t), _edges(t), distinct=True))
+
+
+def links_moved(t: Table) -> exp.Expression:
+    """The links of V1 differ from those the closure was built on: only then can a pair
+    change (a changed-only sync skips the walk otherwise)."""
+    return exp.Paren(this=exp.or_(exp.Exists(this=exp.except_(_edges(t), _direct(t),
+                                                               distinct=True)), links_gone(t)))
+
+
+def closure_prune(t: Table) -> exp.Expression:
+    """DELETE the pairs a rebuilt closure no longer has (a link changed or went away)."""
+    id_name = _role(t, "$id")
+    sub = (exp.select(exp.Literal.number(1))
+           .from_(exp.Subquery(this=closure_select(t), alias=exp.TableAlias(this=ident("c"))))
+           .where(exp.EQ(this=col(id_name, "c"), expression=col(id_name, "t"))))
+    return exp.Delete(this=exp.to_table(THIS).as_("t", quoted=True),
+                      where=exp.Where(this=exp.Not(this=exp.Exists(this=sub))))
+
+
+def direct_mismatches(t: Table, model: str = "model") -> exp.Select:
+    """The reconciliation of a closure on a changed-only sync: its depth-1 pairs against the
+    links of V1, both ways (v2_table, id, mismatched_columns); a full sync checks every pair."""
+    direct = _direct(t, "m", model)
+    edges = _edges(t)
+    pid = pair_id(col("a", "x"), col("d", "x"))
+    missing = (exp.select(exp.alias_(lit(t.name), ident("v2_table")), exp.alias_(pid, ident("id")),
+                          exp.alias_(exp.Array(expressions=[lit("link missing")]),
+                                     ident("mismatched_columns")))
+               .from_(exp.Subquery(this=exp.except_(edges, direct.copy(), distinct=True),
+                                   alias=exp.TableAlias(this=ident("x")))))
+    extra = (exp.select(exp.alias_(lit(t.name), ident("v2_table")),
+                        exp.alias_(pid.copy(), ident("id")),
+                        exp.alias_(exp.Array(expressions=[lit("not a link of V1")]),
+                                   ident("mismatched_columns")))
+             .from_(exp.Subquery(this=exp.except_(direct, edges.copy(), distinct=True),
+                                 alias=exp.TableAlias(this=ident("x")))))
+    return exp.union(missing, extra, distinct=False)
