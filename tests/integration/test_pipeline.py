@@ -365,3 +365,72 @@ def test_v1_table_dropped_since_discover_fails_clearly_and_is_recorded(synced):
         status, reason = conn.execute("select status, reason from xano_audit.sync_runs "
                                       "order by run_id desc limit 1").fetchone()
     assert status == "failed" and "mvpw1_43" in reason
+
+
+_CLOSURE_DIFF = """
+with recursive link as (
+    select distinct xano_fn.to_bigint(xdo -> 'sponsoring_agent_id') as a,
+                    xano_fn.to_bigint(xdo -> 'downline_agent_id') as d
+    from xano_v1.mvpw1_48
+), edge as (
+    select a, d from link where a is not null and d is not null and a <> d
+), walk (a, d, depth, path) as (
+    select a, d, 1, array[a, d] from edge
+    union all
+    select e.a, w.d, w.depth + 1, e.a || w.path from walk w join edge e on e.d = w.a
+    where not e.a = any(w.path) and w.depth < 64
+), expected as (
+    select a, d, min(depth) as depth from walk group by a, d
+), built as (
+    select ancestor_agent_id as a, descendant_agent_id as d, depth
+    from xano_v2.network_hierarchy
+)
+select (select count(*) from (select * from expected except select * from built) x)
+     + (select count(*) from (select * from built except select * from expected) y)
+"""
+"""Pairs of the closure table that differ from the closure of V1's links, computed here
+independently of the generated SQL (both ways; the path may differ between equal depths)."""
+
+
+def _stage_matches_v1(conn, stage: str, relation: str) -> bool:
+    return conn.execute(sql.SQL(
+        "select (select count(*) from {s}) = (select count(*) from {v}) and not exists ("
+        "select id from {v} except select id from {s})").format(
+        s=sql.Identifier("xano_stage", stage), v=sql.Identifier("xano_v1", relation))
+    ).fetchone()[0]
+
+
+@pytest.mark.compat
+def test_changed_only_syncs_keep_the_closure_and_the_stage_exact(synced):
+    """A network change that moves no link writes no pair; a moved link and a deleted row
+    rebuild exactly the closure of V1's links; the typed stage holds exactly V1's rows."""
+    target, _, _ = synced
+    with dbmod.connect(target) as conn:
+        assert conn.execute(_CLOSURE_DIFF).fetchone()[0] == 0
+        conn.execute("update xano_v1.mvpw1_48 set xdo = jsonb_set(xdo, '{status}', "
+                     "'\"renamed\"') where id % 7 = 0")
+    before = _writes(target, "network_hierarchy")
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert _writes(target, "network_hierarchy") == before  # no link moved: no pair written
+    with dbmod.connect(target) as conn:
+        # a downline moves under another sponsor, and another row goes away
+        moved, new_sponsor = conn.execute(
+            "select a.id, (select xano_fn.to_bigint(b.xdo -> 'downline_agent_id') "
+            "from xano_v1.mvpw1_48 b where b.id <> a.id and xano_fn.to_bigint(b.xdo -> "
+            "'downline_agent_id') is not null order by b.id desc limit 1) "
+            "from xano_v1.mvpw1_48 a where xano_fn.to_bigint(a.xdo -> 'sponsoring_agent_id') "
+            "is not null order by a.id limit 1").fetchone()
+        conn.execute("update xano_v1.mvpw1_48 set xdo = jsonb_set(xdo, '{sponsoring_agent_id}',"
+                     " to_jsonb(%s::bigint)) where id = %s", (new_sponsor, moved))
+        conn.execute("delete from xano_v1.mvpw1_48 where id = (select max(id) from "
+                     "xano_v1.mvpw1_48 where xano_fn.to_bigint(xdo -> 'sponsoring_agent_id') "
+                     "is not null)")
+    res = run_cli("sync", target=target)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert _writes(target, "network_hierarchy") != before
+    with dbmod.connect(target) as conn:
+        assert conn.execute(_CLOSURE_DIFF).fetchone()[0] == 0
+        assert _stage_matches_v1(conn, "xano_typed__network", "mvpw1_48")
+        assert conn.execute("select count(*) from xano_stage.xano_typed__network where "
+                            "v__network_member__status = 'renamed'").fetchone()[0] > 0
