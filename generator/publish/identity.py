@@ -542,13 +542,16 @@ def persist(local: psycopg.Connection, lt: LiveTable, i: int, run_id: int,
                                  else now() end""").format(**names))
 
 
-def landed(local: psycopg.Connection, lt: LiveTable, run_id: int) -> None:
-    """After a main table's writes: the records inserted are live under their ids."""
+def landed(local: psycopg.Connection, lt: LiveTable, run_id: int, batch: bool = False) -> None:
+    """After a main table's writes (``batch``: after one committed batch, reading only what it
+    wrote): the records inserted are live under their ids. A record marked already is left
+    alone, so marking costs what the batch wrote, not what the table wrote so far."""
     local.execute(sql.SQL("""
         update {identity} e set landed = true, run_id = {run}
-        from pub_written w where e.v2_table = {name} and w.op = 'insert' and e.k = w.k
-          and e.live_id = w.id""").format(identity=IDENTITY, run=sql.Literal(run_id),
-                                          name=sql.Literal(lt.table.name)))
+        from {written} w where e.v2_table = {name} and w.op = 'insert' and e.k = w.k
+          and e.live_id = w.id and not e.landed""").format(
+        identity=IDENTITY, run=sql.Literal(run_id), name=sql.Literal(lt.table.name),
+        written=sql.Identifier("pub_batch" if batch else "pub_written")))
 
 
 def unplace_unlanded(local: psycopg.Connection, i: int) -> bool:

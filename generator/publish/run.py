@@ -286,7 +286,8 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
         write.remember_seen(conn, lt, i, result.run_id)
         landed = None  # each committed batch of a main table: its inserts are the records'
         if lt.grain == "main" and not options.atomic:  # (a kill -9 later cannot undo them)
-            landed = lambda _n, lt=lt: identity.landed(conn, lt, result.run_id)  # noqa: E731
+            landed = lambda _n, lt=lt: identity.landed(conn, lt, result.run_id,  # noqa: E731
+                                                       batch=True)
         done = write.write_table(conn, tgt, lt, i, options.atomic, options.batch_rows, landed)
         _written(conn, tgt, lt, i, out, done)
         if not options.atomic:

@@ -42,6 +42,9 @@ from generator.live import LiveTable
 from generator.publish.audit import ROWS
 
 WRITTEN = sql.Identifier("pub_written")
+BATCH = sql.Identifier("pub_batch")
+"""What the last committed batch wrote (then appended to ``pub_written``): what a batch hook
+reads, so that a batch costs the same whatever the batches before it wrote."""
 """Local temp table: (id, k, op, d) of every live row written by the current table."""
 APP_ROWS = sql.Identifier("pub_app_rows")
 """Local temp table: (id, k, d) of live rows the app changed while this table was written."""
@@ -183,9 +186,10 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
             p.* from {plan} p where op <> 'none'""").format(todo=todo, plan=_t("plan", i)))
     local.execute(sql.SQL("create index on {} (n)").format(todo))
     local.execute(sql.SQL("analyze {}").format(todo))
-    local.execute(sql.SQL("drop table if exists {}").format(WRITTEN))
-    local.execute(sql.SQL("create temp table {} (id bigint, k bigint, op text, d bigint, "
-                          "sent bigint)").format(WRITTEN))
+    for rel in (WRITTEN, BATCH):
+        local.execute(sql.SQL("drop table if exists {}").format(rel))
+        local.execute(sql.SQL("create temp table {} (id bigint, k bigint, op text, d bigint, "
+                              "sent bigint)").format(rel))
     local.execute(sql.SQL("drop table if exists {}").format(APP_ROWS))
     local.execute(sql.SQL("create temp table {} (id bigint, k bigint, d bigint)").format(
         APP_ROWS))
@@ -229,6 +233,7 @@ def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, end: int
                 tgt.execute(sql.SQL("set local lock_timeout = {}").format(
                     sql.Literal(PUBLISH_LOCK_TIMEOUT)))
             tgt.execute(sql.SQL("truncate {}").format(stage))
+            local.execute(sql.SQL("truncate {}").format(BATCH))
             db.pipe(local, _source(lt, i, start, end), tgt,
                     sql.SQL("copy {} from stdin (format binary)").format(stage))
             if lt.grain != "main":
@@ -236,9 +241,10 @@ def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, end: int
                                     "where op = 'insert'").format(
                     stage, sql.Literal(lt.sequence)))
             db.pipe(tgt, write, local, sql.SQL(
-                "copy {} (id, k, op, d, sent) from stdin (format binary)").format(WRITTEN))
+                "copy {} (id, k, op, d, sent) from stdin (format binary)").format(BATCH))
             if not atomic:
                 tgt.commit()
+            local.execute(sql.SQL("insert into {} select * from {}").format(WRITTEN, BATCH))
             return
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             if atomic:
