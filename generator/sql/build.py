@@ -377,16 +377,3 @@ def closure_model(table: Table, rows: exp.Expression | None = None,
     tree = tree.transform(fill)
     tree.set("expressions", columns)  # the final SELECT's list (was __columns__)
     return tree
-
-
-def closure_prune(table: Table) -> exp.Expression:
-    """DELETE the pairs a rebuilt closure no longer has (a link changed or went away)."""
-    rows = exp.select(col("id"), col("xdo")).from_(
-        exp.Table(this=ident(source_placeholder(table.v1_table))))
-    current = closure_model(table, rows)
-    id_name = next(c.name for c in table.columns if c.v1_path == "$id")
-    sub = (exp.select(exp.Literal.number(1))
-           .from_(exp.Subquery(this=current, alias=exp.TableAlias(this=ident("c"))))
-           .where(exp.EQ(this=col(id_name, "c"), expression=col(id_name, "t"))))
-    return exp.Delete(this=exp.to_table(THIS).as_("t", quoted=True),
-                      where=exp.Where(this=exp.Not(this=exp.Exists(this=sub))))

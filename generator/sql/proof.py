@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from generator.config import fit_ident
 from generator.spec import PH_ROWS, Column, Table
 from generator.sql import stage
 from generator.sql.build import (
@@ -45,27 +44,9 @@ def rows_placeholder(v1_table: str, scope: str) -> str:
     return f"{PH_ROWS}{scope}__{v1_table}"
 
 
-def named(*parts: str) -> str:
-    """A column name made of parts joined by ``__``, at most 63 bytes, never colliding.
-
-    >>> named("network_hierarchy", "level")
-    'network_hierarchy__level'
-    >>> len(named("t" * 60, "c" * 60).encode()) <= 63
-    True
-    """
-    return fit_ident("__".join(parts))
-
-
-def _v1_cte(v1_table: str, scope: str) -> exp.Select:
-    return exp.select(exp.Star()).from_(exp.to_table(rows_placeholder(v1_table, scope)))
-
-
-def _from_v1() -> exp.Table:
-    return exp.to_table("v1").as_("v1", quoted=True)
-
-
-def _mapped(t: Table) -> list[Column]:
-    return [c for c in t.columns if not c.special]
+named = stage.named
+"""A column name made of parts joined by ``__`` (:func:`generator.sql.stage.named`)."""
+_mapped = stage.mapped
 
 
 # -- rejects ----------------------------------------------------------------------------------

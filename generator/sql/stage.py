@@ -41,22 +41,31 @@ from generator.transforms import TRANSFORMS
 
 NOT_OBJECT = "xdo_not_object"
 """Stage column: the V1 record is not a JSON object (every value of it reads as absent)."""
+ELEMENTS_PREFIX = f"{STAGE_PREFIX}elements__"
+"""Name prefix of the element stages (one per array table)."""
 MAX_COLUMNS = 1600
 """PostgreSQL's limit of columns per table: a stage wider than this cannot be built."""
 
 
-def _named(*parts: str) -> str:
+def named(*parts: str) -> str:
+    """A column name made of parts joined by ``__``, at most 63 bytes, never colliding.
+
+    >>> named("network_hierarchy", "level")
+    'network_hierarchy__level'
+    >>> len(named("t" * 60, "c" * 60).encode()) <= 63
+    True
+    """
     return fit_ident("__".join(parts))
 
 
 def typed_name(t: Table, c: Column | str) -> str:
     """Stage column of the typed V2 value of ``t.c``."""
-    return _named("v", t.name, c if isinstance(c, str) else c.name)
+    return named("v", t.name, c if isinstance(c, str) else c.name)
 
 
 def has_name(t: Table, c: Column) -> str:
     """Stage column: the V1 value of ``t.c`` is meaningful."""
-    return _named("h", t.name, c.name)
+    return named("h", t.name, c.name)
 
 
 def row_stage_name(v1_table: str) -> str:
@@ -66,7 +75,7 @@ def row_stage_name(v1_table: str) -> str:
 
 def element_stage_name(t: Table) -> str:
     """The stage model of an array table (one row per element)."""
-    return f"{element_stage_name_prefix()}{t.name}"
+    return f"{ELEMENTS_PREFIX}{t.name}"
 
 
 def stage_of(t: Table) -> str:
@@ -81,6 +90,7 @@ def link_names(t: Table) -> tuple[str, str]:
 
 
 def mapped(t: Table) -> list[Column]:
+    """The columns of ``t`` read from a V1 value (not the row id, parent, position...)."""
     return [c for c in t.columns if not c.special]
 
 
@@ -88,13 +98,10 @@ def stage_rows(stage: str, v1_table: str, scope: str, alias: str = "s") -> exp.E
     """Placeholder table for the rows of a stage model a model or test reads:
     ``(select * from {{ ref(stage) }} {{ xano_changed_where(v1_table, scope, column) }})``,
     the column being ``id`` (row stage) or ``v1_id`` (element stage); see emit.text."""
-    column = "v1_id" if stage.startswith(element_stage_name_prefix()) else "id"
+    column = "v1_id" if stage.startswith(ELEMENTS_PREFIX) else "id"
     return exp.Table(this=ident(f"{PH_STAGE}{scope}.{v1_table}.{stage}.{column}"),
                      alias=exp.TableAlias(this=ident(alias)))
 
-
-def element_stage_name_prefix() -> str:
-    return f"{STAGE_PREFIX}elements__"
 
 
 def _check_width(name: str, columns: list[str]) -> None:

@@ -245,7 +245,7 @@ def v1_digests(root: Path, spec: Spec) -> dict[str, str]:
         paths = [root / "models" / "audit" / f"xano_accounting__{v1}.sql",
                  root / "models" / "audit" / f"xano_rejects__{v1}.sql"]
         paths += [root / "models" / "stage" / f"{s}.sql" for s in dict.fromkeys(
-            stage.stage_of(t) for t in tables if t.grain != "closure")]
+            stage.stage_of(t) for t in tables)]
         for t in tables:
             paths += [root / "models" / "v2" / t.domain / f"{t.name}.sql",
                       root / "tests" / "dbt" / "generated" / f"xano_reconcile__{t.name}.sql"]

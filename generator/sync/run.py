@@ -75,7 +75,7 @@ def dbt_selector_for(tables: list[Table] | None, full: bool = True) -> list[str]
         return ["--exclude", "resource_type:seed" if full else
                 "resource_type:seed xano_accounting__*"]
     v1_names = list(dict.fromkeys(t.v1_table for t in tables))
-    stages = [stage.stage_of(t) for t in tables if t.grain != "closure"]
+    stages = [stage.stage_of(t) for t in tables]
     audit_models = list(dict.fromkeys(stages)) + [f"xano_rejects__{v1}" for v1 in v1_names] + [
         "xano_rejects"]
     if full:
