@@ -426,6 +426,10 @@ def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: i
 @click.option("--atomic", is_flag=True,
               help="One live transaction for the whole publish (all or nothing); app writes to "
                    "the rows it touches wait until it ends. Default: one per batch.")
+@click.option("--full", is_flag=True,
+              help="Plan every table. By default a table is left unplanned when its local "
+                   "rows, its live rows, its record and those of every table it reads are as a "
+                   "publish with the same options left them, all written (its figures stand).")
 @click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=PUBLISH_BATCH_ROWS,
               show_default=True,
               help="Rows written per live transaction: an app write to one of them waits at "
@@ -433,7 +437,7 @@ def mirror(ctx: click.Context, source_dsn: str, tables: str | None, workspace: i
 @click.pass_context
 def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str | None,
             dry_run: bool, overwrite: bool, prune: bool, dedupe: bool, force: bool,
-            atomic: bool, batch_rows: int) -> None:
+            atomic: bool, batch_rows: int, full: bool) -> None:
     """Write the local V2 into the live V2 tables: only rows that differ, matched by identity.
 
     A main record is the live record holding its natural key, under whatever id V2 gave it,
@@ -452,7 +456,7 @@ def publish(ctx: click.Context, target_dsn: str, v2_workspace: int, select: str 
 
     options = PublishOptions(target_dsn, v2_workspace, select=select, dry_run=dry_run,
                              overwrite=overwrite, prune=prune, dedupe=dedupe, force=force,
-                             atomic=atomic, batch_rows=batch_rows)
+                             atomic=atomic, batch_rows=batch_rows, full=full)
     check_options(dbmod.project_root(), options)  # bad input fails before a server starts
     result = run_publish(_target(ctx), dbmod.project_root(), options)
     views.print_publish(result)

@@ -232,6 +232,8 @@ def print_publish(result: PublishResult) -> None:
                                                        "checked") else "right")
     for t in result.tables:
         checked = "-" if t.verified is None else ("ok" if t.verified else "MISMATCH")
+        if t.unchanged_since is not None:
+            checked = f"as run {t.unchanged_since}"
         ident = [n(t.identity[k]) if t.identity else "-" for k in
                  ("by_id", "by_key", "fresh", "held")]
         table.add_row(t.name, t.relation, n(t.matched), *ident, n(t.inserted), n(t.updated),
@@ -289,6 +291,13 @@ def publish_lines(result: PublishResult, most: int = 20) -> list[str]:
                 out.append(f"would {d.kind} {t.name} id {d.id}{where}: {_fields(d)}")
     tabs = result.tables
     total = sum(t.written for t in tabs)
+    left = [t for t in tabs if t.unchanged_since is not None]
+    if left:
+        out.append(f"not planned: {len(left)} table(s) whose local rows, live rows and record, "
+                   "and those of every table they read, are as a publish with these options "
+                   "left them, all written: "
+                   + ", ".join(f"{t.name} (run {t.unchanged_since})" for t in left)
+                   + "; their figures are that run's (--full plans them)")
     summary = (f"{sum(t.inserted for t in tabs):,} inserted, {sum(t.updated for t in tabs):,} "
                f"updated, {sum(t.pruned for t in tabs):,} pruned"
                + (f", {sum(t.deduped for t in tabs):,} duplicate(s) removed"

@@ -197,6 +197,9 @@ class TableOutcome:
     """A few planned changes with their field diffs (dry run)."""
     checksum: str = ""
     """Checksum of the written rows (equal on both sides when verified)."""
+    unchanged_since: int | None = None
+    """The publish run whose figures stand: the table was left unplanned, every input as that
+    run left it (:mod:`generator.publish.state`)."""
     verified: bool | None = None
     """Read-back check after the commit (None: nothing written, or a dry run)."""
     seconds: float = 0.0
@@ -311,3 +314,18 @@ def record_table(conn: psycopg.Connection, run_id: int, t: TableOutcome, status:
               json.dumps([{"field": f.field, "live": f.live, "local": f.local}
                           for f in c.fields]), c.overwritten, c.live_id)
              for c in [*t.conflicts, *t.collisions]])
+
+
+def kept_reports(conn: psycopg.Connection, run_id: int, table: str, conflicts: list[str],
+                 held: list[str]) -> tuple[list[RowDiff], list[RowDiff]]:
+    """The conflicts (of ``conflicts`` kinds, not overwritten) and held records (``held``
+    kinds) a publish run recorded for one table, as it reported them."""
+    out: tuple[list[RowDiff], list[RowDiff]] = ([], [])
+    for id_, kind, fields, live_id in conn.execute(
+            f"select id, kind, fields, live_id from {AUDIT_SCHEMA}.publish_conflicts "
+            "where run_id = %s and v2_table = %s and not overwritten and kind = any(%s) "
+            "order by id", (run_id, table, conflicts + held)):
+        diff = RowDiff(id_, kind, tuple(FieldDiff(f["field"], f["live"], f["local"])
+                                        for f in fields), False, live_id)
+        out[0 if kind in conflicts else 1].append(diff)
+    return out

@@ -579,3 +579,18 @@ def unresolved(local: psycopg.Connection, lt: LiveTable, i: int) -> dict[str, in
         counts=counts, plan=_t("plan", i), view=lt.local,
         orig=sql.Identifier(V2_SCHEMA, lt.table.name))).fetchone()
     return {c.name: n for c, n in zip(refs, row) if n}
+
+
+def restore(local: psycopg.Connection, lt: LiveTable, i: int) -> None:
+    """The map of a main table a publish leaves unplanned (:mod:`generator.publish.state`):
+    its standing pairs, as :func:`pair` would find them in a converged table (every landed
+    pair of a local record is 'paired'; nothing is to insert)."""
+    local.execute(sql.SQL("truncate {}").format(map_of(i)))
+    local.execute(sql.SQL("""
+        insert into {m} (k, live_id, how, state)
+        select e.k, e.live_id, e.how, 'paired' from {identity} e
+        join {local} x on x.id = e.k
+        where e.v2_table = %s and e.landed""").format(
+        m=map_of(i), identity=IDENTITY, local=sql.Identifier(V2_SCHEMA, lt.table.name)),
+        (lt.table.name,))
+    local.execute(sql.SQL("analyze {}").format(map_of(i)))

@@ -110,6 +110,33 @@ def load_live(local: psycopg.Connection, src: psycopg.Connection | None, lt: Liv
     return local.execute(sql.SQL("select count(*) from {}").format(live)).fetchone()[0]
 
 
+def load_live_ids(local: psycopg.Connection, src: psycopg.Connection, lt: LiveTable,
+                  i: int) -> None:
+    """``pub_live_<i>`` with the ids of the live rows only: a table left unplanned
+    (:mod:`generator.publish.state`) whose child is planned (the child's orphans are rows
+    whose parent id is not among them)."""
+    live = _t("live", i)
+    local.execute(sql.SQL("drop table if exists {}").format(live))
+    local.execute(sql.SQL("create temp table {} (id bigint, k bigint, nk text, d bigint)")
+                  .format(live))
+    db.pipe(src, sql.SQL("copy (select id::bigint from {}) to stdout (format binary)").format(
+        lt.ident), local, sql.SQL("copy {} (id) from stdin (format binary)").format(live))
+    local.execute(sql.SQL("create index on {} (id)").format(live))
+    local.execute(sql.SQL("analyze {}").format(live))
+
+
+def place_restored(local: psycopg.Connection, i: int) -> None:
+    """``pub_place_<i>`` of a main table left unplanned: its paired records whose live row is
+    there (as :func:`place` after a plan: a record V2 deleted is not placed)."""
+    local.execute(sql.SQL("drop table if exists {}").format(_t("place", i)))
+    local.execute(sql.SQL("""
+        create temp table {place} as select m.k, m.live_id from {m} m
+        join {live} l on l.id = m.live_id where m.state = 'paired'""").format(
+        place=_t("place", i), m=identity.map_of(i), live=_t("live", i)))
+    local.execute(sql.SQL("create index on {} (k)").format(_t("place", i)))
+    local.execute(sql.SQL("analyze {}").format(_t("place", i)))
+
+
 def _load_local(local: psycopg.Connection, lt: LiveTable, i: int,
                 parent: int | None) -> None:
     """``pub_v_<i>``: each local row's key, its parent's live id (``fk``; NULL when the parent

@@ -30,7 +30,7 @@ from generator.config import (
 )
 from generator.errors import PublishError
 from generator.live import LiveTable, fit_problems, live_tables, record_live_state, resolve
-from generator.publish import audit, identity, plan, write
+from generator.publish import audit, identity, plan, state, write
 from generator.publish.audit import TableOutcome
 from generator.publish.plan import CONFLICT_KINDS, PlanOptions
 from generator.spec import Spec, Table, load_spec
@@ -66,6 +66,9 @@ class PublishOptions:
     touches wait until the end) instead of one per batch."""
     batch_rows: int = PUBLISH_BATCH_ROWS
     """Rows per batch (per live transaction)."""
+    full: bool = False
+    """Plan every table, also those whose inputs are as a converged publish left them
+    (:mod:`generator.publish.state`)."""
 
 
 @dataclass
@@ -190,6 +193,26 @@ def publish(local: db.Target, root: Path, options: PublishOptions) -> PublishRes
         return result
 
 
+def _plan_flags(options: PublishOptions) -> str:
+    """The options a plan depends on (a record made under others does not stand)."""
+    return " ".join(k for k in ("overwrite", "prune", "dedupe") if getattr(options, k))
+
+
+def _unchanged(conn: psycopg.Connection, out: TableOutcome, keep: state.Unchanged,
+               i: int) -> None:
+    """The outcome of a table left unplanned: the figures its converged publish left, its
+    live rows now, the conflicts and held records that publish kept."""
+    f = keep.figures[i]
+    for name in state.FIGURE_FIELDS:
+        setattr(out, name, f[name])
+    out.live_before = keep.live_rows[i]
+    out.unchanged_since = keep.skip[i]
+    out.conflicts, out.collisions = audit.kept_reports(conn, keep.skip[i], out.name,
+                                                       list(CONFLICT_KINDS.values()),
+                                                       [identity.HELD])
+    out.planned = {}
+
+
 def _flags(options: PublishOptions) -> str:
     return " ".join(f"--{k.replace('_', '-')}" for k in
                     ("overwrite", "prune", "dedupe", "force", "atomic")
@@ -233,13 +256,24 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
     opts = PlanOptions(options.overwrite, options.prune, options.dedupe)
     index = {lt.table.name: i for i, lt in enumerate(resolved)}
     t0 = time.monotonic()
+    keep = state.find_unchanged(conn, tgt, result.target, resolved, _plan_flags(options),
+                                decisions, options.full)
     resolved, live_before, held = pair_all(conn, tgt, resolved, writes, decisions,
-                                           real=not dry)
+                                           real=not dry, skip=keep.skip)
     paired_s = time.monotonic() - t0
     outcomes = []
     for i, lt in enumerate(resolved):  # plan everything before the first write
         t0 = time.monotonic()
         out = TableOutcome(lt.table.name, lt.label, lt.layout, own_ids=lt.grain != "main")
+        if i in keep.skip:  # as a converged publish left it: its figures stand
+            _unchanged(conn, out, keep, i)
+            if lt.grain == "main" and any(
+                    x.table.parent == lt.table.name and j not in keep.skip
+                    for j, x in enumerate(resolved)):
+                plan.place_restored(conn, i)
+            out.seconds = time.monotonic() - t0
+            outcomes.append(out)
+            continue
         out.live_before = (live_before[i] if i in live_before
                            else plan.load_live(conn, tgt, lt, i))
         parent = index.get(lt.table.parent) if lt.table.parent else None
@@ -264,13 +298,24 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
         raise PublishError("nothing was written: " + "; ".join(problems))
     if not dry:  # who is who is remembered before the first write
         for i, lt in enumerate(resolved):
-            if lt.grain == "main":
+            if lt.grain == "main" and i not in keep.skip:
                 identity.persist(conn, lt, i, result.run_id, lt.table.name in writes)
     unlanded: set[str] = set()
+    converged: dict[int, tuple[int, int, set[int]]] = {}
+    figures: dict[int, dict] = {}
     for i, (lt, out) in enumerate(zip(resolved, outcomes)):
         if lt.table.name not in writes:
+            if i not in keep.skip and not any(out.planned.get(f"op:{op}") for op in
+                                              ("insert", "update", "delete")):
+                converged[i] = (out.live_before, 0, set())  # nothing to write
+                figures[i] = state.after(out)
             continue
         result.tables.append(out)
+        if i in keep.skip:
+            out.live_after = out.live_before
+            if not dry:
+                audit.record_table(conn, result.run_id, out, "unchanged")
+            continue
         if dry:
             _examples(conn, tgt, lt, i, out)
             record_live_state(conn, lt, out.live_before, out.live_only, "publish --dry-run",
@@ -298,6 +343,9 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
             if identity.unplace_unlanded(conn, i):
                 unlanded.add(lt.table.name)
         out.seconds += time.monotonic() - t0
+        if not out.changed_live and not out.mismatched:
+            converged[i] = (out.live_before, done["insert"] - done["delete"], done["xids"])
+            figures[i] = state.after(out)
         write.record(conn, lt, i, result.run_id)
         audit.record_table(conn, result.run_id, out,
                            "verified" if out.verified in (True, None) else "mismatch")
@@ -308,6 +356,11 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
             tgt.commit()
         tgt.execute("select pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
         tgt.commit()
+        if not unlanded:  # what the next publish may leave alone
+            state.record(conn, tgt, result.target, result.run_id, resolved, converged,
+                         set(keep.skip), _plan_flags(options), decisions, keep.h_live,
+                         figures)
+            tgt.commit()
         bad = [t.name for t in result.tables if t.verified is False]
         if bad:
             raise PublishError(f"publish run {result.run_id} committed, but the read-back check "
@@ -317,22 +370,32 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
 
 
 def pair_all(conn: psycopg.Connection, src: psycopg.Connection, lts: list[LiveTable],
-             writes: set[str], decisions: list[identity.Decision], real: bool
+             writes: set[str], decisions: list[identity.Decision], real: bool,
+             skip: dict[int, int] | None = None
              ) -> tuple[list[LiveTable], dict[int, int], dict[int, list]]:
     """The identity phase: every main table's live rows loaded (``src`` reads them; the
     local connection itself for the copies of ``mirror``) and its map filled, in the order
     natural keys allow, before any table is planned; then every table reads its translated
     view. ``real``: fresh ids are drawn from the live sequences (which first move past every
     id to insert), else predicted. Returns the tables, their live counts (main tables) and
-    the held records per table index."""
+    the held records per table index. ``skip``: main tables left unplanned
+    (:mod:`generator.publish.state`): their standing pairs are the map, and only the ids of
+    their live rows are read, when a planned child needs them."""
     identity.ensure(conn)
+    skip = skip or {}
     live_before = {i: plan.load_live(conn, None if src is conn else src, lt, i)
-                   for i, lt in enumerate(lts) if lt.grain == "main"}
+                   for i, lt in enumerate(lts) if lt.grain == "main" and i not in skip}
     identity.create_maps(conn, lts)
     lts = identity.create_views(conn, lts, writes)
     held = {}
     for i in identity.pairing_order(lts):
         lt = lts[i]
+        if i in skip:
+            identity.restore(conn, lt, i)
+            if any(x.table.parent == lt.table.name and j not in skip
+                   for j, x in enumerate(lts)):
+                plan.load_live_ids(conn, src, lt, i)
+            continue
         mine = real and lt.table.name in writes
         held[i] = identity.pair(
             conn, src, lt, i, decisions,

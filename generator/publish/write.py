@@ -176,7 +176,8 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
     """Write the plan of table ``i``; the rows written land in temp ``pub_written`` (local).
 
     Returns counts: written rows per op (``insert``, ``update``, ``delete``), ``changed_live``
-    (rows left to the app), ``mismatched`` (stored unlike sent), ``batches``, ``retries``.
+    (rows left to the app), ``mismatched`` (stored unlike sent), ``batches``, ``retries``,
+    and ``xids``: the live transactions that committed its batches.
     """
     todo = _t("todo", i)
     local.execute(sql.SQL("drop table if exists {}").format(todo))
@@ -195,7 +196,7 @@ def write_table(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTabl
         APP_ROWS))
     total = local.execute(sql.SQL("select count(*) from {}").format(todo)).fetchone()[0]
     out = {"insert": 0, "update": 0, "delete": 0, "changed_live": 0, "mismatched": 0,
-           "batches": 0, "retries": 0}
+           "batches": 0, "retries": 0, "xids": set()}
     if not total:
         return out
     if lt.grain == "main":
@@ -242,9 +243,12 @@ def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, end: int
                     stage, sql.Literal(lt.sequence)))
             db.pipe(tgt, write, local, sql.SQL(
                 "copy {} (id, k, op, d, sent) from stdin (format binary)").format(BATCH))
+            xid = tgt.execute("select txid_current_if_assigned()::text").fetchone()[0]
             if not atomic:
                 tgt.commit()
             local.execute(sql.SQL("insert into {} select * from {}").format(WRITTEN, BATCH))
+            if xid is not None:  # the rows it wrote carry it (generator.publish.state)
+                out["xids"].add(int(xid))
             return
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             if atomic:

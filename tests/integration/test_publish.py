@@ -961,3 +961,79 @@ def test_kill_9_at_several_points_under_load_then_a_rerun_converges(env, xano, p
     finally:
         drop(admin, twin)
         drop(pg_server, twin_local)
+
+
+FIGURES_SQL = """select v2_table, matched, unchanged, conflicts, live_only, live_after, duplicates,
+    orphans, collisions, blocked, identity, unresolved from xano_audit.publish_run_tables
+    where run_id = (select max(run_id) from xano_audit.publish_runs) order by v2_table"""
+
+
+def _last_run(e) -> tuple[dict, dict]:
+    """(figures per V2 table, status per V2 table) of the latest publish run."""
+    with dbmod.connect(e["local"]) as conn:
+        figs = {r[0]: r[1:] for r in conn.execute(FIGURES_SQL)}
+        status = dict(conn.execute(
+            "select v2_table, status from xano_audit.publish_run_tables where run_id = "
+            "(select max(run_id) from xano_audit.publish_runs)"))
+    return figs, status
+
+
+def _not_planned(out: str) -> set[str]:
+    line = next((ln for ln in out.splitlines() if ln.startswith("not planned: ")), "")
+    return {part.split(" (run ")[0].strip() for part in
+            line.split(" all written: ", 1)[-1].split("; their figures")[0].split(", ")
+            } if line else set()
+
+
+def test_a_publish_plans_only_what_changed_and_converges_to_a_full_publish(env, project, spec):
+    e = env
+    names = {t.name for t in spec.tables}
+    first = _publish(e, project).stdout
+    assert _not_planned(first) == set()  # nothing recorded yet: every table is planned
+    stamps = xmins(e["live"], spec)
+    res = _publish(e, project)  # nothing changed anywhere: no table is planned
+    assert _not_planned(res.stdout) == names, res.stdout
+    assert "wrote 0 row(s)" in res.stdout and xmins(e["live"], spec) == stamps
+    figs, status = _last_run(e)
+    assert set(status.values()) == {"unchanged"}
+    # V1 changes one transaction: the tables whose plan reads transaction are planned, and
+    # only those (user and agent, which every table reads, are left alone)
+    deal = max(same_id(e, spec, "transaction"))
+    with _admin(e) as conn:
+        conn.execute("update public.mvpw1_34 set xdo = xdo || '{\"stage\": \"Narrowed\"}' "
+                     "where id = %s", (deal,))
+    for args in (("mirror",), ("sync",)):
+        assert cli(e, *args, project=project).returncode == 0
+    res = _publish(e, project)
+    readers = {t.name for t in spec.tables if "transaction" in (t.name, t.parent)
+               or any(c.references == "transaction" for c in t.columns)}
+    assert _not_planned(res.stdout) == names - readers, res.stdout
+    assert {"user", "agent", "network_member"} <= names - readers
+    assert "wrote 1 row(s): 0 inserted, 1 updated" in res.stdout, res.stdout
+    assert_local_is_live(e, spec)
+    # the app edits a row of a table nothing else changed: that table is planned again and
+    # the edit is reported (kept), as a full plan would
+    mine = sorted(same_id(e, spec, "network_member"))[0]
+    with _admin(e) as conn:
+        conn.execute(sql.SQL("update {} set status = 'Edited by the app' where id = %s").format(
+            rel(spec.table("network_member"))), (mine,))
+    narrow = _publish(e, project)
+    assert "network_member" not in _not_planned(narrow.stdout)
+    assert f"conflict network_member id {mine} (edited in V2, kept)" in narrow.stdout, \
+        narrow.stdout
+    again = _publish(e, project)  # left alone now, the conflict still reported
+    assert "network_member" in _not_planned(again.stdout)
+    assert f"conflict network_member id {mine} (edited in V2, kept)" in again.stdout
+    narrow_figs, _ = _last_run(e)
+    # a full re-plan writes nothing and finds every figure the narrow publishes reported
+    stamps = xmins(e["live"], spec)
+    full = _publish(e, project, "--full")
+    assert _not_planned(full.stdout) == set() and "wrote 0 row(s)" in full.stdout, full.stdout
+    assert xmins(e["live"], spec) == stamps
+    full_figs, status = _last_run(e)
+    assert "unchanged" not in status.values()
+    assert narrow_figs == full_figs
+    # another option is another plan: --overwrite plans every table and takes V1's value
+    res = _publish(e, project, "--overwrite")
+    assert _not_planned(res.stdout) == set()
+    assert f"conflict network_member id {mine} (edited in V2, overwritten with V1)" in res.stdout
