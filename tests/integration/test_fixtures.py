@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 
@@ -89,6 +90,8 @@ def _among_values(kind: str) -> float:
     return MESS[kind] / (1 - MESS["missing"] - MESS["null"])
 
 
+@pytest.mark.skipif(bool(os.environ.get("XANO_TEST_PG_BIN")), reason="statistics of the "
+                    "generator's own values, the same on any server: run on the default one")
 def test_mess_rates_match_documented_rates(conn):
     build_workspace(conn, load_registry(ROOT), scale=0.1, seed=7, stand_ins=False)
     rows = _records(conn, "participant")

@@ -400,7 +400,6 @@ def _stage_matches_v1(conn, stage: str, relation: str) -> bool:
     ).fetchone()[0]
 
 
-@pytest.mark.compat
 def test_changed_only_syncs_keep_the_closure_and_the_stage_exact(synced):
     """A network change that moves no link writes no pair; a moved link and a deleted row
     rebuild exactly the closure of V1's links; the typed stage holds exactly V1's rows."""
