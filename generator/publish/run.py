@@ -267,9 +267,7 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
         out = TableOutcome(lt.table.name, lt.label, lt.layout, own_ids=lt.grain != "main")
         if i in keep.skip:  # as a converged publish left it: its figures stand
             _unchanged(conn, out, keep, i)
-            if lt.grain == "main" and any(
-                    x.table.parent == lt.table.name and j not in keep.skip
-                    for j, x in enumerate(resolved)):
+            if lt.grain == "main" and state.planned_child(resolved, i, keep.skip):
                 plan.place_restored(conn, i)
             out.seconds = time.monotonic() - t0
             outcomes.append(out)
@@ -392,8 +390,7 @@ def pair_all(conn: psycopg.Connection, src: psycopg.Connection, lts: list[LiveTa
         lt = lts[i]
         if i in skip:
             identity.restore(conn, lt, i)
-            if any(x.table.parent == lt.table.name and j not in skip
-                   for j, x in enumerate(lts)):
+            if state.planned_child(lts, i, skip):
                 plan.load_live_ids(conn, src, lt, i)
             continue
         mine = real and lt.table.name in writes

@@ -16,8 +16,7 @@ makes a row version with a newer xmin that the state does not list; a delete alo
 count. So an equal state means the relation holds exactly the row versions it held (a change
 undone before the check, such as an insert deleted again, leaves it equal, rightly). The scan
 reads headers and ids only: no digest and nothing sent but two numbers. A horizon a billion
-transactions old, or a server that cannot tell its snapshot, means
-"changed".
+transactions old, or a server that cannot tell its snapshot, means "changed".
 
 The record (``xano_audit.publish_state``, per target and V2 table) is written after a
 successful publish for each table it planned whose writes all landed as planned and whose
@@ -37,6 +36,7 @@ from psycopg import sql
 from generator.config import AUDIT_SCHEMA, V2_SCHEMA
 from generator.live import LiveTable
 from generator.publish.audit import ROWS
+from generator.publish.identity import IDENTITY, ensure
 
 STATE = sql.Identifier(AUDIT_SCHEMA, "publish_state")
 STATE_DDL = sql.SQL("""
@@ -93,17 +93,31 @@ def relation_state(conn: psycopg.Connection, rel: sql.Composable, h: int,
 
 
 def record_state(conn: psycopg.Connection, name: str) -> list:
-    """The local record of one V2 table (published rows, identity pairs) as two numbers."""
+    """The local record of one V2 table: count and hash sum of its published rows, and of its
+    identity pairs."""
     rec = conn.execute(sql.SQL(
         "select count(*), coalesce(sum(hashtextextended(concat_ws('/', id, k, d, written), 0)"
         "::numeric), 0)::text from {} where v2_table = %s").format(ROWS), (name,)).fetchone()
-    from generator.publish.identity import IDENTITY
-
     ident = conn.execute(sql.SQL(
         "select count(*), coalesce(sum(hashtextextended(concat_ws('/', k, live_id, how, landed),"
         " 0)::numeric), 0)::text from {} where v2_table = %s").format(IDENTITY),
         (name,)).fetchone()
     return [*rec, *ident]
+
+
+def table_state(local: psycopg.Connection, tgt: psycopg.Connection, lt: LiveTable,
+                h_local: int, h_live: int) -> list:
+    """What a record holds of one table: the state of its local V2 rows and of its live rows
+    (relative to the horizons), and its local record."""
+    return [list(relation_state(local, sql.Identifier(V2_SCHEMA, lt.table.name), h_local)[:2]),
+            list(relation_state(tgt, lt.ident, h_live)[:2]),
+            record_state(local, lt.table.name)]
+
+
+def planned_child(lts: list[LiveTable], i: int, skip) -> bool:
+    """True when a table whose parent is table ``i`` is planned (not in ``skip``)."""
+    return any(lt.table.parent == lts[i].table.name and j not in skip
+               for j, lt in enumerate(lts))
 
 
 def layout_key(lt: LiveTable) -> str:
@@ -156,8 +170,6 @@ def find_unchanged(local: psycopg.Connection, tgt: psycopg.Connection, target: s
                    full: bool) -> Unchanged:
     """Which tables need no plan (see the module); the horizons are taken first, so that
     anything written after this moment shows as newer on both servers."""
-    from generator.publish.identity import ensure
-
     local.execute(STATE_DDL)
     ensure(local)
     out = Unchanged(h_local=horizon(local), h_live=horizon(tgt))
@@ -172,15 +184,9 @@ def find_unchanged(local: psycopg.Connection, tgt: psycopg.Connection, target: s
     def now(j: int, h_local: int, h_live: int) -> list | None:
         if max(out.h_local - h_local, out.h_live - h_live) > MAX_AGE:
             return None
-        lt = lts[j]
-        hit = cache.get((j, h_local, h_live))
-        if hit is None:
-            hit = [list(relation_state(local, sql.Identifier(V2_SCHEMA, lt.table.name),
-                                       h_local)[:2]),
-                   list(relation_state(tgt, lt.ident, h_live)[:2]),
-                   record_state(local, lt.table.name)]
-            cache[(j, h_local, h_live)] = hit
-        return hit
+        if (j, h_local, h_live) not in cache:
+            cache[(j, h_local, h_live)] = table_state(local, tgt, lts[j], h_local, h_live)
+        return cache[(j, h_local, h_live)]
 
     candidates: dict[int, int] = {}
     for i, lt in enumerate(lts):
@@ -202,9 +208,7 @@ def find_unchanged(local: psycopg.Connection, tgt: psycopg.Connection, target: s
     while changed:
         changed = False
         for i in list(candidates):
-            planned_child = any(lt.table.parent == lts[i].table.name and j not in candidates
-                                for j, lt in enumerate(lts))
-            if planned_child and lts[i].grain != "main" or any(
+            if planned_child(lts, i, candidates) and lts[i].grain != "main" or any(
                     j not in candidates for j in closure(lts, i)):
                 del candidates[i]
                 changed = True
@@ -233,12 +237,7 @@ def record(local: psycopg.Connection, tgt: psycopg.Connection, target: str, run_
     for i in wanted:
         for j in closure(lts, i):
             if j not in states:
-                lt = lts[j]
-                states[j] = [list(relation_state(local, sql.Identifier(V2_SCHEMA,
-                                                                       lt.table.name),
-                                                 h_local)[:2]),
-                             list(relation_state(tgt, lt.ident, h_live)[:2]),
-                             record_state(local, lt.table.name)]
+                states[j] = table_state(local, tgt, lts[j], h_local, h_live)
     clean = set()
     for j in {j for i in wanted for j in closure(lts, i) if j in converged}:
         before, delta, ours = converged[j]
