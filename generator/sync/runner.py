@@ -65,13 +65,28 @@ def dbt_invoke(target: db.Target, root: Path, args: list[str],
     saved = out / "parse_cache" / f"{key}.msgpack"
     if saved.is_file():
         full += ["--partial-parse-file-path", str(saved)]
+    before = _stamp(out / "partial_parse.msgpack")
     res = dbtRunner(callbacks=list(callbacks)).invoke(full)
-    _save_parse_state(out, saved)
+    if _stamp(out / "partial_parse.msgpack") != before:
+        _save_parse_state(out, saved)
     return res
 
 
+def _stamp(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
 def _save_parse_state(out: Path, saved: Path) -> None:
-    """Keep the state dbt just wrote as ``saved``; drop the oldest beyond PARSE_CACHE_KEEP."""
+    """Keep the state dbt just wrote as ``saved``; drop the oldest beyond PARSE_CACHE_KEEP.
+
+    Called only when dbt wrote its state in this invocation: when nothing changed dbt skips
+    parsing and leaves ``partial_parse.msgpack`` as the previous invocation wrote it, possibly
+    for another database or other vars; copying that over ``saved`` made the next use of this
+    key parse the whole project again."""
     state = out / "partial_parse.msgpack"
     try:
         if not state.is_file():

@@ -13,7 +13,7 @@ import pytest
 
 from generator import db as dbmod
 
-from ..conftest import run_cli
+from ..conftest import SERVER_SETTINGS, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.compat]  # compat: also on PG 15
 
@@ -55,7 +55,7 @@ def test_stale_pidfile_after_crash_is_recovered():
     base = Path(tempfile.mkdtemp(prefix="xano-stale-"))
     bin_dir = os.environ.get("XANO_TEST_PG_BIN")
     server = dbmod.LocalServer(base / "data", Path(bin_dir) if bin_dir else None,
-                               settings={"fsync": "off"})
+                               settings=SERVER_SETTINGS)
     try:
         server.start()
         pid = server.pid()

@@ -16,7 +16,7 @@ from generator.fixtures import generate_rows, load_table, scaled_counts
 from generator.fixtures.records import Ctx
 from generator.registry import load_registry
 
-from ..conftest import ROOT, run_cli
+from ..conftest import ROOT, SERVER_SETTINGS, run_cli
 
 V1_TABLES = load_registry(ROOT).tables
 
@@ -29,7 +29,7 @@ def source():
     bin_dir = os.environ.get("XANO_TEST_PG_BIN")
     base = Path(tempfile.mkdtemp(prefix="xano-src-"))
     server = dbmod.LocalServer(base / "data", Path(bin_dir) if bin_dir else None,
-                               settings={"fsync": "off"})
+                               settings=SERVER_SETTINGS)
     admin = server.start()
     ctx = Ctx(seed=3, counts=scaled_counts(0.01))
     with dbmod.connect(admin) as conn:

@@ -40,7 +40,7 @@ from generator.registry import load_registry
 from generator.spec import load_spec
 
 from ..apptraffic import AppTraffic
-from ..conftest import ROOT, create_db, db_name, run_cli
+from ..conftest import ROOT, SERVER_SETTINGS, create_db, db_name, run_cli
 
 pytestmark = pytest.mark.integration
 WS = 5
@@ -95,7 +95,7 @@ def xano():
     bin_dir = os.environ.get("XANO_TEST_PG_BIN")
     base = Path(tempfile.mkdtemp(prefix="xano-live-"))
     server = dbmod.LocalServer(base / "data", Path(bin_dir) if bin_dir else None,
-                               settings={"fsync": "off"})
+                               settings=SERVER_SETTINGS)
     admin = server.start()
     with dbmod.connect(admin) as conn:
         conn.execute("create database xano")

@@ -15,7 +15,7 @@ from psycopg import sql
 
 from generator import db as dbmod
 
-from ..conftest import ROOT, clone_db, drop_db, run_cli
+from ..conftest import ROOT, SERVER_SETTINGS, clone_db, drop_db, run_cli
 
 pytestmark = pytest.mark.integration
 SCALE = "0.02"
@@ -97,7 +97,7 @@ def _wait_tables_done(target, n, proc, timeout=120):
 def test_postgres_restarted_during_sync_then_resync_equals_clean(reference, tmp_path):
     bin_dir = os.environ.get("XANO_TEST_PG_BIN")
     server = dbmod.LocalServer(tmp_path / "pg", __import__("pathlib").Path(bin_dir)
-                               if bin_dir else None, settings={"fsync": "off"})
+                               if bin_dir else None, settings=SERVER_SETTINGS)
     target = server.start()
     try:
         res = run_cli("fixtures", "--scale", SCALE, "--v2-baseline", target=target)
