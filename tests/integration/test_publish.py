@@ -171,16 +171,54 @@ def prepared(pg_server, xano, project, spec):
     drop(pg_server, local)
 
 
+def _env(server, admin, local: dbmod.Target, live: dbmod.Target) -> dict:
+    db = live.params["dbname"]
+    return {"local": local, "live": live, "server": server, "admin": admin, "db": db,
+            "env": {"XANO_SOURCE_DSN": dsn(server, db, "reader"),
+                    "XANO_TARGET_DSN": dsn(server, db), "XANO_V2_WORKSPACE": str(WS)}}
+
+
 @pytest.fixture
 def env(pg_server, xano, prepared):
     """Fresh copies of the local mirror and the live database for one test."""
     server, admin = xano
     local = clone(pg_server, prepared.params["dbname"], "publocal")
     live = clone(admin, "xano")
-    db = live.params["dbname"]
-    yield {"local": local, "live": live, "server": server, "admin": admin, "db": db,
-           "env": {"XANO_SOURCE_DSN": dsn(server, db, "reader"),
-                   "XANO_TARGET_DSN": dsn(server, db), "XANO_V2_WORKSPACE": str(WS)}}
+    yield _env(server, admin, local, live)
+    drop(pg_server, local)
+    drop(admin, live)
+
+
+@pytest.fixture(scope="module")
+def published(pg_server, xano, prepared, project):
+    """Templates of the state a first publish (of every table) left: the local mirror with its
+    records and the live database (renamed after the publish: a test's copy takes the name the
+    publish wrote to, which the local records name as their target)."""
+    server, admin = xano
+    local = clone(pg_server, prepared.params["dbname"], "pubdone")
+    live = clone(admin, "xano", "publive")
+    res = run_cli("publish", target=local, env=_env(server, admin, local, live)["env"],
+                  cwd=project)
+    assert res.returncode == 0, res.stdout + res.stderr
+    frozen = db_name("publive_tpl")
+    with dbmod.connect(admin) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(frozen)))
+        conn.execute(sql.SQL("alter database {} rename to {}").format(
+            sql.Identifier(live.params["dbname"]), sql.Identifier(frozen)))
+    yield local, frozen
+    drop(pg_server, local)
+    drop(admin, dbmod.Target(dict(admin.params, dbname=frozen)))
+
+
+@pytest.fixture
+def published_env(pg_server, xano, published):
+    """Fresh copies of the local mirror and the live database after a first publish."""
+    server, admin = xano
+    local_tpl, frozen = published
+    local = clone(pg_server, local_tpl.params["dbname"], "publocal")
+    live = clone(admin, frozen, "publive")
+    yield _env(server, admin, local, live)
     drop(pg_server, local)
     drop(admin, live)
 
@@ -531,9 +569,9 @@ def test_dry_run_names_collisions_duplicates_orphans_with_secrets_masked_and_wri
 
 
 @pytest.mark.compat
-def test_dedupe_deletes_only_extras_equal_to_the_kept_row_and_records_them(env, project, spec):
-    e = env
-    _publish(e, project)
+def test_dedupe_deletes_only_extras_equal_to_the_kept_row_and_records_them(published_env,
+                                                                          project, spec):
+    e = published_env
     t = spec.table("agent_performance")
     before = snapshot(e["live"], spec)[t.name]
     res = _publish(e, project, "--dedupe", "--select", t.name)
@@ -550,9 +588,9 @@ def test_dedupe_deletes_only_extras_equal_to_the_kept_row_and_records_them(env, 
     assert recorded == gone and live_before
 
 
-def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, project, spec):
-    e = env
-    _publish(e, project)
+def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(published_env, project,
+                                                                       spec):
+    e = published_env
     user = spec.table("user")
     mine = sorted(same_id(e, spec, "user"))[0]
     with _admin(e) as conn:
@@ -581,9 +619,9 @@ def test_row_edited_in_v2_is_kept_and_reported_and_overwrite_takes_v1(env, proje
     assert "conflict user" not in res.stdout and "; 0 conflict(s)" in res.stdout
 
 
-def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(env, project, spec):
-    e = env
-    _publish(e, project)
+def test_v1_change_reaches_both_layouts_and_only_changed_rows_are_written(published_env,
+                                                                          project, spec):
+    e = published_env
     user = max(same_id(e, spec, "user"))
     net = min(same_id(e, spec, "network_member"))
     stamps = xmins(e["live"], spec)
@@ -801,13 +839,12 @@ def test_prune_deletes_only_published_rows_whose_v1_row_is_gone(env, project, sp
 
 
 def test_dashboard_shows_the_live_side_and_its_button_runs_mirror_sync_publish(
-        env, project, spec, monkeypatch):
+        published_env, project, spec, monkeypatch):
     from starlette.testclient import TestClient
 
     from generator.dashboard.app import build_app
 
-    e = env
-    _publish(e, project)
+    e = published_env
     mine = max(same_id(e, spec, "user"))
     with _admin(e) as conn:
         conn.execute("update public.mvpw5_665 set password = '$2b$10$editedINv2hashvalue' "
@@ -879,10 +916,9 @@ def _assert_app_rows_kept(e, app: AppTraffic) -> None:
     assert {i: now.get(i) for i in app.last} == app.last  # the app's last write stands
 
 
-def test_publish_completes_while_the_app_writes_and_leaves_the_apps_rows_to_it(env, project,
-                                                                              spec):
-    e = env
-    _publish(e, project)  # a live V2 published once
+def test_publish_completes_while_the_app_writes_and_leaves_the_apps_rows_to_it(
+        published_env, project, spec):
+    e = published_env
     hot = _change_v1_transactions(e)
     for args in (("mirror",), ("sync",)):
         res = cli(e, *args, project=project)
@@ -915,11 +951,10 @@ def test_publish_completes_while_the_app_writes_and_leaves_the_apps_rows_to_it(e
     assert tx["live_conflicts"] >= len(touched)
 
 
-def test_kill_9_at_several_points_under_load_then_a_rerun_converges(env, xano, pg_server,
-                                                                     project, spec):
-    e = env
+def test_kill_9_at_several_points_under_load_then_a_rerun_converges(
+        published_env, xano, pg_server, project, spec):
+    e = published_env
     server, admin = xano
-    _publish(e, project)  # a live V2 published once, then V1 changes in several tables
     hot = _change_v1_transactions(e)
     with _admin(e) as conn:
         conn.execute("update public.mvpw1_48 set xdo = xdo || '{\"status\": \"paused\"}' "

@@ -69,6 +69,8 @@ def built(pg_server, synced_db, tmp_path):
 
 
 def test_spec_changes_apply_to_a_built_v2_through_a_plain_sync(built):
+    """Three syncs: (1) every change that adds or retypes, each writing only its own table;
+    (2) every removal, writing nothing; (3) the removed columns dropped on request."""
     target, proj = built
     cols = proj / "seeds" / "xano_v2_columns.csv"
     ignored = proj / "seeds" / "xano_ignored_keys.csv"
@@ -82,17 +84,29 @@ def test_spec_changes_apply_to_a_built_v2_through_a_plain_sync(built):
         _ok(run_cli("discover", "--table", "user", "--table", "network", "--table", "team",
                     target=target, cwd=proj))
 
-        # 1. a new column (added, then filled from V1) and a retyped column (re-extracted); the
-        #    transform unit tests, bound to their own check models, do not mind the retype
+        # 1. a new column (added, then filled from V1) and a retyped column (re-extracted) of
+        #    user; a new V2 table of an existing V1 table (user_contact); a new V1 table (team,
+        #    a drafted V2 table); an unclaimed key (network.mood) kept by --allow-unmapped. The
+        #    transform unit tests, bound to their own check models, do not mind the retype.
         _append(cols, "user,nickname,nickname,trim,text,true,false,,Nickname")
         _edit(cols, "user,team_id,team_id,bigint,bigint,", "user,team_id,team_id,text,text,")
-        _append(ignored, "network,mood,a passing mood")
-        _ok(run_cli(cwd=proj))
+        _append(proj / "seeds" / "xano_v2_tables.csv",
+                "user_contact,,user,user,row,,user,user_id,Contact data of a user")
+        _append(cols, "user_contact,id,$id,id,bigint,false,false,,Primary key")
+        _append(cols, "user_contact,user_id,$id,id,bigint,false,false,user,Owner")
+        _append(cols, "user_contact,phone,cell_phone,trim,text,true,false,,Mobile phone")
+        _edit(ignored, "team,*,", "team,legacy_x,")
+        res = _ok(run_cli("spec", "draft", "--table", "team", "--v2-table", "team", cwd=proj))
+        assert "+ table team (V1 team, grain row, main table)" in res.stdout
+        assert run_cli(cwd=proj).returncode == 1  # the gate: mood is unclaimed
+        _ok(run_cli("--allow-unmapped", cwd=proj))
         before = _writes(conn)
         res = _ok(run_cli("sync", target=target, cwd=proj))
         assert "user.nickname: new column (text), filled from V1" in res.stdout
         assert "user.team_id: bigint -> text" in res.stdout
-        assert _written(before, _writes(conn)) == {"user"}
+        assert "network_member._v1_unmapped: new column (jsonb)" in res.stdout
+        assert _written(before, _writes(conn)) == {"user", "user_contact", "team",
+                                                   "network_member"}
         assert _columns(conn, "user")["team_id"] == "text"
         assert conn.execute("select count(*) from xano_v2.\"user\" u join xano_v1.mvpw1_41 v "
                             "using (id) where u.nickname is distinct from v.xdo ->> 'nickname' "
@@ -100,60 +114,37 @@ def test_spec_changes_apply_to_a_built_v2_through_a_plain_sync(built):
                             "jsonb_typeof(v.xdo -> 'team_id') in ('string', 'number'))"
                             ).fetchone()[0] == 0
         assert conn.execute("select count(nickname) from xano_v2.\"user\"").fetchone()[0] > 0
+        assert conn.execute("select count(*) from xano_v2.user_contact").fetchone()[0] == \
+            conn.execute("select count(*) from xano_v1.mvpw1_41").fetchone()[0]
+        assert conn.execute("select count(*) from xano_v2.team").fetchone()[0] == \
+            conn.execute("select count(*) from xano_v1.mvpw1_29").fetchone()[0]
+        assert conn.execute("select count(*) from xano_v2.network_member where _v1_unmapped = "
+                            "'{\"mood\": \"calm\"}'").fetchone()[0] == 5
 
-        # 2. a removed column (left in place) and a new V2 table of an existing V1 table
+        # 2. a removed column and the unmapped column no longer generated: left in place, and
+        #    nothing is written
         line = next(ln for ln in cols.read_text().splitlines(keepends=True)
                     if ln.startswith("user,organization,organization,"))
         _edit(cols, line, "")
         _append(ignored, "user,organization,no longer migrated")
-        _append(proj / "seeds" / "xano_v2_tables.csv",
-                "user_contact,,user,user,row,,user,user_id,Contact data of a user")
-        _append(cols, "user_contact,id,$id,id,bigint,false,false,,Primary key")
-        _append(cols, "user_contact,user_id,$id,id,bigint,false,false,user,Owner")
-        _append(cols, "user_contact,phone,cell_phone,trim,text,true,false,,Mobile phone")
-        _ok(run_cli(cwd=proj))
-        before = _writes(conn)
-        res = _ok(run_cli("sync", target=target, cwd=proj))
-        assert "user.organization: no longer in the spec; left in place" in res.stdout
-        assert "organization" in _columns(conn, "user")
-        assert _written(before, _writes(conn)) == {"user_contact"}
-        assert conn.execute("select count(*) from xano_v2.user_contact").fetchone()[0] == \
-            conn.execute("select count(*) from xano_v1.mvpw1_41").fetchone()[0]
-
-        # 3. the removed column dropped on request, its values kept aside
-        kept = conn.execute("select count(organization) from xano_v2.\"user\"").fetchone()[0]
-        _ok(run_cli("sync", "--drop-removed-columns", target=target, cwd=proj))
-        assert "organization" not in _columns(conn, "user")
-        assert conn.execute("select count(*) from xano_audit.shape_backup where v2_table = "
-                            "'user' and v2_column = 'organization'").fetchone()[0] == kept > 0
-
-        # 4. a new V1 table: team stops being ignored and gets a drafted V2 table
-        _edit(ignored, "team,*,", "team,legacy_x,")
-        res = _ok(run_cli("spec", "draft", "--table", "team", "--v2-table", "team", cwd=proj))
-        assert "+ table team (V1 team, grain row, main table)" in res.stdout
-        _ok(run_cli(cwd=proj))
-        before = _writes(conn)
-        _ok(run_cli("sync", target=target, cwd=proj))
-        assert _written(before, _writes(conn)) == {"team"}
-        assert conn.execute("select count(*) from xano_v2.team").fetchone()[0] == \
-            conn.execute("select count(*) from xano_v1.mvpw1_29").fetchone()[0]
-
-        # 5. --allow-unmapped switched on (the column is added and filled), then off (kept)
-        _edit(ignored, "network,mood,a passing mood\n", "")
-        assert run_cli(cwd=proj).returncode == 1  # the gate: mood is unclaimed
-        _ok(run_cli("--allow-unmapped", cwd=proj))
-        before = _writes(conn)
-        res = _ok(run_cli("sync", target=target, cwd=proj))
-        assert "network_member._v1_unmapped: new column (jsonb)" in res.stdout
-        assert _written(before, _writes(conn)) == {"network_member"}
-        assert conn.execute("select count(*) from xano_v2.network_member where _v1_unmapped = "
-                            "'{\"mood\": \"calm\"}'").fetchone()[0] == 5
         _append(ignored, "network,mood,a passing mood")
         _ok(run_cli(cwd=proj))
         before = _writes(conn)
         res = _ok(run_cli("sync", target=target, cwd=proj))
+        assert "user.organization: no longer in the spec; left in place" in res.stdout
         assert "network_member._v1_unmapped: no longer in the spec; left in place" in res.stdout
+        assert "organization" in _columns(conn, "user")
         assert _written(before, _writes(conn)) == set()
+
+        # 3. the removed columns dropped on request, their values kept aside
+        kept = conn.execute("select count(organization) from xano_v2.\"user\"").fetchone()[0]
+        _ok(run_cli("sync", "--drop-removed-columns", target=target, cwd=proj))
+        assert "organization" not in _columns(conn, "user")
+        assert "_v1_unmapped" not in _columns(conn, "network_member")
+        backup = dict(conn.execute("select v2_table || '.' || v2_column, count(*) from "
+                                   "xano_audit.shape_backup group by 1").fetchall())
+        assert backup["user.organization"] == kept > 0
+        assert backup["network_member._v1_unmapped"] == 5
     finally:
         conn.close()
 
