@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from generator.emit.models import v1_cte
 from generator.emit.text import indent, jinja_literal, sql_header, sql_text, yaml_doc
 from generator.spec import Column, Spec, Table
@@ -25,11 +27,16 @@ def reconcile_sql(t: Table) -> str:
     if t.grain == "closure":
         # a changed-only sync checks the pairs of depth 1 against V1's links (the walk ran
         # only if they moved); a full sync every pair against the closure computed from V1
+        # dbt parses with the changed-only branch off (xano_reads_changed is false while
+        # parsing): what that branch alone refs is named for dbt's dependencies
+        changed = sql_text(stage.direct_mismatches(t))
+        hints = "".join(f"-- depends_on: {{{{ ref('{r}') }}}}\n"
+                        for r in sorted(set(re.findall(r"ref\('([^']+)'\)", changed))))
         return (sql_header(f"value reconciliation of V2 {t.name}: pairs that differ from the "
                            "closure of V1's links (returns id + mismatched columns)")
-                + f"{{% if xano_reads_changed('{t.v1_table}') %}}\n"
+                + hints + f"{{% if xano_reads_changed('{t.v1_table}') %}}\n"
                 + f"with model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n"
-                + sql_text(stage.direct_mismatches(t)) + "\n{% else %}\n"
+                + changed + "\n{% else %}\n"
                 + v1_cte(t.v1_table, "all") + ",\n\n" + "expected as (\n"
                 + indent(jinja_literal(build.render(build.closure_model(t)))) + "\n),\n\n"
                 + f"model as (\n    select * from {{{{ ref('{t.name}') }}}}\n)\n\n"

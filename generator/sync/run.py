@@ -163,18 +163,22 @@ def _sync(target: db.Target, root: Path, spec: Spec, tables: list[Table], option
     if build_tables:
         _seed_if_changed(target, root, conn, bool(full))
         every = len(full) == len(v1_tables) and options.select is None
-        args = dbt_selector_for(None if every else build_tables, full=True)
-        dbt_vars: dict = {"xano_store_failures": False}  # runner.keep_failing_rows stores them
-        if not every:
+        scope = {"XANO_DBT_CHANGED_ONLY": "", "XANO_DBT_FULL_V1": ""}
+        if every:
+            args = dbt_selector_for(None, full=True)
+        else:
             # changed-only: models read only the rows detect_changes() listed, except for the
-            # V1 tables in xano_full_v1; accounting runs for those (whole-table passes)
+            # V1 tables read in full; accounting runs for those (whole-table passes)
             args = dbt_selector_for(build_tables, full=False)
             args[-1] += "".join(f" xano_accounting__{v}" for v in sorted(full))
-            dbt_vars.update(xano_changed_only=True, xano_full_v1=sorted(full))
-        args += ["--vars", json.dumps(dbt_vars)]
+            scope = {"XANO_DBT_CHANGED_ONLY": "1", "XANO_DBT_FULL_V1": ",".join(sorted(full))}
+        # the same vars on every sync: they are part of dbt's parse state (the changed-only
+        # scope goes through the environment, see macro xano_reads_changed); failing rows are
+        # stored by runner.keep_failing_rows
+        args += ["--vars", json.dumps({"xano_store_failures": False})]
         try:
             runner.build(target, root, args,
-                         runner.DbtMonitor(conn, result.run_id, states, on_event))
+                         runner.DbtMonitor(conn, result.run_id, states, on_event), env=scope)
         finally:
             _derived_counts(conn, spec, states)
     shape.finish(conn, layout)

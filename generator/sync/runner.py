@@ -243,11 +243,26 @@ def keep_failing_rows(conn: psycopg.Connection, res) -> int:
     return stored
 
 
-def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -> None:
-    """``dbt build`` with ``args``; raises BuildFailed (with its report) saying what failed.
+def build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor,
+          env: dict[str, str] | None = None) -> None:
+    """``dbt build`` with ``args`` and ``env`` set for its duration; raises BuildFailed (with
+    its report) saying what failed.
 
     Tests run without store_failures; the failing rows of the tests that fail or warn are
     stored afterwards (keep_failing_rows)."""
+    saved = {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
+    try:
+        _build(target, root, args, monitor)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _build(target: db.Target, root: Path, args: list[str], monitor: DbtMonitor) -> None:
     # --no-write-json: the run is recorded in xano_audit (and dbt.log), not in a 3 MB
     # manifest.json + run_results.json rewritten on every sync (dbt docs writes its own)
     res = dbt_invoke(target, root, ["build", "--log-level", "none", "--log-level-file", "info",
