@@ -321,8 +321,10 @@ def _run(conn: psycopg.Connection, tgt: psycopg.Connection, lts: list[LiveTable]
             continue
         t0 = time.monotonic()
         parent = index.get(lt.table.parent) if lt.table.parent else None
-        if parent is not None or any(c.references in unlanded for c in lt.references):
-            # the parent's rows and the records named as they landed (inserts the app blocked)
+        if (parent is not None and outcomes[parent].planned.get("op:insert")) or any(
+                c.references in unlanded for c in lt.references):
+            # the parent's rows and the records named as they landed (inserts the app blocked;
+            # a parent that inserted nothing is placed as it was planned: the plan stands)
             plan.classify(conn, lt, i, parent, parent, opts)
             _fill(out, plan.counts(conn, i))
         audit.ensure_rows_partition(conn, lt.table.name)

@@ -241,6 +241,10 @@ def _batch(local, tgt, lt: LiveTable, i: int, stage, write, start: int, end: int
                 tgt.execute(sql.SQL("update {} set live_id = nextval({}::regclass) "
                                     "where op = 'insert'").format(
                     stage, sql.Literal(lt.sequence)))
+            # statistics of this batch: without them the planner takes the stage for a dozen
+            # rows and joins the inserted rows back to it by nested loop (quadratic in the
+            # batch: 2 s instead of 40 ms for 5,000 rows of a 50-column table)
+            tgt.execute(sql.SQL("analyze {}").format(stage))
             db.pipe(tgt, write, local, sql.SQL(
                 "copy {} (id, k, op, d, sent) from stdin (format binary)").format(BATCH))
             xid = tgt.execute("select txid_current_if_assigned()::text").fetchone()[0]
